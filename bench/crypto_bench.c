@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Placeholder: being written. */
+int
+main(void)
+{
+	return 1;
+}

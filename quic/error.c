@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Mapping of internal error codes to RFC 9000 §20.1 transport error codes. */
+#include <quic/error.h>
+
+uint64_t
+quic_err_to_transport(int err)
+{
+	switch (err) {
+	case QUIC_ERR_TRUNCATED:
+	case QUIC_ERR_MALFORMED:
+	case QUIC_ERR_FRAME_ENCODING:
+		return QUIC_FRAME_ENCODING_ERROR;
+	case QUIC_ERR_TRANSPORT_PARAM:
+		return QUIC_TRANSPORT_PARAMETER_ERROR;
+	case QUIC_ERR_PROTOCOL:
+		return QUIC_PROTOCOL_VIOLATION;
+	default:
+		return QUIC_INTERNAL_ERROR;
+	}
+}
+
+const char *
+quic_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "success";
+	case QUIC_ERR_TRUNCATED:
+		return "input truncated";
+	case QUIC_ERR_MALFORMED:
+		return "malformed input";
+	case QUIC_ERR_BUFFER:
+		return "output buffer too small";
+	case QUIC_ERR_INVAL:
+		return "invalid argument";
+	case QUIC_ERR_VERSION:
+		return "unsupported version";
+	case QUIC_ERR_TRANSPORT_PARAM:
+		return "transport parameter error";
+	case QUIC_ERR_PROTOCOL:
+		return "protocol violation";
+	case QUIC_ERR_CRYPTO:
+		return "packet protection failed";
+	case QUIC_ERR_NOMEM:
+		return "out of memory";
+	case QUIC_ERR_FRAME_ENCODING:
+		return "frame encoding error";
+	default:
+		return "unknown error";
+	}
+}
