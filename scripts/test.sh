@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The whole test suite, from a fresh Debian 12 machine (as root) or an existing checkout:
+#   1. installs the Debian packages it needs (quietly, only what is missing);
+#   2. configures and builds with warnings as errors, runs every suite;
+#   3. rebuilds with ASan+UBSan (and pool_debug) and runs the unit, vectors and fuzz-replay
+#      suites again, where a leak fails its test;
+#   4. with clang, builds the libFuzzer targets and runs each for a bounded time.
+# Exits non-zero on any failure. .ci/run calls exactly this script.
+#
+# Environment: HB_JOBS (build jobs, default nproc), HB_FUZZ=0 skips step 4.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+. scripts/lib.sh
+
+jobs=${HB_JOBS:-$(nproc)}
+passed=0
+failed=0
+phases=()
+
+# Run meson test in build dir $1 with the remaining args; tally results from testlog.json.
+run_suites()
+{
+	local dir=$1 name=$2 rc=0
+	shift 2
+	hb_say "$name: meson test $*"
+	meson test -C "$dir" --num-processes "$jobs" --print-errorlogs "$@" || rc=$?
+	local counts
+	counts=$(python3 - "$dir/meson-logs/testlog.json" <<'PY'
+import json, sys
+ok = bad = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("result") in ("OK", "EXPECTEDFAIL", "SKIP"):
+        ok += 1
+    else:
+        bad += 1
+print(ok, bad)
+PY
+)
+	local ok=${counts% *} bad=${counts#* }
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	phases+=("$name: $ok passed, $bad failed")
+	[ "$rc" -eq 0 ] && [ "$bad" -eq 0 ]
+}
+
+hb_install_deps
+
+status=0
+
+hb_say "build: debugoptimized, warnings as errors"
+hb_meson_setup build -Dwerror=true -Dtests=enabled
+ninja -C build -j "$jobs" >/dev/null || { ninja -C build -j1; exit 1; }
+run_suites build "default build" || status=1
+
+hb_say "build: ASan+UBSan, pool_debug"
+hb_meson_setup build-asan -Dwerror=true -Dtests=enabled -Db_sanitize=address,undefined \
+	-Db_lundef=false -Dpool_debug=true
+ninja -C build-asan -j "$jobs" >/dev/null || { ninja -C build-asan -j1; exit 1; }
+run_suites build-asan "sanitizers" --suite unit --suite vectors --suite fuzz || status=1
+
+if [ "${HB_FUZZ:-1}" != 0 ] && command -v clang >/dev/null; then
+	hb_say "build: libFuzzer targets (clang, ASan+UBSan), bounded runs"
+	CC=clang hb_meson_setup build-fuzz -Dwerror=true -Dtests=disabled -Dfuzzers=true \
+		-Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C build-fuzz -j "$jobs" >/dev/null || { ninja -C build-fuzz -j1; exit 1; }
+	run_suites build-fuzz "fuzzing" --suite fuzz --num-processes 1 || status=1
+else
+	phases+=("fuzzing: not run (HB_FUZZ=0 or no clang)")
+fi
+
+echo
+hb_say "summary"
+for p in "${phases[@]}"; do
+	echo "  $p"
+done
+echo "$passed passed, $failed failed"
+exit $status
