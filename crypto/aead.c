@@ -1,3 +1,303 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Placeholder: being written. */
-typedef int hb_placeholder_aead;
+/*
+ * AEAD handles: the engine-independent part of packet protection.
+ *
+ * A handle is bound to one key and one engine for its life. This file builds the per-packet
+ * nonce (RFC 9001 §5.3), enforces the usage limits (RFC 9001 §6.6) and cuts bursts into runs
+ * that one engine can process together; the engines only encrypt and decrypt.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <crypto/crypto.h>
+
+#include "aead_internal.h"
+#include "crypto_internal.h"
+
+static const struct crypto_aead_engine *
+engine_for(const struct crypto_ctx *ctx)
+{
+#ifdef HB_HAVE_IPSEC_MB
+	if (ctx->engine == CRYPTO_ENGINE_IPSEC_MB)
+		return &crypto_aead_engine_imb;
+#endif
+	(void)ctx;
+	return &crypto_aead_engine_evp;
+}
+
+int
+crypto_aead_new(struct crypto_aead **out, struct crypto_ctx *ctx, enum crypto_suite suite,
+		const uint8_t *key, const uint8_t iv[CRYPTO_IV_LEN])
+{
+	const struct crypto_aead_engine *eng;
+	struct crypto_aead *a;
+	size_t size;
+	int rc;
+
+	if (out == NULL)
+		return CRYPTO_ERR_INVAL;
+	*out = NULL;
+	if (ctx == NULL || !crypto_suite_valid(suite) || key == NULL || iv == NULL)
+		return CRYPTO_ERR_INVAL;
+	eng = engine_for(ctx);
+	/* aligned_alloc wants a size that is a multiple of the alignment. */
+	size = (sizeof(*a) + eng->state_size + 63) & ~(size_t)63;
+	a = aligned_alloc(64, size);
+	if (a == NULL)
+		return CRYPTO_ERR_NOMEM;
+	memset(a, 0, size);
+	a->eng = eng;
+	a->ctx = ctx;
+	a->suite = suite;
+	memcpy(a->iv, iv, CRYPTO_IV_LEN);
+	a->conf_limit = crypto_suite_confidentiality_limit(suite);
+	a->integ_limit = crypto_suite_integrity_limit(suite);
+	rc = eng->init(a, key);
+	if (rc != 0) {
+		crypto_aead_free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+void
+crypto_aead_free(struct crypto_aead *aead)
+{
+	if (aead == NULL)
+		return;
+	aead->eng->fini(aead);
+	/* The expanded key is as secret as the key. */
+	crypto_wipe(aead, sizeof(*aead) + aead->eng->state_size);
+	free(aead);
+}
+
+enum crypto_suite
+crypto_aead_suite(const struct crypto_aead *aead)
+{
+	return aead->suite;
+}
+
+uint64_t
+crypto_aead_sealed(const struct crypto_aead *aead)
+{
+	return aead->sealed;
+}
+
+uint64_t
+crypto_aead_open_failures(const struct crypto_aead *aead)
+{
+	return aead->open_failures;
+}
+
+void
+crypto_aead_set_counters_for_test(struct crypto_aead *aead, uint64_t sealed, uint64_t open_failures)
+{
+	aead->sealed = sealed;
+	aead->open_failures = open_failures;
+}
+
+/* RFC 9001 §5.3: the 62-bit packet number, left-padded to 12 bytes, XORed into the IV. */
+static inline void
+make_nonce(const struct crypto_aead *a, uint64_t pn, uint8_t nonce[CRYPTO_IV_LEN])
+{
+	memcpy(nonce, a->iv, CRYPTO_IV_LEN);
+	for (int i = 0; i < 8; i++)
+		nonce[CRYPTO_IV_LEN - 1 - i] ^= (uint8_t)(pn >> (8 * i));
+}
+
+/* Reserve one seal against the confidentiality limit. */
+static inline int
+seal_check(struct crypto_aead *a, uint64_t pn, const uint8_t *aad, size_t aad_len,
+	   const uint8_t *data, size_t len)
+{
+	if (a == NULL || pn > CRYPTO_PN_MAX || data == NULL || len > CRYPTO_AEAD_MAX_LEN ||
+	    aad_len > CRYPTO_AEAD_MAX_LEN || (aad == NULL && aad_len > 0))
+		return CRYPTO_ERR_INVAL;
+	/* Counted before sealing: a packet that might have gone out counts. */
+	if (a->sealed >= a->conf_limit)
+		return CRYPTO_ERR_LIMIT;
+	a->sealed++;
+	return 0;
+}
+
+static inline int
+open_check(const struct crypto_aead *a, uint64_t pn, const uint8_t *aad, size_t aad_len,
+	   const uint8_t *data, size_t len)
+{
+	if (a == NULL || pn > CRYPTO_PN_MAX || data == NULL || len < CRYPTO_TAG_LEN ||
+	    len > CRYPTO_AEAD_MAX_LEN || aad_len > CRYPTO_AEAD_MAX_LEN ||
+	    (aad == NULL && aad_len > 0))
+		return CRYPTO_ERR_INVAL;
+	/* Once the integrity limit is reached the key must not be used again. */
+	if (a->open_failures >= a->integ_limit)
+		return CRYPTO_ERR_LIMIT;
+	return 0;
+}
+
+/* Count a failed open; the failure that reaches the integrity limit reports LIMIT. */
+static inline int
+open_result(struct crypto_aead *a, int rc)
+{
+	if (rc != CRYPTO_ERR_AUTH)
+		return rc;
+	a->open_failures++;
+	return a->open_failures >= a->integ_limit ? CRYPTO_ERR_LIMIT : CRYPTO_ERR_AUTH;
+}
+
+int
+crypto_aead_seal(struct crypto_aead *aead, uint64_t pn, const uint8_t *aad, size_t aad_len,
+		 uint8_t *data, size_t len)
+{
+	uint8_t nonce[CRYPTO_IV_LEN];
+	int rc = seal_check(aead, pn, aad, aad_len, data, len);
+
+	if (rc != 0)
+		return rc;
+	make_nonce(aead, pn, nonce);
+	return aead->eng->seal(aead, nonce, aad, aad_len, data, len);
+}
+
+int
+crypto_aead_open(struct crypto_aead *aead, uint64_t pn, const uint8_t *aad, size_t aad_len,
+		 uint8_t *data, size_t len)
+{
+	uint8_t nonce[CRYPTO_IV_LEN];
+	int rc = open_check(aead, pn, aad, aad_len, data, len);
+
+	if (rc != 0)
+		return rc;
+	make_nonce(aead, pn, nonce);
+	rc = aead->eng->open(aead, nonce, aad, aad_len, data, len - CRYPTO_TAG_LEN);
+	return open_result(aead, rc);
+}
+
+int
+crypto_aead_seal_nonce(struct crypto_aead *aead, const uint8_t nonce[CRYPTO_IV_LEN],
+		       const uint8_t *aad, size_t aad_len, uint8_t *data, size_t len)
+{
+	if (aead == NULL || nonce == NULL || data == NULL || len > CRYPTO_AEAD_MAX_LEN ||
+	    aad_len > CRYPTO_AEAD_MAX_LEN || (aad == NULL && aad_len > 0))
+		return CRYPTO_ERR_INVAL;
+	return aead->eng->seal(aead, nonce, aad, aad_len, data, len);
+}
+
+int
+crypto_aead_open_nonce(struct crypto_aead *aead, const uint8_t nonce[CRYPTO_IV_LEN],
+		       const uint8_t *aad, size_t aad_len, uint8_t *data, size_t len)
+{
+	if (aead == NULL || nonce == NULL || data == NULL || len < CRYPTO_TAG_LEN ||
+	    len > CRYPTO_AEAD_MAX_LEN || aad_len > CRYPTO_AEAD_MAX_LEN ||
+	    (aad == NULL && aad_len > 0))
+		return CRYPTO_ERR_INVAL;
+	return aead->eng->open(aead, nonce, aad, aad_len, data, len - CRYPTO_TAG_LEN);
+}
+
+int
+crypto_token_key_new(struct crypto_aead **out, struct crypto_ctx *ctx, const uint8_t key[16])
+{
+	/* Token nonces are explicit (crypto_aead_*_nonce), so the handle's IV is never used. */
+	static const uint8_t zero_iv[CRYPTO_IV_LEN];
+
+	return crypto_aead_new(out, ctx, CRYPTO_SUITE_AES_128_GCM_SHA256, key, zero_iv);
+}
+
+/* ---- Bursts ---- */
+
+void
+crypto_aead_burst_loop(struct crypto_aead_op *ops, const uint8_t (*nonces)[CRYPTO_IV_LEN],
+		       unsigned n, bool seal)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct crypto_aead_op *op = &ops[i];
+		struct crypto_aead *a = op->aead;
+
+		if (op->status != 0)
+			continue;
+		if (seal)
+			op->status =
+				a->eng->seal(a, nonces[i], op->aad, op->aad_len, op->data, op->len);
+		else
+			op->status = a->eng->open(a, nonces[i], op->aad, op->aad_len, op->data,
+						  op->len - CRYPTO_TAG_LEN);
+	}
+}
+
+/* Check every op of a chunk and build its nonce; rejected ops get their status now. */
+static void
+burst_prepare(struct crypto_aead_op *ops, uint8_t (*nonces)[CRYPTO_IV_LEN], unsigned n, bool seal)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct crypto_aead_op *op = &ops[i];
+
+		op->status =
+			seal ? seal_check(op->aead, op->pn, op->aad, op->aad_len, op->data, op->len)
+			     : open_check(op->aead, op->pn, op->aad, op->aad_len, op->data,
+					  op->len);
+		if (op->status == 0)
+			make_nonce(op->aead, op->pn, nonces[i]);
+	}
+}
+
+/* Hand runs of ops that share an engine and a context to that engine in one call. */
+static void
+burst_dispatch(struct crypto_aead_op *ops, const uint8_t (*nonces)[CRYPTO_IV_LEN], unsigned n,
+	       bool seal)
+{
+	unsigned i = 0;
+
+	while (i < n) {
+		const struct crypto_aead *first;
+		unsigned j;
+
+		if (ops[i].status != 0) {
+			i++;
+			continue;
+		}
+		first = ops[i].aead;
+		/* Rejected ops inside a run are skipped by the engine (status != 0). */
+		for (j = i + 1; j < n; j++) {
+			const struct crypto_aead *a = ops[j].aead;
+
+			if (ops[j].status == 0 && (a->eng != first->eng || a->ctx != first->ctx))
+				break;
+		}
+		first->eng->burst(&ops[i], &nonces[i], j - i, seal);
+		i = j;
+	}
+}
+
+static unsigned
+burst_run(struct crypto_aead_op *ops, unsigned n, bool seal)
+{
+	uint8_t nonces[CRYPTO_BURST_CHUNK][CRYPTO_IV_LEN];
+	unsigned ok = 0;
+
+	if (ops == NULL)
+		return 0;
+	for (unsigned base = 0; base < n; base += CRYPTO_BURST_CHUNK) {
+		unsigned k = n - base < CRYPTO_BURST_CHUNK ? n - base : CRYPTO_BURST_CHUNK;
+		struct crypto_aead_op *chunk = &ops[base];
+
+		burst_prepare(chunk, nonces, k, seal);
+		burst_dispatch(chunk, (const uint8_t(*)[CRYPTO_IV_LEN])nonces, k, seal);
+		for (unsigned i = 0; i < k; i++) {
+			if (!seal && chunk[i].aead != NULL)
+				chunk[i].status = open_result(chunk[i].aead, chunk[i].status);
+			ok += chunk[i].status == 0;
+		}
+	}
+	return ok;
+}
+
+unsigned
+crypto_aead_seal_burst(struct crypto_aead_op *ops, unsigned n)
+{
+	return burst_run(ops, n, true);
+}
+
+unsigned
+crypto_aead_open_burst(struct crypto_aead_op *ops, unsigned n)
+{
+	return burst_run(ops, n, false);
+}

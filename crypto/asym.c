@@ -1,3 +1,296 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Placeholder: being written. */
-typedef int hb_placeholder_asym;
+/*
+ * Key exchange (X25519, secp256r1) and signatures (ECDSA P-256 SHA-256, Ed25519,
+ * RSA-PSS-RSAE-SHA256) on EVP_PKEY, for the TLS 1.3 engine and the micro-benchmark.
+ *
+ * Peer shares come from the network: any malformed share is CRYPTO_ERR_INVAL (TLS
+ * illegal_parameter), never a crash. OpenSSL's error queue is cleared after such failures so
+ * that a flood of bad shares leaves nothing behind.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rsa.h>
+
+#include <crypto/asym.h>
+#include <crypto/crypto.h>
+
+#include "crypto_internal.h"
+
+#define X25519_LEN     32
+#define P256_POINT_LEN 65 /* 0x04 || x || y (RFC 9846 §4.2.8.2) */
+
+struct crypto_kex {
+	enum crypto_group group;
+	EVP_PKEY *key;
+};
+
+struct crypto_sigkey {
+	enum crypto_sig_scheme scheme;
+	EVP_PKEY *key;
+	const EVP_MD *md; /* SHA-256, or NULL for Ed25519 (which hashes internally) */
+};
+
+int
+crypto_kex_new(struct crypto_kex **out, struct crypto_ctx *ctx, enum crypto_group group)
+{
+	struct crypto_kex *kex;
+
+	if (out == NULL || ctx == NULL)
+		return CRYPTO_ERR_INVAL;
+	*out = NULL;
+	if (group != CRYPTO_GROUP_X25519 && group != CRYPTO_GROUP_SECP256R1)
+		return CRYPTO_ERR_UNSUPPORTED;
+	kex = calloc(1, sizeof(*kex));
+	if (kex == NULL)
+		return CRYPTO_ERR_NOMEM;
+	kex->group = group;
+	if (group == CRYPTO_GROUP_X25519)
+		kex->key = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+	else
+		kex->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (kex->key == NULL) {
+		free(kex);
+		return CRYPTO_ERR_LIB;
+	}
+	*out = kex;
+	return 0;
+}
+
+void
+crypto_kex_free(struct crypto_kex *kex)
+{
+	if (kex == NULL)
+		return;
+	EVP_PKEY_free(kex->key);
+	free(kex);
+}
+
+int
+crypto_kex_public(const struct crypto_kex *kex, uint8_t *buf, size_t cap, size_t *len)
+{
+	size_t want;
+
+	if (kex == NULL || buf == NULL || len == NULL)
+		return CRYPTO_ERR_INVAL;
+	want = kex->group == CRYPTO_GROUP_X25519 ? X25519_LEN : P256_POINT_LEN;
+	if (cap < want)
+		return CRYPTO_ERR_INVAL;
+	*len = cap;
+	if (kex->group == CRYPTO_GROUP_X25519) {
+		if (EVP_PKEY_get_raw_public_key(kex->key, buf, len) != 1)
+			return CRYPTO_ERR_LIB;
+	} else if (EVP_PKEY_get_octet_string_param(kex->key, OSSL_PKEY_PARAM_PUB_KEY, buf, cap,
+						   len) != 1) {
+		return CRYPTO_ERR_LIB;
+	}
+	/* A compressed or otherwise unexpected encoding would not be a valid key_share. */
+	return *len == want ? 0 : CRYPTO_ERR_LIB;
+}
+
+/* The peer's P-256 share as a public key; the point is checked to lie on the curve. */
+static EVP_PKEY *
+p256_peer(const uint8_t *peer, size_t peer_len)
+{
+	char group[] = "P-256";
+	uint8_t point[P256_POINT_LEN];
+	OSSL_PARAM params[3];
+	EVP_PKEY_CTX *pc;
+	EVP_PKEY *pkey = NULL;
+
+	/* TLS 1.3 allows only the uncompressed form (RFC 9846 §4.2.8.2). */
+	if (peer_len != P256_POINT_LEN || peer[0] != 0x04)
+		return NULL;
+	memcpy(point, peer, sizeof(point));
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
+	params[1] =
+		OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point));
+	params[2] = OSSL_PARAM_construct_end();
+	pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	if (pc == NULL)
+		return NULL;
+	if (EVP_PKEY_fromdata_init(pc) != 1 ||
+	    EVP_PKEY_fromdata(pc, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		pkey = NULL;
+	EVP_PKEY_CTX_free(pc);
+	return pkey;
+}
+
+static EVP_PKEY *
+peer_key(const struct crypto_kex *kex, const uint8_t *peer, size_t peer_len)
+{
+	if (kex->group == CRYPTO_GROUP_X25519)
+		return peer_len == X25519_LEN ? EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL,
+									       peer, peer_len)
+					      : NULL;
+	return p256_peer(peer, peer_len);
+}
+
+static bool
+all_zero(const uint8_t *p, size_t len)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < len; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+int
+crypto_kex_derive(struct crypto_kex *kex, const uint8_t *peer, size_t peer_len, uint8_t *secret,
+		  size_t cap, size_t *secret_len)
+{
+	EVP_PKEY_CTX *dc = NULL;
+	EVP_PKEY *pk;
+	int rc = CRYPTO_ERR_INVAL;
+
+	if (kex == NULL || peer == NULL || secret == NULL || secret_len == NULL ||
+	    cap < CRYPTO_KEX_MAX_SHARED)
+		return CRYPTO_ERR_INVAL;
+	pk = peer_key(kex, peer, peer_len);
+	if (pk == NULL)
+		goto fail;
+	dc = EVP_PKEY_CTX_new_from_pkey(NULL, kex->key, NULL);
+	if (dc == NULL) {
+		rc = CRYPTO_ERR_NOMEM;
+		goto fail;
+	}
+	*secret_len = cap;
+	/* Failures past this point come from the peer's share (a bad point, or an X25519
+	 * low-order point whose all-zero result OpenSSL refuses). */
+	if (EVP_PKEY_derive_init(dc) != 1 || EVP_PKEY_derive_set_peer_ex(dc, pk, 1) != 1 ||
+	    EVP_PKEY_derive(dc, secret, secret_len) != 1)
+		goto fail;
+	/* RFC 9846 §7.4.2: an all-zero X25519 secret must be rejected; checked here too in
+	 * case the library lets one through. */
+	if (*secret_len != CRYPTO_KEX_MAX_SHARED || all_zero(secret, *secret_len)) {
+		crypto_wipe(secret, cap);
+		goto fail;
+	}
+	rc = 0;
+fail:
+	if (rc != 0)
+		ERR_clear_error();
+	EVP_PKEY_CTX_free(dc);
+	EVP_PKEY_free(pk);
+	return rc;
+}
+
+/* ---- Signatures ---- */
+
+int
+crypto_sigkey_generate(struct crypto_sigkey **out, struct crypto_ctx *ctx,
+		       enum crypto_sig_scheme scheme)
+{
+	struct crypto_sigkey *k;
+
+	if (out == NULL || ctx == NULL)
+		return CRYPTO_ERR_INVAL;
+	*out = NULL;
+	k = calloc(1, sizeof(*k));
+	if (k == NULL)
+		return CRYPTO_ERR_NOMEM;
+	k->scheme = scheme;
+	k->md = ctx->sha256;
+	switch (scheme) {
+	case CRYPTO_SIG_ECDSA_SECP256R1_SHA256:
+		k->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		break;
+	case CRYPTO_SIG_ED25519:
+		k->md = NULL;
+		k->key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		break;
+	case CRYPTO_SIG_RSA_PSS_RSAE_SHA256:
+		k->key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+		break;
+	default:
+		free(k);
+		return CRYPTO_ERR_UNSUPPORTED;
+	}
+	if (k->key == NULL) {
+		free(k);
+		return CRYPTO_ERR_LIB;
+	}
+	*out = k;
+	return 0;
+}
+
+void
+crypto_sigkey_free(struct crypto_sigkey *key)
+{
+	if (key == NULL)
+		return;
+	EVP_PKEY_free(key->key);
+	free(key);
+}
+
+/* RSA-PSS-RSAE (RFC 9846 §4.2.3): PSS padding, MGF1 with the same hash, salt = hash length. */
+static int
+set_pss(EVP_PKEY_CTX *pc)
+{
+	return EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) == 1 &&
+	       EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) == 1;
+}
+
+int
+crypto_sign(struct crypto_sigkey *key, const uint8_t *msg, size_t msg_len, uint8_t *sig, size_t cap,
+	    size_t *sig_len)
+{
+	EVP_PKEY_CTX *pc = NULL;
+	EVP_MD_CTX *mc;
+	int rc = CRYPTO_ERR_LIB;
+
+	if (key == NULL || (msg == NULL && msg_len > 0) || sig == NULL || sig_len == NULL)
+		return CRYPTO_ERR_INVAL;
+	if (cap < (size_t)EVP_PKEY_get_size(key->key))
+		return CRYPTO_ERR_INVAL;
+	mc = EVP_MD_CTX_new();
+	if (mc == NULL)
+		return CRYPTO_ERR_NOMEM;
+	*sig_len = cap;
+	if (EVP_DigestSignInit(mc, &pc, key->md, NULL, key->key) != 1)
+		goto out;
+	if (key->scheme == CRYPTO_SIG_RSA_PSS_RSAE_SHA256 && !set_pss(pc))
+		goto out;
+	/* One-shot: Ed25519 accepts nothing else. */
+	if (EVP_DigestSign(mc, sig, sig_len, msg, msg_len) == 1)
+		rc = 0;
+out:
+	EVP_MD_CTX_free(mc);
+	return rc;
+}
+
+int
+crypto_verify(struct crypto_sigkey *key, const uint8_t *msg, size_t msg_len, const uint8_t *sig,
+	      size_t sig_len)
+{
+	EVP_PKEY_CTX *pc = NULL;
+	EVP_MD_CTX *mc;
+	int rc = CRYPTO_ERR_AUTH;
+
+	if (key == NULL || (msg == NULL && msg_len > 0) || sig == NULL)
+		return CRYPTO_ERR_INVAL;
+	mc = EVP_MD_CTX_new();
+	if (mc == NULL)
+		return CRYPTO_ERR_NOMEM;
+	if (EVP_DigestVerifyInit(mc, &pc, key->md, NULL, key->key) != 1) {
+		rc = CRYPTO_ERR_LIB;
+		goto out;
+	}
+	if (key->scheme == CRYPTO_SIG_RSA_PSS_RSAE_SHA256 && !set_pss(pc)) {
+		rc = CRYPTO_ERR_LIB;
+		goto out;
+	}
+	/* 0 is a bad signature and <0 a malformed one: both are an authentication failure. */
+	if (EVP_DigestVerify(mc, sig, sig_len, msg, msg_len) == 1)
+		rc = 0;
+out:
+	if (rc != 0)
+		ERR_clear_error();
+	EVP_MD_CTX_free(mc);
+	return rc;
+}

@@ -1,3 +1,437 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Placeholder: being written. */
-typedef int hb_placeholder_crypto;
+/*
+ * The per-worker crypto context, suite properties, randomness and small helpers.
+ *
+ * Every algorithm is fetched here once (EVP_CIPHER_fetch, EVP_MD_fetch, EVP_MAC_fetch,
+ * EVP_KDF_fetch) so that no implicit fetch happens on a packet path.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include <crypto/crypto.h>
+
+#include "aead_internal.h"
+#include "crypto_internal.h"
+
+const char *
+crypto_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "success";
+	case CRYPTO_ERR_NOMEM:
+		return "out of memory";
+	case CRYPTO_ERR_INVAL:
+		return "invalid argument";
+	case CRYPTO_ERR_AUTH:
+		return "authentication failed";
+	case CRYPTO_ERR_LIB:
+		return "crypto library failure";
+	case CRYPTO_ERR_LIMIT:
+		return "AEAD usage limit reached";
+	case CRYPTO_ERR_UNSUPPORTED:
+		return "unsupported";
+	default:
+		return "unknown error";
+	}
+}
+
+/* ---- Suites ---- */
+
+struct suite_info {
+	const char *name;
+	uint16_t tls_id;
+	enum crypto_hash hash;
+	uint8_t key_len;
+	uint64_t conf_limit;
+	uint64_t integ_limit;
+};
+
+/*
+ * RFC 9001 §6.6: AES-GCM may seal 2^23 packets and tolerate 2^52 forgery attempts per key;
+ * ChaCha20-Poly1305 has no practical confidentiality limit (2^62, every packet number) and
+ * tolerates 2^36 forgery attempts.
+ */
+static const struct suite_info suites[CRYPTO_SUITE_COUNT] = {
+	[CRYPTO_SUITE_AES_128_GCM_SHA256] = {"TLS_AES_128_GCM_SHA256", 0x1301, CRYPTO_HASH_SHA256,
+					     16, UINT64_C(1) << 23, UINT64_C(1) << 52},
+	[CRYPTO_SUITE_AES_256_GCM_SHA384] = {"TLS_AES_256_GCM_SHA384", 0x1302, CRYPTO_HASH_SHA384,
+					     32, UINT64_C(1) << 23, UINT64_C(1) << 52},
+	[CRYPTO_SUITE_CHACHA20_POLY1305_SHA256] = {"TLS_CHACHA20_POLY1305_SHA256", 0x1303,
+						   CRYPTO_HASH_SHA256, 32, UINT64_C(1) << 62,
+						   UINT64_C(1) << 36},
+};
+
+static const struct suite_info *
+suite_info(enum crypto_suite suite)
+{
+	return crypto_suite_valid(suite) ? &suites[suite] : NULL;
+}
+
+enum crypto_hash
+crypto_suite_hash(enum crypto_suite suite)
+{
+	const struct suite_info *s = suite_info(suite);
+
+	return s != NULL ? s->hash : CRYPTO_HASH_SHA256;
+}
+
+size_t
+crypto_suite_key_len(enum crypto_suite suite)
+{
+	const struct suite_info *s = suite_info(suite);
+
+	return s != NULL ? s->key_len : 0;
+}
+
+size_t
+crypto_suite_secret_len(enum crypto_suite suite)
+{
+	const struct suite_info *s = suite_info(suite);
+
+	return s != NULL ? crypto_hash_len(s->hash) : 0;
+}
+
+uint16_t
+crypto_suite_tls_id(enum crypto_suite suite)
+{
+	const struct suite_info *s = suite_info(suite);
+
+	return s != NULL ? s->tls_id : 0;
+}
+
+const char *
+crypto_suite_name(enum crypto_suite suite)
+{
+	const struct suite_info *s = suite_info(suite);
+
+	return s != NULL ? s->name : "unknown";
+}
+
+uint64_t
+crypto_suite_confidentiality_limit(enum crypto_suite suite)
+{
+	const struct suite_info *s = suite_info(suite);
+
+	return s != NULL ? s->conf_limit : 0;
+}
+
+uint64_t
+crypto_suite_integrity_limit(enum crypto_suite suite)
+{
+	const struct suite_info *s = suite_info(suite);
+
+	return s != NULL ? s->integ_limit : 0;
+}
+
+size_t
+crypto_hash_len(enum crypto_hash hash)
+{
+	return hash == CRYPTO_HASH_SHA384 ? 48 : 32;
+}
+
+const EVP_MD *
+crypto_ctx_md(const struct crypto_ctx *ctx, enum crypto_hash hash)
+{
+	switch (hash) {
+	case CRYPTO_HASH_SHA256:
+		return ctx->sha256;
+	case CRYPTO_HASH_SHA384:
+		return ctx->sha384;
+	default:
+		return NULL;
+	}
+}
+
+const EVP_CIPHER *
+crypto_ctx_aead_cipher(const struct crypto_ctx *ctx, enum crypto_suite suite)
+{
+	switch (suite) {
+	case CRYPTO_SUITE_AES_128_GCM_SHA256:
+		return ctx->aes128gcm;
+	case CRYPTO_SUITE_AES_256_GCM_SHA384:
+		return ctx->aes256gcm;
+	case CRYPTO_SUITE_CHACHA20_POLY1305_SHA256:
+		return ctx->chacha20poly1305;
+	default:
+		return NULL;
+	}
+}
+
+const EVP_CIPHER *
+crypto_ctx_hp_cipher(const struct crypto_ctx *ctx, enum crypto_suite suite)
+{
+	switch (suite) {
+	case CRYPTO_SUITE_AES_128_GCM_SHA256:
+		return ctx->aes128ecb;
+	case CRYPTO_SUITE_AES_256_GCM_SHA384:
+		return ctx->aes256ecb;
+	case CRYPTO_SUITE_CHACHA20_POLY1305_SHA256:
+		return ctx->chacha20;
+	default:
+		return NULL;
+	}
+}
+
+/* ---- Randomness ---- */
+
+int
+crypto_rand_system(void *arg, uint8_t *buf, size_t len)
+{
+	(void)arg;
+	/* RAND_bytes takes an int: feed large requests in pieces. */
+	while (len > 0) {
+		int n = len > INT_MAX ? INT_MAX : (int)len;
+
+		if (RAND_bytes(buf, n) != 1)
+			return CRYPTO_ERR_LIB;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+crypto_rand_bytes(const struct crypto_rand *r, uint8_t *buf, size_t len)
+{
+	if (buf == NULL && len > 0)
+		return CRYPTO_ERR_INVAL;
+	if (r == NULL || r->fn == NULL)
+		return crypto_rand_system(NULL, buf, len);
+	return r->fn(r->arg, buf, len);
+}
+
+/* ---- Misc ---- */
+
+int
+crypto_memcmp_ct(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) != 0;
+}
+
+void
+crypto_wipe(void *p, size_t len)
+{
+	if (p != NULL)
+		OPENSSL_cleanse(p, len);
+}
+
+/* ---- Engines ---- */
+
+bool
+crypto_engine_available(enum crypto_engine engine)
+{
+	switch (engine) {
+	case CRYPTO_ENGINE_AUTO:
+	case CRYPTO_ENGINE_EVP:
+		return true;
+	case CRYPTO_ENGINE_IPSEC_MB:
+#ifdef HB_HAVE_IPSEC_MB
+		return crypto_imb_cpu_ok();
+#else
+		return false;
+#endif
+	default:
+		return false;
+	}
+}
+
+const char *
+crypto_engine_name(enum crypto_engine engine)
+{
+	switch (engine) {
+	case CRYPTO_ENGINE_AUTO:
+		return "auto";
+	case CRYPTO_ENGINE_EVP:
+		return "evp";
+	case CRYPTO_ENGINE_IPSEC_MB:
+		return "ipsec-mb";
+	default:
+		return "unknown";
+	}
+}
+
+enum crypto_engine
+crypto_ctx_engine(const struct crypto_ctx *ctx)
+{
+	return ctx->engine;
+}
+
+/* ---- Context ---- */
+
+/* An HMAC context with only its digest set; keyed copies are duplicated from it. */
+static EVP_MAC_CTX *
+hmac_template(EVP_MAC *mac, const char *digest)
+{
+	OSSL_PARAM params[2];
+	char name[16];
+	EVP_MAC_CTX *m = EVP_MAC_CTX_new(mac);
+
+	if (m == NULL)
+		return NULL;
+	/* OSSL_PARAM takes a non-const string; give it a copy rather than cast const away. */
+	snprintf(name, sizeof(name), "%s", digest);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, name, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_CTX_set_params(m, params) != 1) {
+		EVP_MAC_CTX_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* A copy of tmpl keyed with key: a pre-keyed HMAC, duplicated again for each use. */
+static EVP_MAC_CTX *
+hmac_keyed(const EVP_MAC_CTX *tmpl, const uint8_t *key, size_t key_len)
+{
+	EVP_MAC_CTX *m = EVP_MAC_CTX_dup(tmpl);
+
+	if (m == NULL)
+		return NULL;
+	if (EVP_MAC_init(m, key, key_len, NULL) != 1) {
+		EVP_MAC_CTX_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* RFC 9001 §5.2 and RFC 9369 §3.3.1 Initial salts. */
+static const uint8_t initial_salt_v1[20] = {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34,
+					    0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8,
+					    0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a};
+static const uint8_t initial_salt_v2[20] = {0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6,
+					    0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26,
+					    0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9};
+
+const uint8_t *
+crypto_initial_salt(uint32_t version, size_t *len)
+{
+	*len = sizeof(initial_salt_v1);
+	if (version == CRYPTO_QUIC_V1)
+		return initial_salt_v1;
+	if (version == CRYPTO_QUIC_V2)
+		return initial_salt_v2;
+	return NULL;
+}
+
+static int
+fetch_algorithms(struct crypto_ctx *ctx)
+{
+	ctx->aes128gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+	ctx->aes256gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	ctx->chacha20poly1305 = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	ctx->aes128ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+	ctx->aes256ecb = EVP_CIPHER_fetch(NULL, "AES-256-ECB", NULL);
+	ctx->chacha20 = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL);
+	ctx->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	ctx->sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
+	ctx->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	ctx->hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	if (ctx->aes128gcm == NULL || ctx->aes256gcm == NULL || ctx->chacha20poly1305 == NULL ||
+	    ctx->aes128ecb == NULL || ctx->aes256ecb == NULL || ctx->chacha20 == NULL ||
+	    ctx->sha256 == NULL || ctx->sha384 == NULL || ctx->hmac == NULL || ctx->hkdf == NULL)
+		return CRYPTO_ERR_LIB;
+	return 0;
+}
+
+static int
+build_hmacs(struct crypto_ctx *ctx)
+{
+	ctx->hmac_sha256 = hmac_template(ctx->hmac, "SHA256");
+	ctx->hmac_sha384 = hmac_template(ctx->hmac, "SHA384");
+	if (ctx->hmac_sha256 == NULL || ctx->hmac_sha384 == NULL)
+		return CRYPTO_ERR_LIB;
+	ctx->initial_v1 = hmac_keyed(ctx->hmac_sha256, initial_salt_v1, sizeof(initial_salt_v1));
+	ctx->initial_v2 = hmac_keyed(ctx->hmac_sha256, initial_salt_v2, sizeof(initial_salt_v2));
+	if (ctx->initial_v1 == NULL || ctx->initial_v2 == NULL)
+		return CRYPTO_ERR_LIB;
+	return 0;
+}
+
+static int
+pick_engine(struct crypto_ctx *ctx, enum crypto_engine engine)
+{
+	switch (engine) {
+	case CRYPTO_ENGINE_AUTO:
+		engine = crypto_engine_available(CRYPTO_ENGINE_IPSEC_MB) ? CRYPTO_ENGINE_IPSEC_MB
+									 : CRYPTO_ENGINE_EVP;
+		break;
+	case CRYPTO_ENGINE_EVP:
+		break;
+	case CRYPTO_ENGINE_IPSEC_MB:
+		if (!crypto_engine_available(engine))
+			return CRYPTO_ERR_UNSUPPORTED;
+		break;
+	default:
+		return CRYPTO_ERR_INVAL;
+	}
+	ctx->engine = engine;
+#ifdef HB_HAVE_IPSEC_MB
+	if (engine == CRYPTO_ENGINE_IPSEC_MB)
+		return crypto_imb_new(&ctx->imb);
+#endif
+	return 0;
+}
+
+int
+crypto_ctx_new(struct crypto_ctx **out, enum crypto_engine engine)
+{
+	struct crypto_ctx *ctx;
+	int rc;
+
+	if (out == NULL)
+		return CRYPTO_ERR_INVAL;
+	*out = NULL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL)
+		return CRYPTO_ERR_NOMEM;
+	rc = pick_engine(ctx, engine);
+	if (rc == 0)
+		rc = fetch_algorithms(ctx);
+	if (rc == 0)
+		rc = build_hmacs(ctx);
+	if (rc == 0)
+		rc = crypto_retry_init(ctx);
+	if (rc != 0) {
+		crypto_ctx_free(ctx);
+		return rc;
+	}
+	*out = ctx;
+	return 0;
+}
+
+void
+crypto_ctx_free(struct crypto_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	crypto_aead_free(ctx->retry_v1);
+	crypto_aead_free(ctx->retry_v2);
+	EVP_MAC_CTX_free(ctx->initial_v1);
+	EVP_MAC_CTX_free(ctx->initial_v2);
+	EVP_MAC_CTX_free(ctx->hmac_sha256);
+	EVP_MAC_CTX_free(ctx->hmac_sha384);
+	EVP_KDF_free(ctx->hkdf);
+	EVP_MAC_free(ctx->hmac);
+	EVP_MD_free(ctx->sha256);
+	EVP_MD_free(ctx->sha384);
+	EVP_CIPHER_free(ctx->aes128gcm);
+	EVP_CIPHER_free(ctx->aes256gcm);
+	EVP_CIPHER_free(ctx->chacha20poly1305);
+	EVP_CIPHER_free(ctx->aes128ecb);
+	EVP_CIPHER_free(ctx->aes256ecb);
+	EVP_CIPHER_free(ctx->chacha20);
+#ifdef HB_HAVE_IPSEC_MB
+	crypto_imb_free(ctx->imb);
+#endif
+	free(ctx);
+}

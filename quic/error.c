@@ -14,6 +14,8 @@ quic_err_to_transport(int err)
 		return QUIC_TRANSPORT_PARAMETER_ERROR;
 	case QUIC_ERR_PROTOCOL:
 		return QUIC_PROTOCOL_VIOLATION;
+	case QUIC_ERR_AEAD_LIMIT:
+		return QUIC_AEAD_LIMIT_REACHED;
 	default:
 		return QUIC_INTERNAL_ERROR;
 	}
@@ -45,6 +47,10 @@ quic_strerror(int err)
 		return "out of memory";
 	case QUIC_ERR_FRAME_ENCODING:
 		return "frame encoding error";
+	case QUIC_ERR_FIXED_BIT:
+		return "fixed bit is zero";
+	case QUIC_ERR_AEAD_LIMIT:
+		return "AEAD usage limit reached";
 	default:
 		return "unknown error";
 	}

@@ -15,13 +15,17 @@
 extern "C" {
 #endif
 
+/* Opaque handles. */
+struct crypto_kex;
+struct crypto_sigkey;
+
 /* TLS NamedGroup values (RFC 9846 §4.2.7). */
 enum crypto_group {
 	CRYPTO_GROUP_SECP256R1 = 0x0017,
 	CRYPTO_GROUP_X25519 = 0x001d,
 };
 
-#define CRYPTO_KEX_MAX_PUB 65    /* uncompressed P-256 point */
+#define CRYPTO_KEX_MAX_PUB    65 /* uncompressed P-256 point */
 #define CRYPTO_KEX_MAX_SHARED 32
 
 /*
@@ -36,8 +40,8 @@ int crypto_kex_public(const struct crypto_kex *kex, uint8_t *buf, size_t cap, si
  * Shared secret with the peer's share. A malformed share or an all-zero X25519 result is
  * CRYPTO_ERR_INVAL (TLS: illegal_parameter).
  */
-int crypto_kex_derive(struct crypto_kex *kex, const uint8_t *peer, size_t peer_len,
-		      uint8_t *secret, size_t cap, size_t *secret_len);
+int crypto_kex_derive(struct crypto_kex *kex, const uint8_t *peer, size_t peer_len, uint8_t *secret,
+		      size_t cap, size_t *secret_len);
 
 /* TLS SignatureScheme values (RFC 9846 §4.2.3). */
 enum crypto_sig_scheme {
@@ -54,8 +58,8 @@ void crypto_sigkey_free(struct crypto_sigkey *key);
 int crypto_sign(struct crypto_sigkey *key, const uint8_t *msg, size_t msg_len, uint8_t *sig,
 		size_t cap, size_t *sig_len);
 /* Verify with the key's public half. @return 0 or CRYPTO_ERR_AUTH */
-int crypto_verify(struct crypto_sigkey *key, const uint8_t *msg, size_t msg_len,
-		  const uint8_t *sig, size_t sig_len);
+int crypto_verify(struct crypto_sigkey *key, const uint8_t *msg, size_t msg_len, const uint8_t *sig,
+		  size_t sig_len);
 
 #ifdef __cplusplus
 }

@@ -21,13 +21,18 @@
 extern "C" {
 #endif
 
+/* Opaque handles (declared here so that prototypes below share one file-scope type). */
+struct crypto_ctx;
+struct crypto_aead;
+struct crypto_hp;
+
 /* Error codes. The caller's action is given per function. */
 enum crypto_err {
-	CRYPTO_ERR_NOMEM = -1,       /* allocation failed: drop the work, retry later */
-	CRYPTO_ERR_INVAL = -2,       /* bad argument from the caller (a programming error) */
-	CRYPTO_ERR_AUTH = -3,        /* AEAD open failed: the packet is forged or corrupt, drop it */
-	CRYPTO_ERR_LIB = -4,         /* libcrypto / ipsec-mb reported a failure */
-	CRYPTO_ERR_LIMIT = -5,       /* AEAD usage limit reached (RFC 9001 §6.6) */
+	CRYPTO_ERR_NOMEM = -1, /* allocation failed: drop the work, retry later */
+	CRYPTO_ERR_INVAL = -2, /* bad argument from the caller (a programming error) */
+	CRYPTO_ERR_AUTH = -3,  /* AEAD open failed: the packet is forged or corrupt, drop it */
+	CRYPTO_ERR_LIB = -4,   /* libcrypto / ipsec-mb reported a failure */
+	CRYPTO_ERR_LIMIT = -5, /* AEAD usage limit reached (RFC 9001 §6.6) */
 	CRYPTO_ERR_UNSUPPORTED = -6, /* algorithm or engine not available here */
 };
 
@@ -36,8 +41,8 @@ const char *crypto_strerror(int err);
 
 /* TLS 1.3 cipher suites usable for QUIC packet protection (RFC 9001 §5). */
 enum crypto_suite {
-	CRYPTO_SUITE_AES_128_GCM_SHA256 = 0,       /* 0x1301 */
-	CRYPTO_SUITE_AES_256_GCM_SHA384 = 1,       /* 0x1302 */
+	CRYPTO_SUITE_AES_128_GCM_SHA256 = 0,	   /* 0x1301 */
+	CRYPTO_SUITE_AES_256_GCM_SHA384 = 1,	   /* 0x1302 */
 	CRYPTO_SUITE_CHACHA20_POLY1305_SHA256 = 2, /* 0x1303 */
 	CRYPTO_SUITE_COUNT
 };
@@ -54,12 +59,12 @@ enum crypto_engine {
 	CRYPTO_ENGINE_IPSEC_MB = 2,
 };
 
-#define CRYPTO_MAX_SECRET_LEN 48 /* SHA-384 */
-#define CRYPTO_MAX_KEY_LEN 32
-#define CRYPTO_IV_LEN 12
-#define CRYPTO_TAG_LEN 16
-#define CRYPTO_HP_SAMPLE_LEN 16
-#define CRYPTO_HP_MASK_LEN 5
+#define CRYPTO_MAX_SECRET_LEN	  48 /* SHA-384 */
+#define CRYPTO_MAX_KEY_LEN	  32
+#define CRYPTO_IV_LEN		  12
+#define CRYPTO_TAG_LEN		  16
+#define CRYPTO_HP_SAMPLE_LEN	  16
+#define CRYPTO_HP_MASK_LEN	  5
 #define CRYPTO_INITIAL_SECRET_LEN 32
 
 /* QUIC versions with their own Initial salt, labels and Retry keys. */
@@ -68,9 +73,9 @@ enum crypto_engine {
 
 /* Suite properties. */
 enum crypto_hash crypto_suite_hash(enum crypto_suite suite);
-size_t crypto_suite_key_len(enum crypto_suite suite);    /* 16 or 32 */
+size_t crypto_suite_key_len(enum crypto_suite suite);	 /* 16 or 32 */
 size_t crypto_suite_secret_len(enum crypto_suite suite); /* 32 or 48 */
-uint16_t crypto_suite_tls_id(enum crypto_suite suite);   /* 0x1301.. */
+uint16_t crypto_suite_tls_id(enum crypto_suite suite);	 /* 0x1301.. */
 const char *crypto_suite_name(enum crypto_suite suite);
 /* RFC 9001 §6.6: packets that may be sealed under one key, and failed opens allowed. */
 uint64_t crypto_suite_confidentiality_limit(enum crypto_suite suite);
@@ -128,8 +133,8 @@ int crypto_quic_initial_secrets(struct crypto_ctx *ctx, uint32_t version, const 
 				size_t dcid_len, uint8_t client_secret[CRYPTO_INITIAL_SECRET_LEN],
 				uint8_t server_secret[CRYPTO_INITIAL_SECRET_LEN]);
 /* The same through OpenSSL's EVP_KDF "HKDF", kept as the reference and for the benchmark. */
-int crypto_quic_initial_secrets_kdf(struct crypto_ctx *ctx, uint32_t version,
-				    const uint8_t *dcid, size_t dcid_len,
+int crypto_quic_initial_secrets_kdf(struct crypto_ctx *ctx, uint32_t version, const uint8_t *dcid,
+				    size_t dcid_len,
 				    uint8_t client_secret[CRYPTO_INITIAL_SECRET_LEN],
 				    uint8_t server_secret[CRYPTO_INITIAL_SECRET_LEN]);
 
@@ -163,19 +168,27 @@ enum crypto_suite crypto_aead_suite(const struct crypto_aead *aead);
 
 /*
  * Seal in place: data[0..len) is encrypted and a 16-byte tag written at data[len..len+16).
- * @return 0, CRYPTO_ERR_LIMIT (confidentiality limit reached: update keys first), CRYPTO_ERR_LIB
+ * Every call that gets past the argument checks counts toward the confidentiality limit: the
+ * limit-th packet is sealed, the next call fails.
+ * @return 0, CRYPTO_ERR_LIMIT (confidentiality limit reached: update keys first),
+ *         CRYPTO_ERR_INVAL (pn above 2^62-1, NULL data, len above 16 MiB), CRYPTO_ERR_LIB
  */
 int crypto_aead_seal(struct crypto_aead *aead, uint64_t pn, const uint8_t *aad, size_t aad_len,
 		     uint8_t *data, size_t len);
 /*
  * Open in place: data[0..len) is ciphertext followed by the tag; on success the plaintext is
- * data[0..len-16). A failure counts toward the integrity limit.
- * @return 0, CRYPTO_ERR_AUTH (drop the packet), CRYPTO_ERR_INVAL (len < 16),
+ * data[0..len-16). On failure data[0..len-16) holds garbage. An authentication failure counts
+ * toward the integrity limit; the failure that reaches it returns CRYPTO_ERR_LIMIT instead of
+ * CRYPTO_ERR_AUTH, and so does every later open with this key.
+ * @return 0, CRYPTO_ERR_AUTH (drop the packet), CRYPTO_ERR_INVAL (len < 16, pn above 2^62-1),
  *         CRYPTO_ERR_LIMIT (integrity limit reached: close with AEAD_LIMIT_REACHED)
  */
 int crypto_aead_open(struct crypto_aead *aead, uint64_t pn, const uint8_t *aad, size_t aad_len,
 		     uint8_t *data, size_t len);
-/* The same with an explicit 12-byte nonce (tokens); not counted toward the packet limits. */
+/*
+ * The same with an explicit 12-byte nonce (tokens, Retry tags); not counted toward the packet
+ * limits. The open returns CRYPTO_ERR_AUTH on a bad tag, never CRYPTO_ERR_LIMIT.
+ */
 int crypto_aead_seal_nonce(struct crypto_aead *aead, const uint8_t nonce[CRYPTO_IV_LEN],
 			   const uint8_t *aad, size_t aad_len, uint8_t *data, size_t len);
 int crypto_aead_open_nonce(struct crypto_aead *aead, const uint8_t nonce[CRYPTO_IV_LEN],
@@ -184,6 +197,12 @@ int crypto_aead_open_nonce(struct crypto_aead *aead, const uint8_t nonce[CRYPTO_
 /* Usage counters toward RFC 9001 §6.6 limits. */
 uint64_t crypto_aead_sealed(const struct crypto_aead *aead);
 uint64_t crypto_aead_open_failures(const struct crypto_aead *aead);
+/*
+ * Tests only: set the usage counters so that the RFC 9001 §6.6 limits can be reached without
+ * sealing 2^23 packets. Never call this on a live connection's keys.
+ */
+void crypto_aead_set_counters_for_test(struct crypto_aead *aead, uint64_t sealed,
+				       uint64_t open_failures);
 
 /* One packet in a burst. status receives 0 or a CRYPTO_ERR_* code. */
 struct crypto_aead_op {
@@ -198,7 +217,10 @@ struct crypto_aead_op {
 
 /*
  * Seal or open n packets, each with its own handle, in one call (the ipsec-mb engine submits
- * them as one burst of jobs). Packets are independent: one failure does not stop the others.
+ * them as one burst of jobs). Packets are independent: one failure does not stop the others,
+ * and each op's status is what the single call would have returned. Handles of different
+ * contexts and engines may be mixed. A handle may appear several times; its limits are
+ * checked op by op.
  * @return the number of ops whose status is 0
  */
 unsigned crypto_aead_seal_burst(struct crypto_aead_op *ops, unsigned n);
@@ -221,7 +243,8 @@ struct crypto_hp_op {
 /*
  * n masks in one call: consecutive ops sharing a handle are computed as one AES-ECB over the
  * concatenated samples.
- * @return 0 or CRYPTO_ERR_LIB (all masks then undefined)
+ * @return 0, CRYPTO_ERR_INVAL (an op without handle or sample; nothing computed) or
+ *         CRYPTO_ERR_LIB (all masks then undefined)
  */
 int crypto_hp_mask_burst(struct crypto_hp_op *ops, unsigned n);
 

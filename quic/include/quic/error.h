@@ -25,6 +25,8 @@ enum quic_err {
 	QUIC_ERR_CRYPTO = -8,        /* packet protection failed (drop the packet) */
 	QUIC_ERR_NOMEM = -9,         /* allocation failed */
 	QUIC_ERR_FRAME_ENCODING = -10, /* FRAME_ENCODING_ERROR */
+	QUIC_ERR_FIXED_BIT = -11,    /* fixed bit 0 (RFC 9000 §17.2): not QUIC v1/v2, drop and count */
+	QUIC_ERR_AEAD_LIMIT = -12,   /* RFC 9001 §6.6: update keys (seal) or close (open) */
 };
 
 /* RFC 9000 §20.1 transport error codes. */

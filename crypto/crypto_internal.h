@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Private to crypto/: the per-worker context and helpers shared by the .c files. Nothing
+ * outside crypto/ includes this (it names OpenSSL types).
+ */
+#ifndef HB_CRYPTO_INTERNAL_H
+#define HB_CRYPTO_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include <crypto/crypto.h>
+
+/* Largest packet number a QUIC endpoint may use (RFC 9000 §12.3). */
+#define CRYPTO_PN_MAX ((UINT64_C(1) << 62) - 1)
+
+/* Largest AEAD input we accept: EVP takes int lengths, and QUIC packets are far smaller. */
+#define CRYPTO_AEAD_MAX_LEN (1u << 24)
+
+struct crypto_imb; /* the ipsec-mb manager of a context (aead_imb.c) */
+
+/*
+ * Everything fetched or built once per worker. Immutable after crypto_ctx_new() except the
+ * ipsec-mb manager's job queue, which every call leaves empty.
+ */
+struct crypto_ctx {
+	enum crypto_engine engine;
+
+	/* Fetched once (EVP_*_fetch), never per packet. */
+	EVP_CIPHER *aes128gcm;
+	EVP_CIPHER *aes256gcm;
+	EVP_CIPHER *chacha20poly1305;
+	EVP_CIPHER *aes128ecb;
+	EVP_CIPHER *aes256ecb;
+	EVP_CIPHER *chacha20;
+	EVP_MD *sha256;
+	EVP_MD *sha384;
+	EVP_MAC *hmac;
+	EVP_KDF *hkdf;
+
+	/* HMAC contexts with only the digest set; keyed copies are made from them. */
+	EVP_MAC_CTX *hmac_sha256;
+	EVP_MAC_CTX *hmac_sha384;
+	/* HMAC-SHA256 keyed with the v1 and v2 Initial salts (RFC 9001 §5.2, RFC 9369 §3.3.1). */
+	EVP_MAC_CTX *initial_v1;
+	EVP_MAC_CTX *initial_v2;
+
+	/* Retry integrity AEADs with the fixed keys (RFC 9001 §5.8, RFC 9369 §3.3.3). */
+	struct crypto_aead *retry_v1;
+	struct crypto_aead *retry_v2;
+
+	struct crypto_imb *imb; /* NULL unless engine is CRYPTO_ENGINE_IPSEC_MB */
+};
+
+/* Per-hash helpers. */
+const EVP_MD *crypto_ctx_md(const struct crypto_ctx *ctx, enum crypto_hash hash);
+size_t crypto_hash_len(enum crypto_hash hash);
+
+/* The AEAD cipher and the header-protection cipher of a suite. */
+const EVP_CIPHER *crypto_ctx_aead_cipher(const struct crypto_ctx *ctx, enum crypto_suite suite);
+const EVP_CIPHER *crypto_ctx_hp_cipher(const struct crypto_ctx *ctx, enum crypto_suite suite);
+
+/* The Initial salt of version (20 bytes in *len), NULL for an unknown version. */
+const uint8_t *crypto_initial_salt(uint32_t version, size_t *len);
+
+/* Build ctx->retry_v1 and ctx->retry_v2 (retry.c). */
+int crypto_retry_init(struct crypto_ctx *ctx);
+
+/* Whether suite is a known value. */
+static inline int
+crypto_suite_valid(enum crypto_suite suite)
+{
+	return (unsigned)suite < CRYPTO_SUITE_COUNT;
+}
+
+#ifdef HB_HAVE_IPSEC_MB
+/* ipsec-mb manager of a context (aead_imb.c). */
+int crypto_imb_new(struct crypto_imb **out);
+void crypto_imb_free(struct crypto_imb *imb);
+/* Whether the library found AES-NI on this CPU. */
+bool crypto_imb_cpu_ok(void);
+#endif
+
+#endif /* HB_CRYPTO_INTERNAL_H */

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Burst APIs: crypto_aead_seal_burst/open_burst over mixed handles (suites, keys and engines
+ * in one call) must equal the single calls, packet by packet; crypto_hp_mask_burst must equal
+ * crypto_hp_mask.
+ */
+#include <string.h>
+
+#include <crypto/crypto.h>
+
+#include "hb_test.h"
+
+TestSuite(crypto_burst);
+
+#define NPKT	 150 /* more than one internal chunk of 64 */
+#define NHANDLES 6
+#define MAX_LEN	 1300
+
+static const enum crypto_suite all_suites[3] = {
+	CRYPTO_SUITE_AES_128_GCM_SHA256,
+	CRYPTO_SUITE_AES_256_GCM_SHA384,
+	CRYPTO_SUITE_CHACHA20_POLY1305_SHA256,
+};
+
+static void
+fill(uint64_t *state, uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		*state ^= *state << 13;
+		*state ^= *state >> 7;
+		*state ^= *state << 17;
+		buf[i] = (uint8_t)*state;
+	}
+}
+
+static uint64_t
+next(uint64_t *state)
+{
+	uint8_t b[8];
+	uint64_t v = 0;
+
+	fill(state, b, sizeof(b));
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+/* The packets of one test: buffers, AADs and the handle each uses. */
+struct burst_fixture {
+	struct crypto_ctx *ctx[2];
+	unsigned nctx;
+	struct crypto_aead *burst_h[NHANDLES];	/* used through the burst API */
+	struct crypto_aead *single_h[NHANDLES]; /* same keys, used one packet at a time */
+	uint8_t pt[NPKT][MAX_LEN];
+	uint8_t a[NPKT][MAX_LEN + 16];
+	uint8_t b[NPKT][MAX_LEN + 16];
+	uint8_t aad[NPKT][24];
+	size_t len[NPKT], aad_len[NPKT];
+	unsigned h[NPKT];
+	struct crypto_aead_op ops[NPKT];
+};
+
+/*
+ * Handles: every suite twice with different keys; mixed: spread over every available engine
+ * (runs of one engine are short), otherwise all on the fastest engine (one long run).
+ */
+static void
+fixture_init(struct burst_fixture *f, uint64_t seed, bool mixed)
+{
+	memset(f, 0, sizeof(*f));
+	cr_assert(eq(int, crypto_ctx_new(&f->ctx[f->nctx++], CRYPTO_ENGINE_EVP), 0));
+	if (crypto_engine_available(CRYPTO_ENGINE_IPSEC_MB))
+		cr_assert(eq(int, crypto_ctx_new(&f->ctx[f->nctx++], CRYPTO_ENGINE_IPSEC_MB), 0));
+	for (unsigned i = 0; i < NHANDLES; i++) {
+		uint8_t key[32], iv[CRYPTO_IV_LEN];
+		struct crypto_ctx *ctx = mixed ? f->ctx[i % f->nctx] : f->ctx[f->nctx - 1];
+
+		fill(&seed, key, sizeof(key));
+		fill(&seed, iv, sizeof(iv));
+		cr_assert(eq(int, crypto_aead_new(&f->burst_h[i], ctx, all_suites[i % 3], key, iv),
+			     0));
+		/* The reference always uses EVP. */
+		cr_assert(
+			eq(int,
+			   crypto_aead_new(&f->single_h[i], f->ctx[0], all_suites[i % 3], key, iv),
+			   0));
+	}
+	for (unsigned p = 0; p < NPKT; p++) {
+		f->h[p] = (unsigned)(next(&seed) % NHANDLES);
+		f->len[p] = p % 10 == 0 ? 0 : (size_t)(next(&seed) % MAX_LEN);
+		f->aad_len[p] = (size_t)(next(&seed) % sizeof(f->aad[p]));
+		fill(&seed, f->pt[p], f->len[p]);
+		fill(&seed, f->aad[p], f->aad_len[p]);
+	}
+}
+
+static void
+fixture_fini(struct burst_fixture *f)
+{
+	for (unsigned i = 0; i < NHANDLES; i++) {
+		crypto_aead_free(f->burst_h[i]);
+		crypto_aead_free(f->single_h[i]);
+	}
+	for (unsigned i = 0; i < f->nctx; i++)
+		crypto_ctx_free(f->ctx[i]);
+}
+
+static void
+set_ops(struct burst_fixture *f, bool seal)
+{
+	for (unsigned p = 0; p < NPKT; p++) {
+		struct crypto_aead_op *op = &f->ops[p];
+
+		op->aead = f->burst_h[f->h[p]];
+		op->pn = 1000 + p;
+		op->aad = f->aad[p];
+		op->aad_len = f->aad_len[p];
+		op->data = f->a[p];
+		op->len = seal ? f->len[p] : f->len[p] + CRYPTO_TAG_LEN;
+		op->status = 12345; /* overwritten by the call */
+	}
+}
+
+static void
+seal_both(struct burst_fixture *f)
+{
+	for (unsigned p = 0; p < NPKT; p++) {
+		memcpy(f->a[p], f->pt[p], f->len[p]);
+		memcpy(f->b[p], f->pt[p], f->len[p]);
+		cr_assert(eq(int,
+			     crypto_aead_seal(f->single_h[f->h[p]], 1000 + p, f->aad[p],
+					      f->aad_len[p], f->b[p], f->len[p]),
+			     0));
+	}
+	set_ops(f, true);
+	cr_assert(eq(u32, crypto_aead_seal_burst(f->ops, NPKT), NPKT));
+}
+
+static void
+check_seal_burst(bool mixed)
+{
+	static struct burst_fixture f;
+
+	fixture_init(&f, mixed ? 41 : 42, mixed);
+	seal_both(&f);
+	for (unsigned p = 0; p < NPKT; p++) {
+		cr_assert(eq(int, f.ops[p].status, 0));
+		cr_assert(eq(int, memcmp(f.a[p], f.b[p], f.len[p] + CRYPTO_TAG_LEN), 0),
+			  "packet %u", p);
+	}
+	/* Each seal counted once on its own handle. */
+	for (unsigned i = 0; i < NHANDLES; i++)
+		cr_assert(eq(u64, crypto_aead_sealed(f.burst_h[i]),
+			     crypto_aead_sealed(f.single_h[i])));
+	fixture_fini(&f);
+}
+
+HB_TEST(crypto_burst, seal_burst_equals_single_calls)
+{
+	check_seal_burst(false);
+}
+
+HB_TEST(crypto_burst, seal_burst_mixed_engines_equals_single_calls)
+{
+	check_seal_burst(true);
+}
+
+HB_TEST(crypto_burst, open_burst_isolates_a_corrupt_packet)
+{
+	static struct burst_fixture f;
+	const unsigned bad = 77;
+
+	fixture_init(&f, 43, false);
+	seal_both(&f);
+	f.a[bad][f.len[bad]] ^= 0x01; /* first tag byte */
+	set_ops(&f, false);
+	cr_assert(eq(u32, crypto_aead_open_burst(f.ops, NPKT), NPKT - 1));
+	for (unsigned p = 0; p < NPKT; p++) {
+		if (p == bad) {
+			cr_assert(eq(int, f.ops[p].status, CRYPTO_ERR_AUTH));
+			continue;
+		}
+		cr_assert(eq(int, f.ops[p].status, 0), "packet %u", p);
+		cr_assert(eq(int, memcmp(f.a[p], f.pt[p], f.len[p]), 0), "packet %u", p);
+	}
+	cr_assert(eq(u64, crypto_aead_open_failures(f.burst_h[f.h[bad]]), 1));
+	fixture_fini(&f);
+}
+
+HB_TEST(crypto_burst, invalid_ops_fail_alone)
+{
+	static struct burst_fixture f;
+
+	fixture_init(&f, 44, true);
+	seal_both(&f);
+	set_ops(&f, false);
+	f.ops[3].len = CRYPTO_TAG_LEN - 1; /* shorter than a tag */
+	f.ops[70].aead = NULL;
+	f.ops[71].pn = UINT64_C(1) << 62;
+	cr_assert(eq(u32, crypto_aead_open_burst(f.ops, NPKT), NPKT - 3));
+	cr_assert(eq(int, f.ops[3].status, CRYPTO_ERR_INVAL));
+	cr_assert(eq(int, f.ops[70].status, CRYPTO_ERR_INVAL));
+	cr_assert(eq(int, f.ops[71].status, CRYPTO_ERR_INVAL));
+	for (unsigned p = 0; p < NPKT; p++) {
+		if (p == 3 || p == 70 || p == 71)
+			continue;
+		cr_assert(eq(int, f.ops[p].status, 0), "packet %u", p);
+		cr_assert(eq(int, memcmp(f.a[p], f.pt[p], f.len[p]), 0));
+	}
+	/* Empty bursts are fine. */
+	cr_assert(eq(u32, crypto_aead_seal_burst(f.ops, 0), 0));
+	cr_assert(eq(u32, crypto_aead_open_burst(NULL, 0), 0));
+	fixture_fini(&f);
+}
+
+HB_TEST(crypto_burst, hp_burst_equals_single_masks)
+{
+	enum { NOPS = 140 };
+	static const uint8_t key[32] = {9, 8, 7, 6, 5, 4, 3, 2, 1};
+	struct crypto_ctx *ctx[2] = {NULL, NULL};
+	struct crypto_hp *hp[6] = {NULL};
+	static uint8_t samples[NOPS][CRYPTO_HP_SAMPLE_LEN];
+	static struct crypto_hp_op ops[NOPS];
+	unsigned nctx = 0;
+	uint64_t seed = 5;
+
+	cr_assert(eq(int, crypto_ctx_new(&ctx[nctx++], CRYPTO_ENGINE_EVP), 0));
+	if (crypto_engine_available(CRYPTO_ENGINE_IPSEC_MB))
+		cr_assert(eq(int, crypto_ctx_new(&ctx[nctx++], CRYPTO_ENGINE_IPSEC_MB), 0));
+	for (unsigned i = 0; i < 6; i++)
+		cr_assert(eq(int, crypto_hp_new(&hp[i], ctx[i % nctx], all_suites[i % 3], key), 0));
+	/* Long runs on one handle (one ECB call per run) mixed with alternating handles. */
+	for (unsigned i = 0; i < NOPS; i++) {
+		unsigned h = i < 80 ? (i / 20) % 6 : (unsigned)(next(&seed) % 6);
+
+		fill(&seed, samples[i], CRYPTO_HP_SAMPLE_LEN);
+		ops[i].hp = hp[h];
+		ops[i].sample = samples[i];
+	}
+	cr_assert(eq(int, crypto_hp_mask_burst(ops, NOPS), 0));
+	for (unsigned i = 0; i < NOPS; i++) {
+		uint8_t mask[CRYPTO_HP_MASK_LEN];
+
+		cr_assert(eq(int, crypto_hp_mask(ops[i].hp, samples[i], mask), 0));
+		cr_assert(eq(int, memcmp(mask, ops[i].mask, sizeof(mask)), 0), "op %u", i);
+	}
+	ops[5].hp = NULL;
+	cr_assert(eq(int, crypto_hp_mask_burst(ops, NOPS), CRYPTO_ERR_INVAL));
+	cr_assert(eq(int, crypto_hp_mask_burst(ops, 0), 0));
+	for (unsigned i = 0; i < 6; i++)
+		crypto_hp_free(hp[i]);
+	for (unsigned i = 0; i < nctx; i++)
+		crypto_ctx_free(ctx[i]);
+}

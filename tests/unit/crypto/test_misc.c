@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Context and engine selection, injected randomness and the small helpers. */
+#include <string.h>
+
+#include <crypto/crypto.h>
+
+#include "hb_test.h"
+
+TestSuite(crypto_misc);
+
+HB_TEST(crypto_misc, ctx_engines)
+{
+	struct crypto_ctx *ctx = NULL;
+	bool imb = crypto_engine_available(CRYPTO_ENGINE_IPSEC_MB);
+
+	cr_assert(crypto_engine_available(CRYPTO_ENGINE_EVP));
+	cr_assert(eq(int, crypto_ctx_new(&ctx, CRYPTO_ENGINE_AUTO), 0));
+	/* AUTO settles on a concrete engine: ipsec-mb wherever it can run. */
+	cr_assert(eq(int, (int)crypto_ctx_engine(ctx),
+		     (int)(imb ? CRYPTO_ENGINE_IPSEC_MB : CRYPTO_ENGINE_EVP)));
+	crypto_ctx_free(ctx);
+	cr_assert(eq(int, crypto_ctx_new(&ctx, CRYPTO_ENGINE_IPSEC_MB),
+		     imb ? 0 : CRYPTO_ERR_UNSUPPORTED));
+	crypto_ctx_free(ctx);
+	cr_assert(eq(int, crypto_ctx_new(&ctx, (enum crypto_engine)9), CRYPTO_ERR_INVAL));
+	cr_assert(eq(ptr, ctx, NULL));
+	cr_assert(eq(int, crypto_ctx_new(NULL, CRYPTO_ENGINE_EVP), CRYPTO_ERR_INVAL));
+	crypto_ctx_free(NULL);
+	cr_assert(eq(int, strcmp(crypto_engine_name(CRYPTO_ENGINE_EVP), "evp"), 0));
+	cr_assert(eq(int, strcmp(crypto_engine_name(CRYPTO_ENGINE_IPSEC_MB), "ipsec-mb"), 0));
+	cr_log_info("ipsec-mb engine %s", imb ? "available" : "not available");
+}
+
+struct counting_rand {
+	unsigned calls;
+	size_t bytes;
+};
+
+/* A deterministic source, as tests inject one. */
+static int
+fake_rand(void *arg, uint8_t *buf, size_t len)
+{
+	struct counting_rand *r = arg;
+
+	r->calls++;
+	r->bytes += len;
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(0xa0 + i);
+	return 0;
+}
+
+static int
+failing_rand(void *arg, uint8_t *buf, size_t len)
+{
+	(void)arg, (void)buf, (void)len;
+	return CRYPTO_ERR_LIB;
+}
+
+HB_TEST(crypto_misc, rand_injection)
+{
+	struct counting_rand state = {0, 0};
+	struct crypto_rand r = {fake_rand, &state};
+	struct crypto_rand bad = {failing_rand, NULL};
+	uint8_t a[32], b[32];
+
+	cr_assert(eq(int, crypto_rand_bytes(&r, a, sizeof(a)), 0));
+	cr_assert(eq(u32, state.calls, 1));
+	cr_assert(eq(sz, state.bytes, sizeof(a)));
+	cr_assert(eq(u8, a[0], 0xa0));
+	cr_assert(eq(u8, a[31], 0xbf));
+	cr_assert(eq(int, crypto_rand_bytes(&bad, a, sizeof(a)), CRYPTO_ERR_LIB));
+	/* No source, or a source without a function: the system DRBG. */
+	cr_assert(eq(int, crypto_rand_bytes(NULL, a, sizeof(a)), 0));
+	cr_assert(eq(int, crypto_rand_system(NULL, b, sizeof(b)), 0));
+	cr_assert(ne(int, memcmp(a, b, sizeof(a)), 0));
+	r.fn = NULL;
+	cr_assert(eq(int, crypto_rand_bytes(&r, a, sizeof(a)), 0));
+	cr_assert(eq(u32, state.calls, 1));
+	cr_assert(eq(int, crypto_rand_bytes(NULL, NULL, 1), CRYPTO_ERR_INVAL));
+	cr_assert(eq(int, crypto_rand_bytes(NULL, NULL, 0), 0));
+}
+
+HB_TEST(crypto_misc, memcmp_ct_and_wipe)
+{
+	uint8_t a[20], b[20];
+
+	memset(a, 0x11, sizeof(a));
+	memset(b, 0x11, sizeof(b));
+	cr_assert(eq(int, crypto_memcmp_ct(a, b, sizeof(a)), 0));
+	b[19] ^= 0x80;
+	cr_assert(ne(int, crypto_memcmp_ct(a, b, sizeof(a)), 0));
+	cr_assert(eq(int, crypto_memcmp_ct(a, b, 19), 0));
+	crypto_wipe(a, sizeof(a));
+	for (size_t i = 0; i < sizeof(a); i++)
+		cr_assert(eq(u8, a[i], 0));
+	crypto_wipe(NULL, 4);
+}
+
+HB_TEST(crypto_misc, strerror_names_every_code)
+{
+	static const int codes[] = {0,
+				    CRYPTO_ERR_NOMEM,
+				    CRYPTO_ERR_INVAL,
+				    CRYPTO_ERR_AUTH,
+				    CRYPTO_ERR_LIB,
+				    CRYPTO_ERR_LIMIT,
+				    CRYPTO_ERR_UNSUPPORTED};
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		const char *s = crypto_strerror(codes[i]);
+
+		cr_assert(gt(sz, strlen(s), 0));
+		cr_assert(ne(int, strcmp(s, "unknown error"), 0));
+	}
+	cr_assert(eq(int, strcmp(crypto_strerror(-99), "unknown error"), 0));
+}
