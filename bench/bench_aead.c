@@ -17,6 +17,13 @@ static const size_t aead_sizes[] = {32, 100, 1200, 1452};
 
 /* Limits the figures are compared with (see bench.md). */
 #define BURST_LIMIT 1.00 /* burst ns/packet over per-packet ns/packet */
+/*
+ * Two medians of the same cost differ by run-to-run noise, so "burst is not slower" is judged
+ * against 1 plus the noise measured for those two figures in this run (half their min-max
+ * range, relative to the median), and that noise is capped here: on a machine noisier than this
+ * the check reports MISS rather than passing on noise. The margin used is printed as the limit.
+ */
+#define BURST_NOISE_CAP 0.03
 #define BARE_LIMIT  1.10 /* ours over bare ipsec-mb */
 
 /*
@@ -284,6 +291,30 @@ ratio_check(struct bench *b, const char *what, const struct bench_result *num,
 	return bench_check_add(b, name, "x", num->ns / den->ns, BENCH_LE, limit);
 }
 
+/* Half the min-max range of a figure's runs, relative to its median. */
+static double
+run_noise(const struct bench_result *r)
+{
+	if (r->ns <= 0 || r->max_ns < r->min_ns)
+		return 0;
+	return (r->max_ns - r->min_ns) / (2 * r->ns);
+}
+
+/* burst/per-packet against 1 + the noise of the two figures (at most BURST_NOISE_CAP). */
+static int
+burst_check(struct bench *b, const char *what, const struct bench_result *burst,
+	    const struct bench_result *single)
+{
+	double noise = run_noise(burst) > run_noise(single) ? run_noise(burst) : run_noise(single);
+	char name[160];
+
+	if (noise > BURST_NOISE_CAP)
+		noise = BURST_NOISE_CAP;
+	snprintf(name, sizeof(name), "%s, %s, %zu B (limit 1 + run noise)", what, burst->engine,
+		 burst->size);
+	return bench_check_add(b, name, "x", burst->ns / single->ns, BENCH_LE, BURST_LIMIT + noise);
+}
+
 /*
  * res[0..3] = seal, seal+open, seal burst, seal+open burst; res[4..5] = bare seal, bare burst
  * when measured. Adds the derived open rows and the checks of the case.
@@ -300,10 +331,10 @@ case_results(struct bench *b, const struct aead_names *n, struct bench_result **
 		rc = bench_derive(b, res[3], res[2], n->open_burst, &open_burst);
 	snprintf(what, sizeof(what), "burst/per-packet %s", n->seal);
 	if (rc == 0)
-		rc = ratio_check(b, what, res[2], res[0], BURST_LIMIT);
+		rc = burst_check(b, what, res[2], res[0]);
 	snprintf(what, sizeof(what), "burst/per-packet %s", n->open);
 	if (rc == 0)
-		rc = ratio_check(b, what, open_burst, open, BURST_LIMIT);
+		rc = burst_check(b, what, open_burst, open);
 	if (!bare || rc != 0)
 		return rc;
 	snprintf(what, sizeof(what), "ours/bare %s", n->seal);

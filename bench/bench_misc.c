@@ -312,60 +312,50 @@ derive_keys(struct initial_bench *in)
 	return rc;
 }
 
+/*
+ * The timed loop of the Initial benchmarks: per iteration a new DCID, its secrets through the
+ * fast path or the libcrypto KDF reference (kdf), then both directions' keys where keys is set.
+ */
 static int
-initial_secrets(void *arg, uint64_t iters)
+initial_run(struct initial_bench *in, uint64_t iters, bool kdf, bool keys)
 {
-	struct initial_bench *in = arg;
 	uint64_t i;
 	int rc;
 
 	for (i = 0; i < iters; i++) {
 		next_dcid(in);
-		rc = crypto_quic_initial_secrets(in->ctx, CRYPTO_QUIC_V1, in->dcid,
-						 sizeof(in->dcid), in->client, in->server);
+		if (kdf)
+			rc = crypto_quic_initial_secrets_kdf(in->ctx, CRYPTO_QUIC_V1, in->dcid,
+							     sizeof(in->dcid), in->client,
+							     in->server);
+		else
+			rc = crypto_quic_initial_secrets(in->ctx, CRYPTO_QUIC_V1, in->dcid,
+							 sizeof(in->dcid), in->client, in->server);
+		if (rc == 0 && keys)
+			rc = derive_keys(in);
 		if (rc != 0)
 			return rc;
 	}
-	bench_sink(in->client[0]);
+	bench_sink(keys ? in->keys[1].hp[0] : in->client[0]);
 	return 0;
+}
+
+static int
+initial_secrets(void *arg, uint64_t iters)
+{
+	return initial_run(arg, iters, false, false);
 }
 
 static int
 initial_kdf(void *arg, uint64_t iters)
 {
-	struct initial_bench *in = arg;
-	uint64_t i;
-	int rc;
-
-	for (i = 0; i < iters; i++) {
-		next_dcid(in);
-		rc = crypto_quic_initial_secrets_kdf(in->ctx, CRYPTO_QUIC_V1, in->dcid,
-						     sizeof(in->dcid), in->client, in->server);
-		if (rc != 0)
-			return rc;
-	}
-	bench_sink(in->client[0]);
-	return 0;
+	return initial_run(arg, iters, true, false);
 }
 
 static int
 initial_keys(void *arg, uint64_t iters)
 {
-	struct initial_bench *in = arg;
-	uint64_t i;
-	int rc;
-
-	for (i = 0; i < iters; i++) {
-		next_dcid(in);
-		rc = crypto_quic_initial_secrets(in->ctx, CRYPTO_QUIC_V1, in->dcid,
-						 sizeof(in->dcid), in->client, in->server);
-		if (rc == 0)
-			rc = derive_keys(in);
-		if (rc != 0)
-			return rc;
-	}
-	bench_sink(in->keys[1].hp[0]);
-	return 0;
+	return initial_run(arg, iters, false, true);
 }
 
 /* Build and free the four handles of one Initial space (both directions' AEAD and HP). */

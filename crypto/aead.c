@@ -6,6 +6,7 @@
  * nonce (RFC 9001 §5.3), enforces the usage limits (RFC 9001 §6.6) and cuts bursts into runs
  * that one engine can process together; the engines only encrypt and decrypt.
  */
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,9 +102,13 @@ crypto_aead_set_counters_for_test(struct crypto_aead *aead, uint64_t sealed, uin
 static inline void
 make_nonce(const struct crypto_aead *a, uint64_t pn, uint8_t nonce[CRYPTO_IV_LEN])
 {
-	memcpy(nonce, a->iv, CRYPTO_IV_LEN);
-	for (int i = 0; i < 8; i++)
-		nonce[CRYPTO_IV_LEN - 1 - i] ^= (uint8_t)(pn >> (8 * i));
+	uint64_t low;
+
+	/* The pn only reaches the IV's last 8 bytes: one 64-bit big-endian XOR. */
+	memcpy(nonce, a->iv, CRYPTO_IV_LEN - 8);
+	memcpy(&low, a->iv + CRYPTO_IV_LEN - 8, 8);
+	low ^= htobe64(pn);
+	memcpy(nonce + CRYPTO_IV_LEN - 8, &low, 8);
 }
 
 /* Reserve one seal against the confidentiality limit. */

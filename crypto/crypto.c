@@ -2,7 +2,7 @@
 /*
  * The per-worker crypto context, suite properties, randomness and small helpers.
  *
- * Every algorithm is fetched here once (EVP_CIPHER_fetch, EVP_MD_fetch, EVP_MAC_fetch,
+ * Every algorithm is fetched here once (EVP_CIPHER_fetch, EVP_MD_fetch,
  * EVP_KDF_fetch) so that no implicit fetch happens on a packet path.
  */
 #include <limits.h>
@@ -268,42 +268,6 @@ crypto_ctx_engine(const struct crypto_ctx *ctx)
 
 /* ---- Context ---- */
 
-/* An HMAC context with only its digest set; keyed copies are duplicated from it. */
-static EVP_MAC_CTX *
-hmac_template(EVP_MAC *mac, const char *digest)
-{
-	OSSL_PARAM params[2];
-	char name[16];
-	EVP_MAC_CTX *m = EVP_MAC_CTX_new(mac);
-
-	if (m == NULL)
-		return NULL;
-	/* OSSL_PARAM takes a non-const string; give it a copy rather than cast const away. */
-	snprintf(name, sizeof(name), "%s", digest);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, name, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (EVP_MAC_CTX_set_params(m, params) != 1) {
-		EVP_MAC_CTX_free(m);
-		return NULL;
-	}
-	return m;
-}
-
-/* A copy of tmpl keyed with key: a pre-keyed HMAC, duplicated again for each use. */
-static EVP_MAC_CTX *
-hmac_keyed(const EVP_MAC_CTX *tmpl, const uint8_t *key, size_t key_len)
-{
-	EVP_MAC_CTX *m = EVP_MAC_CTX_dup(tmpl);
-
-	if (m == NULL)
-		return NULL;
-	if (EVP_MAC_init(m, key, key_len, NULL) != 1) {
-		EVP_MAC_CTX_free(m);
-		return NULL;
-	}
-	return m;
-}
-
 /* RFC 9001 §5.2 and RFC 9369 §3.3.1 Initial salts. */
 static const uint8_t initial_salt_v1[20] = {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34,
 					    0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8,
@@ -334,27 +298,25 @@ fetch_algorithms(struct crypto_ctx *ctx)
 	ctx->chacha20 = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL);
 	ctx->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 	ctx->sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
-	ctx->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	ctx->hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
 	if (ctx->aes128gcm == NULL || ctx->aes256gcm == NULL || ctx->chacha20poly1305 == NULL ||
 	    ctx->aes128ecb == NULL || ctx->aes256ecb == NULL || ctx->chacha20 == NULL ||
-	    ctx->sha256 == NULL || ctx->sha384 == NULL || ctx->hmac == NULL || ctx->hkdf == NULL)
+	    ctx->sha256 == NULL || ctx->sha384 == NULL || ctx->hkdf == NULL)
 		return CRYPTO_ERR_LIB;
 	return 0;
 }
 
+/* HMAC-SHA256 keyed with each Initial salt, once per context. */
 static int
 build_hmacs(struct crypto_ctx *ctx)
 {
-	ctx->hmac_sha256 = hmac_template(ctx->hmac, "SHA256");
-	ctx->hmac_sha384 = hmac_template(ctx->hmac, "SHA384");
-	if (ctx->hmac_sha256 == NULL || ctx->hmac_sha384 == NULL)
-		return CRYPTO_ERR_LIB;
-	ctx->initial_v1 = hmac_keyed(ctx->hmac_sha256, initial_salt_v1, sizeof(initial_salt_v1));
-	ctx->initial_v2 = hmac_keyed(ctx->hmac_sha256, initial_salt_v2, sizeof(initial_salt_v2));
-	if (ctx->initial_v1 == NULL || ctx->initial_v2 == NULL)
-		return CRYPTO_ERR_LIB;
-	return 0;
+	int rc = crypto_hmac_setkey(&ctx->initial_v1, CRYPTO_HASH_SHA256, initial_salt_v1,
+				    sizeof(initial_salt_v1));
+
+	if (rc == 0)
+		rc = crypto_hmac_setkey(&ctx->initial_v2, CRYPTO_HASH_SHA256, initial_salt_v2,
+					sizeof(initial_salt_v2));
+	return rc;
 }
 
 static int
@@ -416,12 +378,7 @@ crypto_ctx_free(struct crypto_ctx *ctx)
 		return;
 	crypto_aead_free(ctx->retry_v1);
 	crypto_aead_free(ctx->retry_v2);
-	EVP_MAC_CTX_free(ctx->initial_v1);
-	EVP_MAC_CTX_free(ctx->initial_v2);
-	EVP_MAC_CTX_free(ctx->hmac_sha256);
-	EVP_MAC_CTX_free(ctx->hmac_sha384);
 	EVP_KDF_free(ctx->hkdf);
-	EVP_MAC_free(ctx->hmac);
 	EVP_MD_free(ctx->sha256);
 	EVP_MD_free(ctx->sha384);
 	EVP_CIPHER_free(ctx->aes128gcm);

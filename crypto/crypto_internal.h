@@ -13,6 +13,8 @@
 
 #include <crypto/crypto.h>
 
+#include "hkdf_internal.h"
+
 /* Largest packet number a QUIC endpoint may use (RFC 9000 §12.3). */
 #define CRYPTO_PN_MAX ((UINT64_C(1) << 62) - 1)
 
@@ -22,8 +24,10 @@
 struct crypto_imb; /* the ipsec-mb manager of a context (aead_imb.c) */
 
 /*
- * Everything fetched or built once per worker. Immutable after crypto_ctx_new() except the
- * ipsec-mb manager's job queue, which every call leaves empty.
+ * Everything fetched or built once per worker. Apart from scratch state (the two HMACs that
+ * derivations re-key in place, the Retry AEADs' cipher contexts, the ipsec-mb manager's job
+ * queue, which every call leaves empty) nothing changes after crypto_ctx_new(): one thread at
+ * a time may use a context.
  */
 struct crypto_ctx {
 	enum crypto_engine engine;
@@ -37,15 +41,11 @@ struct crypto_ctx {
 	EVP_CIPHER *chacha20;
 	EVP_MD *sha256;
 	EVP_MD *sha384;
-	EVP_MAC *hmac;
 	EVP_KDF *hkdf;
 
-	/* HMAC contexts with only the digest set; keyed copies are made from them. */
-	EVP_MAC_CTX *hmac_sha256;
-	EVP_MAC_CTX *hmac_sha384;
 	/* HMAC-SHA256 keyed with the v1 and v2 Initial salts (RFC 9001 §5.2, RFC 9369 §3.3.1). */
-	EVP_MAC_CTX *initial_v1;
-	EVP_MAC_CTX *initial_v2;
+	struct crypto_hmac initial_v1;
+	struct crypto_hmac initial_v2;
 
 	/* Retry integrity AEADs with the fixed keys (RFC 9001 §5.8, RFC 9369 §3.3.3). */
 	struct crypto_aead *retry_v1;

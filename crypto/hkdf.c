@@ -1,16 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * HKDF (RFC 5869) and HKDF-Expand-Label (RFC 9846 §7.1) on EVP_MAC HMAC.
+ * HKDF (RFC 5869) and HKDF-Expand-Label (RFC 9846 §7.1) on the pre-keyed HMAC of hmac.c.
  *
- * HMAC contexts are never built from names here: the context holds one template per digest
- * (digest already set) and every keyed HMAC is an EVP_MAC_CTX_dup() of it, so no fetch and no
- * parameter parsing happens per derivation. An expansion keys its HMAC once with the PRK and
- * re-initialises it per output block with EVP_MAC_init(m, NULL, ...), which restarts from the
- * saved keyed state instead of hashing the key again.
+ * An expansion keys the HMAC once with the PRK and computes every output block from copies of
+ * the keyed state, so a derivation allocates nothing and never fetches an algorithm.
  */
 #include <string.h>
-
-#include <openssl/evp.h>
 
 #include <crypto/crypto.h>
 
@@ -21,74 +16,35 @@
 static const char label_prefix[] = "tls13 ";
 #define LABEL_PREFIX_LEN (sizeof(label_prefix) - 1)
 
-EVP_MAC_CTX *
-crypto_hmac_keyed(const struct crypto_ctx *ctx, enum crypto_hash hash, const uint8_t *key,
-		  size_t key_len)
-{
-	const EVP_MAC_CTX *tmpl = hash == CRYPTO_HASH_SHA384 ? ctx->hmac_sha384 : ctx->hmac_sha256;
-	static const uint8_t zero_key[CRYPTO_MAX_SECRET_LEN];
-	EVP_MAC_CTX *m;
-
-	/* A NULL key would mean "keep the previous key" to EVP_MAC_init(); an empty HMAC key
-	 * equals an all-zero one, so pass zeros explicitly (RFC 5869 §2.2 default salt). */
-	if (key == NULL || key_len == 0) {
-		key = zero_key;
-		key_len = crypto_hash_len(hash);
-	}
-	m = EVP_MAC_CTX_dup(tmpl);
-	if (m == NULL)
-		return NULL;
-	if (EVP_MAC_init(m, key, key_len, NULL) != 1) {
-		EVP_MAC_CTX_free(m);
-		return NULL;
-	}
-	return m;
-}
-
 int
-crypto_hmac_final(EVP_MAC_CTX *m, const uint8_t *data, size_t len, uint8_t *out, size_t out_cap)
-{
-	size_t out_len = 0;
-
-	if (len > 0 && EVP_MAC_update(m, data, len) != 1)
-		return CRYPTO_ERR_LIB;
-	if (EVP_MAC_final(m, out, &out_len, out_cap) != 1)
-		return CRYPTO_ERR_LIB;
-	return 0;
-}
-
-int
-crypto_hkdf_expand_keyed(EVP_MAC_CTX *prk_mac, size_t hash_len, const uint8_t *info,
-			 size_t info_len, uint8_t *out, size_t out_len)
+crypto_hkdf_expand_keyed(const struct crypto_hmac *prk, const uint8_t *info, size_t info_len,
+			 uint8_t *out, size_t out_len)
 {
 	uint8_t t[CRYPTO_MAX_SECRET_LEN];
+	union crypto_sha_state work;
 	size_t done = 0;
 	uint8_t i = 0;
-	int rc = 0;
 
 	/* RFC 5869 §2.3: L <= 255 * HashLen. */
-	if (out_len > 255 * hash_len || (out == NULL && out_len > 0))
+	if (out_len > 255 * prk->len || (out == NULL && out_len > 0) ||
+	    (info == NULL && info_len > 0))
 		return CRYPTO_ERR_INVAL;
 	while (done < out_len) {
-		size_t n = out_len - done < hash_len ? out_len - done : hash_len;
+		size_t n = out_len - done < prk->len ? out_len - done : prk->len;
 
+		/* T(i) = HMAC(PRK, T(i-1) | info | i) */
 		i++;
-		/* T(i) = HMAC(PRK, T(i-1) | info | i), restarting from the keyed state (so a
-		 * keyed context may serve several expansions). */
-		if (EVP_MAC_init(prk_mac, NULL, 0, NULL) != 1 ||
-		    (i > 1 && EVP_MAC_update(prk_mac, t, hash_len) != 1) ||
-		    (info_len > 0 && EVP_MAC_update(prk_mac, info, info_len) != 1)) {
-			rc = CRYPTO_ERR_LIB;
-			break;
-		}
-		rc = crypto_hmac_final(prk_mac, &i, 1, t, sizeof(t));
-		if (rc != 0)
-			break;
+		crypto_hmac_begin(prk, &work);
+		if (i > 1)
+			crypto_hmac_update(prk, &work, t, prk->len);
+		crypto_hmac_update(prk, &work, info, info_len);
+		crypto_hmac_update(prk, &work, &i, 1);
+		crypto_hmac_end(prk, &work, t);
 		memcpy(out + done, t, n);
 		done += n;
 	}
 	crypto_wipe(t, sizeof(t));
-	return rc;
+	return 0;
 }
 
 int
@@ -119,7 +75,7 @@ crypto_hkdf_label(uint8_t *buf, size_t cap, size_t out_len, const char *label,
 }
 
 int
-crypto_hkdf_expand_label_keyed(EVP_MAC_CTX *secret_mac, size_t hash_len, const char *label,
+crypto_hkdf_expand_label_keyed(const struct crypto_hmac *secret, const char *label,
 			       const uint8_t *context, size_t context_len, uint8_t *out,
 			       size_t out_len)
 {
@@ -128,7 +84,7 @@ crypto_hkdf_expand_label_keyed(EVP_MAC_CTX *secret_mac, size_t hash_len, const c
 
 	if (n < 0)
 		return n;
-	return crypto_hkdf_expand_keyed(secret_mac, hash_len, info, (size_t)n, out, out_len);
+	return crypto_hkdf_expand_keyed(secret, info, (size_t)n, out, out_len);
 }
 
 static int
@@ -141,18 +97,18 @@ int
 crypto_hkdf_extract(struct crypto_ctx *ctx, enum crypto_hash hash, const uint8_t *salt,
 		    size_t salt_len, const uint8_t *ikm, size_t ikm_len, uint8_t *prk)
 {
-	EVP_MAC_CTX *m;
+	struct crypto_hmac h;
 	int rc;
 
 	if (ctx == NULL || !hash_ok(hash) || prk == NULL || (ikm == NULL && ikm_len > 0) ||
 	    (salt == NULL && salt_len > 0))
 		return CRYPTO_ERR_INVAL;
-	/* RFC 5869 §2.2: PRK = HMAC-Hash(salt, IKM). */
-	m = crypto_hmac_keyed(ctx, hash, salt, salt_len);
-	if (m == NULL)
-		return CRYPTO_ERR_LIB;
-	rc = crypto_hmac_final(m, ikm, ikm_len, prk, crypto_hash_len(hash));
-	EVP_MAC_CTX_free(m);
+	/* RFC 5869 §2.2: PRK = HMAC-Hash(salt, IKM); an absent salt is HashLen zeros, which as
+	 * an HMAC key equals the empty key. */
+	rc = crypto_hmac_setkey(&h, hash, salt, salt_len);
+	if (rc == 0)
+		crypto_hmac_oneshot(&h, ikm, ikm_len, prk);
+	crypto_wipe(&h, sizeof(h));
 	return rc;
 }
 
@@ -161,17 +117,16 @@ crypto_hkdf_expand(struct crypto_ctx *ctx, enum crypto_hash hash, const uint8_t 
 		   size_t prk_len, const uint8_t *info, size_t info_len, uint8_t *out,
 		   size_t out_len)
 {
-	EVP_MAC_CTX *m;
+	struct crypto_hmac h;
 	int rc;
 
 	if (ctx == NULL || !hash_ok(hash) || prk == NULL || prk_len == 0 ||
 	    (info == NULL && info_len > 0))
 		return CRYPTO_ERR_INVAL;
-	m = crypto_hmac_keyed(ctx, hash, prk, prk_len);
-	if (m == NULL)
-		return CRYPTO_ERR_LIB;
-	rc = crypto_hkdf_expand_keyed(m, crypto_hash_len(hash), info, info_len, out, out_len);
-	EVP_MAC_CTX_free(m);
+	rc = crypto_hmac_setkey(&h, hash, prk, prk_len);
+	if (rc == 0)
+		rc = crypto_hkdf_expand_keyed(&h, info, info_len, out, out_len);
+	crypto_wipe(&h, sizeof(h));
 	return rc;
 }
 

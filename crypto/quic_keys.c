@@ -56,26 +56,23 @@ crypto_quic_initial_secrets(struct crypto_ctx *ctx, uint32_t version, const uint
 			    uint8_t server_secret[CRYPTO_INITIAL_SECRET_LEN])
 {
 	uint8_t initial[CRYPTO_INITIAL_SECRET_LEN];
-	EVP_MAC_CTX *m;
+	struct crypto_hmac h;
 	int rc;
 
 	if (!initial_args_ok(ctx, version, dcid, dcid_len, client_secret, server_secret))
 		return CRYPTO_ERR_INVAL;
-	m = EVP_MAC_CTX_dup(version == CRYPTO_QUIC_V1 ? ctx->initial_v1 : ctx->initial_v2);
-	if (m == NULL)
-		return CRYPTO_ERR_LIB;
-	/* initial_secret = HKDF-Extract(initial_salt, client_dst_connection_id) */
-	rc = crypto_hmac_final(m, dcid, dcid_len, initial, sizeof(initial));
-	/* The same HMAC context, re-keyed with the Initial secret, expands both secrets. */
-	if (rc == 0 && EVP_MAC_init(m, initial, sizeof(initial), NULL) != 1)
-		rc = CRYPTO_ERR_LIB;
+	/* initial_secret = HKDF-Extract(initial_salt, client_dst_connection_id), with the salt's
+	 * HMAC keyed once when the context was built. */
+	crypto_hmac_oneshot(version == CRYPTO_QUIC_V1 ? &ctx->initial_v1 : &ctx->initial_v2, dcid,
+			    dcid_len, initial);
+	rc = crypto_hmac_setkey(&h, CRYPTO_HASH_SHA256, initial, sizeof(initial));
 	if (rc == 0)
-		rc = crypto_hkdf_expand_label_keyed(m, sizeof(initial), "client in", NULL, 0,
-						    client_secret, CRYPTO_INITIAL_SECRET_LEN);
+		rc = crypto_hkdf_expand_label_keyed(&h, "client in", NULL, 0, client_secret,
+						    CRYPTO_INITIAL_SECRET_LEN);
 	if (rc == 0)
-		rc = crypto_hkdf_expand_label_keyed(m, sizeof(initial), "server in", NULL, 0,
-						    server_secret, CRYPTO_INITIAL_SECRET_LEN);
-	EVP_MAC_CTX_free(m);
+		rc = crypto_hkdf_expand_label_keyed(&h, "server in", NULL, 0, server_secret,
+						    CRYPTO_INITIAL_SECRET_LEN);
+	crypto_wipe(&h, sizeof(h));
 	crypto_wipe(initial, sizeof(initial));
 	return rc;
 }
@@ -166,24 +163,22 @@ crypto_quic_derive_keys(struct crypto_ctx *ctx, uint32_t version, enum crypto_su
 {
 	const struct quic_labels *l = version_labels(version);
 	size_t key_len = crypto_suite_key_len(suite);
-	EVP_MAC_CTX *m;
+	struct crypto_hmac h;
 	int rc;
 
 	if (!secret_args_ok(ctx, version, suite, secret, secret_len, out))
 		return CRYPTO_ERR_INVAL;
 	memset(out, 0, sizeof(*out));
 	out->suite = suite;
-	m = crypto_hmac_keyed(ctx, crypto_suite_hash(suite), secret, secret_len);
-	if (m == NULL)
-		return CRYPTO_ERR_LIB;
-	rc = crypto_hkdf_expand_label_keyed(m, secret_len, l->key, NULL, 0, out->key, key_len);
+	/* One keying of the secret serves all three labels. */
+	rc = crypto_hmac_setkey(&h, crypto_suite_hash(suite), secret, secret_len);
 	if (rc == 0)
-		rc = crypto_hkdf_expand_label_keyed(m, secret_len, l->iv, NULL, 0, out->iv,
-						    CRYPTO_IV_LEN);
+		rc = crypto_hkdf_expand_label_keyed(&h, l->key, NULL, 0, out->key, key_len);
 	if (rc == 0)
-		rc = crypto_hkdf_expand_label_keyed(m, secret_len, l->hp, NULL, 0, out->hp,
-						    key_len);
-	EVP_MAC_CTX_free(m);
+		rc = crypto_hkdf_expand_label_keyed(&h, l->iv, NULL, 0, out->iv, CRYPTO_IV_LEN);
+	if (rc == 0)
+		rc = crypto_hkdf_expand_label_keyed(&h, l->hp, NULL, 0, out->hp, key_len);
+	crypto_wipe(&h, sizeof(h));
 	if (rc != 0)
 		crypto_wipe(out, sizeof(*out));
 	return rc;

@@ -23,11 +23,11 @@ struct frame_ops {
 	bool (*equal)(const struct quic_frame *a, const struct quic_frame *b);
 };
 
-/* Per-type rule bits: packet types (bit = 1 << enum quic_frame_pkt), then Table 3's marks. */
-#define PKT_I  (1u << QUIC_FRAME_PKT_INITIAL)
-#define PKT_0  (1u << QUIC_FRAME_PKT_0RTT)
-#define PKT_H  (1u << QUIC_FRAME_PKT_HANDSHAKE)
-#define PKT_1  (1u << QUIC_FRAME_PKT_1RTT)
+/* Per-type rule bits: packet types (bit = 1 << enum quic_pkt_type), then Table 3's marks. */
+#define PKT_I  (1u << QUIC_PKT_INITIAL)
+#define PKT_0  (1u << QUIC_PKT_0RTT)
+#define PKT_H  (1u << QUIC_PKT_HANDSHAKE)
+#define PKT_1  (1u << QUIC_PKT_1RTT)
 #define MARK_N 0x20u /* not ack-eliciting */
 #define MARK_C 0x40u /* not counted in bytes in flight */
 #define MARK_P 0x80u /* probing */
@@ -1316,11 +1316,11 @@ quic_frame_encode_crypto_fit(struct quic_writer *w, uint64_t offset, const uint8
 /* ---- per-type rules ---- */
 
 bool
-quic_frame_allowed_in(uint64_t type, enum quic_frame_pkt pkt)
+quic_frame_allowed_in(uint64_t type, enum quic_pkt_type pkt)
 {
 	const struct frame_kind *k = kind_of(type);
 
-	if (k == NULL || (unsigned)pkt > QUIC_FRAME_PKT_1RTT)
+	if (k == NULL || (unsigned)pkt > QUIC_PKT_1RTT)
 		return false;
 	return (k->rules & (1u << pkt)) != 0;
 }

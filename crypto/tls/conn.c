@@ -263,6 +263,8 @@ tls_conn_consume(struct tls_conn *c, enum tls_level level, size_t n)
 	b = &c->out[level];
 	if (n > b->len)
 		n = b->len;
+	if (n == 0)
+		return;
 	memmove(b->data, b->data + n, b->len - n);
 	b->len -= n;
 }
@@ -510,9 +512,14 @@ static int
 feed(struct tls_conn *c, enum tls_level level, const uint8_t **data, size_t *len)
 {
 	struct tls_inbuf *in = &c->in[level];
+	enum tls_level want;
+	uint8_t type;
 	size_t n;
 	int rc;
 
+	/* Any byte at a level where nothing is due, even a partial header, is refused. */
+	if (!expected(c, &want, &type) || level != want)
+		return TLS_FAIL(TLS_ALERT_UNEXPECTED_MESSAGE);
 	if (in->msg == NULL) {
 		if (in->hdr_len == 0 && *len >= TLS_HS_HDR_LEN) {
 			size_t mlen = TLS_HS_HDR_LEN +

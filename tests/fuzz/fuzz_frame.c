@@ -55,12 +55,12 @@ check_rules(uint64_t type)
 {
 	volatile int sink;
 
-	sink = (int)quic_frame_allowed_in(type, QUIC_FRAME_PKT_INITIAL) +
+	sink = (int)quic_frame_allowed_in(type, QUIC_PKT_INITIAL) +
 	       (int)quic_frame_is_ack_eliciting(type) +
 	       (int)quic_frame_is_congestion_controlled(type) + (int)quic_frame_is_probing(type);
 	(void)sink;
 	/* Every type the decoder accepts may travel in 1-RTT packets (§12.4). */
-	check(quic_frame_allowed_in(type, QUIC_FRAME_PKT_1RTT));
+	check(quic_frame_allowed_in(type, QUIC_PKT_1RTT));
 }
 
 /* Re-encode f (which took used bytes) into an exactly sized buffer and decode it back. */

@@ -8,7 +8,7 @@
 
 #include <crypto/crypto.h>
 
-#include "hb_test.h"
+#include "hb_crypto_test.h"
 
 TestSuite(rfc9001_keys);
 
@@ -222,53 +222,34 @@ static const char cc_secret[] = "9ac312a7f877468ebe69422748ad00a15443f18203a07d6
 static const uint64_t cc_pn = 654360564;
 static const char cc_header[] = "4200bff4";
 
-/* Engines to run every vector on: EVP always, ipsec-mb where built in and supported. */
-static unsigned
-engines(enum crypto_engine out[2])
-{
-	unsigned n = 0;
+/* Run check on the v1 and the v2 vectors with a context of each engine. */
+struct version_check {
+	void (*check)(struct crypto_ctx *ctx, const struct version_vectors *v);
+};
 
-	out[n++] = CRYPTO_ENGINE_EVP;
-	if (crypto_engine_available(CRYPTO_ENGINE_IPSEC_MB))
-		out[n++] = CRYPTO_ENGINE_IPSEC_MB;
-	return n;
-}
-
-static struct crypto_ctx *
-ctx_for(enum crypto_engine e)
-{
-	struct crypto_ctx *ctx = NULL;
-
-	cr_assert(eq(int, crypto_ctx_new(&ctx, e), 0));
-	cr_assert(eq(int, (int)crypto_ctx_engine(ctx), (int)e));
-	return ctx;
-}
-
-static size_t
-hex(const char *h, uint8_t *out, size_t cap)
-{
-	size_t n = hb_hex(h, out, cap);
-
-	cr_assert(gt(sz, n, 0), "bad hex vector");
-	return n;
-}
-
-/* got[0..len) equals the hex vector want. */
 static void
-assert_hex(const uint8_t *got, size_t len, const char *want)
+both_versions(struct crypto_ctx *ctx, const void *arg)
 {
-	uint8_t w[MAX_PKT];
+	const struct version_check *c = arg;
 
-	cr_assert(eq(sz, hex(want, w, sizeof(w)), len));
-	cr_assert(eq(int, memcmp(got, w, len), 0));
+	c->check(ctx, &v1); /* RFC 9001 Appendix A */
+	c->check(ctx, &v2); /* RFC 9369 Appendix A */
+}
+
+static void
+each_engine_and_version(void (*check)(struct crypto_ctx *ctx, const struct version_vectors *v))
+{
+	const struct version_check c = {.check = check};
+
+	hb_each_engine(both_versions, &c);
 }
 
 static void
 check_initial_secrets(struct crypto_ctx *ctx, const struct version_vectors *v)
 {
 	uint8_t dcid[8], c[32], s[32], prk[32], label[64], out[32];
-	size_t dcid_len = hex(dcid_hex, dcid, sizeof(dcid));
-	size_t label_len = hex(v->client_in_label, label, sizeof(label));
+	size_t dcid_len = hb_hex_vec(dcid_hex, dcid, sizeof(dcid));
+	size_t label_len = hb_hex_vec(v->client_in_label, label, sizeof(label));
 	const uint8_t *salt_src;
 	uint8_t salt[20];
 
@@ -284,29 +265,29 @@ check_initial_secrets(struct crypto_ctx *ctx, const struct version_vectors *v)
 		     crypto_hkdf_extract(ctx, CRYPTO_HASH_SHA256, salt, sizeof(salt), dcid,
 					 dcid_len, prk),
 		     0));
-	assert_hex(prk, sizeof(prk), v->initial_secret);
+	hb_assert_hex(prk, sizeof(prk), v->initial_secret);
 	/* Expand with the HkdfLabel bytes printed in the appendix equals Expand-Label. */
 	cr_assert(eq(int,
 		     crypto_hkdf_expand(ctx, CRYPTO_HASH_SHA256, prk, sizeof(prk), label, label_len,
 					out, sizeof(out)),
 		     0));
-	assert_hex(out, sizeof(out), v->client_secret);
+	hb_assert_hex(out, sizeof(out), v->client_secret);
 	cr_assert(eq(int,
 		     crypto_hkdf_expand_label(ctx, CRYPTO_HASH_SHA256, prk, sizeof(prk),
 					      "server in", NULL, 0, out, sizeof(out)),
 		     0));
-	assert_hex(out, sizeof(out), v->server_secret);
+	hb_assert_hex(out, sizeof(out), v->server_secret);
 
 	/* The fast path and the EVP_KDF reference. */
 	cr_assert(eq(int, crypto_quic_initial_secrets(ctx, v->version, dcid, dcid_len, c, s), 0));
-	assert_hex(c, sizeof(c), v->client_secret);
-	assert_hex(s, sizeof(s), v->server_secret);
+	hb_assert_hex(c, sizeof(c), v->client_secret);
+	hb_assert_hex(s, sizeof(s), v->server_secret);
 	memset(c, 0, sizeof(c));
 	memset(s, 0, sizeof(s));
 	cr_assert(
 		eq(int, crypto_quic_initial_secrets_kdf(ctx, v->version, dcid, dcid_len, c, s), 0));
-	assert_hex(c, sizeof(c), v->client_secret);
-	assert_hex(s, sizeof(s), v->server_secret);
+	hb_assert_hex(c, sizeof(c), v->client_secret);
+	hb_assert_hex(s, sizeof(s), v->server_secret);
 }
 
 static void
@@ -315,40 +296,31 @@ check_initial_keys(struct crypto_ctx *ctx, const struct version_vectors *v)
 	uint8_t secret[32];
 	struct crypto_quic_keys k;
 
-	hex(v->client_secret, secret, sizeof(secret));
+	hb_hex_vec(v->client_secret, secret, sizeof(secret));
 	cr_assert(eq(int,
 		     crypto_quic_derive_keys(ctx, v->version, CRYPTO_SUITE_AES_128_GCM_SHA256,
 					     secret, sizeof(secret), &k),
 		     0));
 	cr_assert(eq(int, (int)k.suite, (int)CRYPTO_SUITE_AES_128_GCM_SHA256));
-	assert_hex(k.key, 16, v->client_key);
-	assert_hex(k.iv, 12, v->client_iv);
-	assert_hex(k.hp, 16, v->client_hp);
+	hb_assert_hex(k.key, 16, v->client_key);
+	hb_assert_hex(k.iv, 12, v->client_iv);
+	hb_assert_hex(k.hp, 16, v->client_hp);
 
-	hex(v->server_secret, secret, sizeof(secret));
+	hb_hex_vec(v->server_secret, secret, sizeof(secret));
 	cr_assert(eq(int,
 		     crypto_quic_derive_keys(ctx, v->version, CRYPTO_SUITE_AES_128_GCM_SHA256,
 					     secret, sizeof(secret), &k),
 		     0));
-	assert_hex(k.key, 16, v->server_key);
-	assert_hex(k.iv, 12, v->server_iv);
-	assert_hex(k.hp, 16, v->server_hp);
+	hb_assert_hex(k.key, 16, v->server_key);
+	hb_assert_hex(k.iv, 12, v->server_iv);
+	hb_assert_hex(k.hp, 16, v->server_hp);
 }
 
 HB_TEST(rfc9001_keys, initial_secrets_and_keys)
 {
-	enum crypto_engine e[2];
-	unsigned ne = engines(e);
-
-	for (unsigned i = 0; i < ne; i++) {
-		struct crypto_ctx *ctx = ctx_for(e[i]);
-
-		check_initial_secrets(ctx, &v1); /* RFC 9001 §A.1 */
-		check_initial_secrets(ctx, &v2); /* RFC 9369 §A.1 */
-		check_initial_keys(ctx, &v1);
-		check_initial_keys(ctx, &v2);
-		crypto_ctx_free(ctx);
-	}
+	/* RFC 9001 §A.1, RFC 9369 §A.1 */
+	each_engine_and_version(check_initial_secrets);
+	each_engine_and_version(check_initial_keys);
 }
 
 /* RFC 9001 §A.5, RFC 9369 §A.5: key, iv, hp and the key update secret "quic ku"/"quicv2 ku". */
@@ -358,33 +330,24 @@ check_chacha_keys(struct crypto_ctx *ctx, const struct version_vectors *v)
 	uint8_t secret[32], next[32];
 	struct crypto_quic_keys k;
 
-	hex(cc_secret, secret, sizeof(secret));
+	hb_hex_vec(cc_secret, secret, sizeof(secret));
 	cr_assert(eq(int,
 		     crypto_quic_derive_keys(ctx, v->version, CRYPTO_SUITE_CHACHA20_POLY1305_SHA256,
 					     secret, sizeof(secret), &k),
 		     0));
-	assert_hex(k.key, 32, v->cc_key);
-	assert_hex(k.iv, 12, v->cc_iv);
-	assert_hex(k.hp, 32, v->cc_hp);
+	hb_assert_hex(k.key, 32, v->cc_key);
+	hb_assert_hex(k.iv, 12, v->cc_iv);
+	hb_assert_hex(k.hp, 32, v->cc_hp);
 	cr_assert(eq(int,
 		     crypto_quic_key_update(ctx, v->version, CRYPTO_SUITE_CHACHA20_POLY1305_SHA256,
 					    secret, sizeof(secret), next),
 		     0));
-	assert_hex(next, sizeof(next), v->cc_ku);
+	hb_assert_hex(next, sizeof(next), v->cc_ku);
 }
 
 HB_TEST(rfc9001_keys, chacha20_keys_and_key_update)
 {
-	enum crypto_engine e[2];
-	unsigned ne = engines(e);
-
-	for (unsigned i = 0; i < ne; i++) {
-		struct crypto_ctx *ctx = ctx_for(e[i]);
-
-		check_chacha_keys(ctx, &v1);
-		check_chacha_keys(ctx, &v2);
-		crypto_ctx_free(ctx);
-	}
+	each_engine_and_version(check_chacha_keys);
 }
 
 /*
@@ -398,12 +361,12 @@ check_aead(struct crypto_ctx *ctx, enum crypto_suite suite, const char *key_hex,
 	   const char *packet_hex)
 {
 	uint8_t key[32], iv[12], hdr[64], pkt[MAX_PKT], buf[MAX_PKT];
-	size_t hdr_len = hex(header_hex, hdr, sizeof(hdr));
-	size_t pkt_len = hex(packet_hex, pkt, sizeof(pkt));
+	size_t hdr_len = hb_hex_vec(header_hex, hdr, sizeof(hdr));
+	size_t pkt_len = hb_hex_vec(packet_hex, pkt, sizeof(pkt));
 	struct crypto_aead *a = NULL;
 
-	hex(key_hex, key, sizeof(key));
-	hex(iv_hex, iv, sizeof(iv));
+	hb_hex_vec(key_hex, key, sizeof(key));
+	hb_hex_vec(iv_hex, iv, sizeof(iv));
 	cr_assert(eq(sz, pkt_len, hdr_len + payload_len + CRYPTO_TAG_LEN));
 	cr_assert(eq(int, crypto_aead_new(&a, ctx, suite, key, iv), 0));
 
@@ -428,12 +391,12 @@ check_initial_packets(struct crypto_ctx *ctx, const struct version_vectors *v)
 
 	/* §A.2: the CRYPTO frame followed by PADDING (zero bytes) to 1162 bytes, pn 2. */
 	memset(payload, 0, sizeof(payload));
-	n = hex(client_crypto, payload, sizeof(payload));
+	n = hb_hex_vec(client_crypto, payload, sizeof(payload));
 	cr_assert(lt(sz, n, sizeof(payload)));
 	check_aead(ctx, CRYPTO_SUITE_AES_128_GCM_SHA256, v->client_key, v->client_iv, 2,
 		   v->client_header, payload, sizeof(payload), v->client_packet);
 	/* §A.3: ACK and CRYPTO frames, no padding, pn 1. */
-	n = hex(server_payload, payload, sizeof(payload));
+	n = hb_hex_vec(server_payload, payload, sizeof(payload));
 	check_aead(ctx, CRYPTO_SUITE_AES_128_GCM_SHA256, v->server_key, v->server_iv, 1,
 		   v->server_header, payload, n, v->server_packet);
 	/* §A.5: a PING frame, pn 654360564. */
@@ -444,16 +407,8 @@ check_initial_packets(struct crypto_ctx *ctx, const struct version_vectors *v)
 
 HB_TEST(rfc9001_keys, packet_protection)
 {
-	enum crypto_engine e[2];
-	unsigned ne = engines(e);
-
-	for (unsigned i = 0; i < ne; i++) {
-		struct crypto_ctx *ctx = ctx_for(e[i]);
-
-		check_initial_packets(ctx, &v1);
-		check_initial_packets(ctx, &v2);
-		crypto_ctx_free(ctx);
-	}
+	/* RFC 9001 §A.2, §A.3, §A.5; RFC 9369 §A.2, §A.3, §A.5 */
+	each_engine_and_version(check_initial_packets);
 }
 
 /* One header-protection example: hp key, the protected packet, where the sample starts. */
@@ -481,36 +436,28 @@ check_hp(struct crypto_ctx *ctx, const struct version_vectors *v)
 
 	for (unsigned i = 0; i < 3; i++) {
 		uint8_t key[32], mask[CRYPTO_HP_MASK_LEN];
-		size_t pkt_len = hex(cases[i].packet, pkts[i], sizeof(pkts[i]));
+		size_t pkt_len = hb_hex_vec(cases[i].packet, pkts[i], sizeof(pkts[i]));
 
-		hex(cases[i].hp, key, sizeof(key));
+		hb_hex_vec(cases[i].hp, key, sizeof(key));
 		cr_assert(ge(sz, pkt_len, cases[i].sample_off + CRYPTO_HP_SAMPLE_LEN));
 		cr_assert(eq(int, crypto_hp_new(&hp[i], ctx, cases[i].suite, key), 0));
 		cr_assert(eq(int, crypto_hp_mask(hp[i], pkts[i] + cases[i].sample_off, mask), 0));
-		assert_hex(mask, sizeof(mask), cases[i].mask);
+		hb_assert_hex(mask, sizeof(mask), cases[i].mask);
 		ops[i].hp = hp[i];
 		ops[i].sample = pkts[i] + cases[i].sample_off;
 	}
 	/* The same three masks from one burst of mixed handles. */
 	cr_assert(eq(int, crypto_hp_mask_burst(ops, 3), 0));
 	for (unsigned i = 0; i < 3; i++) {
-		assert_hex(ops[i].mask, CRYPTO_HP_MASK_LEN, cases[i].mask);
+		hb_assert_hex(ops[i].mask, CRYPTO_HP_MASK_LEN, cases[i].mask);
 		crypto_hp_free(hp[i]);
 	}
 }
 
 HB_TEST(rfc9001_keys, header_protection_masks)
 {
-	enum crypto_engine e[2];
-	unsigned ne = engines(e);
-
-	for (unsigned i = 0; i < ne; i++) {
-		struct crypto_ctx *ctx = ctx_for(e[i]);
-
-		check_hp(ctx, &v1); /* RFC 9001 §A.2, §A.3, §A.5 */
-		check_hp(ctx, &v2); /* RFC 9369 §A.2, §A.3, §A.5 */
-		crypto_ctx_free(ctx);
-	}
+	/* RFC 9001 §A.2, §A.3, §A.5; RFC 9369 §A.2, §A.3, §A.5 */
+	each_engine_and_version(check_hp);
 }
 
 /*
@@ -521,8 +468,8 @@ static void
 check_retry(struct crypto_ctx *ctx, const struct version_vectors *v)
 {
 	uint8_t retry[64], pseudo[128], tag[CRYPTO_TAG_LEN], bad[CRYPTO_TAG_LEN];
-	size_t len = hex(v->retry, retry, sizeof(retry));
-	size_t odcid_len = hex(dcid_hex, pseudo + 1, sizeof(pseudo) - 1);
+	size_t len = hb_hex_vec(v->retry, retry, sizeof(retry));
+	size_t odcid_len = hb_hex_vec(dcid_hex, pseudo + 1, sizeof(pseudo) - 1);
 	size_t body = len - CRYPTO_TAG_LEN;
 	size_t pseudo_len = 1 + odcid_len + body;
 	uint32_t other;
@@ -545,14 +492,6 @@ check_retry(struct crypto_ctx *ctx, const struct version_vectors *v)
 
 HB_TEST(rfc9001_keys, retry_integrity_tag)
 {
-	enum crypto_engine e[2];
-	unsigned ne = engines(e);
-
-	for (unsigned i = 0; i < ne; i++) {
-		struct crypto_ctx *ctx = ctx_for(e[i]);
-
-		check_retry(ctx, &v1); /* RFC 9001 §A.4 */
-		check_retry(ctx, &v2); /* RFC 9369 §A.4 */
-		crypto_ctx_free(ctx);
-	}
+	/* RFC 9001 §A.4, RFC 9369 §A.4 */
+	each_engine_and_version(check_retry);
 }

@@ -4,9 +4,9 @@
  *
  * Everything here is exposed through opaque handles so that quic/ (which must never see an
  * OpenSSL type) can protect and unprotect packets. Objects are not thread-safe: each worker
- * builds its own struct crypto_ctx and the keys under it. A crypto_ctx is immutable after
- * crypto_ctx_new() apart from its counters, so reading it from one thread at a time is all
- * that is required.
+ * builds its own struct crypto_ctx and the keys under it. A crypto_ctx changes after
+ * crypto_ctx_new() only in per-call scratch state (derivations re-key its HMACs in place), so
+ * one thread at a time may use it and everything built from it.
  *
  * Errors: every function returning int returns 0 on success or a negative CRYPTO_ERR_* code.
  */

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <quic/pkt_type.h>
 #include <quic/varint.h>
 
 #ifdef __cplusplus
@@ -334,16 +335,6 @@ int quic_frame_encode_crypto_fit(struct quic_writer *w, uint64_t offset, const u
 
 /* ---- Per-type rules, RFC 9000 §12.4 Table 3, §12.5, §13.2; RFC 9221 §4-§5 ---- */
 
-/*
- * The packet types frames travel in. The values match enum quic_pkt_type of quic/packet.h
- * (Retry and Version Negotiation carry no frames), so a caller may pass that type cast.
- */
-enum quic_frame_pkt {
-	QUIC_FRAME_PKT_INITIAL = 0,
-	QUIC_FRAME_PKT_0RTT = 1,
-	QUIC_FRAME_PKT_HANDSHAKE = 2,
-	QUIC_FRAME_PKT_1RTT = 4,
-};
 
 /*
  * Whether a frame of this type may appear in this packet type (RFC 9000 §12.4 Table 3 and
@@ -351,7 +342,7 @@ enum quic_frame_pkt {
  * HANDSHAKE_DONE (§12.5). False for unknown types. Receipt of a frame that is not allowed is
  * a PROTOCOL_VIOLATION (§12.4).
  */
-bool quic_frame_allowed_in(uint64_t type, enum quic_frame_pkt pkt);
+bool quic_frame_allowed_in(uint64_t type, enum quic_pkt_type pkt);
 /* Ack-eliciting: every type but ACK, PADDING and CONNECTION_CLOSE (RFC 9000 §13.2). */
 bool quic_frame_is_ack_eliciting(uint64_t type);
 /* Counted in bytes in flight: every type but ACK (RFC 9000 Table 3 "C", RFC 9002 §2). */

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include <quic/error.h>
+#include <quic/pkt_type.h>
 
 #include <crypto/crypto.h>
 
@@ -46,16 +47,6 @@ extern "C" {
 #define QUIC_HP_SAMPLE_OFFSET 4
 /* Largest Retry packet quic_retry_write()/quic_retry_verify() handle (tag included). */
 #define QUIC_RETRY_MAX_LEN 2000
-
-/* Packet types, version independent; v1 wire values for the first four (RFC 9000 §17.2). */
-enum quic_pkt_type {
-	QUIC_PKT_INITIAL = 0,
-	QUIC_PKT_0RTT = 1,
-	QUIC_PKT_HANDSHAKE = 2,
-	QUIC_PKT_RETRY = 3,
-	QUIC_PKT_1RTT = 4, /* short header */
-	QUIC_PKT_VN = 5,   /* long header with version 0 */
-};
 
 /* Whether this codec speaks the version (v1, v2). */
 bool quic_version_supported(uint32_t version);

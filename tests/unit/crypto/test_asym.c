@@ -8,18 +8,9 @@
 #include <crypto/asym.h>
 #include <crypto/crypto.h>
 
-#include "hb_test.h"
+#include "hb_crypto_test.h"
 
 TestSuite(crypto_asym);
-
-static struct crypto_ctx *
-new_ctx(void)
-{
-	struct crypto_ctx *ctx = NULL;
-
-	cr_assert(eq(int, crypto_ctx_new(&ctx, CRYPTO_ENGINE_AUTO), 0));
-	return ctx;
-}
 
 static void
 check_exchange(struct crypto_ctx *ctx, enum crypto_group group, size_t pub_len)
@@ -53,7 +44,7 @@ check_exchange(struct crypto_ctx *ctx, enum crypto_group group, size_t pub_len)
 
 HB_TEST(crypto_asym, x25519_and_p256_agree)
 {
-	struct crypto_ctx *ctx = new_ctx();
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_AUTO);
 
 	check_exchange(ctx, CRYPTO_GROUP_X25519, 32);
 	check_exchange(ctx, CRYPTO_GROUP_SECP256R1, 65);
@@ -68,7 +59,7 @@ HB_TEST(crypto_asym, x25519_low_order_share_rejected)
 		"0100000000000000000000000000000000000000000000000000000000000000",
 		"e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
 	};
-	struct crypto_ctx *ctx = new_ctx();
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_AUTO);
 	struct crypto_kex *a = NULL;
 
 	cr_assert(eq(int, crypto_kex_new(&a, ctx, CRYPTO_GROUP_X25519), 0));
@@ -86,7 +77,7 @@ HB_TEST(crypto_asym, x25519_low_order_share_rejected)
 
 HB_TEST(crypto_asym, p256_bad_share_rejected)
 {
-	struct crypto_ctx *ctx = new_ctx();
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_AUTO);
 	struct crypto_kex *a = NULL, *b = NULL;
 	uint8_t pub[CRYPTO_KEX_MAX_PUB], bad[CRYPTO_KEX_MAX_PUB], s[CRYPTO_KEX_MAX_SHARED];
 	size_t len, n;
@@ -150,7 +141,7 @@ check_signature(struct crypto_ctx *ctx, enum crypto_sig_scheme scheme)
 
 HB_TEST(crypto_asym, sign_verify_ecdsa_p256)
 {
-	struct crypto_ctx *ctx = new_ctx();
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_AUTO);
 
 	check_signature(ctx, CRYPTO_SIG_ECDSA_SECP256R1_SHA256);
 	crypto_ctx_free(ctx);
@@ -158,7 +149,7 @@ HB_TEST(crypto_asym, sign_verify_ecdsa_p256)
 
 HB_TEST(crypto_asym, sign_verify_ed25519)
 {
-	struct crypto_ctx *ctx = new_ctx();
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_AUTO);
 
 	check_signature(ctx, CRYPTO_SIG_ED25519);
 	crypto_ctx_free(ctx);
@@ -166,7 +157,7 @@ HB_TEST(crypto_asym, sign_verify_ed25519)
 
 HB_TEST(crypto_asym, sign_verify_rsa_pss_rsae_sha256)
 {
-	struct crypto_ctx *ctx = new_ctx();
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_AUTO);
 
 	check_signature(ctx, CRYPTO_SIG_RSA_PSS_RSAE_SHA256);
 	crypto_ctx_free(ctx);

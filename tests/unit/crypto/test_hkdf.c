@@ -9,36 +9,9 @@
 
 #include <crypto/crypto.h>
 
-#include "hb_test.h"
+#include "hb_crypto_test.h"
 
 TestSuite(crypto_hkdf);
-
-static struct crypto_ctx *
-new_ctx(void)
-{
-	struct crypto_ctx *ctx = NULL;
-
-	cr_assert(eq(int, crypto_ctx_new(&ctx, CRYPTO_ENGINE_EVP), 0));
-	return ctx;
-}
-
-static size_t
-hex(const char *h, uint8_t *out, size_t cap)
-{
-	size_t n = hb_hex(h, out, cap);
-
-	cr_assert(gt(sz, n, 0), "bad hex vector");
-	return n;
-}
-
-static void
-assert_hex(const uint8_t *got, size_t len, const char *want)
-{
-	uint8_t w[256];
-
-	cr_assert(eq(sz, hex(want, w, sizeof(w)), len));
-	cr_assert(eq(int, memcmp(got, w, len), 0));
-}
 
 struct hkdf_case {
 	enum crypto_hash hash;
@@ -87,22 +60,22 @@ static const struct hkdf_case cases[] = {
 
 HB_TEST(crypto_hkdf, rfc5869_extract_expand)
 {
-	struct crypto_ctx *ctx = new_ctx();
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_EVP);
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct hkdf_case *c = &cases[i];
 		uint8_t ikm[128], salt[128], info[128], prk[48], okm[128], want[128];
-		size_t ikm_len = hex(c->ikm, ikm, sizeof(ikm));
-		size_t salt_len = c->salt != NULL ? hex(c->salt, salt, sizeof(salt)) : 0;
-		size_t info_len = c->info != NULL ? hex(c->info, info, sizeof(info)) : 0;
+		size_t ikm_len = hb_hex_vec(c->ikm, ikm, sizeof(ikm));
+		size_t salt_len = c->salt != NULL ? hb_hex_vec(c->salt, salt, sizeof(salt)) : 0;
+		size_t info_len = c->info != NULL ? hb_hex_vec(c->info, info, sizeof(info)) : 0;
 		size_t prk_len = c->hash == CRYPTO_HASH_SHA384 ? 48 : 32;
-		size_t okm_len = hex(c->okm, want, sizeof(want));
+		size_t okm_len = hb_hex_vec(c->okm, want, sizeof(want));
 
 		cr_assert(eq(int,
 			     crypto_hkdf_extract(ctx, c->hash, salt_len ? salt : NULL, salt_len,
 						 ikm, ikm_len, prk),
 			     0));
-		assert_hex(prk, prk_len, c->prk);
+		hb_assert_hex(prk, prk_len, c->prk);
 		cr_assert(eq(int,
 			     crypto_hkdf_expand(ctx, c->hash, prk, prk_len, info_len ? info : NULL,
 						info_len, okm, okm_len),
@@ -124,7 +97,7 @@ HB_TEST(crypto_hkdf, rfc5869_extract_expand)
 
 HB_TEST(crypto_hkdf, expand_limits)
 {
-	struct crypto_ctx *ctx = new_ctx();
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_EVP);
 	uint8_t prk[32] = {1}, out[32];
 
 	/* RFC 5869 §2.3: L <= 255 * HashLen. */
@@ -163,7 +136,7 @@ hkdf_label(uint8_t *buf, uint16_t len, const char *label, const uint8_t *context
 
 HB_TEST(crypto_hkdf, expand_label_matches_hkdf_label)
 {
-	struct crypto_ctx *ctx = new_ctx();
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_EVP);
 	uint8_t secret[48], context[48], info[600], a[48], b[48];
 
 	for (int i = 0; i < 48; i++) {
@@ -175,9 +148,9 @@ HB_TEST(crypto_hkdf, expand_label_matches_hkdf_label)
 		     crypto_hkdf_expand_label(ctx, CRYPTO_HASH_SHA384, secret, 48, "c hs traffic",
 					      context, 48, a, 48),
 		     0));
-	assert_hex(a, 48,
-		   "a8de6a8a1e8ecd43fe7157928d125915bd9e15acf84f233b37b62b67050a277e"
-		   "90cb2ba73dad09a74c717bea97e38d56");
+	hb_assert_hex(a, 48,
+		      "a8de6a8a1e8ecd43fe7157928d125915bd9e15acf84f233b37b62b67050a277e"
+		      "90cb2ba73dad09a74c717bea97e38d56");
 	cr_assert(eq(int,
 		     crypto_hkdf_expand(ctx, CRYPTO_HASH_SHA384, secret, 48, info,
 					hkdf_label(info, 48, "c hs traffic", context, 48), b, 48),

@@ -7,35 +7,14 @@
 
 #include <crypto/crypto.h>
 
-#include "hb_test.h"
+#include "hb_crypto_test.h"
 
 TestSuite(crypto_keys);
-
-static struct crypto_ctx *
-new_ctx(void)
-{
-	struct crypto_ctx *ctx = NULL;
-
-	cr_assert(eq(int, crypto_ctx_new(&ctx, CRYPTO_ENGINE_EVP), 0));
-	return ctx;
-}
-
-/* Deterministic pseudo-random bytes (xorshift64), so a failure can be replayed. */
-static void
-fill(uint64_t *state, uint8_t *buf, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		*state ^= *state << 13;
-		*state ^= *state >> 7;
-		*state ^= *state << 17;
-		buf[i] = (uint8_t)*state;
-	}
-}
 
 HB_TEST(crypto_keys, initial_secrets_match_kdf_reference)
 {
 	static const uint32_t versions[] = {CRYPTO_QUIC_V1, CRYPTO_QUIC_V2};
-	struct crypto_ctx *ctx = new_ctx();
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_EVP);
 	uint64_t seed = UINT64_C(0x9e3779b97f4a7c15);
 
 	for (size_t v = 0; v < 2; v++) {
@@ -43,7 +22,7 @@ HB_TEST(crypto_keys, initial_secrets_match_kdf_reference)
 			for (int round = 0; round < 8; round++) {
 				uint8_t dcid[20], c1[32], s1[32], c2[32], s2[32];
 
-				fill(&seed, dcid, len);
+				hb_fill(&seed, dcid, len);
 				cr_assert(eq(int,
 					     crypto_quic_initial_secrets(ctx, versions[v], dcid,
 									 len, c1, s1),
@@ -63,7 +42,7 @@ HB_TEST(crypto_keys, initial_secrets_match_kdf_reference)
 
 HB_TEST(crypto_keys, initial_secrets_reject_bad_arguments)
 {
-	struct crypto_ctx *ctx = new_ctx();
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_EVP);
 	uint8_t dcid[21] = {0}, c[32], s[32];
 
 	/* RFC 9000 §17.2: a connection ID is at most 20 bytes. */
@@ -80,19 +59,10 @@ HB_TEST(crypto_keys, initial_secrets_reject_bad_arguments)
 	crypto_ctx_free(ctx);
 }
 
-static size_t
-hex(const char *h, uint8_t *out, size_t cap)
-{
-	size_t n = hb_hex(h, out, cap);
-
-	cr_assert(gt(sz, n, 0), "bad hex vector");
-	return n;
-}
-
 HB_TEST(crypto_keys, aes256_keys_and_update)
 {
 	/* Expectations computed with Python's hmac module from RFC 9001 §5.1 / §6.1 labels. */
-	struct crypto_ctx *ctx = new_ctx();
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_EVP);
 	uint8_t secret[48], next[48], want[48];
 	struct crypto_quic_keys k;
 
@@ -102,26 +72,26 @@ HB_TEST(crypto_keys, aes256_keys_and_update)
 		     crypto_quic_derive_keys(ctx, CRYPTO_QUIC_V1, CRYPTO_SUITE_AES_256_GCM_SHA384,
 					     secret, 48, &k),
 		     0));
-	hex("4c44e9d10b4b7a239d81c815d42ceb9cfe026cd3a17bd55099b83e56b636afae", want, 32);
+	hb_hex_vec("4c44e9d10b4b7a239d81c815d42ceb9cfe026cd3a17bd55099b83e56b636afae", want, 32);
 	cr_assert(eq(int, memcmp(k.key, want, 32), 0));
-	hex("914a3f6ca07e7508c9a90fd8", want, 12);
+	hb_hex_vec("914a3f6ca07e7508c9a90fd8", want, 12);
 	cr_assert(eq(int, memcmp(k.iv, want, 12), 0));
-	hex("c5ffe6d1b4768fc35e6f1d9789c3247827bb2894c244f33a5ca82045fcf3ae55", want, 32);
+	hb_hex_vec("c5ffe6d1b4768fc35e6f1d9789c3247827bb2894c244f33a5ca82045fcf3ae55", want, 32);
 	cr_assert(eq(int, memcmp(k.hp, want, 32), 0));
 	cr_assert(eq(int,
 		     crypto_quic_key_update(ctx, CRYPTO_QUIC_V1, CRYPTO_SUITE_AES_256_GCM_SHA384,
 					    secret, 48, next),
 		     0));
-	hex("a1b5bda255f07b68dbe0a0398694d90de1f946e468f687eb19225c9245e1f4e4"
-	    "1773f6465cb224e05db0407a9b6747d1",
-	    want, 48);
+	hb_hex_vec("a1b5bda255f07b68dbe0a0398694d90de1f946e468f687eb19225c9245e1f4e4"
+		   "1773f6465cb224e05db0407a9b6747d1",
+		   want, 48);
 	cr_assert(eq(int, memcmp(next, want, 48), 0));
 	crypto_ctx_free(ctx);
 }
 
 HB_TEST(crypto_keys, derive_rejects_bad_arguments)
 {
-	struct crypto_ctx *ctx = new_ctx();
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_EVP);
 	uint8_t secret[48] = {0}, next[48];
 	struct crypto_quic_keys k;
 

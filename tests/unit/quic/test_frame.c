@@ -1008,13 +1008,13 @@ HB_TEST(frame, table3_packet_types)
 	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
 		uint64_t t = rows[i].type;
 
-		cr_assert(eq(int, quic_frame_allowed_in(t, QUIC_FRAME_PKT_INITIAL), rows[i].i),
+		cr_assert(eq(int, quic_frame_allowed_in(t, QUIC_PKT_INITIAL), rows[i].i),
 			  "0x%llx", (unsigned long long)t);
-		cr_assert(eq(int, quic_frame_allowed_in(t, QUIC_FRAME_PKT_0RTT), rows[i].z),
+		cr_assert(eq(int, quic_frame_allowed_in(t, QUIC_PKT_0RTT), rows[i].z),
 			  "0x%llx", (unsigned long long)t);
-		cr_assert(eq(int, quic_frame_allowed_in(t, QUIC_FRAME_PKT_HANDSHAKE), rows[i].h),
+		cr_assert(eq(int, quic_frame_allowed_in(t, QUIC_PKT_HANDSHAKE), rows[i].h),
 			  "0x%llx", (unsigned long long)t);
-		cr_assert(eq(int, quic_frame_allowed_in(t, QUIC_FRAME_PKT_1RTT), rows[i].o),
+		cr_assert(eq(int, quic_frame_allowed_in(t, QUIC_PKT_1RTT), rows[i].o),
 			  "0x%llx", (unsigned long long)t);
 	}
 }

@@ -17,6 +17,13 @@
 #define PAIR_HOST "hayabusa.test"
 #define PAIR_NOW  1000000u
 
+/* strcmp() that treats NULL as different from everything, for typed assertions. */
+static inline int
+str_cmp(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? -1 : strcmp(a, b);
+}
+
 /* What the callbacks of one side saw. */
 struct side {
 	struct tls_conn *c;
