@@ -15,7 +15,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <crypto/asym.h>
 #include <crypto/crypto.h>
+#include <crypto/tls.h>
 
 /* Error codes of the bench_* functions (the detail is printed on stderr where it happens). */
 enum bench_err {
@@ -31,7 +33,7 @@ enum bench_err {
 #define BENCH_MAX_RESULTS 192
 #define BENCH_MAX_CHECKS  96
 #define BENCH_MAX_NOTES	  32
-#define BENCH_MAX_SET	  8 /* operations measured interleaved in one set */
+#define BENCH_MAX_SET	  12 /* operations measured interleaved in one set */
 #define BENCH_NAME_LEN	  48
 #define BENCH_NOTE_LEN	  120
 
@@ -74,7 +76,7 @@ struct bench_result {
 	unsigned retries; /* runs taken again because the thread was descheduled */
 	unsigned per_iter;
 	bool tput;
-	bool derived; /* a difference of two measured rows (see BENCH_OPEN_METHOD) */
+	bool derived; /* computed run by run from measured rows of one set (difference or sum) */
 };
 
 enum bench_cmp {
@@ -163,8 +165,9 @@ int bench_write_json(const struct bench *b, FILE *f, const char *path);
 
 /*
  * Known answers through the public API (RFC 9001 A.1, A.2, A.4, A.5), cross-engine seal/open
- * round trips, the bare ipsec-mb baseline against our engine, and asymmetric round trips.
- * Prints each failure and "self-check: OK" or "self-check: FAILED" on stdout.
+ * round trips, the bare ipsec-mb baseline against our engine, asymmetric round trips, and one
+ * complete in-memory TLS 1.3 handshake per certificate type of the TLS section. Prints each failure
+ * and "self-check: OK" or "self-check: FAILED" on stdout.
  * @return 0 or BENCH_ERR_OP
  */
 int bench_self_check(struct bench *b);
@@ -179,8 +182,83 @@ int bench_aead(struct bench *b);
 int bench_hp(struct bench *b);
 int bench_retry_token(struct bench *b);
 int bench_initial(struct bench *b);
-/* X25519 / P-256 key exchange, ECDSA and Ed25519 signatures (bench_asym.c). */
+/* X25519 / P-256 key exchange, ECDSA, Ed25519 and RSA-PSS signatures (bench_asym.c). */
 int bench_asym(struct bench *b);
+/*
+ * TLS 1.3 server handshake per certificate type (ECDSA P-256, Ed25519, RSA-2048), next to the
+ * sum of its parts measured in the same set (bench_tls.c).
+ */
+int bench_tls(struct bench *b);
+
+/* ---- timed bodies shared by the asym and TLS sections (bench_asym.c) ---- */
+
+/* The TLS 1.3 CertificateVerify input: 64 spaces, the context string, 0, a SHA-256 hash. */
+#define BENCH_SIGNED_LEN (64 + 33 + 1 + 32)
+#define BENCH_SIG_MAX	 512 /* an RSA-4096 signature */
+
+/* Key exchange as a server does it per handshake, against a fixed peer share. */
+struct bench_kex {
+	struct crypto_ctx *ctx;
+	enum crypto_group group;
+	struct crypto_kex *fixed; /* our side for the derive-only row */
+	uint8_t peer[CRYPTO_KEX_MAX_PUB];
+	size_t peer_len;
+	uint8_t secret[CRYPTO_KEX_MAX_SHARED];
+};
+
+/* Signing of a CertificateVerify input with a generated key. */
+struct bench_sig {
+	struct crypto_sigkey *key;
+	uint8_t msg[BENCH_SIGNED_LEN];
+	uint8_t sig[BENCH_SIG_MAX];
+	size_t sig_len;
+};
+
+/*
+ * Fill k for group on ctx: the peer share and our fixed key pair. Release with
+ * bench_kex_clear() whatever the result.
+ * @return 0 or a CRYPTO_ERR_* code (CRYPTO_ERR_UNSUPPORTED: the group is absent here)
+ */
+int bench_kex_setup(struct bench_kex *k, struct crypto_ctx *ctx, enum crypto_group group);
+void bench_kex_clear(struct bench_kex *k);
+/* Timed: per iteration a fresh key pair, its public share and the shared secret. */
+int bench_kex_full(void *arg, uint64_t iters);
+/* Timed: per iteration the shared secret from the fixed key pair. */
+int bench_kex_derive(void *arg, uint64_t iters);
+/*
+ * Fill s with a fresh key for scheme and the CertificateVerify input. Release with
+ * bench_sig_clear() whatever the result.
+ * @return 0 or a CRYPTO_ERR_* code (CRYPTO_ERR_UNSUPPORTED: the scheme is absent here)
+ */
+int bench_sig_setup(struct bench_sig *s, struct crypto_ctx *ctx, enum crypto_sig_scheme scheme);
+void bench_sig_clear(struct bench_sig *s);
+/* Timed: per iteration one signature of a new transcript hash. */
+int bench_sign(void *arg, uint64_t iters);
+/* Whether the last signature made by bench_sign() verifies (untimed). */
+bool bench_sig_verifies(const struct bench_sig *s);
+
+/* ---- TLS set-up shared by the TLS section and the self-check (bench_tls.c) ---- */
+
+#define BENCH_TLS_HOST	 "hayabusa.bench"
+#define BENCH_TLS_NOW_MS 1000000u
+#define BENCH_TLS_TP_LEN 10
+
+/* Transport parameters both sides carry (opaque to the TLS engine, checked on arrival). */
+extern const uint8_t bench_tls_tp[BENCH_TLS_TP_LEN];
+
+/*
+ * A server configuration limited to X25519 and TLS_AES_128_GCM_SHA256, with a fresh
+ * self-signed certificate of type for BENCH_TLS_HOST.
+ * @param cert_pem  if not NULL, receives the certificate in PEM (free()) for a client to trust
+ * @return 0 or a TLS_ERR_* code (the detail is on stderr)
+ */
+int bench_tls_server_config(struct tls_server_config **out, enum tls_key_type type, char **cert_pem,
+			    size_t *cert_len);
+/*
+ * A client configuration limited to X25519 and TLS_AES_128_GCM_SHA256 that trusts ca_pem only.
+ * @return 0 or a TLS_ERR_* code (the detail is on stderr)
+ */
+int bench_tls_client_config(struct tls_client_config **out, const char *ca_pem, size_t ca_len);
 
 /* Short lower-case name of a suite for row names ("aes128gcm"). */
 const char *bench_suite_name(enum crypto_suite suite);

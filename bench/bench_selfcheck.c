@@ -2,8 +2,9 @@
 /*
  * Self-check of the crypto module through its public API, run before any figure is printed:
  * RFC 9001 Appendix A known answers on every engine, cross-engine agreement of seal output,
- * the bare ipsec-mb baseline against our engine, and asymmetric round trips. A benchmark of a
- * broken engine measures nothing, so any failure stops the program.
+ * the bare ipsec-mb baseline against our engine, asymmetric round trips, and one complete
+ * in-memory TLS 1.3 handshake per certificate type of the TLS section. A benchmark of a broken
+ * engine measures nothing, so any failure stops the program.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -529,6 +530,168 @@ sc_asym(struct sc *s, struct crypto_ctx *ctx)
 	sc_sig(s, ctx, CRYPTO_SIG_ED25519, "ed25519 sign/verify");
 }
 
+/* ---- One complete in-memory TLS 1.3 handshake per certificate type ---- */
+
+#define SC_TLS_ROUNDS 8 /* flights back and forth; a full handshake needs 3 */
+
+/* One side of the handshake and the traffic secrets it was handed. */
+struct sc_tls_side {
+	struct tls_conn *c;
+	uint8_t secret[TLS_LEVEL_COUNT][2][CRYPTO_MAX_SECRET_LEN];
+	size_t len[TLS_LEVEL_COUNT][2];
+};
+
+static int
+sc_tls_secret(void *arg, enum tls_level level, enum tls_dir dir, enum crypto_suite suite,
+	      const uint8_t *secret, size_t len)
+{
+	struct sc_tls_side *side = arg;
+
+	(void)suite;
+	if (len > CRYPTO_MAX_SECRET_LEN)
+		return -1;
+	memcpy(side->secret[level][dir], secret, len);
+	side->len[level][dir] = len;
+	return 0;
+}
+
+/* Move everything from has pending to to, level by level. @return 0 or tls_conn_recv()'s error */
+static int
+sc_tls_move(struct tls_conn *from, struct tls_conn *to, bool *moved)
+{
+	enum tls_level lv;
+	const uint8_t *d;
+	size_t len;
+	int rc;
+
+	for (lv = TLS_LEVEL_INITIAL; lv < TLS_LEVEL_COUNT; lv++) {
+		d = tls_conn_pending(from, lv, &len);
+		if (len == 0)
+			continue;
+		rc = tls_conn_recv(to, lv, d, len, BENCH_TLS_NOW_MS);
+		tls_conn_consume(from, lv, len);
+		*moved = true;
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static const char *
+sc_alert(const struct tls_conn *c)
+{
+	return tls_conn_alert(c) == TLS_ALERT_NONE ? "none" : tls_alert_name(tls_conn_alert(c));
+}
+
+/* Start the client and exchange flights until neither side has anything to say. */
+static bool
+sc_tls_pump(struct sc *s, const char *what, struct sc_tls_side *cli, struct sc_tls_side *srv)
+{
+	char detail[128];
+	bool moved = true;
+	unsigned i;
+	int rc;
+
+	rc = tls_conn_start(cli->c, BENCH_TLS_NOW_MS);
+	for (i = 0; rc == 0 && moved && i < SC_TLS_ROUNDS; i++) {
+		moved = false;
+		rc = sc_tls_move(cli->c, srv->c, &moved);
+		if (rc == 0)
+			rc = sc_tls_move(srv->c, cli->c, &moved);
+	}
+	if (rc == 0)
+		return true;
+	snprintf(detail, sizeof(detail), "%s (%d); alerts: client %s, server %s", tls_strerror(rc),
+		 rc, sc_alert(cli->c), sc_alert(srv->c));
+	fail(s, what, detail);
+	return false;
+}
+
+/* RFC 9001 §4.1.1: both sides done, on the section's suite and group, with the same keys. */
+static void
+sc_tls_verify(struct sc *s, const char *what, const struct sc_tls_side *cli,
+	      const struct sc_tls_side *srv)
+{
+	const uint8_t *tp;
+	size_t tp_len;
+	int lv;
+
+	if (!tls_conn_handshake_done(cli->c) || !tls_conn_handshake_done(srv->c)) {
+		fail(s, what, "the handshake did not complete");
+		return;
+	}
+	if (tls_conn_suite(cli->c) != CRYPTO_SUITE_AES_128_GCM_SHA256 ||
+	    tls_conn_suite(srv->c) != CRYPTO_SUITE_AES_128_GCM_SHA256 ||
+	    tls_conn_group(cli->c) != CRYPTO_GROUP_X25519 ||
+	    tls_conn_group(srv->c) != CRYPTO_GROUP_X25519)
+		fail(s, what, "not TLS_AES_128_GCM_SHA256 with X25519");
+	tp = tls_conn_peer_tparams(cli->c, &tp_len);
+	if (tp == NULL || tp_len != BENCH_TLS_TP_LEN ||
+	    memcmp(tp, bench_tls_tp, BENCH_TLS_TP_LEN) != 0)
+		fail(s, what, "the client did not get the server's transport parameters");
+	for (lv = TLS_LEVEL_HANDSHAKE; lv <= TLS_LEVEL_APPLICATION; lv++) {
+		if (cli->len[lv][TLS_DIR_WRITE] != 32 || srv->len[lv][TLS_DIR_READ] != 32 ||
+		    cli->len[lv][TLS_DIR_READ] != 32 || srv->len[lv][TLS_DIR_WRITE] != 32) {
+			fail(s, what, "a traffic secret is missing or not 32 bytes");
+			return;
+		}
+		sc_bytes(s, what, cli->secret[lv][TLS_DIR_WRITE], srv->secret[lv][TLS_DIR_READ],
+			 32);
+		sc_bytes(s, what, cli->secret[lv][TLS_DIR_READ], srv->secret[lv][TLS_DIR_WRITE],
+			 32);
+	}
+}
+
+/*
+ * A client that trusts only the server's fresh certificate (so its signature and chain are
+ * checked) against a server configured as in the TLS section.
+ */
+static void
+sc_tls_one(struct sc *s, struct crypto_ctx *ctx, enum tls_key_type type, const char *what)
+{
+	struct tls_server_config *scfg = NULL;
+	struct tls_client_config *ccfg = NULL;
+	struct sc_tls_side cli, srv;
+	const struct tls_callbacks ccb = {.secret = sc_tls_secret, .arg = &cli};
+	const struct tls_callbacks scb = {.secret = sc_tls_secret, .arg = &srv};
+	char *ca = NULL, detail[96];
+	size_t ca_len = 0;
+	int rc;
+
+	memset(&cli, 0, sizeof(cli));
+	memset(&srv, 0, sizeof(srv));
+	if (bench_tls_server_config(&scfg, type, &ca, &ca_len) != 0 ||
+	    bench_tls_client_config(&ccfg, ca, ca_len) != 0) {
+		fail(s, what, "configuration failed (see above)");
+		goto out;
+	}
+	rc = tls_conn_new_server(&srv.c, scfg, ctx, bench_tls_tp, sizeof(bench_tls_tp), &scb);
+	if (rc == 0)
+		rc = tls_conn_new_client(&cli.c, ccfg, ctx, BENCH_TLS_HOST, bench_tls_tp,
+					 sizeof(bench_tls_tp), &ccb);
+	if (rc != 0) {
+		snprintf(detail, sizeof(detail), "new connection: %s", tls_strerror(rc));
+		fail(s, what, detail);
+	} else if (sc_tls_pump(s, what, &cli, &srv)) {
+		sc_tls_verify(s, what, &cli, &srv);
+	}
+out:
+	tls_conn_free(cli.c);
+	tls_conn_free(srv.c);
+	tls_client_config_free(ccfg);
+	tls_server_config_free(scfg);
+	free(ca);
+}
+
+static void
+sc_tls(struct sc *s, struct crypto_ctx *ctx)
+{
+	s->engine = "tls";
+	sc_tls_one(s, ctx, TLS_KEY_ECDSA_P256, "tls13 handshake, ecdsa-p256");
+	sc_tls_one(s, ctx, TLS_KEY_ED25519, "tls13 handshake, ed25519");
+	sc_tls_one(s, ctx, TLS_KEY_RSA_2048, "tls13 handshake, rsa-pss-2048");
+}
+
 int
 bench_self_check(struct bench *b)
 {
@@ -558,6 +721,7 @@ bench_self_check(struct bench *b)
 	sc_engines_agree(&s, b);
 	sc_bare(&s, b);
 	sc_asym(&s, b->ctx[BENCH_CTX_DEFAULT]);
+	sc_tls(&s, b->ctx[BENCH_CTX_DEFAULT]);
 	if (s.fails != 0) {
 		fprintf(stderr, "self-check: FAILED (%u problems)\n", s.fails);
 		return BENCH_ERR_OP;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * hayabusa-crypto-bench: nanoseconds per operation of the crypto module (packet protection,
- * header protection, Retry tag, tokens, Initial keys, key exchange, signatures), each engine
- * against its limit and against ipsec-mb called bare, all measured in the same run.
+ * header protection, Retry tag, tokens, Initial keys, key exchange, signatures, the TLS 1.3
+ * server handshake), each engine against its limit and against ipsec-mb called bare, all
+ * measured in the same run.
  *
  * Exit status: 0 done (a MISS is reported, not fatal), 1 self-check or operation failure, or a
  * MISS under --strict, 2 bad command line.
@@ -196,6 +197,8 @@ run_sections(struct bench *b)
 		rc = bench_initial(b);
 	if (rc == 0)
 		rc = bench_asym(b);
+	if (rc == 0)
+		rc = bench_tls(b);
 	return rc;
 }
 

@@ -33,25 +33,25 @@ _Static_assert(_Alignof(SHA512_CTX) <= _Alignof(union crypto_sha_state), "SHA st
 #define S256(st) ((SHA256_CTX *)(void *)(st)->bytes)
 #define S512(st) ((SHA512_CTX *)(void *)(st)->bytes)
 
-static void
+/* Hash one pad block of the key into st. @return 0 or CRYPTO_ERR_LIB */
+static int
 absorb_pad(struct crypto_hmac *h, union crypto_sha_state *st, const uint8_t *key,
 	   size_t key_len, uint8_t pad)
 {
 	uint8_t block[SHA384_BLOCK];
 	size_t bs = h->hash == CRYPTO_HASH_SHA384 ? SHA384_BLOCK : SHA256_BLOCK;
 	size_t i;
+	int ok;
 
 	memset(block, pad, bs);
 	for (i = 0; i < key_len; i++)
 		block[i] = key[i] ^ pad;
-	if (h->hash == CRYPTO_HASH_SHA384) {
-		SHA384_Init(S512(st));
-		SHA384_Update(S512(st), block, bs);
-	} else {
-		SHA256_Init(S256(st));
-		SHA256_Update(S256(st), block, bs);
-	}
+	if (h->hash == CRYPTO_HASH_SHA384)
+		ok = SHA384_Init(S512(st)) == 1 && SHA384_Update(S512(st), block, bs) == 1;
+	else
+		ok = SHA256_Init(S256(st)) == 1 && SHA256_Update(S256(st), block, bs) == 1;
 	crypto_wipe(block, sizeof(block));
+	return ok ? 0 : CRYPTO_ERR_LIB;
 }
 
 int
@@ -60,6 +60,7 @@ crypto_hmac_setkey(struct crypto_hmac *h, enum crypto_hash hash, const uint8_t *
 {
 	uint8_t hashed[CRYPTO_MAX_SECRET_LEN];
 	size_t bs = hash == CRYPTO_HASH_SHA384 ? SHA384_BLOCK : SHA256_BLOCK;
+	int rc;
 
 	if ((hash != CRYPTO_HASH_SHA256 && hash != CRYPTO_HASH_SHA384) ||
 	    (key == NULL && key_len > 0))
@@ -68,19 +69,24 @@ crypto_hmac_setkey(struct crypto_hmac *h, enum crypto_hash hash, const uint8_t *
 	h->len = hash == CRYPTO_HASH_SHA384 ? 48 : 32;
 	/* RFC 2104 §2: a key longer than the block is replaced by its hash. */
 	if (key_len > bs) {
-		if (hash == CRYPTO_HASH_SHA384)
-			SHA384(key, key_len, hashed);
-		else
-			SHA256(key, key_len, hashed);
+		if ((hash == CRYPTO_HASH_SHA384 ? SHA384(key, key_len, hashed)
+						: SHA256(key, key_len, hashed)) == NULL)
+			return CRYPTO_ERR_LIB;
 		key = hashed;
 		key_len = h->len;
 	}
-	absorb_pad(h, &h->inner, key, key_len, 0x36);
-	absorb_pad(h, &h->outer, key, key_len, 0x5c);
+	rc = absorb_pad(h, &h->inner, key, key_len, 0x36);
+	if (rc == 0)
+		rc = absorb_pad(h, &h->outer, key, key_len, 0x5c);
 	crypto_wipe(hashed, sizeof(hashed));
-	return 0;
+	return rc;
 }
 
+/*
+ * The block functions below return 1 for every valid state and argument (they only buffer
+ * and compress), and the states here were set up by crypto_hmac_setkey(), whose Init calls are
+ * checked; so the incremental calls return nothing.
+ */
 void
 crypto_hmac_begin(const struct crypto_hmac *h, union crypto_sha_state *work)
 {

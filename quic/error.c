@@ -16,6 +16,18 @@ quic_err_to_transport(int err)
 		return QUIC_PROTOCOL_VIOLATION;
 	case QUIC_ERR_AEAD_LIMIT:
 		return QUIC_AEAD_LIMIT_REACHED;
+	case QUIC_ERR_CID_LIMIT:
+		return QUIC_CONNECTION_ID_LIMIT_ERROR;
+	case QUIC_ERR_CRYPTO_BUFFER:
+		return QUIC_CRYPTO_BUFFER_EXCEEDED;
+	case QUIC_ERR_FLOW_CONTROL:
+		return QUIC_FLOW_CONTROL_ERROR;
+	case QUIC_ERR_STREAM_LIMIT:
+		return QUIC_STREAM_LIMIT_ERROR;
+	case QUIC_ERR_STREAM_STATE:
+		return QUIC_STREAM_STATE_ERROR;
+	case QUIC_ERR_FINAL_SIZE:
+		return QUIC_FINAL_SIZE_ERROR;
 	default:
 		return QUIC_INTERNAL_ERROR;
 	}
@@ -51,6 +63,20 @@ quic_strerror(int err)
 		return "fixed bit is zero";
 	case QUIC_ERR_AEAD_LIMIT:
 		return "AEAD usage limit reached";
+	case QUIC_ERR_CID_LIMIT:
+		return "connection ID limit exceeded";
+	case QUIC_ERR_CRYPTO_BUFFER:
+		return "crypto buffer exceeded";
+	case QUIC_ERR_FLOW_CONTROL:
+		return "flow control limit exceeded";
+	case QUIC_ERR_STREAM_LIMIT:
+		return "stream limit exceeded";
+	case QUIC_ERR_STREAM_STATE:
+		return "frame not allowed in stream state";
+	case QUIC_ERR_FINAL_SIZE:
+		return "final size error";
+	case QUIC_ERR_REASSEMBLY:
+		return "too many out-of-order fragments";
 	default:
 		return "unknown error";
 	}

@@ -1103,8 +1103,12 @@ ack_ranges_valid(const struct quic_ack_range *ranges, size_t n)
 	for (i = 0; i < n; i++) {
 		if (ranges[i].smallest > ranges[i].largest)
 			return false;
-		/* At least one unacknowledged packet between ranges (a Gap of 0 or more). */
-		if (i > 0 && ranges[i].largest + 2 > ranges[i - 1].smallest)
+		/*
+		 * At least one unacknowledged packet between ranges (a Gap of 0 or more), written
+		 * so that a largest near 2^64 cannot wrap past the check.
+		 */
+		if (i > 0 && (ranges[i].largest >= ranges[i - 1].smallest ||
+			      ranges[i - 1].smallest - ranges[i].largest < 2))
 			return false;
 	}
 	return true;
@@ -1148,7 +1152,7 @@ quic_frame_encode_ack(struct quic_writer *w, const struct quic_ack_range *ranges
 	size_t base, k, i;
 	uint64_t v[2];
 
-	if (ranges == NULL || !ack_ranges_valid(ranges, n))
+	if (ranges == NULL || ack_delay > QUIC_VARINT_MAX || !ack_ranges_valid(ranges, n))
 		return QUIC_ERR_INVAL;
 	head[0] = ranges[0].largest;
 	head[1] = ack_delay;

@@ -4,6 +4,7 @@
  * (RFC 9846 §4.5.2), the client's chain and host-name check against an X509_STORE, and a
  * generator of self-signed or CA-signed certificates for tests and demos.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,8 +133,8 @@ sig_ctx(EVP_PKEY *key, uint16_t scheme, bool sign)
 }
 
 int
-tls_sign(EVP_PKEY *key, uint16_t scheme, const uint8_t *msg, size_t len, uint8_t *sig,
-	 size_t cap, size_t *sig_len)
+tls_sign(EVP_PKEY *key, uint16_t scheme, const uint8_t *msg, size_t len, uint8_t *sig, size_t cap,
+	 size_t *sig_len)
 {
 	EVP_MD_CTX *mctx = sig_ctx(key, scheme, true);
 	size_t n = 0;
@@ -271,6 +272,7 @@ x509_err_alert(int err)
 {
 	switch (err) {
 	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
 		/* Pinned: a certificate for another name is a bad certificate here. */
 		return TLS_ALERT_BAD_CERTIFICATE;
 	case X509_V_ERR_CERT_HAS_EXPIRED:
@@ -306,7 +308,8 @@ der_to_x509(const uint8_t *der, size_t len)
 }
 
 static int
-run_verify(X509_STORE *store, const char *host, int64_t t, X509 *leaf, STACK_OF(X509) *rest)
+run_verify(X509_STORE *store, const char *host, bool is_ip, int64_t t, X509 *leaf,
+	   STACK_OF(X509) * rest)
 {
 	X509_STORE_CTX *sctx = X509_STORE_CTX_new();
 	X509_VERIFY_PARAM *param;
@@ -317,7 +320,9 @@ run_verify(X509_STORE *store, const char *host, int64_t t, X509 *leaf, STACK_OF(
 	param = X509_STORE_CTX_get0_param(sctx);
 	if (X509_STORE_CTX_set_purpose(sctx, X509_PURPOSE_SSL_SERVER) != 1)
 		goto out;
-	if (host != NULL && X509_VERIFY_PARAM_set1_host(param, host, 0) != 1)
+	if (host != NULL && !is_ip && X509_VERIFY_PARAM_set1_host(param, host, 0) != 1)
+		goto out;
+	if (host != NULL && is_ip && X509_VERIFY_PARAM_set1_ip_asc(param, host) != 1)
 		goto out;
 	if (t != 0)
 		X509_VERIFY_PARAM_set_time(param, (time_t)t);
@@ -331,7 +336,7 @@ out:
 }
 
 int
-tls_verify_chain(X509_STORE *store, bool skip, const char *host, int64_t t,
+tls_verify_chain(X509_STORE *store, bool skip, const char *host, bool host_is_ip, int64_t t,
 		 const struct tls_certmsg *cm, EVP_PKEY **leaf_key)
 {
 	STACK_OF(X509) *rest = sk_X509_new_null();
@@ -359,7 +364,7 @@ tls_verify_chain(X509_STORE *store, bool skip, const char *host, int64_t t,
 		rc = TLS_FAIL(TLS_ALERT_UNSUPPORTED_CERTIFICATE);
 		goto out;
 	}
-	rc = skip ? 0 : run_verify(store, host, t, leaf, rest);
+	rc = skip ? 0 : run_verify(store, host, host_is_ip, t, leaf, rest);
 out:
 	ERR_clear_error();
 	if (rc != 0) {
@@ -387,7 +392,15 @@ gen_key(enum tls_key_type type)
 	return NULL;
 }
 
-/* Host names become a config string below: letters, digits, '-', '.', '*' only. */
+static bool
+is_ip_literal(const char *h)
+{
+	uint8_t addr[16];
+
+	return inet_pton(AF_INET, h, addr) == 1 || inet_pton(AF_INET6, h, addr) == 1;
+}
+
+/* Host names become a config string below: letters, digits, '-', '.', '*', or an address. */
 static bool
 host_ok(const char *h)
 {
@@ -396,6 +409,8 @@ host_ok(const char *h)
 
 	if (n == 0 || n > 253)
 		return false;
+	if (is_ip_literal(h))
+		return true;
 	for (i = 0; i < n; i++) {
 		char ch = h[i];
 
@@ -460,14 +475,16 @@ add_v3(X509 *x, const struct tls_cert_params *p, X509 *issuer)
 	char san[300];
 	X509 *iss = issuer != NULL ? issuer : x;
 
-	snprintf(san, sizeof(san), "DNS:%s", p->host_name);
+	snprintf(san, sizeof(san), "%s:%s", is_ip_literal(p->host_name) ? "IP" : "DNS",
+		 p->host_name);
 	if (!add_ext(x, iss, NID_subject_key_identifier, "hash") ||
 	    !add_ext(x, iss, NID_authority_key_identifier, "keyid:always") ||
 	    !add_ext(x, iss, NID_subject_alt_name, san))
 		return false;
 	if (p->is_ca)
 		return add_ext(x, iss, NID_basic_constraints, "critical,CA:TRUE") &&
-		       add_ext(x, iss, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
+		       add_ext(x, iss, NID_key_usage,
+			       "critical,keyCertSign,cRLSign,digitalSignature");
 	return add_ext(x, iss, NID_basic_constraints, "critical,CA:FALSE") &&
 	       add_ext(x, iss, NID_key_usage, "critical,digitalSignature") &&
 	       add_ext(x, iss, NID_ext_key_usage, "serverAuth");

@@ -108,7 +108,8 @@ put_basic_exts(struct tls_conn *c, struct tls_wr *w)
 	uint16_t groups[2];
 	size_t e, l, i;
 
-	if (c->have_server_name) {
+	/* Literal IPv4/IPv6 addresses are not permitted in server_name (RFC 6066 §3). */
+	if (c->have_server_name && !c->server_name_is_ip) {
 		tls_put_u16(w, TLS_EXT_SERVER_NAME);
 		e = tls_wr_open(w, 2);
 		l = tls_wr_open(w, 2);
@@ -192,16 +193,17 @@ fill_binder(struct tls_conn *c, const struct tls_hash *h, uint8_t *msg, size_t l
 int
 tls_client_hello_write(struct tls_conn *c)
 {
-	const struct tls_hash *h = NULL;
+	const struct tls_hash *h =
+		c->sess != NULL ? tls_suite_hash(&c->cc->algs, c->sess->suite) : NULL;
+	bool psk = c->sess_used && h != NULL;
 	uint8_t random[TLS_RANDOM_LEN];
 	size_t off, ext, body, i, cap;
 	struct tls_wr w;
 	int rc;
 
-	if (c->sess_used)
-		h = tls_suite_hash(&c->cc->algs, c->sess->suite);
 	cap = 512 + c->cc->alpn_len + c->local_tp_len + c->hrr_cookie_len +
-	      (c->sess_used ? c->sess->ticket_len + 64 : 0) + TLS_MAX_SHARES * CRYPTO_KEX_MAX_PUB;
+	      (c->sess_used ? c->sess->ticket_len + 64 : 0) +
+	      (size_t)TLS_MAX_SHARES * CRYPTO_KEX_MAX_PUB;
 	rc = tls_random(c, random, sizeof(random));
 	if (rc == 0)
 		rc = tls_out_begin(c, TLS_LEVEL_INITIAL, cap, &w, &off);
@@ -218,7 +220,7 @@ tls_client_hello_write(struct tls_conn *c)
 	tls_put_u16(&w, 0x0100); /* legacy_compression_methods = {null} */
 	ext = tls_wr_open(&w, 2);
 	put_basic_exts(c, &w);
-	if (c->sess_used)
+	if (psk)
 		put_psk_exts(c, &w, h->len);
 	tls_wr_close(&w, ext, 2);
 	if (w.err)
@@ -228,7 +230,7 @@ tls_client_hello_write(struct tls_conn *c)
 	w.start[off + 1] = (uint8_t)(body >> 16);
 	w.start[off + 2] = (uint8_t)(body >> 8);
 	w.start[off + 3] = (uint8_t)body;
-	if (c->sess_used) {
+	if (psk) {
 		rc = fill_binder(c, h, w.start, tls_wr_len(&w));
 		if (rc != 0)
 			return rc;
@@ -258,8 +260,8 @@ early_secret(struct tls_conn *c)
 	if (rc == 0)
 		rc = tls_ks_derive(c->ctx, h, early, "c e traffic", th, cets);
 	if (rc == 0 && c->cb.secret != NULL &&
-	    c->cb.secret(c->cb.arg, TLS_LEVEL_EARLY, TLS_DIR_WRITE, c->sess->suite, cets,
-			 h->len) != 0)
+	    c->cb.secret(c->cb.arg, TLS_LEVEL_EARLY, TLS_DIR_WRITE, c->sess->suite, cets, h->len) !=
+		    0)
 		rc = -1;
 	crypto_wipe(early, sizeof(early));
 	crypto_wipe(cets, sizeof(cets));
@@ -455,7 +457,7 @@ encrypted_extensions(struct tls_conn *c, const uint8_t *msg, size_t len)
 		return TLS_FAIL(TLS_ALERT_NO_APPLICATION_PROTOCOL);
 	if (!(ee.seen & TLS_SEEN_TPARAMS))
 		return TLS_FAIL(TLS_ALERT_MISSING_EXTENSION);
-	if ((ee.seen & TLS_SEEN_SERVER_NAME) && !c->have_server_name)
+	if ((ee.seen & TLS_SEEN_SERVER_NAME) && (!c->have_server_name || c->server_name_is_ip))
 		return TLS_FAIL(TLS_ALERT_UNSUPPORTED_EXTENSION);
 	if (ee.seen & TLS_SEEN_EARLY_DATA) {
 		/* Only in answer to our early_data, and 0-RTT keeps suite and ALPN (§4.3.10). */
@@ -488,7 +490,8 @@ certificate(struct tls_conn *c, const uint8_t *msg, size_t len)
 	if (rc == 0)
 		rc = tls_verify_chain(c->ccfg->store, c->ccfg->skip_verify,
 				      c->have_server_name ? c->server_name : NULL,
-				      c->ccfg->verify_time, &cm, &c->peer_key);
+				      c->server_name_is_ip, c->ccfg->verify_time, &cm,
+				      &c->peer_key);
 	if (rc != 0)
 		return rc;
 	if (tls_transcript_add(&c->th, msg, len) != 0)
@@ -538,8 +541,9 @@ server_finished(struct tls_conn *c, const uint8_t *msg, size_t len)
 		rc = tls_derive_master(c, s_ap);
 	if (rc == 0)
 		rc = tls_finished_write(c, false);
-	if (rc == 0 && (tls_transcript_hash(&c->th, th) != 0 ||
-			tls_ks_derive(c->ctx, c->h, c->master, "res master", th, c->res_master) != 0))
+	if (rc == 0 &&
+	    (tls_transcript_hash(&c->th, th) != 0 ||
+	     tls_ks_derive(c->ctx, c->h, c->master, "res master", th, c->res_master) != 0))
 		rc = TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
 	if (rc == 0)
 		rc = tls_emit_secret(c, TLS_LEVEL_APPLICATION, TLS_DIR_READ, s_ap);
@@ -586,8 +590,8 @@ new_session_ticket(struct tls_conn *c, const uint8_t *msg, size_t len)
 		memcpy(s.sni, c->server_name, sizeof(s.sni));
 	s.tparams = c->peer_tp;
 	s.tparams_len = c->peer_tp_len;
-	if (tls_ks_resumption_psk(c->ctx, c->h, c->res_master, nst.nonce, nst.nonce_len,
-				  s.psk) != 0 ||
+	if (tls_ks_resumption_psk(c->ctx, c->h, c->res_master, nst.nonce, nst.nonce_len, s.psk) !=
+		    0 ||
 	    tls_session_encode(&s, &blob, &blob_len) != 0)
 		rc = TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
 	crypto_wipe(s.psk, sizeof(s.psk));

@@ -507,8 +507,8 @@ int
 tls_ch_decode(struct tls_ch *ch, const uint8_t *msg, size_t msg_len)
 {
 	struct tls_rd r, sid, comp, exts;
-	uint16_t version;
-	uint8_t method;
+	uint16_t version = 0;
+	uint8_t method = 0;
 	int rc;
 
 	memset(ch, 0, sizeof(*ch));
@@ -604,8 +604,8 @@ int
 tls_sh_decode(struct tls_sh *sh, const uint8_t *body, size_t len)
 {
 	struct tls_rd r, sid, exts;
-	uint16_t version;
-	uint8_t comp;
+	uint16_t version = 0;
+	uint8_t comp = 0;
 
 	memset(sh, 0, sizeof(*sh));
 	tls_rd_init(&r, body, len);

@@ -11,7 +11,7 @@
 
 #define MIN_MAX_MESSAGE 1024
 #define MAX_MAX_MESSAGE (1u << 20)
-#define MAX_PEM_FILE (1u << 20)
+#define MAX_PEM_FILE	(1u << 20)
 
 static const char *const default_alpn[] = {"h3", "hq-interop", "perf"};
 

@@ -4,12 +4,13 @@
  * size bound, output buffers, secret hand-over, the key-schedule steps both roles take at the
  * same points, Finished, and the public queries.
  */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tls_int.h"
 
-#define MAX_OUT_PER_LEVEL (256u * 1024)
+#define MAX_OUT_PER_LEVEL ((size_t)256 * 1024)
 
 const char *
 tls_strerror(int err)
@@ -146,8 +147,12 @@ tls_conn_new_client(struct tls_conn **out, const struct tls_client_config *cfg,
 	(*out)->ccfg = cfg;
 	(*out)->cc = &cfg->c;
 	if (server_name != NULL) {
+		uint8_t addr[16];
+
 		memcpy((*out)->server_name, server_name, n + 1);
 		(*out)->have_server_name = true;
+		(*out)->server_name_is_ip = inet_pton(AF_INET, server_name, addr) == 1 ||
+					    inet_pton(AF_INET6, server_name, addr) == 1;
 	}
 	return 0;
 }
@@ -222,8 +227,7 @@ tls_out_begin(struct tls_conn *c, enum tls_level level, size_t cap, struct tls_w
 }
 
 int
-tls_out_end(struct tls_conn *c, enum tls_level level, struct tls_wr *w, size_t hdr_off,
-	    bool add_th)
+tls_out_end(struct tls_conn *c, enum tls_level level, struct tls_wr *w, size_t hdr_off, bool add_th)
 {
 	struct tls_buf *b = &c->out[level];
 	size_t body;
@@ -285,7 +289,7 @@ int
 tls_random(struct tls_conn *c, uint8_t *buf, size_t len)
 {
 	return crypto_rand_bytes(&c->cc->rand, buf, len) == 0 ? 0
-							     : TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
+							      : TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
 }
 
 int
@@ -497,8 +501,8 @@ in_start(struct tls_conn *c, struct tls_inbuf *in, enum tls_level level)
 
 	if (rc != 0)
 		return rc;
-	in->need = TLS_HS_HDR_LEN + (((size_t)in->hdr[1] << 16) | ((size_t)in->hdr[2] << 8) |
-				     in->hdr[3]);
+	in->need = TLS_HS_HDR_LEN +
+		   (((size_t)in->hdr[1] << 16) | ((size_t)in->hdr[2] << 8) | in->hdr[3]);
 	in->msg = malloc(in->need);
 	if (in->msg == NULL)
 		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
@@ -522,9 +526,8 @@ feed(struct tls_conn *c, enum tls_level level, const uint8_t **data, size_t *len
 		return TLS_FAIL(TLS_ALERT_UNEXPECTED_MESSAGE);
 	if (in->msg == NULL) {
 		if (in->hdr_len == 0 && *len >= TLS_HS_HDR_LEN) {
-			size_t mlen = TLS_HS_HDR_LEN +
-				      (((size_t)(*data)[1] << 16) | ((size_t)(*data)[2] << 8) |
-				       (*data)[3]);
+			size_t mlen = TLS_HS_HDR_LEN + (((size_t)(*data)[1] << 16) |
+							((size_t)(*data)[2] << 8) | (*data)[3]);
 
 			rc = check_header(c, level, *data);
 			if (rc == 0 && *len >= mlen) {

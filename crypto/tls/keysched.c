@@ -108,8 +108,7 @@ tls_transcript_hash(struct tls_transcript *t, uint8_t *out)
 }
 
 int
-tls_transcript_hash_with(struct tls_transcript *t, const uint8_t *extra, size_t len,
-			 uint8_t *out)
+tls_transcript_hash_with(struct tls_transcript *t, const uint8_t *extra, size_t len, uint8_t *out)
 {
 	unsigned int n = 0;
 
@@ -165,8 +164,7 @@ int
 tls_ks_derive(struct crypto_ctx *ctx, const struct tls_hash *h, const uint8_t *secret,
 	      const char *label, const uint8_t *th, uint8_t *out)
 {
-	return crypto_hkdf_expand_label(ctx, h->id, secret, h->len, label, th, h->len, out,
-					h->len);
+	return crypto_hkdf_expand_label(ctx, h->id, secret, h->len, label, th, h->len, out, h->len);
 }
 
 int
@@ -177,8 +175,8 @@ tls_ks_finished(struct crypto_ctx *ctx, const struct tls_hash *h, const uint8_t 
 	int rc;
 
 	/* finished_key = HKDF-Expand-Label(base, "finished", "", Hash.length) */
-	rc = crypto_hkdf_expand_label(ctx, h->id, base, h->len, "finished",
-				      (const uint8_t *)"", 0, key, h->len);
+	rc = crypto_hkdf_expand_label(ctx, h->id, base, h->len, "finished", (const uint8_t *)"", 0,
+				      key, h->len);
 	/*
 	 * HMAC(finished_key, th). HKDF-Extract(salt, IKM) is defined as HMAC-Hash(salt, IKM)
 	 * (RFC 5869 §2.2), so crypto/'s extract computes exactly this MAC.

@@ -156,7 +156,7 @@ ticket_usable(struct tls_conn *c, struct srv_hello *s, const uint8_t *id, size_t
 	uint64_t age;
 
 	free(s->tbuf);
-	s->tbuf = malloc(len);
+	s->tbuf = malloc(len + 1);
 	s->tbuf_len = len;
 	if (s->tbuf == NULL || tls_ticket_open(c->scfg, id, len, s->tbuf, &s->tst) != 0 ||
 	    !tls_suite_from_id(s->tst.suite_id, &ts))
@@ -368,9 +368,8 @@ write_cert(struct tls_conn *c)
 	size_t off, list, i;
 	int rc;
 
-	rc = tls_out_begin(c, TLS_LEVEL_HANDSHAKE, 16 + sc->off[sc->n - 1] + sc->len[sc->n - 1] +
-							   5 * sc->n,
-			   &w, &off);
+	rc = tls_out_begin(c, TLS_LEVEL_HANDSHAKE,
+			   16 + sc->off[sc->n - 1] + sc->len[sc->n - 1] + 5 * sc->n, &w, &off);
 	if (rc != 0)
 		return rc;
 	w.start[off] = TLS_HS_CERTIFICATE;
@@ -483,8 +482,7 @@ accept_hello(struct tls_conn *c, struct srv_hello *s)
 		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
 	if (tls_transcript_add(&c->th, s->msg, s->len) != 0)
 		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
-	if (!c->resumed &&
-	    tls_ks_extract(c->ctx, c->h, NULL, NULL, 0, c->early_secret) != 0)
+	if (!c->resumed && tls_ks_extract(c->ctx, c->h, NULL, NULL, 0, c->early_secret) != 0)
 		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
 	if (s->ch.seen & TLS_SEEN_EARLY_DATA)
 		c->early = early_ok(c, s) ? TLS_EARLY_ACCEPTED : TLS_EARLY_REJECTED;

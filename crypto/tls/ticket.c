@@ -18,11 +18,11 @@
 
 #include "tls_int.h"
 
-#define TICKET_VERSION 1
+#define TICKET_VERSION	 1
 #define TICKET_NONCE_LEN 12
-#define TICKET_TAG_LEN 16
-#define TICKET_OVERHEAD (8 + TICKET_NONCE_LEN + TICKET_TAG_LEN)
-#define SESSION_MAGIC 0x48425331u /* "HBS1" */
+#define TICKET_TAG_LEN	 16
+#define TICKET_OVERHEAD	 (8 + TICKET_NONCE_LEN + TICKET_TAG_LEN)
+#define SESSION_MAGIC	 0x48425331u /* "HBS1" */
 
 static bool
 put_u64(struct tls_wr *w, uint64_t v)
@@ -139,8 +139,8 @@ parse_state(struct tls_ticket_state *st, const uint8_t *p, size_t len)
 	tls_get_u32(&r, &st->age_add);
 	tls_get_u8(&r, &early);
 	tls_get_vec(&r, 1, 32, TLS_MAX_HASH, &psk);
-	if (r.err || version != TICKET_VERSION || !get_str(&r, st->alpn) ||
-	    !get_str(&r, st->sni) || !tls_get_vec(&r, 2, 0, 65535, &tp) || !tls_rd_done(&r))
+	if (r.err || version != TICKET_VERSION || !get_str(&r, st->alpn) || !get_str(&r, st->sni) ||
+	    !tls_get_vec(&r, 2, 0, 65535, &tp) || !tls_rd_done(&r))
 		return 1;
 	st->early_data = early != 0;
 	st->psk_len = tls_rd_left(&psk);
@@ -178,7 +178,7 @@ tls_ticket_open(const struct tls_server_config *cfg, const uint8_t *ticket, size
 int
 tls_session_encode(const struct tls_session *s, uint8_t **blob, size_t *len)
 {
-	size_t cap = 64 + TLS_MAX_HASH + s->ticket_len + 2 * 256 + s->tparams_len;
+	size_t cap = 64 + TLS_MAX_HASH + s->ticket_len + 512 + s->tparams_len;
 	struct tls_wr w;
 	uint8_t *buf = malloc(cap);
 
@@ -246,7 +246,7 @@ tls_session_decode(struct tls_session *s, const uint8_t *blob, size_t len)
 	memcpy(s->psk, psk.p, s->psk_len);
 	s->ticket_len = tls_rd_left(&ticket);
 	s->tparams_len = tls_rd_left(&tp);
-	s->mem = malloc(s->ticket_len + s->tparams_len);
+	s->mem = malloc(s->ticket_len + s->tparams_len + 1);
 	if (s->mem == NULL) {
 		tls_session_clear(s);
 		return TLS_ERR_NOMEM;

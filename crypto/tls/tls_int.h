@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Internals of the TLS 1.3 engine shared by the crypto/tls sources and their unit tests: wire constants,
- * bounds-checked cursors, message codecs, the key schedule and the configuration and
+ * Internals of the TLS 1.3 engine shared by the crypto/tls sources and their unit tests: wire
+ * constants, bounds-checked cursors, message codecs, the key schedule and the configuration and
  * connection structures.
  *
  * Internal convention: functions that can fail because of peer input return 0 or the negated
@@ -22,7 +22,7 @@
 #include <crypto/crypto.h>
 #include <crypto/tls.h>
 
-#define TLS_E_PROTOCOL (-1000)
+#define TLS_E_PROTOCOL	(-1000)
 #define TLS_FAIL(alert) (-(int)(alert))
 
 /* Handshake message types (RFC 9846 §4, §13.3). */
@@ -56,18 +56,18 @@ enum {
 	TLS_EXT_QUIC_TRANSPORT_PARAMETERS = 57,
 };
 
-#define TLS_VERSION_12 0x0303
-#define TLS_VERSION_13 0x0304
-#define TLS_RANDOM_LEN 32
-#define TLS_HS_HDR_LEN 4
-#define TLS_MAX_HASH 48
-#define TLS_PSK_DHE_KE 1
-#define TLS_MAX_CHAIN 8        /* certificates accepted in one chain */
-#define TLS_MAX_SHARES 2       /* key shares a client offers */
-#define TLS_MAX_TP 2048        /* transport parameters a ticket may carry */
-#define TLS_COOKIE_LEN 32
-#define TLS_MAX_TICKET_AGE_S 604800u /* 7 days, RFC 9846 §4.7.1 */
-#define TLS_EARLY_DATA_QUIC 0xffffffffu /* RFC 9001 §4.6.1 */
+#define TLS_VERSION_12	     0x0303
+#define TLS_VERSION_13	     0x0304
+#define TLS_RANDOM_LEN	     32
+#define TLS_HS_HDR_LEN	     4
+#define TLS_MAX_HASH	     48
+#define TLS_PSK_DHE_KE	     1
+#define TLS_MAX_CHAIN	     8	  /* certificates accepted in one chain */
+#define TLS_MAX_SHARES	     2	  /* key shares a client offers */
+#define TLS_MAX_TP	     2048 /* transport parameters a ticket may carry */
+#define TLS_COOKIE_LEN	     32
+#define TLS_MAX_TICKET_AGE_S 604800u	 /* 7 days, RFC 9846 §4.7.1 */
+#define TLS_EARLY_DATA_QUIC  0xffffffffu /* RFC 9001 §4.6.1 */
 
 /* SHA-256("HelloRetryRequest"), the HRR's ServerHello.random (RFC 9846 §4.2.3). */
 extern const uint8_t tls_hrr_random[TLS_RANDOM_LEN];
@@ -155,14 +155,14 @@ struct tls_ch {
 	const uint8_t *random;
 	size_t session_id_len;
 	struct tls_rd suites; /* CipherSuite list */
-	uint32_t seen;        /* TLS_SEEN_* of the known extensions present */
-	bool tls13;           /* supported_versions lists 0x0304 */
+	uint32_t seen;	      /* TLS_SEEN_* of the known extensions present */
+	bool tls13;	      /* supported_versions lists 0x0304 */
 	struct tls_rd groups, sigalgs, shares, alpn;
-	const uint8_t *host;  /* first host_name of server_name, NULL if none */
+	const uint8_t *host; /* first host_name of server_name, NULL if none */
 	size_t host_len;
 	const uint8_t *tparams;
 	size_t tparams_len;
-	uint8_t psk_modes;    /* bit (1 << mode) per offered psk_key_exchange_mode < 8 */
+	uint8_t psk_modes; /* bit (1 << mode) per offered psk_key_exchange_mode < 8 */
 	const uint8_t *cookie;
 	size_t cookie_len;
 	struct tls_rd identities, binders; /* pre_shared_key */
@@ -194,10 +194,10 @@ struct tls_sh {
 	uint16_t suite;
 	uint32_t seen;
 	uint16_t version;
-	uint16_t group;             /* key_share: server share or HRR selected_group */
-	const uint8_t *share;       /* server share (ServerHello only) */
+	uint16_t group;	      /* key_share: server share or HRR selected_group */
+	const uint8_t *share; /* server share (ServerHello only) */
 	size_t share_len;
-	uint16_t psk_identity;      /* pre_shared_key selected_identity */
+	uint16_t psk_identity; /* pre_shared_key selected_identity */
 	const uint8_t *cookie;
 	size_t cookie_len;
 };
@@ -241,8 +241,7 @@ int tls_nst_decode(struct tls_nst *nst, const uint8_t *body, size_t len);
 /* Whether a u16 list (CipherSuite, NamedGroup, SignatureScheme) contains v. */
 bool tls_list_has_u16(struct tls_rd list, uint16_t v);
 /* Find a key share for group in a ClientHello; @return 0 found, 1 absent, -alert */
-int tls_ch_find_share(const struct tls_ch *ch, uint16_t group, const uint8_t **pub,
-		      size_t *len);
+int tls_ch_find_share(const struct tls_ch *ch, uint16_t group, const uint8_t **pub, size_t *len);
 
 /* ---- Key schedule (keysched.c, RFC 9846 §7.1) ---- */
 
@@ -256,7 +255,7 @@ struct tls_hash {
 /* Algorithms fetched once per configuration (style: fetch at init, never per handshake). */
 struct tls_algs {
 	struct tls_hash hash[2]; /* by enum crypto_hash */
-	EVP_CIPHER *ticket_aead;  /* AES-256-GCM */
+	EVP_CIPHER *ticket_aead; /* AES-256-GCM */
 };
 
 int tls_algs_init(struct tls_algs *a);
@@ -313,7 +312,7 @@ enum {
 struct tls_server_cert {
 	EVP_PKEY *key;
 	enum tls_key_type type;
-	uint8_t *chain_der;   /* concatenated DER certificates */
+	uint8_t *chain_der; /* concatenated DER certificates */
 	size_t n;
 	size_t off[TLS_MAX_CHAIN], len[TLS_MAX_CHAIN];
 };
@@ -328,16 +327,17 @@ size_t tls_cv_content(uint8_t *buf, bool server, const uint8_t *th, size_t th_le
 /* Sign / verify CertificateVerify content. verify @return 0 or -alert */
 int tls_sign(EVP_PKEY *key, uint16_t scheme, const uint8_t *msg, size_t len, uint8_t *sig,
 	     size_t cap, size_t *sig_len);
-int tls_verify(EVP_PKEY *key, uint16_t scheme, const uint8_t *msg, size_t len,
-	       const uint8_t *sig, size_t sig_len);
+int tls_verify(EVP_PKEY *key, uint16_t scheme, const uint8_t *msg, size_t len, const uint8_t *sig,
+	       size_t sig_len);
 /* Whether scheme can be used with key (type, curve). */
 bool tls_scheme_fits_key(EVP_PKEY *key, uint16_t scheme);
 /*
- * Client: check the server chain (DER list) against store for host (NULL: no host check),
- * at unix time t (0: wall clock), or skip the check; *leaf_key receives the leaf's key.
+ * Client: check the server chain (DER list) against store for host (NULL: no name check; an
+ * address literal when host_is_ip, matched against IP subjectAltNames), at unix time t (0: wall
+ * clock), or skip the check; *leaf_key receives the leaf's key.
  * @return 0 or -alert (bad_certificate, unknown_ca, certificate_expired ...)
  */
-int tls_verify_chain(X509_STORE *store, bool skip, const char *host, int64_t t,
+int tls_verify_chain(X509_STORE *store, bool skip, const char *host, bool host_is_ip, int64_t t,
 		     const struct tls_certmsg *cm, EVP_PKEY **leaf_key);
 
 /* ---- Tickets (ticket.c) ---- */
@@ -487,6 +487,7 @@ struct tls_conn {
 	size_t peer_tp_len;
 	char server_name[256];
 	bool have_server_name;
+	bool server_name_is_ip; /* client: an address literal, sent as no SNI (RFC 6066 §3) */
 
 	bool resumed;
 	bool hrr;
@@ -500,13 +501,13 @@ struct tls_conn {
 	uint8_t psk[TLS_MAX_HASH]; /* accepted PSK, kept for the binder check */
 
 	/* client */
-	uint8_t *ch;          /* our ClientHello until the ServerHello picks a hash */
+	uint8_t *ch; /* our ClientHello until the ServerHello picks a hash */
 	size_t ch_len;
 	struct tls_session *sess;
-	bool sess_used;       /* a PSK was offered */
+	bool sess_used; /* a PSK was offered */
 	bool early_offered;
 	EVP_PKEY *peer_key;
-	uint8_t *hrr_cookie;  /* cookie from HelloRetryRequest, echoed in ClientHello2 */
+	uint8_t *hrr_cookie; /* cookie from HelloRetryRequest, echoed in ClientHello2 */
 	size_t hrr_cookie_len;
 };
 
@@ -523,8 +524,8 @@ int tls_emit_secret(struct tls_conn *c, enum tls_level level, enum tls_dir dir,
 int tls_random(struct tls_conn *c, uint8_t *buf, size_t len);
 int tls_copy_tparams(struct tls_conn *c, const uint8_t *tp, size_t len);
 /* Negotiate ALPN: first entry of pref also in offer (protocol_name_list bodies). */
-int tls_alpn_select(const uint8_t *pref, size_t pref_len, struct tls_rd offer,
-		    const uint8_t **sel, size_t *sel_len);
+int tls_alpn_select(const uint8_t *pref, size_t pref_len, struct tls_rd offer, const uint8_t **sel,
+		    size_t *sel_len);
 bool tls_alpn_contains(const uint8_t *list, size_t list_len, const uint8_t *p, size_t len);
 int tls_set_alpn_result(struct tls_conn *c, const uint8_t *p, size_t len);
 /* Derive the handshake secrets from the transcript so far and hand them over. */

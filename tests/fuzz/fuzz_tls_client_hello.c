@@ -13,7 +13,8 @@
  * The seed corpus in corpus/tls_client_hello/ comes from the generator at the end of this file:
  *   cc -std=c11 -D_GNU_SOURCE -DHB_FUZZ_TLS_CH_SEEDS -Icrypto/include \
  *      tests/fuzz/fuzz_tls_client_hello.c BUILD/crypto/tls/libhb_tls.a \
- *      BUILD/crypto/libhb_crypto.a -lcrypto [-lIPSec_MB] -o gen && ./gen tests/fuzz/corpus/tls_client_hello
+ *      BUILD/crypto/libhb_crypto.a -lcrypto [-lIPSec_MB] -o gen && ./gen
+ * tests/fuzz/corpus/tls_client_hello
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_NOW	 1700000000000ull
 #define FUZZ_HOST	 "fuzz.test"
-#define MAX_FLIGHT_BYTES (64u * 1024)
+#define MAX_FLIGHT_BYTES ((size_t)64 * 1024)
 
 static const uint8_t fuzz_tp[] = {0x04, 0x04, 0x80, 0x10, 0x00, 0x00};
 

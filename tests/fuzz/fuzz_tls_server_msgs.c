@@ -15,7 +15,8 @@
  * The seed corpus in corpus/tls_server_msgs/ comes from the generator at the end of this file:
  *   cc -std=c11 -D_GNU_SOURCE -DHB_FUZZ_TLS_SERVER_SEEDS -Icrypto/include \
  *      tests/fuzz/fuzz_tls_server_msgs.c BUILD/crypto/tls/libhb_tls.a \
- *      BUILD/crypto/libhb_crypto.a -lcrypto [-lIPSec_MB] -o gen && ./gen tests/fuzz/corpus/tls_server_msgs
+ *      BUILD/crypto/libhb_crypto.a -lcrypto [-lIPSec_MB] -o gen && ./gen
+ * tests/fuzz/corpus/tls_server_msgs
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_NOW	 1700000000000ull
 #define FUZZ_HOST	 "fuzz.test"
-#define MAX_FLIGHT_BYTES (64u * 1024)
+#define MAX_FLIGHT_BYTES ((size_t)64 * 1024)
 
 static const uint8_t fuzz_tp[] = {0x04, 0x04, 0x80, 0x10, 0x00, 0x00};
 
@@ -111,8 +112,8 @@ established_client(const struct fuzz_env *e)
 	struct tls_conn *c = NULL, *s = NULL;
 	int round;
 
-	check(tls_conn_new_client(&c, e->ccfg, e->ctx, FUZZ_HOST, fuzz_tp, sizeof(fuzz_tp),
-				  NULL) == 0);
+	check(tls_conn_new_client(&c, e->ccfg, e->ctx, FUZZ_HOST, fuzz_tp, sizeof(fuzz_tp), NULL) ==
+	      0);
 	check(tls_conn_new_server(&s, e->scfg, e->ctx, fuzz_tp, sizeof(fuzz_tp), NULL) == 0);
 	check(tls_conn_start(c, FUZZ_NOW) == 0);
 	for (round = 0; round < 3; round++)

@@ -4,9 +4,9 @@
  *
  * Everything here is exposed through opaque handles so that quic/ (which must never see an
  * OpenSSL type) can protect and unprotect packets. Objects are not thread-safe: each worker
- * builds its own struct crypto_ctx and the keys under it. A crypto_ctx changes after
- * crypto_ctx_new() only in per-call scratch state (derivations re-key its HMACs in place), so
- * one thread at a time may use it and everything built from it.
+ * builds its own struct crypto_ctx and the keys under it. A crypto_ctx may hold per-call
+ * scratch state (the ipsec-mb manager's job queue), so one thread at a time may use it and
+ * everything built from it.
  *
  * Errors: every function returning int returns 0 on success or a negative CRYPTO_ERR_* code.
  */
@@ -93,7 +93,7 @@ int crypto_rand_system(void *arg, uint8_t *buf, size_t len);
 int crypto_rand_bytes(const struct crypto_rand *r, uint8_t *buf, size_t len);
 
 /*
- * Per-worker context: fetched algorithms (EVP_CIPHER, EVP_MD, EVP_MAC), pre-keyed HMACs for
+ * Per-worker context: fetched algorithms (EVP_CIPHER, EVP_MD, EVP_KDF), pre-keyed HMACs for
  * the v1 and v2 Initial salts, the Retry integrity AEADs, the chosen packet engine and, with
  * ipsec-mb, its manager. Built once at start-up.
  *

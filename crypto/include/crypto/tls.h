@@ -33,12 +33,12 @@ extern "C" {
 #endif
 
 enum tls_err {
-	TLS_ERR_ALERT = -1,    /* handshake failed: close with CRYPTO_ERROR 0x100+tls_conn_alert() */
-	TLS_ERR_NOMEM = -2,    /* allocation failed (outside a connection: retry later) */
-	TLS_ERR_INVAL = -3,    /* bad argument from the caller (a programming error) */
-	TLS_ERR_LIB = -4,      /* libcrypto reported a failure */
-	TLS_ERR_CONFIG = -5,   /* unusable PEM, key or certificate (fix the configuration) */
-	TLS_ERR_IO = -6,       /* a file could not be read or written */
+	TLS_ERR_ALERT = -1,  /* handshake failed: close with CRYPTO_ERROR 0x100+tls_conn_alert() */
+	TLS_ERR_NOMEM = -2,  /* allocation failed (outside a connection: retry later) */
+	TLS_ERR_INVAL = -3,  /* bad argument from the caller (a programming error) */
+	TLS_ERR_LIB = -4,    /* libcrypto reported a failure */
+	TLS_ERR_CONFIG = -5, /* unusable PEM, key or certificate (fix the configuration) */
+	TLS_ERR_IO = -6,     /* a file could not be read or written */
 	TLS_ERR_PROTOCOL = -7, /* the peer broke a QUIC rule: close with PROTOCOL_VIOLATION */
 	TLS_ERR_STATE = -8,    /* call not valid in this state (a programming error) */
 };
@@ -90,7 +90,7 @@ enum tls_role {
 
 /* Outcome of a client's 0-RTT attempt, on both sides. */
 enum tls_early_data {
-	TLS_EARLY_NONE = 0,     /* not attempted (or not decided yet) */
+	TLS_EARLY_NONE = 0,	/* not attempted (or not decided yet) */
 	TLS_EARLY_ACCEPTED = 1, /* server sent early_data in EncryptedExtensions */
 	TLS_EARLY_REJECTED = 2, /* offered, refused: client resets 0-RTT state (RFC 9001 §4.6.2) */
 };
@@ -100,9 +100,9 @@ enum tls_early_data {
 /* Bytes of secret material in one ticket key (RFC 9846 §4.7.1 tickets are ours to format). */
 #define TLS_TICKET_KEY_LEN 32
 /* Default ticket lifetime and the 0-RTT freshness window (RFC 9846 §8.3). */
-#define TLS_DEFAULT_TICKET_LIFETIME_S 86400u
+#define TLS_DEFAULT_TICKET_LIFETIME_S	86400u
 #define TLS_DEFAULT_FRESHNESS_WINDOW_MS 10000u
-#define TLS_MAX_ALPN 16 /* protocols in one list */
+#define TLS_MAX_ALPN			16 /* protocols in one list */
 
 /* ---- Server configuration ---- */
 
@@ -133,8 +133,7 @@ int tls_server_config_set_cert_files(struct tls_server_config *cfg, const char *
  * ALPN protocols in server preference order (each 1..255 bytes, at most TLS_MAX_ALPN).
  * @return 0, TLS_ERR_INVAL
  */
-int tls_server_config_set_alpn(struct tls_server_config *cfg, const char *const *protos,
-			       size_t n);
+int tls_server_config_set_alpn(struct tls_server_config *cfg, const char *const *protos, size_t n);
 /* Enabled suites / groups in preference order (duplicates refused). @return 0, TLS_ERR_INVAL */
 int tls_server_config_set_suites(struct tls_server_config *cfg, const enum crypto_suite *suites,
 				 size_t n);
@@ -183,8 +182,7 @@ int tls_client_config_set_ca_file(struct tls_client_config *cfg, const char *pat
 void tls_client_config_set_insecure_skip_verify(struct tls_client_config *cfg, bool skip);
 /* Check validity periods at this Unix time instead of libcrypto's wall clock (0: wall clock). */
 void tls_client_config_set_verify_time(struct tls_client_config *cfg, int64_t unix_time);
-int tls_client_config_set_alpn(struct tls_client_config *cfg, const char *const *protos,
-			       size_t n);
+int tls_client_config_set_alpn(struct tls_client_config *cfg, const char *const *protos, size_t n);
 int tls_client_config_set_suites(struct tls_client_config *cfg, const enum crypto_suite *suites,
 				 size_t n);
 /*
@@ -237,7 +235,8 @@ int tls_conn_new_server(struct tls_conn **out, const struct tls_server_config *c
 			const struct tls_callbacks *cb);
 /*
  * A client connection. server_name: SNI and the host name the certificate must match (NULL:
- * no SNI and no host-name check). cfg must outlive the connection.
+ * no SNI and no host-name check); an IPv4/IPv6 literal is not sent as SNI (RFC 6066 §3) and is
+ * matched against the certificate's IP addresses. cfg must outlive the connection.
  */
 int tls_conn_new_client(struct tls_conn **out, const struct tls_client_config *cfg,
 			struct crypto_ctx *ctx, const char *server_name, const uint8_t *tparams,
@@ -312,10 +311,10 @@ enum tls_key_type {
 
 struct tls_cert_params {
 	enum tls_key_type key_type;
-	const char *host_name;  /* CN and DNS subjectAltName; required */
-	int64_t not_before;     /* Unix time; 0: now - 1 hour */
+	const char *host_name;	/* CN and DNS subjectAltName; required */
+	int64_t not_before;	/* Unix time; 0: now - 1 hour */
 	uint32_t validity_days; /* 0: 30 days */
-	bool is_ca;             /* basicConstraints CA:TRUE, keyCertSign */
+	bool is_ca;		/* basicConstraints CA:TRUE, keyCertSign */
 	/* Issuer (PEM) to sign with; NULL: self-signed. */
 	const char *issuer_cert_pem;
 	const char *issuer_key_pem;

@@ -27,6 +27,13 @@ enum quic_err {
 	QUIC_ERR_FRAME_ENCODING = -10, /* FRAME_ENCODING_ERROR */
 	QUIC_ERR_FIXED_BIT = -11,    /* fixed bit 0 (RFC 9000 §17.2): not QUIC v1/v2, drop and count */
 	QUIC_ERR_AEAD_LIMIT = -12,   /* RFC 9001 §6.6: update keys (seal) or close (open) */
+	QUIC_ERR_CID_LIMIT = -13,    /* CONNECTION_ID_LIMIT_ERROR (RFC 9000 §5.1.1, §5.1.2) */
+	QUIC_ERR_CRYPTO_BUFFER = -14, /* CRYPTO_BUFFER_EXCEEDED (RFC 9000 §7.5) */
+	QUIC_ERR_FLOW_CONTROL = -15,  /* FLOW_CONTROL_ERROR (RFC 9000 §4.1) */
+	QUIC_ERR_STREAM_LIMIT = -16,  /* STREAM_LIMIT_ERROR (RFC 9000 §4.6) */
+	QUIC_ERR_STREAM_STATE = -17,  /* STREAM_STATE_ERROR (RFC 9000 §3, §19.4-§19.13) */
+	QUIC_ERR_FINAL_SIZE = -18,    /* FINAL_SIZE_ERROR (RFC 9000 §4.5) */
+	QUIC_ERR_REASSEMBLY = -19,    /* too many out-of-order fragments (RFC 9000 §21.7): close */
 };
 
 /* RFC 9000 §20.1 transport error codes. */

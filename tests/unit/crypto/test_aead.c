@@ -259,6 +259,7 @@ check_integrity_limit(struct crypto_aead *a, unsigned s, void *arg)
 {
 	uint64_t limit = crypto_suite_integrity_limit(all_suites[s]);
 	uint8_t good[8 + CRYPTO_TAG_LEN] = {0}, bad[8 + CRYPTO_TAG_LEN];
+	struct crypto_aead_op ops[2];
 
 	(void)arg;
 	cr_assert(eq(int, crypto_aead_seal(a, 1, NULL, 0, good, 8), 0));
@@ -274,6 +275,24 @@ check_integrity_limit(struct crypto_aead *a, unsigned s, void *arg)
 	cr_assert(eq(u64, crypto_aead_open_failures(a), limit));
 	/* ...and the key is not used again, not even for a valid packet. */
 	cr_assert(eq(int, crypto_aead_open(a, 1, NULL, 0, good, sizeof(good)), CRYPTO_ERR_LIMIT));
+	/*
+	 * In a burst the same handle reaches the limit between two ops: the valid packet after
+	 * the forgery that reaches it is refused, as the single call above was.
+	 */
+	crypto_aead_set_counters_for_test(a, 1, limit - 1);
+	memcpy(bad, good, sizeof(bad));
+	bad[0] ^= 1;
+	memset(ops, 0, sizeof(ops));
+	for (int k = 0; k < 2; k++) {
+		ops[k].aead = a;
+		ops[k].pn = 1;
+		ops[k].data = k == 0 ? bad : good;
+		ops[k].len = sizeof(good);
+	}
+	cr_assert(eq(u32, crypto_aead_open_burst(ops, 2), 0));
+	cr_assert(eq(int, ops[0].status, CRYPTO_ERR_LIMIT));
+	cr_assert(eq(int, ops[1].status, CRYPTO_ERR_LIMIT));
+	cr_assert(eq(u64, crypto_aead_open_failures(a), limit));
 }
 
 HB_TEST(crypto_aead, integrity_limit)

@@ -539,6 +539,35 @@ HB_TEST(frame, ack_encode_rejects_bad_ranges)
 	check_ack_ranges(buf, quic_writer_len(&w), gap_one, 2);
 }
 
+/*
+ * Values no varint can carry (§16) are refused up front, not counted as 0 bytes by a wrapped
+ * size sum: an ACK Delay above 2^62-1, and a range whose largest + 2 wraps past 2^64 (it
+ * would pass the "one missing packet between ranges" check and be encoded with a bogus Gap).
+ */
+HB_TEST(frame, ack_encode_rejects_unencodable_values)
+{
+	static const struct quic_ack_range one[] = {{10, 20}};
+	static const struct quic_ack_range wrap_huge[] = {{10, 20}, {0, UINT64_MAX}};
+	static const struct quic_ack_range wrap_gap[] = {{10, 20},
+							 {UINT64_MAX - 1, UINT64_MAX - 1}};
+	uint8_t buf[64];
+	struct quic_writer w;
+	size_t written = 0;
+
+	quic_writer_init(&w, buf, sizeof(buf));
+	cr_assert(eq(int, quic_frame_encode_ack(&w, one, 1, QUIC_VARINT_MAX + 1, NULL, &written),
+		     QUIC_ERR_INVAL));
+	cr_assert(eq(int, quic_frame_encode_ack(&w, wrap_huge, 2, 0, NULL, &written),
+		     QUIC_ERR_INVAL));
+	cr_assert(
+		eq(int, quic_frame_encode_ack(&w, wrap_gap, 2, 0, NULL, &written), QUIC_ERR_INVAL));
+	cr_assert(eq(sz, quic_writer_len(&w), 0));
+	cr_assert(not(w.err));
+	/* The largest encodable ACK Delay is still accepted. */
+	cr_assert(eq(int, quic_frame_encode_ack(&w, one, 1, QUIC_VARINT_MAX, NULL, &written), 0));
+	check_ack_ranges(buf, quic_writer_len(&w), one, 1);
+}
+
 /* C5 (§19.3.1): a computed packet number below zero. */
 HB_TEST(frame, ack_negative_packet_number_rejected)
 {

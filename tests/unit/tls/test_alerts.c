@@ -52,8 +52,7 @@ serve(struct bed *b, const uint8_t *msg, size_t len)
 	int rc, alert;
 
 	cr_assert(eq(int,
-		     tls_conn_new_server(&s, b->scfg, b->p.ctx, server_tp, sizeof(server_tp),
-					 NULL),
+		     tls_conn_new_server(&s, b->scfg, b->p.ctx, server_tp, sizeof(server_tp), NULL),
 		     0));
 	rc = tls_conn_recv(s, TLS_LEVEL_INITIAL, msg, len, PAIR_NOW);
 	alert = tls_conn_alert(s);
@@ -77,9 +76,9 @@ ch_ext_at(const uint8_t *ch, size_t len)
 {
 	size_t off = 4 + 2 + 32;
 
-	off += 1 + ch[off];                              /* session id */
+	off += 1 + ch[off];				 /* session id */
 	off += 2 + ((size_t)ch[off] << 8 | ch[off + 1]); /* suites */
-	off += 1 + ch[off];                              /* compression */
+	off += 1 + ch[off];				 /* compression */
 	cr_assert(lt(sz, off + 2, len));
 	return off + 2; /* first extension */
 }
@@ -191,19 +190,18 @@ HB_TEST(tls_alerts, oversize_message_40)
 {
 	struct bed b;
 	struct tls_conn *s = NULL;
-	uint8_t hdr[4] = {TLS_HS_CLIENT_HELLO, 0x00, 0x40, 0x01}; /* 16385 */
+	uint8_t hdr[4] = {TLS_HS_CLIENT_HELLO, 0x00, 0x40, 0x01};  /* 16385 */
 	uint8_t part[4] = {TLS_HS_CLIENT_HELLO, 0x00, 0x40, 0x00}; /* 16384: allowed */
 
 	bed_init(&b);
 	cr_assert(eq(int, serve(&b, hdr, sizeof(hdr)), TLS_ALERT_HANDSHAKE_FAILURE));
 	/* The header split over two calls is checked the same way. */
 	cr_assert(eq(int,
-		     tls_conn_new_server(&s, b.scfg, b.p.ctx, server_tp, sizeof(server_tp),
-					 NULL),
+		     tls_conn_new_server(&s, b.scfg, b.p.ctx, server_tp, sizeof(server_tp), NULL),
 		     0));
 	cr_assert(eq(int, tls_conn_recv(s, TLS_LEVEL_INITIAL, hdr, 2, PAIR_NOW), 0));
-	cr_assert(eq(int, tls_conn_recv(s, TLS_LEVEL_INITIAL, hdr + 2, 2, PAIR_NOW),
-		     TLS_ERR_ALERT));
+	cr_assert(
+		eq(int, tls_conn_recv(s, TLS_LEVEL_INITIAL, hdr + 2, 2, PAIR_NOW), TLS_ERR_ALERT));
 	cr_assert(eq(int, tls_conn_alert(s), TLS_ALERT_HANDSHAKE_FAILURE));
 	tls_conn_free(s);
 	/* At the limit a partial message is buffered, waiting for the rest. */
@@ -355,7 +353,7 @@ HB_TEST(tls_alerts, expired_certificate_45)
 	struct pair p;
 
 	/* 400 days from now: past the generator's default 30-day validity. */
-	tls_client_config_set_verify_time(ccfg, (int64_t)time(NULL) + 400 * 86400);
+	tls_client_config_set_verify_time(ccfg, (int64_t)time(NULL) + (int64_t)400 * 86400);
 	pair_init(&p, ccfg, scfg, PAIR_HOST);
 	cr_assert(eq(int, pair_run(&p, PAIR_NOW), TLS_ERR_ALERT));
 	cr_assert(eq(int, tls_conn_alert(p.cli.c), TLS_ALERT_CERTIFICATE_EXPIRED));
@@ -481,4 +479,72 @@ HB_TEST(tls_alerts, client_hello_byte_flips, .timeout = 120)
 		cr_assert(ok, "byte %zu: alert %d (%s)", i, alert, tls_alert_name(alert));
 	}
 	bed_fini(&b);
+}
+
+/*
+ * The server's EncryptedExtensions rewritten before the client sees it: extension drop_type
+ * removed, an empty extension add_type appended (0: none), and the ALPN protocol's last byte
+ * changed when bump_alpn. Returns the client's alert.
+ */
+static int
+client_sees_ee(uint16_t drop_type, uint16_t add_type, bool bump_alpn)
+{
+	struct bed b;
+	uint8_t ee[1024];
+	const uint8_t *d;
+	size_t len = 0, in, out = 6;
+	bool moved = false;
+	int alert;
+
+	bed_init(&b);
+	cr_assert(eq(int, pump(b.p.cli.c, b.p.srv.c, 0, PAIR_NOW, &moved), 0));
+	d = tls_conn_pending(b.p.srv.c, TLS_LEVEL_INITIAL, &len);
+	cr_assert(eq(int, tls_conn_recv(b.p.cli.c, TLS_LEVEL_INITIAL, d, len, PAIR_NOW), 0));
+	d = tls_conn_pending(b.p.srv.c, TLS_LEVEL_HANDSHAKE, &len);
+	cr_assert(eq(int, d[0], TLS_HS_ENCRYPTED_EXTENSIONS));
+	len = 4 + ((size_t)d[1] << 16 | (size_t)d[2] << 8 | d[3]);
+	cr_assert(le(sz, len + 4, sizeof(ee)));
+	for (in = 6; in + 4 <= len;) {
+		uint16_t t = (uint16_t)(d[in] << 8 | d[in + 1]);
+		size_t l = 4 + ((size_t)d[in + 2] << 8 | d[in + 3]);
+
+		if (t != drop_type) {
+			memcpy(ee + out, d + in, l);
+			if (t == TLS_EXT_ALPN && bump_alpn)
+				ee[out + l - 1] ^= 0x07;
+			out += l;
+		}
+		in += l;
+	}
+	if (add_type != 0) {
+		ee[out++] = (uint8_t)(add_type >> 8);
+		ee[out++] = (uint8_t)add_type;
+		ee[out++] = 0;
+		ee[out++] = 0;
+	}
+	ee[0] = TLS_HS_ENCRYPTED_EXTENSIONS;
+	set_len(ee, out);
+	ee[4] = (uint8_t)((out - 6) >> 8);
+	ee[5] = (uint8_t)(out - 6);
+	cr_assert(eq(int, tls_conn_recv(b.p.cli.c, TLS_LEVEL_HANDSHAKE, ee, out, PAIR_NOW),
+		     TLS_ERR_ALERT));
+	alert = tls_conn_alert(b.p.cli.c);
+	bed_fini(&b);
+	return alert;
+}
+
+HB_TEST(tls_alerts, client_checks_encrypted_extensions)
+{
+	/* RFC 9001 §8.2: the client too requires the server's transport parameters: 109. */
+	cr_assert(eq(int, client_sees_ee(TLS_EXT_QUIC_TRANSPORT_PARAMETERS, 0, false),
+		     TLS_ALERT_MISSING_EXTENSION));
+	/* RFC 9001 §8.1: no ALPN, or one the client did not offer: 120. */
+	cr_assert(
+		eq(int, client_sees_ee(TLS_EXT_ALPN, 0, false), TLS_ALERT_NO_APPLICATION_PROTOCOL));
+	cr_assert(eq(int, client_sees_ee(0, 0, true), TLS_ALERT_NO_APPLICATION_PROTOCOL));
+	/* early_data accepted without being offered (RFC 9846 §4.3): 110. */
+	cr_assert(eq(int, client_sees_ee(0, TLS_EXT_EARLY_DATA, false),
+		     TLS_ALERT_UNSUPPORTED_EXTENSION));
+	/* An extension the client never asked for: 110. */
+	cr_assert(eq(int, client_sees_ee(0, 0xfafa, false), TLS_ALERT_UNSUPPORTED_EXTENSION));
 }

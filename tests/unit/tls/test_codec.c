@@ -45,21 +45,21 @@ HB_TEST(tls_codec, cursor_vectors)
  * sigalgs 0403, ALPN "h3", supported_versions 0304, key_share x25519 (32 bytes of 0x11),
  * quic_transport_parameters {01 02 03}.
  */
-static const char quic_ch_hex[] =
-	"01 0000 a5"					/* ClientHello, length */
-	"0303" "0000000000000000000000000000000000000000000000000000000000000000"
-	"00"						/* legacy_session_id */
-	"0004 1301 1302"				/* cipher_suites */
-	"01 00"						/* compression */
-	"005b"						/* extensions */
-	"0000 0006 0004 00 0001 78"			/* server_name x */
-	"000a 0004 0002 001d"				/* supported_groups */
-	"000d 0004 0002 0403"				/* signature_algorithms */
-	"0010 0005 0003 02 6833"			/* ALPN h3 */
-	"002b 0003 02 0304"				/* supported_versions */
-	"0033 0026 0024 001d 0020"			/* key_share */
-	"1111111111111111111111111111111111111111111111111111111111111111"
-	"0039 0003 010203";				/* quic_transport_parameters */
+static const char quic_ch_hex[] = "01 000000" /* ClientHello; load_ch() sets the length */
+				  "0303"
+				  "0000000000000000000000000000000000000000000000000000000000000000"
+				  "00"			      /* legacy_session_id */
+				  "0004 1301 1302"	      /* cipher_suites */
+				  "01 00"		      /* compression */
+				  "005b"		      /* extensions */
+				  "0000 0006 0004 00 0001 78" /* server_name x */
+				  "000a 0004 0002 001d"	      /* supported_groups */
+				  "000d 0004 0002 0403"	      /* signature_algorithms */
+				  "0010 0005 0003 02 6833"    /* ALPN h3 */
+				  "002b 0003 02 0304"	      /* supported_versions */
+				  "0033 0026 0024 001d 0020"  /* key_share */
+				  "1111111111111111111111111111111111111111111111111111111111111111"
+				  "0039 0003 010203"; /* quic_transport_parameters */
 
 static size_t
 load_ch(uint8_t *buf, size_t cap)

@@ -29,7 +29,7 @@ TestSuite(tls_keysched);
 #define RFC8448_S_AP   "a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643"
 #define RFC8448_RES    "7df235f2031d2a051287d02b0241b0bfdaf86cc856231f2d5aba46c434ec196c"
 /* The ticket's PSK: HKDF-Expand-Label(res master, "resumption", nonce 0000, 32). */
-#define RFC8448_PSK    "4ecd0eb6ec3b4d87f5d6028f922ca4c5851a277fd41311c9e62d2c9492e1c4f3"
+#define RFC8448_PSK "4ecd0eb6ec3b4d87f5d6028f922ca4c5851a277fd41311c9e62d2c9492e1c4f3"
 
 /* RFC 8448 §4: early secret from that PSK, and the binder over the truncated ClientHello. */
 #define RFC8448_EARLY_PSK "9b2188e9b2fc6d64d71dc329900e20bb41915000f678aa839cbb797cb7d8332c"

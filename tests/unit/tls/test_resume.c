@@ -65,8 +65,8 @@ static void
 second_connection(struct env *e, struct pair *p, uint64_t client_now)
 {
 	pair_init(p, e->ccfg, e->scfg, PAIR_HOST);
-	cr_assert(eq(int, tls_conn_set_session(p->cli.c, e->session, e->session_len, client_now),
-		     0));
+	cr_assert(
+		eq(int, tls_conn_set_session(p->cli.c, e->session, e->session_len, client_now), 0));
 	cr_assert(eq(int, tls_conn_start(p->cli.c, client_now), 0));
 }
 
@@ -230,10 +230,10 @@ HB_TEST(tls_resume, expired_ticket)
 	cr_assert(eq(int, tls_server_config_set_tickets(e.scfg, 1, 3600), 0));
 	first_connection(&e, PAIR_NOW);
 	pair_init(&p, e.ccfg, e.scfg, PAIR_HOST);
-	cr_assert(eq(int,
-		     tls_conn_set_session(p.cli.c, e.session, e.session_len,
-					  PAIR_NOW + HOUR_MS + 1),
-		     1));
+	cr_assert(
+		eq(int,
+		   tls_conn_set_session(p.cli.c, e.session, e.session_len, PAIR_NOW + HOUR_MS + 1),
+		   1));
 	pair_free(&p);
 	/* The client still thinks it is fresh; the server's clock says otherwise. */
 	second_connection(&e, &p, PAIR_NOW + 1000);
@@ -350,8 +350,8 @@ HB_TEST(tls_resume, nst_wrong_max_early_data)
 	struct env e;
 	struct pair p;
 	uint8_t nst[64];
-	size_t n = hb_hex("04 000018 00001c20 01020304 01 07 0002 abcd 0008 002a 0004 00004000", nst,
-			  sizeof(nst));
+	size_t n = hb_hex("04 000018 00001c20 01020304 01 07 0002 abcd 0008 002a 0004 00004000",
+			  nst, sizeof(nst));
 
 	env_init(&e, false);
 	pair_init(&p, e.ccfg, e.scfg, PAIR_HOST);

@@ -131,8 +131,7 @@ pem_gen(struct pem *p, enum tls_key_type type, const char *host, bool is_ca,
 		.issuer_key_pem = issuer != NULL ? issuer->key : NULL,
 	};
 
-	cr_assert(eq(int, tls_cert_generate(&cp, &p->cert, &p->cert_len, &p->key, &p->key_len),
-		     0));
+	cr_assert(eq(int, tls_cert_generate(&cp, &p->cert, &p->cert_len, &p->key, &p->key_len), 0));
 }
 
 /* A server config with a self-signed certificate of the given type for PAIR_HOST. */
@@ -190,10 +189,10 @@ pair_init(struct pair *p, struct tls_client_config *ccfg, struct tls_server_conf
 		     tls_conn_new_client(&p->cli.c, ccfg, p->ctx, host, client_tp,
 					 sizeof(client_tp), &p->ccb),
 		     0));
-	cr_assert(eq(int,
-		     tls_conn_new_server(&p->srv.c, scfg, p->ctx, server_tp, sizeof(server_tp),
-					 &p->scb),
-		     0));
+	cr_assert(eq(
+		int,
+		tls_conn_new_server(&p->srv.c, scfg, p->ctx, server_tp, sizeof(server_tp), &p->scb),
+		0));
 }
 
 static inline void
@@ -282,19 +281,19 @@ pair_assert_secrets(const struct pair *p)
 		cr_assert(eq(sz, s->secret_len[lv][TLS_DIR_READ], want));
 		cr_assert(eq(sz, c->secret_len[lv][TLS_DIR_READ], want));
 		cr_assert(eq(sz, s->secret_len[lv][TLS_DIR_WRITE], want));
-		cr_assert(eq(int,
-			     memcmp(c->secret[lv][TLS_DIR_WRITE], s->secret[lv][TLS_DIR_READ],
-				    want),
-			     0));
-		cr_assert(eq(int,
-			     memcmp(c->secret[lv][TLS_DIR_READ], s->secret[lv][TLS_DIR_WRITE],
-				    want),
-			     0));
+		cr_assert(
+			eq(int,
+			   memcmp(c->secret[lv][TLS_DIR_WRITE], s->secret[lv][TLS_DIR_READ], want),
+			   0));
+		cr_assert(
+			eq(int,
+			   memcmp(c->secret[lv][TLS_DIR_READ], s->secret[lv][TLS_DIR_WRITE], want),
+			   0));
 		/* The two directions never share a secret. */
-		cr_assert(ne(int,
-			     memcmp(c->secret[lv][TLS_DIR_READ], c->secret[lv][TLS_DIR_WRITE],
-				    want),
-			     0));
+		cr_assert(
+			ne(int,
+			   memcmp(c->secret[lv][TLS_DIR_READ], c->secret[lv][TLS_DIR_WRITE], want),
+			   0));
 	}
 }
 
