@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-worker fixed-size object pools: slabs carved into objects, a free list through the
+ * objects' first word, O(1) get and put. HB_POOL_DEBUG turns them into counted malloc/free.
+ */
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include <quic/error.h>
+#include <quic/pool.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_ASAN 1
+#endif
+#endif
+
+#ifdef POOL_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n)   ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* A slab aims at this many bytes of objects, so that growing costs one malloc per ~64 KiB. */
+#define SLAB_BYTES (64u * 1024u)
+
+/* Slab header; the objects follow it, aligned like max_align_t. */
+struct quic_pool_slab {
+	struct quic_pool_slab *next;
+	uint32_t count;
+	alignas(max_align_t) unsigned char objs[];
+};
+
+#ifndef HB_POOL_DEBUG
+/* Push an object on the free list; it stays poisoned while there. */
+static void
+free_push(struct quic_pool *p, void *obj)
+{
+	*(void **)obj = p->free_list;
+	p->free_list = obj;
+	POISON(obj, p->obj_size);
+}
+
+/* Back up to n more objects with one new slab and put them on the free list. */
+static int
+add_slab(struct quic_pool *p, uint32_t n)
+{
+	struct quic_pool_slab *s;
+	uint32_t i;
+
+	s = malloc(sizeof(*s) + (size_t)n * p->obj_size);
+	if (s == NULL)
+		return QUIC_ERR_NOMEM;
+	s->count = n;
+	s->next = p->slabs;
+	p->slabs = s;
+	p->backed += n;
+	/* Highest address first, so objects come out of the slab in address order. */
+	for (i = n; i > 0; i--)
+		free_push(p, s->objs + (size_t)(i - 1) * p->obj_size);
+	return 0;
+}
+
+/* Objects per new slab: about SLAB_BYTES worth, never beyond the cap. */
+static uint32_t
+slab_objs(const struct quic_pool *p)
+{
+	size_t n = SLAB_BYTES / p->obj_size;
+
+	if (n == 0)
+		n = 1;
+	if (n > p->cap - p->backed)
+		n = p->cap - p->backed;
+	return (uint32_t)n;
+}
+#endif
+
+int
+quic_pool_init(struct quic_pool *p, size_t obj_size, uint32_t cap, uint32_t prealloc)
+{
+	const size_t align = alignof(max_align_t);
+
+	*p = (struct quic_pool){0};
+	if (obj_size == 0 || obj_size > SIZE_MAX / 2 || cap == 0 || prealloc > cap)
+		return QUIC_ERR_INVAL;
+	/* Room for the free-list link, and every object aligned for any type. */
+	if (obj_size < sizeof(void *))
+		obj_size = sizeof(void *);
+	p->obj_size = (obj_size + align - 1) / align * align;
+	p->cap = cap;
+#ifndef HB_POOL_DEBUG
+	while (p->backed < prealloc) {
+		uint32_t n = slab_objs(p);
+
+		if (n > prealloc - p->backed)
+			n = prealloc - p->backed;
+		if (add_slab(p, n) != 0) {
+			quic_pool_fini(p);
+			return QUIC_ERR_NOMEM;
+		}
+	}
+#else
+	(void)prealloc;
+#endif
+	return 0;
+}
+
+void
+quic_pool_fini(struct quic_pool *p)
+{
+	struct quic_pool_slab *s = p->slabs;
+
+	while (s != NULL) {
+		struct quic_pool_slab *next = s->next;
+
+		UNPOISON(s->objs, (size_t)s->count * p->obj_size);
+		free(s);
+		s = next;
+	}
+	p->slabs = NULL;
+	p->free_list = NULL;
+	p->backed = 0;
+	p->in_use = 0;
+}
+
+void *
+quic_pool_get(struct quic_pool *p)
+{
+	void *obj;
+
+	if (p->in_use >= p->cap) {
+		p->fails++;
+		return NULL;
+	}
+#ifdef HB_POOL_DEBUG
+	obj = malloc(p->obj_size);
+	if (obj == NULL) {
+		p->fails++;
+		return NULL;
+	}
+#else
+	if (p->free_list == NULL && add_slab(p, slab_objs(p)) != 0) {
+		p->fails++;
+		return NULL;
+	}
+	obj = p->free_list;
+	UNPOISON(obj, p->obj_size);
+	p->free_list = *(void **)obj;
+#endif
+	p->in_use++;
+	p->gets++;
+	if (p->in_use > p->high_water)
+		p->high_water = p->in_use;
+	return obj;
+}
+
+void
+quic_pool_put(struct quic_pool *p, void *obj)
+{
+	if (obj == NULL)
+		return;
+	p->in_use--;
+#ifdef HB_POOL_DEBUG
+	free(obj);
+#else
+	free_push(p, obj);
+#endif
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-worker object pools (shared/style.md "Fast path allocates only from per-worker pools"):
+ * O(1) get/put, the in-use cap, counters, and the HB_POOL_DEBUG malloc/free mode.
+ */
+#include <stdalign.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <quic/error.h>
+#include <quic/pool.h>
+
+#include "hb_test.h"
+
+TestSuite(pool);
+
+HB_TEST(pool, get_put_cap_and_high_water)
+{
+	struct quic_pool p;
+	void *objs[10];
+
+	cr_assert(eq(int, quic_pool_init(&p, 64, 10, 0), 0));
+	for (int i = 0; i < 10; i++) {
+		objs[i] = quic_pool_get(&p);
+		cr_assert(not(eq(ptr, objs[i], NULL)));
+		cr_assert(eq(u64, (uintptr_t)objs[i] % alignof(max_align_t), 0));
+		memset(objs[i], i, 64);
+	}
+	cr_assert(eq(u32, p.in_use, 10));
+	cr_assert(eq(u32, p.high_water, 10));
+	/* The cap refuses the eleventh and counts the refusal. */
+	cr_assert(eq(ptr, quic_pool_get(&p), NULL));
+	cr_assert(eq(u64, p.fails, 1));
+	/* Objects do not overlap: every one still holds its own pattern. */
+	for (int i = 0; i < 10; i++) {
+		uint8_t want[64];
+
+		memset(want, i, sizeof(want));
+		cr_assert(eq(int, memcmp(objs[i], want, 64), 0));
+	}
+	for (int i = 0; i < 3; i++)
+		quic_pool_put(&p, objs[i]);
+	cr_assert(eq(u32, p.in_use, 7));
+	for (int i = 0; i < 3; i++) {
+		objs[i] = quic_pool_get(&p);
+		cr_assert(not(eq(ptr, objs[i], NULL)));
+	}
+	cr_assert(eq(u32, p.high_water, 10));
+	cr_assert(eq(u64, p.gets, 13));
+	for (int i = 0; i < 10; i++)
+		quic_pool_put(&p, objs[i]);
+	cr_assert(eq(u32, p.in_use, 0));
+	quic_pool_put(&p, NULL); /* ignored */
+	cr_assert(eq(u32, p.in_use, 0));
+	quic_pool_fini(&p);
+}
+
+HB_TEST(pool, reuses_objects_without_growing)
+{
+	struct quic_pool p;
+
+	cr_assert(eq(int, quic_pool_init(&p, 100, 1000, 0), 0));
+	for (int round = 0; round < 1000; round++) {
+		void *a = quic_pool_get(&p);
+		void *b = quic_pool_get(&p);
+
+		cr_assert(not(eq(ptr, a, NULL)));
+		cr_assert(not(eq(ptr, b, NULL)));
+		cr_assert(not(eq(ptr, a, b)));
+		quic_pool_put(&p, b);
+		quic_pool_put(&p, a);
+	}
+	cr_assert(eq(u32, p.high_water, 2));
+#ifndef HB_POOL_DEBUG
+	/* One slab was enough: put objects come back before the pool grows. */
+	cr_assert(le(u32, p.backed, 1000));
+	cr_assert(gt(u32, p.backed, 0));
+#endif
+	quic_pool_fini(&p);
+}
+
+HB_TEST(pool, prealloc_backs_objects_up_front)
+{
+	struct quic_pool p;
+	void *objs[100];
+
+	cr_assert(eq(int, quic_pool_init(&p, QUIC_CHUNK_SIZE, 100, 100), 0));
+	cr_assert(eq(u32, p.in_use, 0));
+#ifdef HB_POOL_DEBUG
+	cr_assert(eq(u32, p.backed, 0));
+#else
+	cr_assert(eq(u32, p.backed, 100));
+#endif
+	for (int i = 0; i < 100; i++) {
+		objs[i] = quic_pool_get(&p);
+		cr_assert(not(eq(ptr, objs[i], NULL)));
+		memset(objs[i], 0xa5, QUIC_CHUNK_SIZE);
+	}
+	/* Nothing more was allocated: the cap was preallocated. */
+#ifndef HB_POOL_DEBUG
+	cr_assert(eq(u32, p.backed, 100));
+#endif
+	cr_assert(eq(ptr, quic_pool_get(&p), NULL));
+	for (int i = 0; i < 100; i++)
+		quic_pool_put(&p, objs[i]);
+	quic_pool_fini(&p);
+}
+
+HB_TEST(pool, sizes_rounded_and_bad_arguments_refused)
+{
+	struct quic_pool p;
+	void *o;
+
+	cr_assert(eq(int, quic_pool_init(&p, 0, 1, 0), QUIC_ERR_INVAL));
+	cr_assert(eq(int, quic_pool_init(&p, 8, 0, 0), QUIC_ERR_INVAL));
+	cr_assert(eq(int, quic_pool_init(&p, 8, 4, 5), QUIC_ERR_INVAL));
+	cr_assert(eq(int, quic_pool_init(&p, 1, 4, 0), 0));
+	cr_assert(ge(sz, p.obj_size, sizeof(void *)));
+	cr_assert(eq(sz, p.obj_size % alignof(max_align_t), 0));
+	o = quic_pool_get(&p);
+	cr_assert(not(eq(ptr, o, NULL)));
+	quic_pool_put(&p, o);
+	quic_pool_fini(&p);
+}
+
+HB_TEST(pool, chunk_pool)
+{
+	struct quic_pool p;
+	uint8_t *c;
+
+	cr_assert(eq(int, quic_chunk_pool_init(&p, 4, 1), 0));
+	cr_assert(ge(sz, p.obj_size, QUIC_CHUNK_SIZE));
+	c = quic_pool_get(&p);
+	cr_assert(not(eq(ptr, c, NULL)));
+	memset(c, 0x5a, QUIC_CHUNK_SIZE);
+	quic_pool_put(&p, c);
+	quic_pool_fini(&p);
+}
+
+/*
+ * HB_POOL_DEBUG (meson -Dpool_debug=true): every get is its own malloc, so no slab is backed and
+ * the cap still holds; run this suite in a pool_debug build to cover that mode.
+ */
+HB_TEST(pool, debug_mode_behaviour)
+{
+	struct quic_pool p;
+	void *a, *b;
+
+	cr_assert(eq(int, quic_pool_init(&p, 32, 2, 2), 0));
+	a = quic_pool_get(&p);
+	b = quic_pool_get(&p);
+	cr_assert(not(eq(ptr, a, NULL)));
+	cr_assert(not(eq(ptr, b, NULL)));
+	cr_assert(eq(ptr, quic_pool_get(&p), NULL));
+#ifdef HB_POOL_DEBUG
+	cr_assert(eq(u32, p.backed, 0));
+	cr_assert(eq(ptr, p.slabs, NULL));
+#else
+	cr_assert(eq(u32, p.backed, 2));
+	cr_assert(not(eq(ptr, p.slabs, NULL)));
+#endif
+	quic_pool_put(&p, a);
+	quic_pool_put(&p, b);
+	cr_assert(eq(u32, p.in_use, 0));
+	quic_pool_fini(&p);
+}
