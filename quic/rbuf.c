@@ -51,8 +51,7 @@ quic_rangeset_lower(const struct quic_rangeset *rs, uint64_t x)
 }
 
 size_t
-quic_rangeset_touching(const struct quic_rangeset *rs, uint64_t start, uint64_t end,
-		       size_t *first)
+quic_rangeset_touching(const struct quic_rangeset *rs, uint64_t start, uint64_t end, size_t *first)
 {
 	size_t i = quic_rangeset_lower(rs, start), j = i;
 
@@ -88,8 +87,8 @@ rs_coarsen(struct quic_rangeset *rs, size_t i, uint64_t start, uint64_t end)
 }
 
 int
-quic_rangeset_add(struct quic_rangeset *rs, struct quic_pool *pool, uint64_t start,
-		  uint64_t end, bool coarsen)
+quic_rangeset_add(struct quic_rangeset *rs, struct quic_pool *pool, uint64_t start, uint64_t end,
+		  bool coarsen)
 {
 	size_t i, m;
 
@@ -124,8 +123,7 @@ quic_rangeset_add(struct quic_rangeset *rs, struct quic_pool *pool, uint64_t sta
 }
 
 int
-quic_rangeset_remove(struct quic_rangeset *rs, struct quic_pool *pool, uint64_t start,
-		     uint64_t end)
+quic_rangeset_remove(struct quic_rangeset *rs, struct quic_pool *pool, uint64_t start, uint64_t end)
 {
 	size_t i, k;
 
@@ -335,8 +333,7 @@ quic_chunkmap_put(struct quic_chunkmap *m, struct quic_pool *pool, uint64_t k)
 }
 
 void
-quic_chunkmap_put_range(struct quic_chunkmap *m, struct quic_pool *pool, uint64_t lo,
-			uint64_t hi)
+quic_chunkmap_put_range(struct quic_chunkmap *m, struct quic_pool *pool, uint64_t lo, uint64_t hi)
 {
 	/* Past nslots chunks the ring wraps: no live chunk is further than that from lo. */
 	if (hi - lo > m->nslots)
@@ -373,8 +370,7 @@ rehome(const struct quic_chunkmap *m, struct quic_pool *pool, uint32_t nslots, u
 }
 
 int
-quic_chunkmap_grow(struct quic_chunkmap *m, struct quic_pool *pool, uint64_t window,
-		   uint64_t lo)
+quic_chunkmap_grow(struct quic_chunkmap *m, struct quic_pool *pool, uint64_t window, uint64_t lo)
 {
 	uint32_t nslots;
 	uint16_t ntables;
@@ -427,8 +423,8 @@ quic_chunkmap_clear(struct quic_chunkmap *m, struct quic_pool *pool)
 /* ---- reassembly buffer ---- */
 
 int
-quic_rbuf_init(struct quic_rbuf *rb, struct quic_pool *chunks, uint64_t window,
-	       uint16_t max_gaps, struct quic_chunk_budget *budget)
+quic_rbuf_init(struct quic_rbuf *rb, struct quic_pool *chunks, uint64_t window, uint16_t max_gaps,
+	       struct quic_chunk_budget *budget)
 {
 	*rb = (struct quic_rbuf){0};
 	if (chunks == NULL || window > QUIC_RBUF_WINDOW_MAX || max_gaps < 1 ||
@@ -572,26 +568,21 @@ walk_new(struct quic_rbuf *rb, uint64_t off, uint64_t end, const uint8_t *data, 
 	const struct quic_rangeset *is = &rb->islands;
 	uint64_t pos = off, last = UINT64_MAX;
 	size_t i = quic_rangeset_lower(is, off + 1);
+	int err = 0;
 
-	for (;; i++) {
+	while (err == 0 && pos < end) {
+		/* The next island starting before end bounds this gap. */
 		uint64_t stop = i < is->n && is->r[i].start < end ? is->r[i].start : end;
 
-		if (stop > pos) {
-			if (need != NULL) {
-				*need += missing_chunks(rb, pos, stop, &last);
-			} else {
-				int err = copy_in(rb, pos, data + (pos - off), stop - pos);
-
-				if (err != 0)
-					return err;
-			}
-		}
+		if (stop > pos && need != NULL)
+			*need += missing_chunks(rb, pos, stop, &last);
+		else if (stop > pos)
+			err = copy_in(rb, pos, data + (pos - off), stop - pos);
 		if (stop == end)
-			return 0;
-		pos = is->r[i].end;
-		if (pos >= end)
-			return 0;
+			break;
+		pos = is->r[i++].end;
 	}
+	return err;
 }
 
 /* Gap cap and chunk budget for new data [off, end), off >= contig; nothing changes. */

@@ -31,8 +31,9 @@ max_u64(uint64_t a, uint64_t b)
 
 /* ---- intrusive lists ---- */
 
-#define STREAM_OF(l, member)                                                               \
-	((struct quic_stream *)(void *)((char *)(l) - offsetof(struct quic_stream, member)))
+/* The stream that holds link l as its member. */
+#define STREAM_OF(l, member)                                                                       \
+	((struct quic_stream *)(void *)((char *)l - offsetof(struct quic_stream, member)))
 
 static void
 list_init(struct quic_stream_link *h)
@@ -139,8 +140,8 @@ tree_insert(struct quic_stream *t, struct quic_stream *x)
 static struct quic_stream *
 rebalance(struct quic_stream *t)
 {
-	unsigned want = (level_of(t->left) < level_of(t->right) ? level_of(t->left)
-								 : level_of(t->right)) + 1;
+	unsigned l = level_of(t->left), r = level_of(t->right);
+	unsigned want = (l < r ? l : r) + 1;
 
 	if (want < t->level) {
 		t->level = (uint8_t)want;
@@ -344,11 +345,9 @@ stream_unlink(struct quic_stream *s)
 static void
 maybe_close(struct quic_streams *ss, struct quic_stream *s)
 {
-	bool send_done = s->send_state == QUIC_SEND_NONE ||
-			 s->send_state == QUIC_SEND_DATA_RECVD ||
+	bool send_done = s->send_state == QUIC_SEND_NONE || s->send_state == QUIC_SEND_DATA_RECVD ||
 			 s->send_state == QUIC_SEND_RESET_RECVD;
-	bool recv_done = s->recv_state == QUIC_RECV_NONE ||
-			 s->recv_state == QUIC_RECV_DATA_READ ||
+	bool recv_done = s->recv_state == QUIC_RECV_NONE || s->recv_state == QUIC_RECV_DATA_READ ||
 			 s->recv_state == QUIC_RECV_RESET_READ;
 
 	if (!send_done || !recv_done || (s->flags & QUIC_STREAM_F_CLOSED))
@@ -437,9 +436,9 @@ quic_streams_init(struct quic_streams *ss, const struct quic_streams_config *cfg
 				       QUIC_RBUF_WINDOW_MAX);
 	ss->rx_max = local->initial_max_data;
 	ss->rx_window = local->initial_max_data;
-	ss->rx_window_max = max_u64(cfg_or(cfg->conn_window_max, QUIC_CONN_WINDOW_MAX_DEFAULT,
-					   QUIC_MAX_OFFSET),
-				    ss->rx_window);
+	ss->rx_window_max =
+		max_u64(cfg_or(cfg->conn_window_max, QUIC_CONN_WINDOW_MAX_DEFAULT, QUIC_MAX_OFFSET),
+			ss->rx_window);
 	ss->rx_tune_ns = NO_TIME;
 	pb = peer_type(ss, false);
 	pu = peer_type(ss, true);
@@ -500,6 +499,14 @@ quic_streams_mem(const struct quic_streams *ss)
 	return sizeof(*ss) + tree_mem(ss->root);
 }
 
+/* *v = max(*v, x) */
+static void
+raise_to(uint64_t *v, uint64_t x)
+{
+	if (x > *v)
+		*v = x;
+}
+
 /* Apply an initial send limit to a stream opened before the peer's parameters arrived. */
 static void
 raise_tx_init(struct quic_streams *ss, struct quic_stream *t)
@@ -530,23 +537,31 @@ quic_streams_set_peer_params(struct quic_streams *ss, const struct quic_tparams 
 	unsigned lb = local_type(ss, false), lu = local_type(ss, true);
 
 	ss->tx_max = max_u64(ss->tx_max, peer->initial_max_data);
-	ss->limit[lb] = max_u64(ss->limit[lb], min_u64(peer->initial_max_streams_bidi,
-						       MAX_STREAMS_LIMIT));
-	ss->limit[lu] = max_u64(ss->limit[lu], min_u64(peer->initial_max_streams_uni,
-						       MAX_STREAMS_LIMIT));
+	ss->limit[lb] =
+		max_u64(ss->limit[lb], min_u64(peer->initial_max_streams_bidi, MAX_STREAMS_LIMIT));
+	ss->limit[lu] =
+		max_u64(ss->limit[lu], min_u64(peer->initial_max_streams_uni, MAX_STREAMS_LIMIT));
 	/* The peer's "local" limit is for streams it opens, its "remote" one for ours. */
-	ss->tx_init[QUIC_STREAM_KIND_BIDI_OURS] = peer->initial_max_stream_data_bidi_remote;
-	ss->tx_init[QUIC_STREAM_KIND_BIDI_THEIRS] = peer->initial_max_stream_data_bidi_local;
-	ss->tx_init[QUIC_STREAM_KIND_UNI] = peer->initial_max_stream_data_uni;
+	raise_to(&ss->tx_init[QUIC_STREAM_KIND_BIDI_OURS],
+		 peer->initial_max_stream_data_bidi_remote);
+	raise_to(&ss->tx_init[QUIC_STREAM_KIND_BIDI_THEIRS],
+		 peer->initial_max_stream_data_bidi_local);
+	raise_to(&ss->tx_init[QUIC_STREAM_KIND_UNI], peer->initial_max_stream_data_uni);
 	raise_tx_init(ss, ss->root);
 	requeue_tree(ss, ss->root);
 }
 
 /* ---- receive flow control (RFC 9000 §4.1, §4.2) ---- */
 
+/*
+ * Owe / settle stream control frames. A closed stream owes nothing, and its ctrl_link carries
+ * the closed list: it is left alone.
+ */
 static void
 ctrl_set(struct quic_streams *ss, struct quic_stream *s, uint8_t bits)
 {
+	if (s->flags & QUIC_STREAM_F_CLOSED)
+		return;
 	s->ctrl |= bits;
 	list_set(&ss->ctrl_q, &s->ctrl_link, s->ctrl != 0);
 }
@@ -554,6 +569,8 @@ ctrl_set(struct quic_streams *ss, struct quic_stream *s, uint8_t bits)
 static void
 ctrl_clear(struct quic_streams *ss, struct quic_stream *s, uint8_t bits)
 {
+	if (s->flags & QUIC_STREAM_F_CLOSED)
+		return;
 	s->ctrl &= (uint8_t)~bits;
 	list_set(&ss->ctrl_q, &s->ctrl_link, s->ctrl != 0);
 }
@@ -654,8 +671,8 @@ after_rx(struct quic_streams *ss, struct quic_stream *s)
 		s->recv_state = QUIC_RECV_DATA_RECVD;
 	if (stopped && s->recv_state == QUIC_RECV_DATA_RECVD)
 		recv_done(ss, s, QUIC_RECV_DATA_READ);
-	else if (!stopped && (quic_rbuf_readable(&s->rx) > 0 ||
-			      s->recv_state == QUIC_RECV_DATA_RECVD))
+	else if (!stopped &&
+		 (quic_rbuf_readable(&s->rx) > 0 || s->recv_state == QUIC_RECV_DATA_RECVD))
 		list_set(&ss->ready_q, &s->ready_link, true);
 }
 
@@ -826,8 +843,7 @@ quic_streams_on_max_data(struct quic_streams *ss, uint64_t max)
 }
 
 int
-quic_streams_on_max_stream_data(struct quic_streams *ss,
-				const struct quic_frame_max_stream_data *f)
+quic_streams_on_max_stream_data(struct quic_streams *ss, const struct quic_frame_max_stream_data *f)
 {
 	struct quic_stream *s;
 	int err = lookup(ss, f->stream_id, true, &s);
@@ -927,7 +943,8 @@ quic_streams_open(struct quic_streams *ss, bool uni, struct quic_stream **out)
 	if (ss->opened[t] >= ss->limit[t]) {
 		/* §4.6: owe STREAMS_BLOCKED, once per limit value. */
 		if (ss->blocked_at[t] != ss->limit[t] + 1)
-			ss->ctrl |= uni ? QUIC_STREAMS_CTRL_BLOCKED_UNI : QUIC_STREAMS_CTRL_BLOCKED_BIDI;
+			ss->ctrl |= uni ? QUIC_STREAMS_CTRL_BLOCKED_UNI
+					: QUIC_STREAMS_CTRL_BLOCKED_BIDI;
 		return QUIC_ERR_STREAM_LIMIT;
 	}
 	s = stream_new(ss, quic_stream_id_make(ss->opened[t], ss->is_server, uni));
@@ -969,8 +986,8 @@ sbuf_append(struct quic_streams *ss, struct quic_stream *s, const uint8_t *data,
 }
 
 int
-quic_stream_write(struct quic_streams *ss, struct quic_stream *s, const uint8_t *data,
-		  size_t len, bool fin)
+quic_stream_write(struct quic_streams *ss, struct quic_stream *s, const uint8_t *data, size_t len,
+		  bool fin)
 {
 	size_t n, done;
 
@@ -1043,7 +1060,8 @@ quic_stream_stop(struct quic_streams *ss, struct quic_stream *s, uint64_t error)
 {
 	if (s->recv_state == QUIC_RECV_NONE)
 		return QUIC_ERR_STREAM_STATE;
-	if (s->flags & QUIC_STREAM_F_STOPPED)
+	if ((s->flags & QUIC_STREAM_F_STOPPED) || s->recv_state == QUIC_RECV_DATA_READ ||
+	    s->recv_state == QUIC_RECV_RESET_READ)
 		return 0;
 	s->flags |= QUIC_STREAM_F_STOPPED;
 	s->stop_error = error;
@@ -1052,9 +1070,10 @@ quic_stream_stop(struct quic_streams *ss, struct quic_stream *s, uint64_t error)
 	if (receiving(s))
 		ctrl_set(ss, s, QUIC_STREAM_CTRL_STOP);
 	ctrl_clear(ss, s, QUIC_STREAM_CTRL_MAX_DATA);
+	/* What is buffered is dropped now, and whatever arrives later on arrival. */
 	if (s->recv_state == QUIC_RECV_RESET_RECVD)
 		recv_done(ss, s, QUIC_RECV_RESET_READ);
-	else if (s->recv_state != QUIC_RECV_DATA_READ)
+	else if (receiving(s) || s->recv_state == QUIC_RECV_DATA_RECVD)
 		after_rx(ss, s);
 	return 0;
 }
@@ -1245,8 +1264,8 @@ record_acked(struct quic_streams *ss, struct quic_stream *s, uint64_t start, uin
 }
 
 int
-quic_streams_on_stream_acked(struct quic_streams *ss, uint64_t id, uint64_t offset,
-			     size_t len, bool fin)
+quic_streams_on_stream_acked(struct quic_streams *ss, uint64_t id, uint64_t offset, size_t len,
+			     bool fin)
 {
 	struct quic_stream *s = quic_streams_get(ss, id);
 	uint64_t end = offset + len;
@@ -1346,8 +1365,7 @@ conn_max_data(struct quic_streams *ss, uint64_t now_ns, uint64_t srtt_ns)
 
 /* Limit for the MAX_STREAM_DATA being written; a grown window widens the connection's. */
 static uint64_t
-stream_max_data(struct quic_streams *ss, struct quic_stream *s, uint64_t now_ns,
-		uint64_t srtt_ns)
+stream_max_data(struct quic_streams *ss, struct quic_stream *s, uint64_t now_ns, uint64_t srtt_ns)
 {
 	uint64_t w;
 
@@ -1403,6 +1421,7 @@ conn_ctrl_fill(struct quic_streams *ss, unsigned b, uint64_t now_ns, uint64_t sr
 	       struct quic_frame *f)
 {
 	bool uni = (b & (QUIC_STREAMS_CTRL_MAX_STREAMS_UNI | QUIC_STREAMS_CTRL_BLOCKED_UNI)) != 0;
+	uint64_t want;
 	unsigned t;
 
 	switch (b) {
@@ -1418,8 +1437,8 @@ conn_ctrl_fill(struct quic_streams *ss, unsigned b, uint64_t now_ns, uint64_t sr
 	case QUIC_STREAMS_CTRL_MAX_STREAMS_UNI:
 		t = peer_type(ss, uni);
 		f->type = uni ? QUIC_FRAME_MAX_STREAMS_UNI : QUIC_FRAME_MAX_STREAMS_BIDI;
-		f->max_streams.max = max_u64(ss->limit[t], min_u64(ss->closed[t] + ss->limit_init[t],
-								   MAX_STREAMS_LIMIT));
+		want = min_u64(ss->closed[t] + ss->limit_init[t], MAX_STREAMS_LIMIT);
+		f->max_streams.max = max_u64(ss->limit[t], want);
 		break;
 	default:
 		f->type = uni ? QUIC_FRAME_STREAMS_BLOCKED_UNI : QUIC_FRAME_STREAMS_BLOCKED_BIDI;
@@ -1445,8 +1464,8 @@ conn_ctrl_peek(struct quic_streams *ss, uint64_t now_ns, uint64_t srtt_ns, struc
 
 /* The first control frame s owes that still makes sense; stale bits are dropped. */
 static bool
-stream_ctrl_peek(struct quic_streams *ss, struct quic_stream *s, uint64_t now_ns,
-		 uint64_t srtt_ns, struct quic_frame *f)
+stream_ctrl_peek(struct quic_streams *ss, struct quic_stream *s, uint64_t now_ns, uint64_t srtt_ns,
+		 struct quic_frame *f)
 {
 	if ((s->ctrl & QUIC_STREAM_CTRL_RESET) && s->send_state == QUIC_SEND_RESET_SENT) {
 		f->type = QUIC_FRAME_RESET_STREAM;
@@ -1536,11 +1555,19 @@ ctrl_stream_id(const struct quic_frame *f)
 	}
 }
 
+/* Whether a MAX_STREAMS or STREAMS_BLOCKED frame is about unidirectional streams. */
+static bool
+frame_is_uni(const struct quic_frame *f)
+{
+	return f->type == QUIC_FRAME_MAX_STREAMS_UNI || f->type == QUIC_FRAME_STREAMS_BLOCKED_UNI;
+}
+
 void
 quic_streams_ctrl_sent(struct quic_streams *ss, const struct quic_frame *f)
 {
-	bool uni = f->type == QUIC_FRAME_MAX_STREAMS_UNI || f->type == QUIC_FRAME_STREAMS_BLOCKED_UNI;
+	bool uni = frame_is_uni(f);
 	struct quic_stream *s;
+	unsigned bit, t;
 
 	switch (f->type) {
 	case QUIC_FRAME_MAX_DATA:
@@ -1554,16 +1581,16 @@ quic_streams_ctrl_sent(struct quic_streams *ss, const struct quic_frame *f)
 		return;
 	case QUIC_FRAME_MAX_STREAMS_BIDI:
 	case QUIC_FRAME_MAX_STREAMS_UNI:
-		ss->limit[peer_type(ss, uni)] = max_u64(ss->limit[peer_type(ss, uni)],
-							f->max_streams.max);
-		ss->ctrl &= (uint8_t)~(uni ? QUIC_STREAMS_CTRL_MAX_STREAMS_UNI
-					   : QUIC_STREAMS_CTRL_MAX_STREAMS_BIDI);
+		t = peer_type(ss, uni);
+		ss->limit[t] = max_u64(ss->limit[t], f->max_streams.max);
+		bit = uni ? QUIC_STREAMS_CTRL_MAX_STREAMS_UNI : QUIC_STREAMS_CTRL_MAX_STREAMS_BIDI;
+		ss->ctrl &= (uint8_t)~bit;
 		return;
 	case QUIC_FRAME_STREAMS_BLOCKED_BIDI:
 	case QUIC_FRAME_STREAMS_BLOCKED_UNI:
 		ss->blocked_at[local_type(ss, uni)] = f->streams_blocked.limit + 1;
-		ss->ctrl &= (uint8_t)~(uni ? QUIC_STREAMS_CTRL_BLOCKED_UNI
-					   : QUIC_STREAMS_CTRL_BLOCKED_BIDI);
+		bit = uni ? QUIC_STREAMS_CTRL_BLOCKED_UNI : QUIC_STREAMS_CTRL_BLOCKED_BIDI;
+		ss->ctrl &= (uint8_t)~bit;
 		return;
 	default:
 		s = quic_streams_get(ss, ctrl_stream_id(f));
@@ -1604,7 +1631,7 @@ stream_ctrl_lost(struct quic_streams *ss, struct quic_stream *s, const struct qu
 void
 quic_streams_on_ctrl_lost(struct quic_streams *ss, const struct quic_frame *f)
 {
-	bool uni = f->type == QUIC_FRAME_MAX_STREAMS_UNI || f->type == QUIC_FRAME_STREAMS_BLOCKED_UNI;
+	bool uni = frame_is_uni(f);
 	struct quic_stream *s;
 
 	switch (f->type) {

@@ -36,6 +36,9 @@ enum quic_err {
 	QUIC_ERR_REASSEMBLY = -19,    /* too many out-of-order fragments (RFC 9000 §21.7): close */
 };
 
+/* The lowest code of enum quic_err: a new code goes below it and moves this. */
+#define QUIC_ERR_MIN QUIC_ERR_REASSEMBLY
+
 /* RFC 9000 §20.1 transport error codes. */
 enum quic_transport_error {
 	QUIC_NO_ERROR = 0x00,

@@ -160,15 +160,15 @@ struct quic_chunk_budget {
 
 struct quic_rbuf {
 	struct quic_chunkmap map;
-	struct quic_rangeset islands;	 /* received ranges beyond contig */
-	uint64_t base;			 /* next offset the reader gets */
-	uint64_t contig;		 /* end of the received bytes contiguous from base */
-	uint64_t highest;		 /* largest offset + length written */
-	uint64_t window;		 /* bytes accepted beyond base */
-	struct quic_pool *pool;		 /* chunk pool */
+	struct quic_rangeset islands;	  /* received ranges beyond contig */
+	uint64_t base;			  /* next offset the reader gets */
+	uint64_t contig;		  /* end of the received bytes contiguous from base */
+	uint64_t highest;		  /* largest offset + length written */
+	uint64_t window;		  /* bytes accepted beyond base */
+	struct quic_pool *pool;		  /* chunk pool */
 	struct quic_chunk_budget *budget; /* NULL, or shared with other buffers */
-	int16_t limit_err;		 /* returned for data beyond base + window */
-	int16_t gaps_err;		 /* returned past the gap cap or the budget */
+	int16_t limit_err;		  /* returned for data beyond base + window */
+	int16_t gaps_err;		  /* returned past the gap cap or the budget */
 };
 
 /*

@@ -85,7 +85,7 @@ enum quic_send_state {
 	QUIC_SEND_SEND,
 	QUIC_SEND_DATA_SENT,
 	QUIC_SEND_RESET_SENT,
-	QUIC_SEND_DATA_RECVD, /* terminal */
+	QUIC_SEND_DATA_RECVD,  /* terminal */
 	QUIC_SEND_RESET_RECVD, /* terminal */
 };
 
@@ -95,7 +95,7 @@ enum quic_recv_state {
 	QUIC_RECV_SIZE_KNOWN,
 	QUIC_RECV_DATA_RECVD,
 	QUIC_RECV_RESET_RECVD,
-	QUIC_RECV_DATA_READ, /* terminal */
+	QUIC_RECV_DATA_READ,  /* terminal */
 	QUIC_RECV_RESET_READ, /* terminal */
 };
 
@@ -137,16 +137,16 @@ struct quic_stream {
 	uint64_t stop_error;  /* our STOP_SENDING error code */
 
 	/* sending part */
-	struct quic_chunkmap tx_map;  /* bytes [tx_acked, tx_written) */
+	struct quic_chunkmap tx_map;	/* bytes [tx_acked, tx_written) */
 	struct quic_rangeset tx_sacked; /* acknowledged ranges above tx_acked */
-	struct quic_rangeset tx_lost; /* ranges to retransmit, tx_acked <= start < tx_next */
-	uint64_t tx_written;	      /* bytes the application wrote */
-	uint64_t tx_next;	      /* offset of the first byte never sent */
-	uint64_t tx_acked;	      /* every byte below is acknowledged */
-	uint64_t tx_max;	      /* peer's MAX_STREAM_DATA */
-	uint64_t tx_blocked_at;	      /* limit of the last STREAM_DATA_BLOCKED sent */
-	uint64_t tx_error;	      /* our RESET_STREAM error code */
-	uint64_t tx_stop_error;	      /* STOP_SENDING error code received */
+	struct quic_rangeset tx_lost;	/* ranges to retransmit, tx_acked <= start < tx_next */
+	uint64_t tx_written;		/* bytes the application wrote */
+	uint64_t tx_next;		/* offset of the first byte never sent */
+	uint64_t tx_acked;		/* every byte below is acknowledged */
+	uint64_t tx_max;		/* peer's MAX_STREAM_DATA */
+	uint64_t tx_blocked_at;		/* limit of the last STREAM_DATA_BLOCKED sent */
+	uint64_t tx_error;		/* our RESET_STREAM error code */
+	uint64_t tx_stop_error;		/* STOP_SENDING error code received */
 };
 
 /* struct quic_stream.flags */
@@ -160,10 +160,10 @@ struct quic_stream {
 #define QUIC_STREAM_F_CLOSED	 0x0080 /* both parts terminal: freed by the next collect */
 
 /* struct quic_stream.ctrl: control frames owed, written in this order. */
-#define QUIC_STREAM_CTRL_RESET	     0x01 /* RESET_STREAM */
-#define QUIC_STREAM_CTRL_STOP	     0x02 /* STOP_SENDING */
-#define QUIC_STREAM_CTRL_MAX_DATA    0x04 /* MAX_STREAM_DATA */
-#define QUIC_STREAM_CTRL_BLOCKED     0x08 /* STREAM_DATA_BLOCKED */
+#define QUIC_STREAM_CTRL_RESET	  0x01 /* RESET_STREAM */
+#define QUIC_STREAM_CTRL_STOP	  0x02 /* STOP_SENDING */
+#define QUIC_STREAM_CTRL_MAX_DATA 0x04 /* MAX_STREAM_DATA */
+#define QUIC_STREAM_CTRL_BLOCKED  0x08 /* STREAM_DATA_BLOCKED */
 
 /* Connection-level control frames owed (struct quic_streams.ctrl). */
 #define QUIC_STREAMS_CTRL_MAX_DATA	   0x01 /* MAX_DATA */
@@ -289,8 +289,7 @@ void quic_streams_collect(struct quic_streams *ss);
 int quic_streams_on_stream(struct quic_streams *ss, const struct quic_frame *f);
 
 /* RESET_STREAM (§19.4): QUIC_ERR_STREAM_STATE on a send-only stream (C11); final size rules. */
-int quic_streams_on_reset_stream(struct quic_streams *ss,
-				 const struct quic_frame_reset_stream *f);
+int quic_streams_on_reset_stream(struct quic_streams *ss, const struct quic_frame_reset_stream *f);
 
 /*
  * STOP_SENDING (§19.5): QUIC_ERR_STREAM_STATE on a receive-only stream or one of ours not
@@ -397,8 +396,8 @@ struct quic_stream *quic_streams_next_send(struct quic_streams *ss);
  * connection credit, at most max bytes and contiguous in memory.
  * @return true with *out set, false when s has nothing to send
  */
-bool quic_stream_send_peek(const struct quic_streams *ss, const struct quic_stream *s,
-			   size_t max, struct quic_stream_send *out);
+bool quic_stream_send_peek(const struct quic_streams *ss, const struct quic_stream *s, size_t max,
+			   struct quic_stream_send *out);
 
 /*
  * Record that written bytes of a peeked piece went into a packet (fin: with the FIN bit), and
@@ -427,10 +426,10 @@ void quic_streams_ctrl_sent(struct quic_streams *ss, const struct quic_frame *f)
  * A STREAM frame (id, offset, len, fin) was acknowledged / declared lost.
  * @return 0 or QUIC_ERR_NOMEM (no chunk for the range bookkeeping: close)
  */
-int quic_streams_on_stream_acked(struct quic_streams *ss, uint64_t id, uint64_t offset,
-				 size_t len, bool fin);
-int quic_streams_on_stream_lost(struct quic_streams *ss, uint64_t id, uint64_t offset,
-				size_t len, bool fin);
+int quic_streams_on_stream_acked(struct quic_streams *ss, uint64_t id, uint64_t offset, size_t len,
+				 bool fin);
+int quic_streams_on_stream_lost(struct quic_streams *ss, uint64_t id, uint64_t offset, size_t len,
+				bool fin);
 
 /* A control frame from quic_streams_ctrl_peek() was acknowledged / declared lost. */
 void quic_streams_on_ctrl_acked(struct quic_streams *ss, const struct quic_frame *f);

@@ -165,7 +165,8 @@ HB_TEST(rbuf, random_order_1mb_with_duplicates_byte_exact)
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		cr_assert(eq(int, quic_rbuf_write(&fx.rb, pc[i].off, src + pc[i].off, pc[i].len), 0));
+		cr_assert(
+			eq(int, quic_rbuf_write(&fx.rb, pc[i].off, src + pc[i].off, pc[i].len), 0));
 		/* A duplicate of an earlier piece, overlapping a random span (same bytes). */
 		if (i > 0 && rnd(&seed) % 3 == 0) {
 			struct piece d = pc[rnd(&seed) % i];
@@ -205,8 +206,9 @@ HB_TEST(rbuf, full_random_permutation_byte_exact)
 		pc[j] = t;
 	}
 	for (size_t i = 0; i < n; i++)
-		cr_assert(eq(int, quic_rbuf_write(&fx.rb, pc[i].off, src + pc[i].off, pc[i].len), 0),
-			  "piece %zu", i);
+		cr_assert(
+			eq(int, quic_rbuf_write(&fx.rb, pc[i].off, src + pc[i].off, pc[i].len), 0),
+			"piece %zu", i);
 	cr_assert(eq(u64, quic_rbuf_readable(&fx.rb), MB));
 	cr_assert(eq(sz, quic_rbuf_read(&fx.rb, dst, MB), MB));
 	cr_assert(eq(int, memcmp(dst, src, MB), 0));
@@ -326,8 +328,8 @@ HB_TEST(rbuf, scattered_one_byte_frames_bounded_in_chunks)
 	quic_rbuf_fini(&fx.rb);
 
 	/* Every other byte of one chunk: one data chunk, whatever the fragment count. */
-	cr_assert(eq(int, quic_rbuf_init(&fx.rb, &fx.chunks, 16 * MB, QUIC_RBUF_GAPS_MAX, NULL),
-		     0));
+	cr_assert(
+		eq(int, quic_rbuf_init(&fx.rb, &fx.chunks, 16 * MB, QUIC_RBUF_GAPS_MAX, NULL), 0));
 	err = 0;
 	for (uint64_t off = 1; off < QUIC_CHUNK_SIZE && err == 0; off += 2)
 		err = quic_rbuf_write(&fx.rb, off, &b, 1);
@@ -402,8 +404,10 @@ HB_TEST(rbuf, offsets_up_to_2_62)
 	/* Pretend 2^62 - 5001 bytes were read already. */
 	fx.rb.base = fx.rb.contig = fx.rb.highest = top;
 	cr_assert(eq(int, quic_rbuf_write(&fx.rb, top + 2500, src + 2500, 2500), 0));
-	cr_assert(eq(int, quic_rbuf_write(&fx.rb, QUIC_MAX_OFFSET - 1, src, 2), QUIC_ERR_FLOW_CONTROL));
-	cr_assert(eq(int, quic_rbuf_write(&fx.rb, QUIC_MAX_OFFSET + 1, src, 0), QUIC_ERR_FLOW_CONTROL));
+	cr_assert(eq(int, quic_rbuf_write(&fx.rb, QUIC_MAX_OFFSET - 1, src, 2),
+		     QUIC_ERR_FLOW_CONTROL));
+	cr_assert(eq(int, quic_rbuf_write(&fx.rb, QUIC_MAX_OFFSET + 1, src, 0),
+		     QUIC_ERR_FLOW_CONTROL));
 	cr_assert(eq(int, quic_rbuf_write(&fx.rb, top, src, 2500), 0));
 	cr_assert(eq(sz, quic_rbuf_read(&fx.rb, dst, sizeof(dst)), 5000));
 	cr_assert(eq(int, memcmp(dst, src, 5000), 0));
