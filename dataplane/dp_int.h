@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Internal state of the dataplane: struct dp, struct dp_worker, the neighbour table. */
+#ifndef HB_DATAPLANE_DP_INT_H
+#define HB_DATAPLANE_DP_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <dataplane/dp.h>
+#include <dataplane/hash.h>
+
+#define DP_TX_BUF	(2 * DP_BURST) /* frames a TX queue buffer holds */
+#define DP_TX_RETRY_MAX 8	       /* iterations a partly sent burst is retried */
+#define DP_SID_MAX	15
+
+/* Neighbour table (ARP and NDP): per worker, bounded, keyed hash with a bounded probe window. */
+#define DP_NEIGH_SIZE	       256 /* power of two */
+#define DP_NEIGH_PROBE	       8   /* slots looked at per key; full window evicts the oldest */
+#define DP_NEIGH_PENDING       4   /* frames waiting per unresolved address */
+#define DP_NEIGH_PENDING_TOTAL 64  /* frames waiting per worker */
+#define DP_NEIGH_TRIES	       3   /* requests sent before giving up */
+#define DP_NEIGH_RETRY_NS      UINT64_C(1000000000)  /* between requests */
+#define DP_NEIGH_REACHABLE_NS  UINT64_C(60000000000) /* then refreshed */
+#define DP_NEIGH_STALE_NS      UINT64_C(3000000000)  /* refresh answer deadline */
+
+enum neigh_state {
+	NEIGH_FREE = 0,
+	NEIGH_INCOMPLETE, /* request sent, frames may wait */
+	NEIGH_REACHABLE,  /* MAC known */
+	NEIGH_STALE,	  /* MAC known, refresh request sent; removed if unanswered */
+};
+
+struct dp_neigh_key {
+	uint8_t ip[16];
+	uint8_t family;
+	uint8_t port; /* port index */
+};
+
+struct dp_neigh {
+	struct dp_neigh_key key;
+	uint8_t mac[DP_ETH_ALEN];
+	uint8_t state;
+	uint8_t tries;
+	uint8_t npending;
+	struct rte_mbuf *pending[DP_NEIGH_PENDING];
+	uint64_t updated_ns;
+	struct dp_timer timer;
+};
+
+struct dp_neigh_table {
+	uint8_t hash_key[DP_SIPHASH_KEY_LEN];
+	unsigned npending; /* frames waiting over all entries */
+	struct dp_neigh e[DP_NEIGH_SIZE];
+};
+
+/* One port as every worker sees it: immutable once dp_new() returns. */
+struct dp_port {
+	uint16_t port_id;
+	unsigned tx_offload; /* DP_TX_* */
+	bool rx_csum;	     /* the NIC reports checksum verdicts */
+	struct dp_iface ifc;
+};
+
+/* Frames waiting for a TX burst on one port. */
+struct dp_txq {
+	uint16_t n;
+	uint16_t retries;
+	uint64_t first_ns; /* when the oldest frame was queued */
+	struct rte_mbuf *m[DP_TX_BUF];
+};
+
+/* Datagrams waiting to be enqueued, as one burst, on another worker's ring. */
+struct dp_steer_buf {
+	uint16_t n;
+	struct rte_mbuf *m[DP_BURST];
+};
+
+struct dp_worker {
+	/* Read on every iteration. */
+	struct dp *dp;
+	unsigned id;
+	unsigned lcore;
+	unsigned nb_workers;
+	unsigned nb_ports;
+	const struct dp_port *ports;
+	struct rte_ring *ring;	       /* ours: multi-producer, single-consumer */
+	struct rte_ring *const *rings; /* every worker's, by id */
+	struct rte_mempool *pool;
+	struct dp_handler h;
+	void *ctx;
+	uint64_t now_ns;
+	uint64_t next_tick_ns;
+	uint64_t drain_ns;
+	bool busy_poll;
+	/* Steering (dp_worker_set_steering()). */
+	struct quic_lb *lb;
+	size_t cid_len;
+	uint8_t sid_len;
+	uint8_t sid[DP_SID_MAX];
+	/* The allocation between dp_tx_alloc() and dp_tx_commit(). */
+	struct rte_mbuf *tx_m;
+	size_t tx_max;
+	unsigned tx_port;
+	struct dp_path tx_path;
+	/* Idle back-off. */
+	unsigned idle;
+	/* Burst scratch: mbufs to free once the burst is done. */
+	struct rte_mbuf *free[DP_BURST];
+	struct dp_steer_buf *steer; /* nb_workers entries */
+	struct dp_txq txq[DP_MAX_PORTS];
+	struct dp_timer_wheel timers;
+	struct dp_counters cnt;
+	struct dp_neigh_table neigh;
+} __rte_cache_aligned;
+
+struct dp {
+	struct dp_opts opts;
+	unsigned nb_workers;
+	unsigned nb_ports;
+	struct dp_port port[DP_MAX_PORTS];
+	struct dp_worker **w;
+	struct rte_ring **rings;
+	struct rte_mempool **pools;
+	uint64_t tsc0;
+	uint64_t ns_mult; /* ns = (tsc * ns_mult) >> 32 */
+	bool ports_configured[DP_MAX_PORTS];
+	bool ports_started[DP_MAX_PORTS];
+	/* Set by dp_stop() (release), read by every worker loop (acquire). */
+	int stop;
+};
+
+/* neigh.c */
+void dp_neigh_init(struct dp_worker *w);
+void dp_neigh_fini(struct dp_worker *w);
+/* Learn a MAC: update an existing entry, or create one when create is set. */
+void dp_neigh_learn(struct dp_worker *w, unsigned port, uint8_t family, const uint8_t *ip,
+		    const uint8_t mac[DP_ETH_ALEN], bool create);
+/*
+ * Send a frame whose headers lack only the destination MAC, to next hop ip: at once when known,
+ * else after resolution (consumes m). @return 0 or DP_ERR_NOBUF (counted drop)
+ */
+int dp_neigh_send(struct dp_worker *w, unsigned port, uint8_t family, const uint8_t *ip,
+		  struct rte_mbuf *m);
+
+/* tx.c */
+/* Queue a complete frame on a port's TX queue (consumes m). @return 0 or DP_ERR_NOBUF */
+int dp_txq_put(struct dp_worker *w, unsigned port, struct rte_mbuf *m);
+/* Flush the queues that are full, retrying, or older than the drain time. @return frames sent */
+unsigned dp_txq_drain(struct dp_worker *w, bool force);
+/* A fresh mbuf holding len bytes of frame to write, or NULL (counted drop_no_mbuf). */
+struct rte_mbuf *dp_frame_alloc(struct dp_worker *w, size_t len);
+void dp_tx_reset(struct dp_worker *w);
+
+/* rx.c */
+unsigned dp_rx_burst(struct dp_worker *w, unsigned port, struct rte_mbuf **pkts, unsigned n,
+		     bool from_ring);
+
+#endif /* HB_DATAPLANE_DP_INT_H */

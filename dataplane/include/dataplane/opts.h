@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The dataplane's own command-line options. DPDK convention: EAL options first (-l/--lcores,
+ * --vdev, -a, ...), then "--", then these; rte_eal_init() returns how many arguments it took,
+ * and the caller passes the rest here with the program name in front:
+ *
+ *   n = rte_eal_init(argc, argv);  dp_opts_parse(&o, argc - n, argv + n, err, sizeof(err));
+ *
+ * Options (defaults in brackets):
+ *   --port ID[,ip=ADDR/LEN][,gw=ADDR]...   a DPDK port to serve, repeatable; ip= and gw= take
+ *                                          IPv4 or IPv6, at most one of each family
+ *   --udp-port N        listening UDP port, 0 for every port [443]
+ *   --rxd N, --txd N    RX / TX descriptors per queue, 64..32768 [1024]
+ *   --ring-size N       steering ring slots per worker, power of two 64..65536 [1024]
+ *   --mbufs N           mbufs per worker pool, 0 to size from the above [0]
+ *   --mtu N             IP MTU, 1280..9000 [1500]
+ *   --poll MODE         busy (pure polling) or adaptive (back off when idle) [adaptive]
+ *   --tx-drain-us N     longest a queued TX frame waits for a full burst, 1..10000 [100]
+ *   --stats N           print counters every N seconds, 0 for never [0]
+ *   --help
+ * One worker runs per EAL lcore; each owns one RX and one TX queue on every port.
+ */
+#ifndef HB_DATAPLANE_OPTS_H
+#define HB_DATAPLANE_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DP_MAX_PORTS 4
+
+enum dp_poll_mode {
+	DP_POLL_ADAPTIVE = 0, /* pause, then short bounded sleeps when idle */
+	DP_POLL_BUSY,	      /* never sleep: dedicated NIC hosts */
+};
+
+/* Addresses of one port, network byte order. */
+struct dp_port_opts {
+	uint16_t port_id;
+	bool has_ip4;
+	bool has_gw4;
+	bool has_ip6;
+	bool has_gw6;
+	uint8_t prefix4;
+	uint8_t prefix6;
+	uint8_t ip4[4];
+	uint8_t gw4[4];
+	uint8_t ip6[16];
+	uint8_t gw6[16];
+};
+
+struct dp_opts {
+	struct dp_port_opts port[DP_MAX_PORTS];
+	unsigned nb_ports;
+	uint16_t udp_port;
+	uint16_t rxd;
+	uint16_t txd;
+	uint16_t mtu;
+	uint32_t ring_size;
+	uint32_t mbufs;
+	uint32_t tx_drain_us;
+	uint32_t stats_s;
+	enum dp_poll_mode poll;
+	bool help; /* --help was given: print dp_opts_usage() and exit */
+};
+
+/* Defaults (no port). */
+void dp_opts_default(struct dp_opts *o);
+
+/*
+ * Parse argv[1..argc) into o, which starts from dp_opts_default().
+ * @param err  receives a one-line message on error (NUL-terminated, cut to err_len)
+ * @return 0, DP_ERR_INVAL (unknown option, missing or bad value, no --port, duplicate port)
+ */
+int dp_opts_parse(struct dp_opts *o, int argc, char *const argv[], char *err, size_t err_len);
+
+/* Multi-line usage text of the options above. */
+const char *dp_opts_usage(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HB_DATAPLANE_OPTS_H */

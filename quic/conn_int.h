@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Internals of struct quic_conn, shared by conn.c (lifecycle, public API, timers, close),
+ * keys.c (packet protection keys per level, key update), rx.c (datagrams to frames, one
+ * handler per frame type) and tx.c (the packet writer in phases, burst sealing). Not a public
+ * header: nothing outside quic/ includes it.
+ */
+#ifndef HB_QUIC_CONN_INT_H
+#define HB_QUIC_CONN_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <crypto/crypto.h>
+#include <crypto/tls.h>
+#include <quic/ackgen.h>
+#include <quic/cid.h>
+#include <quic/conn.h>
+#include <quic/frame.h>
+#include <quic/packet.h>
+#include <quic/pool.h>
+#include <quic/rbuf.h>
+#include <quic/recovery.h>
+#include <quic/stream.h>
+#include <quic/tparams.h>
+
+/*
+ * Encryption levels that carry CRYPTO data and own a packet number space, in the order of
+ * enum quic_pn_space (RFC 9000 §12.3): 0-RTT shares the Application space.
+ */
+enum conn_level {
+	LVL_INITIAL = QUIC_PN_SPACE_INITIAL,
+	LVL_HANDSHAKE = QUIC_PN_SPACE_HANDSHAKE,
+	LVL_APP = QUIC_PN_SPACE_APP,
+	LVL_COUNT = QUIC_PN_SPACE_COUNT,
+};
+
+/* Most packets taken from one datagram (RFC 9000 §12.2 sets no limit; real peers send <= 3). */
+#define CONN_RX_MAX_PKTS 8
+/* Packets held while their keys are not there yet (RFC 9001 §5.7, bad-input B15). */
+#define CONN_RX_HOLD 4
+/* Largest datagram we take in (larger ones are dropped: we never advertise more). */
+#define CONN_RX_MAX_DGRAM 1500
+/* Datagrams of one quic_conn_write() sealed as one burst. */
+#define CONN_TX_BATCH 16
+/* Packets per datagram: Initial, Handshake, 1-RTT. */
+#define CONN_TX_PKTS_PER_DGRAM 3
+/* Connection events queued for the application (beyond stream events made from state). */
+#define CONN_EV_RING 32
+/* Streams that took a short write and wait for a QUIC_EV_STREAM_WRITABLE. */
+#define CONN_WRITABLE_MAX 32
+/* CRYPTO bytes we keep per level for retransmission (a TLS flight is a few KiB). */
+#define CONN_CRYPTO_TX_MAX (64u * 1024)
+/* Bytes of a reason phrase we keep or send. */
+#define CONN_REASON_MAX 64
+/* Frame records per tracked packet on average. */
+#define CONN_FRAMES_PER_PKT 4
+
+/* One direction's packet protection at one level. */
+struct conn_keys {
+	struct crypto_aead *aead;
+	struct crypto_hp *hp;
+};
+
+/*
+ * 1-RTT keys with key update (RFC 9001 §6): generation g uses key phase g & 1. We keep the
+ * current receive key, the next one (derived ahead so that a peer's update costs no latency,
+ * §6.3) and the previous one for about 3 PTO after an update (§6.5). The header protection
+ * key never changes (§6.6).
+ */
+struct conn_app_keys {
+	enum crypto_suite suite;
+	size_t secret_len;
+	uint8_t rx_secret[CRYPTO_MAX_SECRET_LEN]; /* of generation rx_gen */
+	uint8_t tx_secret[CRYPTO_MAX_SECRET_LEN]; /* of generation tx_gen */
+	struct crypto_aead *rx_cur;
+	struct crypto_aead *rx_next;
+	struct crypto_aead *rx_prev;
+	struct crypto_aead *tx_cur;
+	struct crypto_hp *rx_hp;
+	struct crypto_hp *tx_hp;
+	uint64_t rx_gen;
+	uint64_t tx_gen;
+	uint64_t rx_first_pn;	     /* lowest pn opened with rx_cur */
+	uint64_t tx_first_pn;	     /* first pn sealed with tx_cur */
+	uint64_t prev_discard_at;    /* when rx_prev goes (QUIC_TIMER_NONE: none) */
+	bool tx_acked;		     /* a packet of generation tx_gen was acknowledged */
+	bool update_requested;	     /* tests or the confidentiality limit ask for an update */
+	uint64_t integrity_failures; /* across generations (RFC 9001 §6.6) */
+};
+
+/* Our CRYPTO stream at one level: everything handed over by TLS, kept for retransmission. */
+struct conn_crypto_tx {
+	uint8_t *buf;
+	size_t len; /* bytes from offset 0 */
+	size_t cap;
+	uint64_t next;		    /* first offset never sent */
+	struct quic_rangeset lost;  /* sent ranges to send again */
+	struct quic_rangeset acked; /* acknowledged ranges (best effort: may coarsen) */
+};
+
+/* What a sent packet carried, one record per frame that needs an action on ack or loss. */
+struct sent_frame {
+	uint64_t type; /* frame type (STREAM: QUIC_FRAME_STREAM) */
+	uint64_t a;
+	uint64_t b;
+	uint64_t c;
+	uint32_t next; /* next record of the packet, or SENT_NONE */
+	uint8_t level;
+	uint8_t fin;
+};
+
+struct sent_pkt {
+	uint32_t head; /* first frame record, or SENT_NONE; free list link when unused */
+	uint8_t used;
+	uint8_t space;
+	uint8_t key_gen_lsb; /* 1-RTT: tx generation parity, for key-update ACK tracking */
+	uint8_t pad;
+	uint64_t key_gen;
+};
+
+#define SENT_NONE UINT32_MAX
+
+/* A packet waiting for its keys (RFC 9001 §5.7). */
+struct held_pkt {
+	uint8_t *data; /* CONN_RX_MAX_DGRAM bytes, allocated on first use */
+	size_t len;
+	uint8_t level;
+	bool used;
+};
+
+/* How the connection ends. */
+struct conn_close {
+	bool set;
+	uint64_t error;
+	uint64_t frame_type;
+	bool app;
+	bool remote;
+	bool idle;
+	bool stateless_reset;
+	uint8_t reason[CONN_REASON_MAX];
+	size_t reason_len;
+	uint64_t deadline;   /* end of the closing or draining period */
+	bool send_pending;   /* a CONNECTION_CLOSE to write */
+	uint32_t rx_since;   /* packets received since we last sent it */
+	uint32_t rx_trigger; /* resend after this many (doubles: RFC 9000 §10.2.1 rate limit) */
+};
+
+struct quic_conn {
+	struct quic_conn_config cfg;
+	bool is_server;
+	enum quic_conn_state state;
+	uint32_t version;
+	struct quic_path path;
+	struct crypto_rand rand;
+
+	/* Connection IDs (RFC 9000 §5.1, §7.2, §7.3). */
+	struct quic_local_cids lcids;
+	struct quic_peer_cids pcids;
+	uint8_t scid_len;	   /* length of every CID we issue (short header parse) */
+	struct quic_cid hs_scid;   /* our seq 0 CID: the SCID of our long headers */
+	struct quic_cid odcid;	   /* the DCID of the client's first Initial */
+	struct quic_cid init_dcid; /* the DCID the Initial keys come from (after a Retry: new) */
+	struct quic_cid retry_scid;
+	struct quic_cid peer_scid; /* SCID of the peer's first long header */
+	bool retried;
+	bool peer_scid_known; /* client: the server's first Initial was processed */
+	uint8_t *token;	      /* client: Retry or NEW_TOKEN token echoed in Initials */
+	size_t token_len;
+	uint8_t *new_token; /* client: last NEW_TOKEN received */
+	size_t new_token_len;
+
+	/* TLS and keys. */
+	struct tls_conn *tls;
+	struct tls_callbacks tls_cb;
+	struct conn_keys rx[LVL_COUNT]; /* Initial and Handshake; [LVL_APP] unused */
+	struct conn_keys tx[LVL_COUNT];
+	struct conn_app_keys app;
+	bool app_rx_ready;
+	bool app_tx_ready;
+	bool discarded[LVL_COUNT];
+
+	/* CRYPTO streams. */
+	struct quic_rbuf crypto_rx[LVL_COUNT];
+	struct conn_crypto_tx crypto_tx[LVL_COUNT];
+
+	/* Loss recovery and acknowledgements. */
+	struct quic_recovery *rec;
+	struct quic_ackgen ack;
+	unsigned probes[LVL_COUNT];	  /* PTO probes owed per space */
+	unsigned ack_only_run[LVL_COUNT]; /* ACK-only packets sent in a row */
+	uint32_t sent_cap[LVL_COUNT];	  /* recovery ring size per space */
+	struct sent_pkt *pkts;
+	uint32_t n_pkts;
+	uint32_t pkt_free;
+	struct sent_frame *frames;
+	uint32_t n_frames;
+	uint32_t frame_free;
+	uint32_t frames_used;
+
+	/* Streams. */
+	struct quic_streams streams;
+	struct quic_pool own_stream_pool;
+	struct quic_pool own_chunk_pool;
+	struct quic_pool *stream_pool;
+	struct quic_pool *chunk_pool;
+	bool own_pools;
+	bool streams_ready;
+	bool crypto_ready;
+
+	/* Transport parameters. */
+	struct quic_tparams local_tp;
+	struct quic_tparams peer_tp;
+	bool have_peer_tp;
+	uint64_t peer_max_udp; /* peer's max_udp_payload_size */
+
+	/* Handshake. */
+	bool hs_complete;
+	bool hs_confirmed;
+	bool hs_done_pending; /* server: HANDSHAKE_DONE owed */
+	bool hs_event_done;
+	bool validated;		/* peer address validated (RFC 9000 §8.1) */
+	bool got_packet;	/* a packet was authenticated on this connection */
+	bool sent_handshake;	/* client: a Handshake packet went out */
+	bool new_token_pending; /* server: NEW_TOKEN to send */
+	bool amp_blocked;
+
+	/* Path validation (RFC 9000 §8.2): one response at a time (bad-input C28). */
+	bool path_resp_pending;
+	uint8_t path_resp[QUIC_FRAME_PATH_DATA_LEN];
+	/* Server: the peer moved (RFC 9000 §9.3); the new path is validated before it is
+	 * trusted, with the anti-amplification limit counted on it alone. */
+	struct quic_path rx_path;   /* where the datagram being processed came from */
+	size_t rx_len;		    /* and its size */
+	struct quic_path prev_path; /* the last validated path */
+	bool pv_active;
+	bool pv_challenge_pending;
+	uint8_t pv_data[QUIC_FRAME_PATH_DATA_LEN];
+	uint64_t pv_deadline;
+	uint64_t pv_rx; /* bytes received on the path being validated */
+	uint64_t pv_tx; /* bytes sent on it */
+
+	/* Timers. */
+	uint64_t idle_timeout_ns; /* negotiated, 0: none */
+	uint64_t idle_deadline;
+	bool idle_restart_on_send; /* first ack-eliciting packet after a receive restarts it */
+	uint64_t pacing_at;	   /* data waits for the pacer until then (QUIC_TIMER_NONE) */
+	uint64_t now;		   /* time of the call being processed */
+
+	struct conn_close close;
+
+	/* Tests only: a packet with exactly these frames (quic_conn_inject_frames_for_test()). */
+	bool inject_pending;
+	uint8_t inject_level;
+	uint8_t inject[QUIC_CONN_INJECT_MAX];
+	size_t inject_len;
+
+	/* Events. */
+	struct quic_event ev[CONN_EV_RING];
+	uint32_t ev_head;
+	uint32_t ev_n;
+	uint64_t ev_opened[2]; /* peer streams reported as opened: bidi, uni */
+	uint64_t writable[CONN_WRITABLE_MAX];
+	uint32_t n_writable;
+
+	/* Receive scratch and held packets. */
+	uint8_t rxbuf[CONN_RX_MAX_DGRAM];
+	struct held_pkt held[CONN_RX_HOLD];
+	bool keys_changed; /* receive keys were installed while processing a datagram */
+
+	struct quic_conn_stats stats;
+};
+
+/* ---- conn.c ---- */
+
+/* Queue a connection event. */
+void quic_conn_event(struct quic_conn *c, enum quic_event_type type, uint64_t stream_id,
+		     uint64_t error_code);
+/*
+ * Close because of a transport error found while handling frame_type: CONNECTION_CLOSE 0x1c,
+ * closing state. _transport takes the wire code, _err an internal QUIC_ERR_* code. The first
+ * close wins; later calls do nothing.
+ */
+void quic_conn_close_transport(struct quic_conn *c, uint64_t code, uint64_t frame_type,
+			       const char *reason);
+void quic_conn_close_err(struct quic_conn *c, int err, uint64_t frame_type);
+/* The peer closed (CONNECTION_CLOSE) or reset us: draining (RFC 9000 §10.2.2). */
+void quic_conn_enter_draining(struct quic_conn *c, const struct quic_conn_close_info *info);
+/* Whether we are closing, draining or closed. */
+static inline bool
+quic_conn_closing(const struct quic_conn *c)
+{
+	return c->state >= QUIC_CONN_CLOSING;
+}
+/* Restart the idle timer (RFC 9000 §10.1). */
+void quic_conn_idle_restart(struct quic_conn *c, uint64_t now);
+/* Three times the current PTO, for the closing/draining and old-key periods. */
+uint64_t quic_conn_3pto(const struct quic_conn *c);
+/* Fill bytes from the injected random source. @return 0 or QUIC_ERR_CRYPTO */
+int quic_conn_random(struct quic_conn *c, uint8_t *buf, size_t len);
+/* Handshake now complete (TLS) or confirmed; discard keys as RFC 9001 §4.9 says. */
+void quic_conn_on_handshake_progress(struct quic_conn *c);
+void quic_conn_confirm(struct quic_conn *c);
+/* Discard the keys of level (RFC 9001 §4.9) and everything sent or owed there. */
+void quic_conn_discard_level(struct quic_conn *c, enum conn_level level);
+/* Issue new CIDs up to the peer's limit (after the handshake). */
+void quic_conn_issue_cids(struct quic_conn *c);
+/* Server: a non-probing packet with the largest packet number came from path (§9.3). */
+void quic_conn_on_new_path(struct quic_conn *c, const struct quic_path *path);
+/* A PATH_RESPONSE arrived. */
+void quic_conn_on_path_response(struct quic_conn *c, const uint8_t *data);
+/* Client: a Version Negotiation packet (RFC 9000 §6.2). */
+void quic_conn_on_vn(struct quic_conn *c, const uint8_t *pkt, size_t len);
+/* Apply and check the peer's transport parameters once TLS has them. @return 0 or QUIC_ERR_* */
+int quic_conn_peer_params(struct quic_conn *c);
+
+/* ---- keys.c ---- */
+
+/* Derive both directions' Initial keys from dcid for version (RFC 9001 §5.2). */
+int quic_conn_keys_initial(struct quic_conn *c, const uint8_t *dcid, size_t dcid_len);
+/* TLS secret callback. */
+int quic_conn_keys_on_secret(void *arg, enum tls_level level, enum tls_dir dir,
+			     enum crypto_suite suite, const uint8_t *secret, size_t len);
+void quic_conn_keys_free_level(struct quic_conn *c, enum conn_level level);
+void quic_conn_keys_free_all(struct quic_conn *c);
+/* Receive keys for a packet type (NULL aead: none yet); 1-RTT picks by key phase later. */
+bool quic_conn_keys_rx_ready(const struct quic_conn *c, enum conn_level level);
+bool quic_conn_keys_tx_ready(const struct quic_conn *c, enum conn_level level);
+/*
+ * 1-RTT receive key for a packet with this key phase and packet number, per RFC 9001 §6.3
+ * and §6.5; *gen receives the generation it belongs to.
+ */
+struct crypto_aead *quic_conn_keys_app_rx(struct quic_conn *c, bool phase, uint64_t pn,
+					  uint64_t *gen);
+/*
+ * A 1-RTT packet of generation gen (pn) opened: move to a new generation when gen is the
+ * next one (a peer-initiated update or its answer to ours), checking RFC 9001 §6.2 and §6.4.
+ * @return 0, QUIC_ERR_PROTOCOL (the connection was closed with KEY_UPDATE_ERROR),
+ *         QUIC_ERR_NOMEM, QUIC_ERR_CRYPTO
+ */
+int quic_conn_keys_app_opened(struct quic_conn *c, uint64_t gen, uint64_t pn);
+/* Start a key update from our side when allowed (RFC 9001 §6.1). @return 0 or QUIC_ERR_* */
+int quic_conn_keys_app_update(struct quic_conn *c);
+/* A 1-RTT packet we sent under generation gen was acknowledged. */
+void quic_conn_keys_app_acked(struct quic_conn *c, uint64_t gen);
+/* Old receive keys past their time go (RFC 9001 §6.5). */
+void quic_conn_keys_timeout(struct quic_conn *c, uint64_t now);
+/* Count an AEAD failure (RFC 9001 §6.6). @return true when the integrity limit is reached */
+bool quic_conn_keys_auth_failed(struct quic_conn *c, enum conn_level level);
+
+/* ---- rx.c ---- */
+
+/*
+ * Process a datagram already copied into c->rxbuf (or a held packet replayed). held: the bytes
+ * are a packet that was held, not a new datagram (no size or amplification accounting).
+ */
+void quic_conn_rx_datagram(struct quic_conn *c, uint8_t *buf, size_t len, bool held, uint64_t now);
+/* Feed received CRYPTO data to TLS and collect its output. @return 0 or QUIC_ERR_* */
+int quic_conn_tls_advance(struct quic_conn *c, enum conn_level level, uint64_t now);
+/* Take TLS output into the CRYPTO send streams. @return 0 or QUIC_ERR_* */
+int quic_conn_tls_collect(struct quic_conn *c);
+/* Replay held packets once their keys exist. */
+void quic_conn_rx_replay_held(struct quic_conn *c, uint64_t now);
+
+/* ---- tx.c ---- */
+
+/* Recovery callback: a sent packet's fate. */
+void quic_conn_on_pkt_fate(void *ctx, enum quic_pn_space space, uint64_t pn, uint64_t cookie,
+			   enum quic_pkt_fate fate);
+/* Tracked packet and frame storage. @return 0 or QUIC_ERR_NOMEM */
+int quic_conn_sent_init(struct quic_conn *c, uint32_t n_pkts);
+void quic_conn_sent_fini(struct quic_conn *c);
+/* Drop the send state of a CRYPTO level. */
+void quic_conn_crypto_tx_fini(struct quic_conn *c, enum conn_level level);
+/* Append TLS output to our CRYPTO stream at level. @return 0 or QUIC_ERR_CRYPTO_BUFFER/NOMEM */
+int quic_conn_crypto_tx_append(struct quic_conn *c, enum conn_level level, const uint8_t *data,
+			       size_t len);
+
+/* Track whether a server sits at its anti-amplification limit (RFC 9002 §6.2.2.1). */
+void quic_conn_amp_update(struct quic_conn *c, uint64_t now);
+
+/* Level of a packet type. */
+static inline enum conn_level
+quic_conn_pkt_level(enum quic_pkt_type t)
+{
+	switch (t) {
+	case QUIC_PKT_INITIAL:
+		return LVL_INITIAL;
+	case QUIC_PKT_HANDSHAKE:
+		return LVL_HANDSHAKE;
+	default:
+		return LVL_APP;
+	}
+}
+
+#endif /* HB_QUIC_CONN_INT_H */

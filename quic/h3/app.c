@@ -1,0 +1,669 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * struct quic_app: the application side of one connection. This file holds what every
+ * protocol shares: configuration, the stream table, input buffers and their budget, the output
+ * queue of each stream (prefix bytes, a body, FIN or a reset) with its peek/commit interface,
+ * and the public entry points, which dispatch to h3.c (HTTP/3) or hq.c (hq-interop, perf).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <quic/error.h>
+#include <quic/h3.h>
+#include <quic/pool.h>
+
+#include "app_int.h"
+
+/* Upper bounds on configured limits, so that sizes stay far from overflow. */
+#define APP_MAX_FIELD_SECTION_LIMIT (1u << 20)
+#define APP_MIN_STREAMS 8u
+#define APP_MAX_STREAMS_LIMIT (1u << 16)
+
+size_t
+quic_app_stream_obj_size(void)
+{
+	return sizeof(struct app_stream);
+}
+
+int
+quic_app_proto_from_alpn(const char *alpn, size_t len, enum quic_app_proto *out)
+{
+	static const struct {
+		const char *name;
+		enum quic_app_proto proto;
+	} map[] = {{"h3", QUIC_APP_H3}, {"hq-interop", QUIC_APP_HQ}, {"perf", QUIC_APP_PERF}};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strlen(map[i].name) == len && memcmp(map[i].name, alpn, len) == 0) {
+			*out = map[i].proto;
+			return 0;
+		}
+	}
+	return QUIC_ERR_INVAL;
+}
+
+/* Fill in defaults and check the limits. */
+static int
+config_apply(struct quic_app_config *cfg)
+{
+	const struct quic_app_provider *p = cfg->provider;
+
+	if (cfg->proto != QUIC_APP_H3 && cfg->proto != QUIC_APP_HQ && cfg->proto != QUIC_APP_PERF)
+		return QUIC_ERR_INVAL;
+	if (cfg->proto != QUIC_APP_PERF && (p == NULL || p->lookup == NULL || p->read == NULL))
+		return QUIC_ERR_INVAL;
+	if (cfg->max_field_section_size == 0)
+		cfg->max_field_section_size = QUIC_H3_DEFAULT_MAX_FIELD_SECTION;
+	if (cfg->max_streams == 0)
+		cfg->max_streams = QUIC_APP_DEFAULT_MAX_STREAMS;
+	if (cfg->buffer_budget == 0)
+		cfg->buffer_budget = QUIC_APP_DEFAULT_BUFFER_BUDGET;
+	if (cfg->perf_max_size == 0)
+		cfg->perf_max_size = QUIC_APP_DEFAULT_PERF_MAX;
+	if (cfg->max_field_section_size > APP_MAX_FIELD_SECTION_LIMIT ||
+	    cfg->max_streams < APP_MIN_STREAMS || cfg->max_streams > APP_MAX_STREAMS_LIMIT)
+		return QUIC_ERR_INVAL;
+	if (cfg->scratch != NULL && cfg->scratch_len < cfg->max_field_section_size)
+		return QUIC_ERR_INVAL;
+	if (cfg->stream_pool != NULL && cfg->stream_pool->obj_size < sizeof(struct app_stream))
+		return QUIC_ERR_INVAL;
+	return 0;
+}
+
+int
+quic_app_new(struct quic_app **out, const struct quic_app_config *cfg)
+{
+	struct quic_app *app;
+	int rc;
+
+	app = calloc(1, sizeof(*app));
+	if (app == NULL)
+		return QUIC_ERR_NOMEM;
+	app->cfg = *cfg;
+	rc = config_apply(&app->cfg);
+	if (rc != 0)
+		goto fail;
+	if (app->cfg.provider != NULL)
+		app->provider = *app->cfg.provider;
+	app->cfg.provider = &app->provider;
+	app->nslots = app->cfg.max_streams;
+	app->ids = malloc(app->nslots * sizeof(app->ids[0]));
+	app->slots = calloc(app->nslots, sizeof(app->slots[0]));
+	rc = QUIC_ERR_NOMEM;
+	if (app->ids == NULL || app->slots == NULL)
+		goto fail;
+	for (uint32_t i = 0; i < app->nslots; i++)
+		app->ids[i] = APP_NO_ID;
+	app->scratch = app->cfg.scratch;
+	if (app->cfg.proto == QUIC_APP_H3 && app->scratch == NULL) {
+		app->scratch = malloc(app->cfg.max_field_section_size);
+		app->own_scratch = true;
+		if (app->scratch == NULL)
+			goto fail;
+	}
+	*out = app;
+	return 0;
+fail:
+	quic_app_free(app);
+	return rc;
+}
+
+void
+quic_app_release(struct quic_app *app, struct quic_app_object *obj)
+{
+	if (app->provider.release != NULL)
+		app->provider.release(app->provider.ctx, obj->handle);
+	obj->handle = NULL;
+}
+
+int
+quic_app_lookup(struct quic_app *app, const char *path, struct quic_app_object *obj)
+{
+	obj->size = 0;
+	obj->handle = NULL;
+	return app->provider.lookup(app->provider.ctx, path, obj) < 0 ? QUIC_H3_ERR_PATH : 0;
+}
+
+/* Drop the body: release its object, nothing more will be read. */
+static void
+tx_drop_body(struct quic_app *app, struct app_tx *t)
+{
+	if (t->has_obj) {
+		quic_app_release(app, &t->obj);
+		t->has_obj = false;
+	}
+	t->body_len = t->body_off;
+}
+
+static void
+slot_free(struct quic_app *app, uint32_t i)
+{
+	struct app_stream *s = app->slots[i];
+
+	quic_app_rx_release(app, s);
+	tx_drop_body(app, &s->tx);
+	if (app->cfg.stream_pool != NULL)
+		quic_pool_put(app->cfg.stream_pool, s);
+	else
+		free(s);
+	app->slots[i] = NULL;
+	app->ids[i] = APP_NO_ID;
+}
+
+void
+quic_app_free(struct quic_app *app)
+{
+	if (app == NULL)
+		return;
+	for (uint32_t i = 0; app->slots != NULL && i < app->nslots; i++)
+		if (app->slots[i] != NULL)
+			slot_free(app, i);
+	if (app->own_scratch)
+		free(app->scratch);
+	free(app->ids);
+	free(app->slots);
+	free(app);
+}
+
+int
+quic_app_fail(struct quic_app *app, int err)
+{
+	if (app->err == 0)
+		app->err = err;
+	return app->err;
+}
+
+static int
+slot_index(const struct quic_app *app, uint64_t id)
+{
+	for (uint32_t i = 0; i < app->nslots; i++)
+		if (app->ids[i] == id)
+			return (int)i;
+	return -1;
+}
+
+struct app_stream *
+quic_app_find(const struct quic_app *app, uint64_t id)
+{
+	int i = id == APP_NO_ID ? -1 : slot_index(app, id);
+
+	return i < 0 ? NULL : app->slots[i];
+}
+
+/* A new stream in a free slot; NULL when every slot is taken or memory ran out. */
+static struct app_stream *
+stream_new(struct quic_app *app, uint64_t id, enum stream_kind kind)
+{
+	int i = slot_index(app, APP_NO_ID);
+	struct app_stream *s;
+
+	if (i < 0)
+		return NULL;
+	if (app->cfg.stream_pool != NULL)
+		s = quic_pool_get(app->cfg.stream_pool);
+	else
+		s = malloc(sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	s->kind = (uint8_t)kind;
+	s->rx.buf = s->rx.inline_buf;
+	s->rx.cap = APP_INLINE;
+	app->ids[i] = id;
+	app->slots[i] = s;
+	return s;
+}
+
+void
+quic_app_maybe_free(struct quic_app *app, struct app_stream *s)
+{
+	bool done;
+
+	switch (s->kind) {
+	case KIND_REQUEST:
+		done = s->rx_done && s->tx.done && !s->tx.stop;
+		break;
+	case KIND_UNI_PENDING:
+	case KIND_UNI_IGNORED:
+		done = s->rx_done;
+		break;
+	default:
+		done = false;
+	}
+	if (done)
+		slot_free(app, (uint32_t)slot_index(app, s->id));
+}
+
+/* ---- input buffers ---- */
+
+void
+quic_app_rx_release(struct quic_app *app, struct app_stream *s)
+{
+	struct app_rx *rx = &s->rx;
+
+	if (rx->buf != rx->inline_buf) {
+		free(rx->buf);
+		app->heap_bytes -= rx->cap;
+	}
+	rx->buf = rx->inline_buf;
+	rx->cap = APP_INLINE;
+	rx->len = 0;
+}
+
+int
+quic_app_rx_reserve(struct quic_app *app, struct app_stream *s, size_t len)
+{
+	struct app_rx *rx = &s->rx;
+	uint8_t *buf;
+
+	if (len <= rx->cap)
+		return 0;
+	/* The budget bounds what one connection's peer can make us hold across its streams. */
+	if (len > app->cfg.buffer_budget - app->heap_bytes)
+		return QUIC_H3_ERR_EXCESSIVE_LOAD;
+	buf = malloc(len);
+	if (buf == NULL)
+		return QUIC_ERR_NOMEM;
+	memcpy(buf, rx->buf, rx->len);
+	if (rx->buf != rx->inline_buf) {
+		free(rx->buf);
+		app->heap_bytes -= rx->cap;
+	}
+	rx->buf = buf;
+	rx->cap = len;
+	app->heap_bytes += len;
+	return 0;
+}
+
+/* ---- output ---- */
+
+bool
+quic_app_prefix_append(struct app_stream *s, const uint8_t *p, size_t len)
+{
+	struct app_tx *t = &s->tx;
+
+	if (t->prefix_off > 0) {
+		memmove(t->prefix, t->prefix + t->prefix_off, t->prefix_len - t->prefix_off);
+		t->prefix_len = (uint16_t)(t->prefix_len - t->prefix_off);
+		t->prefix_off = 0;
+	}
+	if (len > (size_t)(APP_PREFIX_CAP - t->prefix_len))
+		return false;
+	memcpy(t->prefix + t->prefix_len, p, len);
+	t->prefix_len = (uint16_t)(t->prefix_len + len);
+	return true;
+}
+
+void
+quic_app_tx_body(struct app_stream *s, enum body_kind kind, const struct quic_app_object *obj,
+		 uint64_t len)
+{
+	struct app_tx *t = &s->tx;
+
+	t->body = (uint8_t)kind;
+	t->body_len = len;
+	t->body_off = 0;
+	if (obj != NULL) {
+		t->obj = *obj;
+		t->has_obj = true;
+	}
+	t->fin = true;
+}
+
+void
+quic_app_stream_error(struct quic_app *app, struct app_stream *s, uint64_t code, bool stop)
+{
+	struct app_tx *t = &s->tx;
+
+	if (!t->done) {
+		tx_drop_body(app, t);
+		t->prefix_len = t->prefix_off;
+		t->fin = false;
+		t->reset = true;
+		t->reset_code = code;
+	}
+	if (stop && !s->rx_done) {
+		t->stop = true;
+		t->stop_code = code;
+		s->rx_done = true;
+	}
+	s->discard = true;
+	quic_app_rx_release(app, s);
+}
+
+static bool
+tx_pending(const struct app_tx *t)
+{
+	if (t->stop)
+		return true;
+	if (t->done)
+		return false;
+	return t->reset || t->fin || t->prefix_off < t->prefix_len || t->body_off < t->body_len;
+}
+
+size_t
+quic_app_pending(const struct quic_app *app, uint64_t *ids, size_t max)
+{
+	size_t n = 0;
+
+	if (app->err != 0)
+		return 0;
+	for (uint32_t i = 0; i < app->nslots && n < max; i++)
+		if (app->slots[i] != NULL && tx_pending(&app->slots[i]->tx))
+			ids[n++] = app->ids[i];
+	return n;
+}
+
+/* Body bytes from body_off into buf, at most cap; a failed read turns into a reset. */
+static size_t
+body_peek(struct quic_app *app, struct app_tx *t, uint8_t *buf, size_t cap)
+{
+	uint64_t left = t->body_len - t->body_off;
+	size_t want = cap;
+	int r;
+
+	if (left < want)
+		want = (size_t)left;
+	if (want > (size_t)INT32_MAX)
+		want = INT32_MAX;
+	if (want == 0)
+		return 0;
+	if (t->body == BODY_PATTERN) {
+		for (size_t i = 0; i < want; i++)
+			buf[i] = (uint8_t)(t->body_off + i);
+		return want;
+	}
+	r = app->provider.read(app->provider.ctx, t->obj.handle, t->body_off, buf, want);
+	if (r > 0)
+		return (size_t)r < want ? (size_t)r : want;
+	/* The object cannot be read: abandon the response (the next peek resets the stream). */
+	tx_drop_body(app, t);
+	t->fin = false;
+	t->reset = true;
+	t->reset_code = QUIC_H3_INTERNAL_ERROR;
+	return 0;
+}
+
+int
+quic_app_stream_tx(struct quic_app *app, uint64_t id, uint8_t *buf, size_t cap,
+		   struct quic_app_tx *tx)
+{
+	struct app_stream *s = quic_app_find(app, id);
+	struct app_tx *t;
+	size_t n = 0;
+
+	memset(tx, 0, sizeof(*tx));
+	if (s == NULL)
+		return QUIC_ERR_INVAL;
+	t = &s->tx;
+	t->peek_len = 0;
+	t->peek_fin = t->peek_reset = t->peek_stop = false;
+	if (app->err != 0)
+		return 0;
+	if (t->stop) {
+		tx->stop_sending = t->peek_stop = true;
+		tx->stop_code = t->stop_code;
+	}
+	if (t->done)
+		return 0;
+	if (t->reset) {
+		tx->reset = t->peek_reset = true;
+		tx->reset_code = t->reset_code;
+		return 0;
+	}
+	n = t->prefix_len - t->prefix_off;
+	if (n > cap)
+		n = cap;
+	memcpy(buf, t->prefix + t->prefix_off, n);
+	if (t->prefix_off + n == t->prefix_len)
+		n += body_peek(app, t, buf + n, cap - n);
+	tx->len = t->peek_len = n;
+	if (t->fin && !t->reset && t->prefix_off + n >= t->prefix_len &&
+	    t->body_off + (n - (t->prefix_len - t->prefix_off)) == t->body_len)
+		tx->fin = t->peek_fin = true;
+	return 0;
+}
+
+int
+quic_app_stream_tx_commit(struct quic_app *app, uint64_t id, size_t n)
+{
+	struct app_stream *s = quic_app_find(app, id);
+	struct app_tx *t;
+	size_t k, whole;
+
+	if (s == NULL || n > s->tx.peek_len)
+		return QUIC_ERR_INVAL;
+	t = &s->tx;
+	whole = t->peek_len;
+	k = t->prefix_len - t->prefix_off;
+	k = n < k ? n : k;
+	t->prefix_off = (uint16_t)(t->prefix_off + k);
+	if (t->prefix_off == t->prefix_len)
+		t->prefix_off = t->prefix_len = 0;
+	t->body_off += n - k;
+	if (t->body_off > t->body_len)
+		t->body_off = t->body_len;
+	if (n == whole) {
+		if (t->peek_stop)
+			t->stop = false;
+		if (t->peek_fin || t->peek_reset) {
+			t->done = true;
+			t->reset = false;
+			tx_drop_body(app, t);
+		}
+	}
+	t->peek_len = 0;
+	t->peek_fin = t->peek_reset = t->peek_stop = false;
+	quic_app_maybe_free(app, s);
+	return 0;
+}
+
+/* ---- stream events ---- */
+
+/* Track a stream the peer opened. NULL (with a connection error set) when none is free. */
+static struct app_stream *
+open_peer_stream(struct quic_app *app, uint64_t id)
+{
+	bool uni = (id & 0x02) != 0;
+	enum stream_kind kind = KIND_REQUEST;
+	struct app_stream *s;
+
+	if (uni)
+		kind = app->cfg.proto == QUIC_APP_H3 ? KIND_UNI_PENDING : KIND_UNI_IGNORED;
+	s = stream_new(app, id, kind);
+	if (s == NULL) {
+		/* More streams than the transport's limits let a peer open: see max_streams. */
+		quic_app_fail(app, QUIC_H3_ERR_EXCESSIVE_LOAD);
+		return NULL;
+	}
+	if (!uni && id >= app->next_request_id)
+		app->next_request_id = id + 4;
+	/* RFC 9114 §5.2: requests at or above our GOAWAY's ID are rejected unprocessed. */
+	if (!uni && app->shutdown && id >= app->goaway_id)
+		quic_app_stream_error(app, s, QUIC_H3_REQUEST_REJECTED, true);
+	return s;
+}
+
+/* A stream id the peer may have initiated: client-initiated and in range. */
+static bool
+peer_id(uint64_t id)
+{
+	return id <= QUIC_VARINT_MAX && (id & 0x01) == 0;
+}
+
+int
+quic_app_on_stream_opened(struct quic_app *app, uint64_t id)
+{
+	if (app->err != 0)
+		return app->err;
+	if (!peer_id(id))
+		return QUIC_ERR_INVAL;
+	if (quic_app_find(app, id) != NULL)
+		return 0;
+	return open_peer_stream(app, id) != NULL ? 0 : app->err;
+}
+
+int
+quic_app_on_stream_data(struct quic_app *app, uint64_t id, const uint8_t *data, size_t len,
+			bool fin)
+{
+	struct app_stream *s;
+	int rc = 0;
+
+	if (app->err != 0)
+		return app->err;
+	if (!peer_id(id))
+		return QUIC_ERR_INVAL;
+	s = quic_app_find(app, id);
+	if (s == NULL) {
+		if (len == 0 && !fin)
+			return 0;
+		s = open_peer_stream(app, id);
+		if (s == NULL)
+			return app->err;
+	}
+	if (s->rx_done)
+		return 0;
+	if (s->kind == KIND_UNI_IGNORED) {
+		s->rx_done = fin;
+		quic_app_maybe_free(app, s);
+	} else if (app->cfg.proto == QUIC_APP_H3) {
+		rc = quic_h3_stream_rx(app, s, data, len, fin);
+	} else if (app->cfg.proto == QUIC_APP_HQ) {
+		rc = quic_hq_stream_rx(app, s, data, len, fin);
+	} else {
+		rc = quic_perf_stream_rx(app, s, data, len, fin);
+	}
+	if (rc < 0)
+		quic_app_fail(app, rc);
+	return app->err;
+}
+
+int
+quic_app_on_stream_reset(struct quic_app *app, uint64_t id, uint64_t error)
+{
+	struct app_stream *s = quic_app_find(app, id);
+
+	(void)error;
+	if (app->err != 0 || s == NULL)
+		return app->err;
+	switch (s->kind) {
+	case KIND_REQUEST:
+		/* The client abandoned its request: abandon the response too (RFC 9114 §4.1.1). */
+		quic_app_stream_error(app, s, QUIC_H3_REQUEST_CANCELLED, false);
+		s->rx_done = true;
+		quic_app_maybe_free(app, s);
+		return 0;
+	case KIND_UNI_PENDING:
+	case KIND_UNI_IGNORED:
+		/* §6.2: a receiver tolerates unidirectional streams reset before their type. */
+		s->rx_done = true;
+		quic_app_maybe_free(app, s);
+		return 0;
+	default:
+		return quic_h3_critical_closed(app, s);
+	}
+}
+
+int
+quic_app_on_stream_stopped(struct quic_app *app, uint64_t id, uint64_t error)
+{
+	struct app_stream *s = quic_app_find(app, id);
+
+	(void)error;
+	if (app->err != 0 || s == NULL)
+		return app->err;
+	if (s->kind == KIND_OWN_CONTROL || s->kind == KIND_OWN_ENCODER ||
+	    s->kind == KIND_OWN_DECODER)
+		return quic_h3_critical_closed(app, s);
+	if (s->kind == KIND_REQUEST && !s->tx.done) {
+		/* RFC 9000 §3.5: answer STOP_SENDING with RESET_STREAM. */
+		tx_drop_body(app, &s->tx);
+		s->tx.prefix_len = s->tx.prefix_off;
+		s->tx.fin = false;
+		s->tx.reset = true;
+		s->tx.reset_code = QUIC_H3_REQUEST_CANCELLED;
+	}
+	return 0;
+}
+
+void
+quic_app_on_stream_closed(struct quic_app *app, uint64_t id)
+{
+	int i = id == APP_NO_ID ? -1 : slot_index(app, id);
+
+	if (i < 0)
+		return;
+	switch (app->slots[i]->kind) {
+	case KIND_REQUEST:
+	case KIND_UNI_PENDING:
+	case KIND_UNI_IGNORED:
+		break;
+	default:
+		quic_h3_critical_closed(app, app->slots[i]);
+	}
+	slot_free(app, (uint32_t)i);
+}
+
+/* ---- connection ---- */
+
+unsigned
+quic_app_uni_wanted(const struct quic_app *app)
+{
+	return app->cfg.proto == QUIC_APP_H3 ? 3 - app->uni_opened : 0;
+}
+
+int
+quic_app_on_uni_opened(struct quic_app *app, uint64_t id)
+{
+	struct app_stream *s;
+
+	if (app->err != 0)
+		return app->err;
+	if (id > QUIC_VARINT_MAX || (id & 0x03) != 0x03 || quic_app_uni_wanted(app) == 0 ||
+	    quic_app_find(app, id) != NULL)
+		return QUIC_ERR_INVAL;
+	s = stream_new(app, id, (enum stream_kind)(KIND_OWN_CONTROL + app->uni_opened));
+	if (s == NULL)
+		return quic_app_fail(app, QUIC_H3_ERR_EXCESSIVE_LOAD);
+	app->uni_opened++;
+	return quic_h3_open_own(app, s);
+}
+
+uint64_t
+quic_app_conn_error(const struct quic_app *app, const char **reason)
+{
+	if (app->err == 0)
+		return 0;
+	if (reason != NULL)
+		*reason = quic_h3_strerror(app->err);
+	return quic_h3_err_to_app(app->err);
+}
+
+int
+quic_app_shutdown(struct quic_app *app)
+{
+	if (app->shutdown)
+		return 0;
+	app->shutdown = true;
+	app->goaway_id = app->next_request_id;
+	if (app->cfg.proto == QUIC_APP_H3)
+		quic_h3_goaway(app);
+	return 0;
+}
+
+bool
+quic_app_idle(const struct quic_app *app)
+{
+	for (uint32_t i = 0; i < app->nslots; i++)
+		if (app->slots[i] != NULL && app->slots[i]->kind == KIND_REQUEST)
+			return false;
+	return true;
+}
+
+const struct quic_h3_settings *
+quic_app_peer_settings(const struct quic_app *app)
+{
+	return app->settings_rx ? &app->peer_settings : NULL;
+}

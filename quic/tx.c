@@ -1,0 +1,972 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The packet writer. A datagram holds up to one packet per level (Initial, Handshake, 1-RTT,
+ * coalesced as RFC 9000 §12.2 allows); each packet is written in phases — ACK, CRYPTO, control
+ * frames, STREAM, probe PING, padding — and every packet of every datagram of one call is then
+ * sealed in one crypto_aead_seal_burst() and masked in one crypto_hp_mask_burst() (RFC 9001
+ * §5.3, §5.4). What each packet carried is recorded per frame, so that the recovery callback
+ * can say which frames were acknowledged or lost (RFC 9000 §13.3).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn_int.h"
+
+/* Smallest room worth starting a packet in: a long header, a few frame bytes and the tag. */
+#define TX_MIN_PKT 64
+/* RFC 9000 §14.1: datagrams carrying (client: any; server: ack-eliciting) Initial packets. */
+#define TX_INITIAL_MIN 1200
+/*
+ * RFC 9000 §13.2.4: a run of ACK-only packets is never acknowledged (so their records would
+ * stay in the recovery ring); after this many in a row, the next one carries a PING.
+ */
+#define TX_ACK_ONLY_RUN 16
+
+/* A packet being written. */
+struct tx_pkt {
+	enum conn_level level;
+	uint8_t *start;
+	size_t cap; /* room for the whole packet, tag included */
+	struct quic_packet_layout lay;
+	struct quic_writer w; /* the payload; its end leaves room for the tag */
+	uint32_t slot;
+	bool ack_eliciting;
+	bool padded;
+	bool path_frame; /* PATH_CHALLENGE or PATH_RESPONSE: 1200 bytes (RFC 9000 §8.2.1) */
+};
+
+/* A datagram being written. */
+struct tx_dgram {
+	uint8_t *start;
+	size_t room;
+	size_t used;
+	struct tx_pkt pkts[CONN_TX_PKTS_PER_DGRAM];
+	unsigned n;
+	bool pad;	  /* must reach TX_INITIAL_MIN bytes */
+	bool paced;	  /* the pacer holds new data back */
+	bool limited;	  /* congestion control or pacing held data back */
+	bool close;	  /* CONNECTION_CLOSE only, nothing tracked */
+	bool inject;	  /* tests: one packet with the injected frames */
+	uint64_t cc_left; /* congestion window left for in-flight bytes */
+	uint64_t pace_at; /* when the pacer lets the next full datagram go */
+};
+
+#define TX_BATCH_PKTS (CONN_TX_BATCH * CONN_TX_PKTS_PER_DGRAM)
+
+/* Packets of one call, sealed and masked together. */
+struct tx_batch {
+	struct crypto_aead_op aops[TX_BATCH_PKTS];
+	struct crypto_hp_op hops[TX_BATCH_PKTS];
+	uint8_t *pkt[TX_BATCH_PKTS];
+	size_t len[TX_BATCH_PKTS];
+	size_t pn_offset[TX_BATCH_PKTS];
+	size_t pn_len[TX_BATCH_PKTS];
+	struct crypto_hp *hp[TX_BATCH_PKTS];
+	unsigned n;
+	bool discard_initial; /* client: a Handshake packet went out (RFC 9001 §4.9.1) */
+	bool limited;	      /* congestion control or pacing held data back */
+};
+
+/* ---- sent packet and frame records ---- */
+
+int
+quic_conn_sent_init(struct quic_conn *c, uint32_t n_pkts)
+{
+	uint32_t i, n_frames = n_pkts * CONN_FRAMES_PER_PKT;
+
+	c->pkts = calloc(n_pkts, sizeof(*c->pkts));
+	c->frames = calloc(n_frames, sizeof(*c->frames));
+	if (c->pkts == NULL || c->frames == NULL)
+		return QUIC_ERR_NOMEM;
+	for (i = 0; i < n_pkts; i++)
+		c->pkts[i].head = i + 1 < n_pkts ? i + 1 : SENT_NONE;
+	for (i = 0; i < n_frames; i++)
+		c->frames[i].next = i + 1 < n_frames ? i + 1 : SENT_NONE;
+	c->n_pkts = n_pkts;
+	c->n_frames = n_frames;
+	c->pkt_free = 0;
+	c->frame_free = 0;
+	return 0;
+}
+
+void
+quic_conn_sent_fini(struct quic_conn *c)
+{
+	free(c->pkts);
+	free(c->frames);
+	c->pkts = NULL;
+	c->frames = NULL;
+}
+
+static uint32_t
+slot_alloc(struct quic_conn *c, enum conn_level level)
+{
+	uint32_t s = c->pkt_free;
+
+	if (s == SENT_NONE)
+		return SENT_NONE;
+	c->pkt_free = c->pkts[s].head;
+	c->pkts[s] = (struct sent_pkt){
+		.head = SENT_NONE, .used = 1, .space = (uint8_t)level, .key_gen = c->app.tx_gen};
+	return s;
+}
+
+static void
+slot_release(struct quic_conn *c, uint32_t s)
+{
+	uint32_t f = c->pkts[s].head;
+
+	while (f != SENT_NONE) {
+		uint32_t next = c->frames[f].next;
+
+		c->frames[f].next = c->frame_free;
+		c->frame_free = f;
+		c->frames_used--;
+		f = next;
+	}
+	c->pkts[s].used = 0;
+	c->pkts[s].head = c->pkt_free;
+	c->pkt_free = s;
+}
+
+static bool
+frame_room(const struct quic_conn *c)
+{
+	return c->frame_free != SENT_NONE;
+}
+
+/* Record a frame of packet p (frame_room() was checked). */
+static void
+track(struct quic_conn *c, const struct tx_pkt *p, uint64_t type, uint64_t a, uint64_t b,
+      uint64_t v, bool fin)
+{
+	uint32_t f = c->frame_free;
+	struct sent_frame *r = &c->frames[f];
+
+	c->frame_free = r->next;
+	c->frames_used++;
+	*r = (struct sent_frame){.type = type,
+				 .a = a,
+				 .b = b,
+				 .c = v,
+				 .level = (uint8_t)p->level,
+				 .fin = fin,
+				 .next = c->pkts[p->slot].head};
+	c->pkts[p->slot].head = f;
+}
+
+/* ---- CRYPTO send streams ---- */
+
+int
+quic_conn_crypto_tx_append(struct quic_conn *c, enum conn_level level, const uint8_t *data,
+			   size_t len)
+{
+	struct conn_crypto_tx *ct = &c->crypto_tx[level];
+
+	if (len > CONN_CRYPTO_TX_MAX - ct->len)
+		return QUIC_ERR_CRYPTO_BUFFER;
+	if (ct->len + len > ct->cap) {
+		size_t cap = ct->cap == 0 ? 4096 : ct->cap;
+		uint8_t *nb;
+
+		while (cap < ct->len + len)
+			cap *= 2;
+		nb = realloc(ct->buf, cap);
+		if (nb == NULL)
+			return QUIC_ERR_NOMEM;
+		ct->buf = nb;
+		ct->cap = cap;
+	}
+	memcpy(ct->buf + ct->len, data, len);
+	ct->len += len;
+	return 0;
+}
+
+void
+quic_conn_crypto_tx_fini(struct quic_conn *c, enum conn_level level)
+{
+	struct conn_crypto_tx *ct = &c->crypto_tx[level];
+
+	quic_rangeset_fini(&ct->lost, c->chunk_pool);
+	quic_rangeset_fini(&ct->acked, c->chunk_pool);
+	free(ct->buf);
+	ct->buf = NULL;
+	ct->len = ct->cap = 0;
+	ct->next = 0;
+}
+
+/* ---- ack and loss of what a packet carried ---- */
+
+static struct quic_frame
+ctrl_frame(const struct sent_frame *r)
+{
+	struct quic_frame f = {.type = r->type};
+
+	switch (r->type) {
+	case QUIC_FRAME_RESET_STREAM:
+		f.reset_stream = (struct quic_frame_reset_stream){r->a, r->b, r->c};
+		break;
+	case QUIC_FRAME_STOP_SENDING:
+		f.stop_sending = (struct quic_frame_stop_sending){r->a, r->b};
+		break;
+	case QUIC_FRAME_MAX_STREAM_DATA:
+		f.max_stream_data = (struct quic_frame_max_stream_data){r->a, r->b};
+		break;
+	case QUIC_FRAME_STREAM_DATA_BLOCKED:
+		f.stream_data_blocked = (struct quic_frame_stream_data_blocked){r->a, r->b};
+		break;
+	default: /* MAX_DATA, DATA_BLOCKED, MAX_STREAMS, STREAMS_BLOCKED: one value */
+		f.max_data.max = r->a;
+		break;
+	}
+	return f;
+}
+
+/* The fields of a stream control frame in a record. */
+static void
+ctrl_fields(const struct quic_frame *f, uint64_t *a, uint64_t *b, uint64_t *v)
+{
+	*b = *v = 0;
+	switch (f->type) {
+	case QUIC_FRAME_RESET_STREAM:
+		*a = f->reset_stream.stream_id;
+		*b = f->reset_stream.error_code;
+		*v = f->reset_stream.final_size;
+		break;
+	case QUIC_FRAME_STOP_SENDING:
+		*a = f->stop_sending.stream_id;
+		*b = f->stop_sending.error_code;
+		break;
+	case QUIC_FRAME_MAX_STREAM_DATA:
+		*a = f->max_stream_data.stream_id;
+		*b = f->max_stream_data.max;
+		break;
+	case QUIC_FRAME_STREAM_DATA_BLOCKED:
+		*a = f->stream_data_blocked.stream_id;
+		*b = f->stream_data_blocked.limit;
+		break;
+	default:
+		*a = f->max_data.max;
+		break;
+	}
+}
+
+static void
+crypto_fate(struct quic_conn *c, const struct sent_frame *r, bool acked)
+{
+	struct conn_crypto_tx *ct = &c->crypto_tx[r->level];
+	uint64_t end = r->a + r->b < ct->next ? r->a + r->b : ct->next;
+
+	if (c->discarded[r->level] || r->a >= end)
+		return; /* gone, or sent before a restart (Version Negotiation) */
+	if (acked) {
+		quic_rangeset_remove(&ct->lost, c->chunk_pool, r->a, end);
+		quic_rangeset_add(&ct->acked, c->chunk_pool, r->a, end, false);
+	} else {
+		quic_rangeset_add(&ct->lost, c->chunk_pool, r->a, end, true);
+	}
+}
+
+static void
+frame_acked(struct quic_conn *c, const struct sent_pkt *p, const struct sent_frame *r)
+{
+	struct quic_frame f;
+	int rc = 0;
+
+	switch (r->type) {
+	case QUIC_FRAME_ACK:
+		quic_ackgen_on_ack_of_ack(&c->ack, (enum quic_pn_space)p->space, r->a);
+		break;
+	case QUIC_FRAME_CRYPTO:
+		crypto_fate(c, r, true);
+		break;
+	case QUIC_FRAME_STREAM:
+		rc = quic_streams_on_stream_acked(&c->streams, r->a, r->b, (size_t)r->c, r->fin);
+		break;
+	case QUIC_FRAME_NEW_CONNECTION_ID:
+		quic_local_cids_on_acked(&c->lcids, r->a);
+		break;
+	case QUIC_FRAME_RETIRE_CONNECTION_ID:
+		quic_peer_cids_retire_acked(&c->pcids, r->a);
+		break;
+	case QUIC_FRAME_HANDSHAKE_DONE:
+	case QUIC_FRAME_NEW_TOKEN:
+	case QUIC_FRAME_PING:
+	case QUIC_FRAME_PATH_CHALLENGE:
+	case QUIC_FRAME_PATH_RESPONSE:
+		break;
+	default:
+		f = ctrl_frame(r);
+		quic_streams_on_ctrl_acked(&c->streams, &f);
+		break;
+	}
+	if (rc != 0)
+		quic_conn_close_err(c, rc, 0);
+}
+
+static void
+frame_lost(struct quic_conn *c, const struct sent_frame *r)
+{
+	struct quic_frame f;
+	int rc = 0;
+
+	switch (r->type) {
+	case QUIC_FRAME_CRYPTO:
+		crypto_fate(c, r, false);
+		break;
+	case QUIC_FRAME_STREAM:
+		rc = quic_streams_on_stream_lost(&c->streams, r->a, r->b, (size_t)r->c, r->fin);
+		break;
+	case QUIC_FRAME_NEW_CONNECTION_ID:
+		quic_local_cids_on_lost(&c->lcids, r->a);
+		break;
+	case QUIC_FRAME_RETIRE_CONNECTION_ID:
+		quic_peer_cids_retire_lost(&c->pcids, r->a);
+		break;
+	case QUIC_FRAME_HANDSHAKE_DONE:
+		c->hs_done_pending = true; /* RFC 9000 §13.3 */
+		break;
+	case QUIC_FRAME_NEW_TOKEN:
+		c->new_token_pending = true;
+		break;
+	case QUIC_FRAME_PATH_CHALLENGE:
+		c->pv_challenge_pending = c->pv_active;
+		break;
+	case QUIC_FRAME_ACK:
+	case QUIC_FRAME_PING:
+	case QUIC_FRAME_PATH_RESPONSE:
+		break;
+	default:
+		f = ctrl_frame(r);
+		quic_streams_on_ctrl_lost(&c->streams, &f);
+		break;
+	}
+	if (rc != 0)
+		quic_conn_close_err(c, rc, 0);
+}
+
+void
+quic_conn_on_pkt_fate(void *ctx, enum quic_pn_space space, uint64_t pn, uint64_t cookie,
+		      enum quic_pkt_fate fate)
+{
+	struct quic_conn *c = ctx;
+	struct sent_pkt *p;
+	uint32_t f;
+
+	(void)pn;
+	if (cookie >= c->n_pkts || !c->pkts[cookie].used)
+		return;
+	p = &c->pkts[cookie];
+	if (fate == QUIC_PKT_LOST)
+		c->stats.pkts_lost++;
+	if (fate == QUIC_PKT_ACKED && space == QUIC_PN_SPACE_APP)
+		quic_conn_keys_app_acked(c, p->key_gen);
+	for (f = p->head; f != SENT_NONE && fate != QUIC_PKT_DISCARDED; f = c->frames[f].next) {
+		if (fate == QUIC_PKT_ACKED)
+			frame_acked(c, p, &c->frames[f]);
+		else
+			frame_lost(c, &c->frames[f]);
+	}
+	slot_release(c, (uint32_t)cookie);
+}
+
+/* ---- phases ---- */
+
+/* Encode a frame built here (not STREAM, CRYPTO or ACK) and record it. */
+static bool
+emit(struct quic_conn *c, struct tx_pkt *p, const struct quic_frame *f, uint64_t a, uint64_t b,
+     uint64_t v)
+{
+	if (!frame_room(c) || quic_frame_encode(&p->w, f) != 0)
+		return false;
+	track(c, p, f->type, a, b, v, false);
+	p->ack_eliciting |= quic_frame_is_ack_eliciting(f->type);
+	return true;
+}
+
+static void
+phase_ack(struct quic_conn *c, struct tx_pkt *p, uint64_t now)
+{
+	enum quic_pn_space sp = (enum quic_pn_space)p->level;
+	uint64_t largest;
+
+	if (!quic_ackgen_has_new(&c->ack, sp) || !frame_room(c))
+		return;
+	if (quic_ackgen_write(&c->ack, sp, &p->w, now, &largest) == 0)
+		track(c, p, QUIC_FRAME_ACK, largest, 0, 0, false);
+}
+
+static void
+phase_crypto(struct quic_conn *c, struct tx_pkt *p)
+{
+	struct conn_crypto_tx *ct = &c->crypto_tx[p->level];
+	size_t n;
+
+	while (!quic_rangeset_empty(&ct->lost) && frame_room(c)) {
+		uint64_t off = ct->lost.r[0].start;
+
+		if (quic_frame_encode_crypto_fit(&p->w, off, ct->buf + off,
+						 (size_t)(ct->lost.r[0].end - off), &n) != 0)
+			return;
+		track(c, p, QUIC_FRAME_CRYPTO, off, n, 0, false);
+		quic_rangeset_remove(&ct->lost, c->chunk_pool, off, off + n);
+		p->ack_eliciting = true;
+	}
+	while (ct->next < ct->len && frame_room(c)) {
+		if (quic_frame_encode_crypto_fit(&p->w, ct->next, ct->buf + ct->next,
+						 (size_t)(ct->len - ct->next), &n) != 0)
+			return;
+		track(c, p, QUIC_FRAME_CRYPTO, ct->next, n, 0, false);
+		ct->next += n;
+		p->ack_eliciting = true;
+	}
+}
+
+/* HANDSHAKE_DONE, PATH_RESPONSE, NEW_TOKEN: one-off frames of the connection. */
+static void
+phase_conn_frames(struct quic_conn *c, struct tx_pkt *p)
+{
+	struct quic_frame f = {0};
+	uint8_t tok[QUIC_TOKEN_MAX_LEN];
+	int n;
+
+	if (c->hs_done_pending) {
+		f.type = QUIC_FRAME_HANDSHAKE_DONE;
+		if (emit(c, p, &f, 0, 0, 0))
+			c->hs_done_pending = false;
+	}
+	if (c->path_resp_pending) {
+		f.type = QUIC_FRAME_PATH_RESPONSE;
+		memcpy(f.path.data, c->path_resp, sizeof(f.path.data));
+		if (emit(c, p, &f, 0, 0, 0)) {
+			c->path_resp_pending = false;
+			p->path_frame = true;
+		}
+	}
+	if (c->pv_challenge_pending) {
+		f.type = QUIC_FRAME_PATH_CHALLENGE;
+		memcpy(f.path.data, c->pv_data, sizeof(f.path.data));
+		if (emit(c, p, &f, 0, 0, 0)) {
+			c->pv_challenge_pending = false;
+			p->path_frame = true;
+		}
+	}
+	if (c->new_token_pending && c->cfg.tokens != NULL && c->cfg.tokens->issue != NULL) {
+		n = c->cfg.tokens->issue(c->cfg.tokens->arg, QUIC_TOKEN_NEW_TOKEN, &c->path.remote,
+					 NULL, 0, c->now, tok, sizeof(tok));
+		f.type = QUIC_FRAME_NEW_TOKEN;
+		f.new_token.token = tok;
+		f.new_token.len = n > 0 ? (size_t)n : 0;
+		if (n <= 0 || emit(c, p, &f, 0, 0, 0))
+			c->new_token_pending = false;
+	}
+}
+
+/* NEW_CONNECTION_ID, RETIRE_CONNECTION_ID and the stream control frames. */
+static void
+phase_control(struct quic_conn *c, struct tx_pkt *p, uint64_t now)
+{
+	const struct quic_rtt *rtt = quic_recovery_rtt(c->rec);
+	struct quic_frame f;
+	uint64_t a, b, v;
+
+	phase_conn_frames(c, p);
+	while (quic_local_cids_next_frame(&c->lcids, &f)) {
+		a = f.new_connection_id.seq;
+		if (!emit(c, p, &f, a, 0, 0))
+			break;
+		quic_local_cids_on_sent(&c->lcids, a);
+	}
+	while (quic_peer_cids_next_retire(&c->pcids, &f)) {
+		a = f.retire_connection_id.seq;
+		if (!emit(c, p, &f, a, 0, 0))
+			break;
+		quic_peer_cids_retire_sent(&c->pcids, a);
+	}
+	while (quic_streams_ctrl_peek(&c->streams, now, rtt->smoothed, &f)) {
+		ctrl_fields(&f, &a, &b, &v);
+		if (!emit(c, p, &f, a, b, v))
+			break;
+		quic_streams_ctrl_sent(&c->streams, &f);
+	}
+}
+
+static void
+phase_streams(struct quic_conn *c, struct tx_pkt *p)
+{
+	struct quic_streams *ss = &c->streams;
+	struct quic_stream_send piece;
+	struct quic_stream *s;
+	size_t written;
+	bool fin;
+
+	while (frame_room(c) && quic_writer_left(&p->w) > 8 &&
+	       (s = quic_streams_next_send(ss)) != NULL) {
+		if (!quic_stream_send_peek(ss, s, quic_writer_left(&p->w), &piece))
+			break;
+		if (quic_frame_encode_stream_fit(&p->w, s->id, piece.offset, piece.data, piece.len,
+						 piece.fin, false, &written) != 0)
+			break;
+		fin = piece.fin && written == piece.len;
+		quic_stream_send_commit(ss, s, &piece, written, fin);
+		track(c, p, QUIC_FRAME_STREAM, s->id, piece.offset, written, fin);
+		p->ack_eliciting = true;
+	}
+}
+
+/* ---- what is owed ---- */
+
+static bool
+list_busy(const struct quic_stream_link *h)
+{
+	return h->next != h;
+}
+
+static bool
+app_has_data(struct quic_conn *c)
+{
+	const struct quic_streams *ss = &c->streams;
+	struct quic_frame f;
+
+	if (c->hs_done_pending || c->path_resp_pending || c->new_token_pending ||
+	    c->pv_challenge_pending)
+		return true;
+	if (quic_local_cids_next_frame(&c->lcids, &f) || quic_peer_cids_retire_pending(&c->pcids))
+		return true;
+	if (ss->ctrl != 0 || list_busy(&ss->ctrl_q) || list_busy(&ss->retx_q))
+		return true;
+	return list_busy(&ss->send_q) && ss->tx_sent < ss->tx_max;
+}
+
+/* Whether anything ack-eliciting waits at level. */
+static bool
+has_data(struct quic_conn *c, enum conn_level level)
+{
+	const struct conn_crypto_tx *ct = &c->crypto_tx[level];
+
+	if (!quic_rangeset_empty(&ct->lost) || ct->next < ct->len)
+		return true;
+	return level == LVL_APP && app_has_data(c);
+}
+
+/* ---- packets ---- */
+
+static bool
+pkt_begin(struct quic_conn *c, struct tx_dgram *d, struct tx_pkt *p, enum conn_level level)
+{
+	enum quic_pn_space sp = (enum quic_pn_space)level;
+	const struct quic_cid *dcid = quic_peer_cids_dcid(&c->pcids);
+	struct quic_packet_out o = {.version = c->version, .len_size = 2};
+	int pn_len;
+
+	o.pn = quic_recovery_next_pn(c->rec, sp);
+	pn_len = quic_pn_encode_len(o.pn, quic_recovery_largest_acked(c->rec, sp));
+	if (pn_len < 0)
+		return false;
+	if (d->inject)
+		pn_len = 4; /* no padding needed for the header protection sample */
+	o.pn_len = (size_t)pn_len;
+	o.dcid = dcid->data;
+	o.dcid_len = dcid->len;
+	o.type = level == LVL_APP ? QUIC_PKT_1RTT
+				  : (level == LVL_INITIAL ? QUIC_PKT_INITIAL : QUIC_PKT_HANDSHAKE);
+	o.scid = c->hs_scid.data;
+	o.scid_len = c->hs_scid.len;
+	o.key_phase = (c->app.tx_gen & 1) != 0;
+	if (level == LVL_INITIAL && !c->is_server) {
+		o.token = c->token;
+		o.token_len = c->token_len;
+	}
+	*p = (struct tx_pkt){.level = level, .start = d->start + d->used, .cap = d->room - d->used};
+	if (quic_packet_write_header(p->start, p->cap - CRYPTO_TAG_LEN, &o, &p->lay) != 0)
+		return false;
+	quic_writer_init(&p->w, p->start + p->lay.hdr_len,
+			 p->cap - p->lay.hdr_len - CRYPTO_TAG_LEN);
+	return true;
+}
+
+static void
+put_padding(struct tx_pkt *p, size_t n)
+{
+	n = n < quic_writer_left(&p->w) ? n : quic_writer_left(&p->w);
+	memset(p->w.p, 0, n);
+	p->w.p += n;
+	if (n > 0)
+		p->padded = true;
+}
+
+static size_t
+pkt_size(const struct tx_pkt *p)
+{
+	return p->lay.hdr_len + quic_writer_len(&p->w) + CRYPTO_TAG_LEN;
+}
+
+/* The frames of a CONNECTION_CLOSE packet (RFC 9000 §10.2.3 for app errors before 1-RTT). */
+static void
+phase_close(struct quic_conn *c, struct tx_pkt *p)
+{
+	struct quic_frame f = {.type = QUIC_FRAME_CONNECTION_CLOSE};
+
+	if (c->close.app && p->level != LVL_APP) {
+		f.connection_close.error_code = QUIC_APPLICATION_ERROR;
+	} else {
+		f.type = c->close.app ? QUIC_FRAME_CONNECTION_CLOSE_APP
+				      : QUIC_FRAME_CONNECTION_CLOSE;
+		f.connection_close.error_code = c->close.error;
+		f.connection_close.frame_type = c->close.app ? 0 : c->close.frame_type;
+		f.connection_close.reason = c->close.reason;
+		f.connection_close.reason_len = c->close.reason_len;
+	}
+	if (quic_frame_encode(&p->w, &f) != 0) {
+		f.connection_close.reason_len = 0;
+		quic_frame_encode(&p->w, &f);
+	}
+}
+
+/*
+ * Whether the space's sent-packet ring has room for more ack-eliciting packets: a quarter is
+ * kept for ACK-only packets, which must never be blocked (the peer's progress depends on them).
+ */
+static bool
+ring_room(const struct quic_conn *c, enum conn_level level)
+{
+	return quic_recovery_outstanding(c->rec, (enum quic_pn_space)level) <
+	       c->sent_cap[level] / 4 * 3;
+}
+
+/* What goes into a packet at this level, before any byte is written. */
+static bool
+pkt_plan(struct quic_conn *c, struct tx_dgram *d, enum conn_level level, bool *data, bool *ack,
+	 uint64_t now)
+{
+	enum quic_pn_space sp = (enum quic_pn_space)level;
+	bool probe = c->probes[level] > 0;
+	bool ok = probe || (d->cc_left > 0 && !d->paced && ring_room(c, level));
+
+	/* A server's ack-eliciting Initial needs a full 1200-byte datagram (RFC 9000 §14.1). */
+	if (c->is_server && level == LVL_INITIAL && d->room < TX_INITIAL_MIN)
+		ok = false;
+	*data = has_data(c, level);
+	if (*data && !ok) {
+		*data = false;
+		d->limited = true;
+		if (d->paced && !probe && d->pace_at < c->pacing_at)
+			c->pacing_at = d->pace_at; /* wake up when the pacer allows */
+	}
+	*ack = quic_ackgen_ack_due(&c->ack, sp, now) ||
+	       ((*data || probe) && quic_ackgen_has_new(&c->ack, sp));
+	return (*data || *ack || (probe && ok)) && quic_recovery_can_send(c->rec, sp);
+}
+
+/* The frames of one packet; false when it ended up empty. */
+static bool
+pkt_fill(struct quic_conn *c, struct tx_dgram *d, struct tx_pkt *p, bool data, bool ack,
+	 uint64_t now)
+{
+	bool probe = c->probes[p->level] > 0;
+	uint8_t *end = p->w.end;
+
+	if (d->close) {
+		phase_close(c, p);
+		return true;
+	}
+	if (d->inject) {
+		quic_put_bytes(&p->w, c->inject, c->inject_len);
+		p->ack_eliciting = true;
+		return true;
+	}
+	if (ack)
+		phase_ack(c, p, now);
+	if (data) {
+		if (!probe && d->cc_left < (uint64_t)(p->w.end - p->w.p))
+			p->w.end = p->w.p + d->cc_left;
+		phase_crypto(c, p);
+		if (p->level == LVL_APP) {
+			phase_control(c, p, now);
+			phase_streams(c, p);
+		}
+		p->w.end = end;
+	}
+	if ((probe || c->ack_only_run[p->level] >= TX_ACK_ONLY_RUN) && !p->ack_eliciting &&
+	    quic_put_u8(&p->w, QUIC_FRAME_PING))
+		p->ack_eliciting = true;
+	if (!d->close)
+		c->ack_only_run[p->level] = p->ack_eliciting ? 0 : c->ack_only_run[p->level] + 1;
+	if (probe && p->ack_eliciting)
+		c->probes[p->level]--;
+	return quic_writer_len(&p->w) > 0;
+}
+
+static void
+pkt_build(struct quic_conn *c, struct tx_dgram *d, struct tx_batch *b, enum conn_level level,
+	  uint64_t now)
+{
+	struct tx_pkt *p = &d->pkts[d->n];
+	bool data = false, ack = false;
+
+	if (!d->close && !d->inject && !pkt_plan(c, d, level, &data, &ack, now))
+		return;
+	if (!pkt_begin(c, d, p, level))
+		return;
+	p->slot = d->close ? SENT_NONE : slot_alloc(c, level);
+	if (!d->close && p->slot == SENT_NONE)
+		return;
+	if (!pkt_fill(c, d, p, data, ack, now)) {
+		slot_release(c, p->slot);
+		return;
+	}
+	put_padding(p, quic_packet_min_payload(p->lay.pn_len) > quic_writer_len(&p->w)
+			       ? quic_packet_min_payload(p->lay.pn_len) - quic_writer_len(&p->w)
+			       : 0);
+	if ((level == LVL_INITIAL && (!c->is_server || p->ack_eliciting)) || p->path_frame)
+		d->pad = true;
+	if (level == LVL_HANDSHAKE && !c->is_server)
+		b->discard_initial = true;
+	if (p->ack_eliciting || p->padded)
+		d->cc_left = d->cc_left > pkt_size(p) ? d->cc_left - pkt_size(p) : 0;
+	d->used += pkt_size(p);
+	d->n++;
+}
+
+/* ---- datagrams ---- */
+
+static struct crypto_aead *
+tx_aead(const struct quic_conn *c, enum conn_level level)
+{
+	return level == LVL_APP ? c->app.tx_cur : c->tx[level].aead;
+}
+
+static struct crypto_hp *
+tx_hp(const struct quic_conn *c, enum conn_level level)
+{
+	return level == LVL_APP ? c->app.tx_hp : c->tx[level].hp;
+}
+
+/* Seal preparation, recovery records and the batch entries of a finished datagram. */
+static int
+dgram_finish(struct quic_conn *c, struct tx_dgram *d, struct tx_batch *b, uint64_t now)
+{
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < d->n; i++) {
+		struct tx_pkt *p = &d->pkts[i];
+		unsigned k = b->n++;
+
+		rc = quic_packet_seal_prepare(p->start, p->cap, &p->lay, quic_writer_len(&p->w),
+					      tx_aead(c, p->level), &b->aops[k], &b->len[k]);
+		if (rc != 0)
+			return rc;
+		b->pkt[k] = p->start;
+		b->pn_offset[k] = p->lay.pn_offset;
+		b->pn_len[k] = p->lay.pn_len;
+		b->hp[k] = tx_hp(c, p->level);
+		c->stats.pkts_tx++;
+		if (d->close)
+			continue;
+		rc = quic_recovery_on_packet_sent(c->rec, (enum quic_pn_space)p->level, p->lay.pn,
+						  b->len[k], p->ack_eliciting,
+						  p->ack_eliciting || p->padded, now, p->slot);
+		if (rc != 0)
+			return rc;
+		if (p->ack_eliciting && c->idle_restart_on_send) {
+			/* RFC 9000 §10.1: the first ack-eliciting packet after a receive. */
+			quic_conn_idle_restart(c, now);
+			c->idle_restart_on_send = false;
+		}
+	}
+	return 0;
+}
+
+static size_t
+dgram_build(struct quic_conn *c, uint8_t *buf, size_t room, struct tx_batch *b, bool close,
+	    uint64_t now)
+{
+	struct tx_dgram d = {.start = buf, .room = room, .close = close};
+	int lv, rc;
+
+	d.cc_left = quic_recovery_cwnd_available(c->rec);
+	d.pace_at = quic_recovery_pacing_time(c->rec, room, false, now);
+	d.paced = d.pace_at > now;
+	d.inject = c->inject_pending && !close &&
+		   quic_conn_keys_tx_ready(c, (enum conn_level)c->inject_level);
+	for (lv = LVL_INITIAL; lv <= LVL_APP; lv++) {
+		if (!quic_conn_keys_tx_ready(c, (enum conn_level)lv) ||
+		    room - d.used < TX_MIN_PKT || (d.inject && lv != c->inject_level))
+			continue;
+		pkt_build(c, &d, b, (enum conn_level)lv, now);
+	}
+	if (d.inject && d.n > 0)
+		c->inject_pending = false;
+	if (d.limited)
+		b->limited = true;
+	if (d.n == 0)
+		return 0;
+	if (d.pad && d.used < TX_INITIAL_MIN)
+		put_padding(&d.pkts[d.n - 1], TX_INITIAL_MIN - d.used);
+	d.used = 0;
+	for (lv = 0; lv < (int)d.n; lv++)
+		d.used += pkt_size(&d.pkts[lv]);
+	rc = dgram_finish(c, &d, b, now);
+	if (rc != 0) {
+		quic_conn_close_err(c, rc, 0);
+		return 0;
+	}
+	return d.used;
+}
+
+/* Seal every packet of the batch in one burst, then mask their headers in one burst. */
+static int
+batch_seal(struct quic_conn *c, struct tx_batch *b)
+{
+	unsigned i;
+	int rc;
+
+	if (b->n == 0)
+		return 0;
+	if (crypto_aead_seal_burst(b->aops, b->n) != b->n)
+		return QUIC_ERR_CRYPTO;
+	for (i = 0; i < b->n; i++) {
+		rc = quic_packet_hp_prepare(b->pkt[i], b->len[i], b->pn_offset[i], b->hp[i],
+					    &b->hops[i]);
+		if (rc != 0)
+			return rc;
+	}
+	if (crypto_hp_mask_burst(b->hops, b->n) != 0)
+		return QUIC_ERR_CRYPTO;
+	for (i = 0; i < b->n; i++)
+		quic_packet_hp_apply(b->pkt[i], b->pn_offset[i], b->pn_len[i], b->hops[i].mask);
+	(void)c;
+	return 0;
+}
+
+/* Room for the next datagram: the caller's, the peer's limit and the amplification budget. */
+static size_t
+dgram_room(struct quic_conn *c, size_t left, size_t mds)
+{
+	size_t room = left < mds ? left : mds;
+
+	if (c->peer_max_udp < room)
+		room = (size_t)c->peer_max_udp;
+	if (c->is_server && !c->validated) {
+		uint64_t budget = 3 * c->stats.unvalidated_rx; /* RFC 9000 §8.1 */
+
+		budget = budget > c->stats.unvalidated_tx ? budget - c->stats.unvalidated_tx : 0;
+		if (budget < room)
+			room = (size_t)budget;
+	}
+	if (c->pv_active) {
+		uint64_t budget = 3 * c->pv_rx; /* RFC 9000 §9.3.1: the same on a new path */
+
+		budget = budget > c->pv_tx ? budget - c->pv_tx : 0;
+		if (budget < room)
+			room = (size_t)budget;
+	}
+	return room;
+}
+
+static void
+account(struct quic_conn *c, size_t len)
+{
+	c->stats.dgrams_tx++;
+	c->stats.bytes_tx += len;
+	if (c->pv_active)
+		c->pv_tx += len;
+	if (c->is_server && !c->validated) {
+		c->stats.unvalidated_tx += len;
+		if (c->stats.unvalidated_rx > 0) {
+			uint64_t r = c->stats.unvalidated_tx * 100 / c->stats.unvalidated_rx;
+
+			if (r > c->stats.max_amp_ratio_x100)
+				c->stats.max_amp_ratio_x100 = r;
+		}
+	}
+}
+
+/* Up to CONN_TX_BATCH datagrams, sealed together. @return datagrams written */
+static size_t
+tx_batch(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t mds, size_t *lens, size_t max,
+	 bool close, size_t *used, bool *limited, uint64_t now)
+{
+	struct tx_batch b;
+	size_t k = 0, off = 0, len, room;
+
+	b.n = 0;
+	b.discard_initial = false;
+	b.limited = false;
+	while (k < CONN_TX_BATCH && k < max && !(close && k > 0)) {
+		room = dgram_room(c, buf_len - off, mds);
+		if (room < TX_MIN_PKT)
+			break;
+		len = dgram_build(c, buf + off, room, &b, close, now);
+		if (len == 0)
+			break;
+		lens[k++] = len;
+		off += len;
+		account(c, len);
+	}
+	if (batch_seal(c, &b) != 0) {
+		quic_conn_close_err(c, QUIC_ERR_CRYPTO, 0);
+		k = 0;
+	}
+	if (b.discard_initial)
+		quic_conn_discard_level(c, LVL_INITIAL);
+	*used = off;
+	*limited = b.limited;
+	return k;
+}
+
+void
+quic_conn_amp_update(struct quic_conn *c, uint64_t now)
+{
+	bool blocked = false;
+
+	if (c->is_server && !c->validated)
+		blocked = 3 * c->stats.unvalidated_rx < c->stats.unvalidated_tx + TX_INITIAL_MIN;
+	if (blocked == c->amp_blocked)
+		return;
+	c->amp_blocked = blocked;
+	if (blocked)
+		c->stats.amp_blocked++;
+	quic_recovery_set_amplification_blocked(c->rec, blocked, now);
+}
+
+int
+quic_conn_write(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t max_datagram_size,
+		size_t *out_lens, size_t max_datagrams, struct quic_path *path, uint64_t now_ns)
+{
+	size_t n = 0, off = 0, used, k;
+	bool limited = false, close;
+
+	if (c == NULL || buf == NULL || out_lens == NULL || path == NULL ||
+	    max_datagram_size < TX_INITIAL_MIN)
+		return QUIC_ERR_INVAL;
+	*path = c->path;
+	c->now = now_ns;
+	c->pacing_at = QUIC_TIMER_NONE;
+	if (c->state == QUIC_CONN_CLOSED || c->state == QUIC_CONN_DRAINING)
+		return 0;
+	close = c->state == QUIC_CONN_CLOSING;
+	if (close && !c->close.send_pending)
+		return 0;
+	if (!close && c->app.update_requested && quic_conn_keys_app_update(c) == 0)
+		c->app.update_requested = false;
+	while (n < max_datagrams) {
+		k = tx_batch(c, buf + off, buf_len - off, max_datagram_size, out_lens + n,
+			     max_datagrams - n, close, &used, &limited, now_ns);
+		n += k;
+		off += used;
+		if (k < CONN_TX_BATCH || close)
+			break;
+	}
+	if (close && n > 0) {
+		c->close.send_pending = false;
+		c->close.rx_since = 0;
+	}
+	if (!quic_conn_closing(c)) {
+		quic_conn_amp_update(c, now_ns);
+		quic_recovery_set_app_limited(c->rec, !limited && n < max_datagrams);
+		quic_streams_collect(&c->streams);
+	}
+	return (int)n;
+}

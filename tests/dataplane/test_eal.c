@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * One worker with the EAL on ring ports: ARP and NDP answers, UDP datagrams up to the handler
+ * and replies down to the wire with correct headers and checksums, next-hop resolution and its
+ * bounds, TX batching, retries and drops, robustness on net_null, DPDK telemetry.
+ * Time is simulated: every poll is given its now_ns.
+ */
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <rte_lcore.h>
+
+#include "dp_eal.h"
+
+TestSuite(dp_eal, .timeout = 60);
+
+#define T0 (UINT64_C(5) * 1000000000)
+
+struct app {
+	unsigned n;
+	struct dp_path path;
+	uint8_t payload[64];
+	size_t len;
+	bool echo;	  /* answer each datagram with the same bytes */
+	uint8_t echo_ecn; /* ECN codepoint of the answer */
+	int commit_rc;
+};
+
+static void
+on_datagram(void *ctx, struct dp_worker *w, const uint8_t *payload, size_t len,
+	    const struct dp_path *path, uint64_t now_ns)
+{
+	struct app *a = ctx;
+	struct dp_path back = *path;
+	uint8_t *out;
+
+	(void)now_ns;
+	a->n++;
+	a->path = *path;
+	a->len = len < sizeof(a->payload) ? len : sizeof(a->payload);
+	memcpy(a->payload, payload, a->len);
+	if (!a->echo)
+		return;
+	back.ecn = a->echo_ecn;
+	out = dp_tx_alloc(w, &back, len);
+	cr_assert(not(eq(ptr, out, NULL)));
+	memcpy(out, payload, len);
+	a->commit_rc = dp_tx_commit(w, len);
+}
+
+struct fixture {
+	struct tport t;
+	struct dp *dp;
+	struct dp_worker *w;
+	struct app app;
+	uint8_t mac[6]; /* the port's */
+	uint64_t now;
+};
+
+static void
+setup(struct fixture *fx, const char *name, unsigned tx_slots)
+{
+	struct dp_handler h = {.on_datagram = on_datagram};
+	struct dp_opts o;
+
+	memset(fx, 0, sizeof(*fx));
+	eal_up(name, "0", NULL);
+	tport_new(&fx->t, 1, tx_slots);
+	opts_one_port(&o, fx->t.id);
+	cr_assert(eq(int, dp_new(&fx->dp, &o), 0));
+	cr_assert(eq(u32, dp_worker_count(fx->dp), 1));
+	fx->w = dp_worker_get(fx->dp, 0);
+	cr_assert(eq(int, dp_worker_set_handler(fx->w, &h, &fx->app), 0));
+	memcpy(fx->mac, dp_iface_get(fx->dp, 0)->mac, 6);
+	fx->now = T0;
+}
+
+static void
+teardown(struct fixture *fx)
+{
+	dp_free(fx->dp);
+	tport_free(&fx->t);
+	eal_down();
+}
+
+/* Inject a fixture frame (our MAC patched) and run one iteration. */
+static void
+rx_frame(struct fixture *fx, const char *hex)
+{
+	struct frame f;
+
+	frame_us(&f, hex, fx->mac);
+	inject(&fx->t, 0, &f);
+	dp_worker_poll(fx->w, fx->now);
+}
+
+/* Let the drain timer pass, so that queued frames leave. */
+static void
+drain(struct fixture *fx)
+{
+	fx->now += 200 * T_US;
+	dp_worker_poll(fx->w, fx->now);
+}
+
+/* Exactly one frame left, equal to the fixture. */
+static void
+expect_tx(struct fixture *fx, const char *hex)
+{
+	struct frame got[4], want;
+
+	frame_us(&want, hex, fx->mac);
+	cr_assert(eq(u32, collect(&fx->t, 0, got, 4), 1));
+	cr_assert(eq(sz, got[0].len, want.len));
+	cr_assert(eq(int, memcmp(got[0].b, want.b, want.len), 0));
+}
+
+HB_TEST(dp_eal, arp_request_answered_with_our_mac)
+{
+	struct fixture fx;
+
+	setup(&fx, "arp", 256);
+	rx_frame(&fx, RX_ARP_REQ);
+	/* Answers wait for the drain timer like any frame. */
+	cr_assert(eq(sz, tx_pending(&fx.t, 0), 0));
+	drain(&fx);
+	expect_tx(&fx, TX_ARP_REPLY);
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_ARP_REPLIED), 1));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_NEIGH_LEARNED), 1));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_RX_PKTS), 1));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_TX_PKTS), 1));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_TX_BYTES), DP_ARP_FRAME_LEN));
+	teardown(&fx);
+}
+
+HB_TEST(dp_eal, neighbor_solicitation_answered)
+{
+	struct fixture fx;
+
+	setup(&fx, "ndp", 256);
+	rx_frame(&fx, RX_NS);
+	drain(&fx);
+	expect_tx(&fx, TX_NA);
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_NDP_REPLIED), 1));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_NEIGH_LEARNED), 1));
+	teardown(&fx);
+}
+
+HB_TEST(dp_eal, udp4_datagram_up_and_reply_down)
+{
+	struct fixture fx;
+	struct dp_path want;
+
+	setup(&fx, "udp4", 256);
+	fx.app.echo = true;
+	fx.app.echo_ecn = 1;
+	/* The peer's ARP request teaches us its MAC first. */
+	rx_frame(&fx, RX_ARP_REQ);
+	drain(&fx);
+	expect_tx(&fx, TX_ARP_REPLY);
+	rx_frame(&fx, RX_UDP4);
+	cr_assert(eq(u32, fx.app.n, 1));
+	path_us_peer(&want, DP_AF_INET, fx.t.id);
+	want.ecn = 2;
+	cr_assert(eq(int, memcmp(&fx.app.path, &want, sizeof(want)), 0));
+	cr_assert(eq(sz, fx.app.len, strlen(PAYLOAD)));
+	cr_assert(eq(int, memcmp(fx.app.payload, PAYLOAD, fx.app.len), 0));
+	cr_assert(eq(int, fx.app.commit_rc, 0));
+	drain(&fx);
+	/* Headers and checksums byte-for-byte as the independently built frame. */
+	expect_tx(&fx, TX_UDP4);
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_RX_DATAGRAMS), 1));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_TX_DATAGRAMS), 1));
+	cr_assert(eq(u64, dp_counters_drops(dp_worker_counters(fx.w)), 0));
+	teardown(&fx);
+}
+
+HB_TEST(dp_eal, udp6_datagram_up_and_reply_down)
+{
+	struct fixture fx;
+	struct dp_path want;
+
+	setup(&fx, "udp6", 256);
+	fx.app.echo = true;
+	fx.app.echo_ecn = 2;
+	rx_frame(&fx, RX_NS);
+	drain(&fx);
+	expect_tx(&fx, TX_NA);
+	rx_frame(&fx, RX_UDP6);
+	cr_assert(eq(u32, fx.app.n, 1));
+	path_us_peer(&want, DP_AF_INET6, fx.t.id);
+	want.ecn = 1;
+	cr_assert(eq(int, memcmp(&fx.app.path, &want, sizeof(want)), 0));
+	drain(&fx);
+	expect_tx(&fx, TX_UDP6);
+	teardown(&fx);
+}
+
+HB_TEST(dp_eal, reply_waits_for_arp_resolution)
+{
+	struct fixture fx;
+	struct frame reply;
+	char hex[256];
+
+	setup(&fx, "resolve", 256);
+	fx.app.echo = true;
+	fx.app.echo_ecn = 1;
+	rx_frame(&fx, RX_UDP4);
+	cr_assert(eq(int, fx.app.commit_rc, 0));
+	drain(&fx);
+	/* Unknown peer: an ARP request leaves, the datagram waits. */
+	expect_tx(&fx, TX_ARP_REQ);
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_ARP_REQUESTED), 1));
+	/* The peer's ARP reply (our TX_ARP_REPLY with the roles swapped) releases it. */
+	snprintf(hex, sizeof(hex), "%s %s 0806 0001 0800 06 04 0002 %s %s %s %s", US_MAC, PEER_MAC,
+		 PEER_MAC, PEER_IP4, US_MAC, US_IP4);
+	frame_us(&reply, hex, fx.mac);
+	inject(&fx.t, 0, &reply);
+	dp_worker_poll(fx.w, fx.now);
+	drain(&fx);
+	expect_tx(&fx, TX_UDP4);
+	teardown(&fx);
+}
+
+HB_TEST(dp_eal, resolution_bounded_and_given_up)
+{
+	struct fixture fx;
+	struct dp_path p;
+	struct frame got[8];
+
+	setup(&fx, "unresolved", 256);
+	path_us_peer(&p, DP_AF_INET, fx.t.id);
+	/* Five datagrams for a silent peer: four wait, the fifth is a counted drop. */
+	dp_worker_poll(fx.w, fx.now);
+	for (unsigned i = 0; i < 5; i++) {
+		uint8_t *out = dp_tx_alloc(fx.w, &p, 100);
+
+		cr_assert(not(eq(ptr, out, NULL)));
+		memset(out, (int)i, 100);
+		cr_assert(eq(int, dp_tx_commit(fx.w, 100), i < 4 ? 0 : DP_ERR_NOBUF));
+	}
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_DROP_NEIGH_QUEUE), 1));
+	/* Requests are repeated each second, three in all, then the waiting frames go. */
+	for (unsigned s = 1; s <= 4; s++) {
+		fx.now += 1000 * T_MS + T_MS;
+		dp_worker_poll(fx.w, fx.now);
+		drain(&fx);
+	}
+	cr_assert(eq(u32, collect(&fx.t, 0, got, 8), 3));
+	for (unsigned i = 0; i < 3; i++) {
+		struct frame want;
+
+		frame_us(&want, TX_ARP_REQ, fx.mac);
+		cr_assert(eq(int, memcmp(got[i].b, want.b, want.len), 0));
+	}
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_DROP_NEIGH_FAILED), 4));
+	teardown(&fx);
+}
+
+HB_TEST(dp_eal, off_link_goes_to_gateway_or_fails)
+{
+	struct fixture fx;
+	struct dp_path p;
+	struct frame got[2];
+	uint8_t gw[4], *out;
+
+	setup(&fx, "gateway", 256);
+	dp_worker_poll(fx.w, fx.now);
+	path_us_peer(&p, DP_AF_INET, fx.t.id);
+	p.remote.ip[1] = 19; /* 198.19.0.2: off our /24 */
+	out = dp_tx_alloc(fx.w, &p, 10);
+	cr_assert(not(eq(ptr, out, NULL)));
+	cr_assert(eq(int, dp_tx_commit(fx.w, 10), 0));
+	drain(&fx);
+	cr_assert(eq(u32, collect(&fx.t, 0, got, 2), 1));
+	hex_bytes("c61200fe", gw, 4);
+	cr_assert(eq(int, memcmp(got[0].b + 38, gw, 4), 0)); /* ARP target: the gateway */
+	/* No IPv6 gateway: an off-link IPv6 peer has no route. */
+	path_us_peer(&p, DP_AF_INET6, fx.t.id);
+	p.remote.ip[3] = 9;
+	out = dp_tx_alloc(fx.w, &p, 10);
+	cr_assert(not(eq(ptr, out, NULL)));
+	cr_assert(eq(int, dp_tx_commit(fx.w, 10), DP_ERR_NOROUTE));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_DROP_NO_ROUTE), 1));
+	teardown(&fx);
+}
+
+HB_TEST(dp_eal, tx_api_misuse)
+{
+	struct fixture fx;
+	struct dp_path p;
+
+	setup(&fx, "txapi", 256);
+	path_us_peer(&p, DP_AF_INET, fx.t.id);
+	cr_assert(eq(sz, dp_tx_payload_max(fx.w, &p), 1500 - 28));
+	cr_assert(eq(int, dp_tx_commit(fx.w, 1), DP_ERR_STATE));
+	cr_assert(eq(ptr, dp_tx_alloc(fx.w, &p, 1473), NULL));
+	cr_assert(not(eq(ptr, dp_tx_alloc(fx.w, &p, 100), NULL)));
+	cr_assert(eq(int, dp_tx_commit(fx.w, 101), DP_ERR_TOOBIG));
+	p.port_id = 99;
+	cr_assert(eq(sz, dp_tx_payload_max(fx.w, &p), 0));
+	cr_assert(eq(ptr, dp_tx_alloc(fx.w, &p, 10), NULL));
+	path_us_peer(&p, DP_AF_INET6, fx.t.id);
+	cr_assert(eq(sz, dp_tx_payload_max(fx.w, &p), 1500 - 48));
+	cr_assert(not(eq(ptr, dp_tx_alloc(fx.w, &p, 10), NULL)));
+	dp_tx_abort(fx.w);
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_DROP_TX_INVALID), 3));
+	teardown(&fx);
+}
+
+/* Send n datagrams to the (known) peer. */
+static void
+send_n(struct fixture *fx, unsigned n)
+{
+	struct dp_path p;
+
+	path_us_peer(&p, DP_AF_INET, fx->t.id);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *out = dp_tx_alloc(fx->w, &p, 50);
+
+		cr_assert(not(eq(ptr, out, NULL)));
+		memset(out, 0x5a, 50);
+		cr_assert(eq(int, dp_tx_commit(fx->w, 50), 0));
+	}
+}
+
+HB_TEST(dp_eal, tx_batches_until_full_or_drained)
+{
+	struct fixture fx;
+	struct frame got[DP_BURST];
+
+	setup(&fx, "batch", 256);
+	rx_frame(&fx, RX_ARP_REQ);
+	drain(&fx);
+	cr_assert(eq(u32, collect(&fx.t, 0, got, DP_BURST), 1));
+	send_n(&fx, 3);
+	fx.now += 50 * T_US;
+	dp_worker_poll(fx.w, fx.now);
+	cr_assert(eq(sz, tx_pending(&fx.t, 0), 0)); /* younger than the drain time */
+	fx.now += 50 * T_US;
+	dp_worker_poll(fx.w, fx.now);
+	cr_assert(eq(sz, tx_pending(&fx.t, 0), 3));
+	cr_assert(eq(u32, collect(&fx.t, 0, got, DP_BURST), 3));
+	/* A full burst leaves at once. */
+	send_n(&fx, DP_BURST);
+	cr_assert(eq(sz, tx_pending(&fx.t, 0), DP_BURST));
+	cr_assert(eq(u32, collect(&fx.t, 0, got, DP_BURST), DP_BURST));
+	teardown(&fx);
+}
+
+HB_TEST(dp_eal, tx_partial_bursts_retried_then_dropped)
+{
+	struct fixture fx;
+	struct frame got[DP_BURST];
+
+	/* A TX ring of 16 slots takes 15 frames. */
+	setup(&fx, "txfull", 16);
+	rx_frame(&fx, RX_ARP_REQ);
+	drain(&fx);
+	cr_assert(eq(u32, collect(&fx.t, 0, got, DP_BURST), 1));
+	send_n(&fx, 20);
+	drain(&fx);
+	cr_assert(eq(sz, tx_pending(&fx.t, 0), 15));
+	/* The other five stay ours, retried on each iteration, then dropped and counted. */
+	for (unsigned i = 0; i < 10; i++)
+		drain(&fx);
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_DROP_TX_FULL), 5));
+	cr_assert(ge(u64, cnt(fx.w, DP_CNT_TX_RETRIES), 8));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_TX_PKTS), 16));
+	/* Room again: sending works. */
+	cr_assert(eq(u32, collect(&fx.t, 0, got, DP_BURST), 15));
+	send_n(&fx, 2);
+	drain(&fx);
+	cr_assert(eq(sz, tx_pending(&fx.t, 0), 2));
+	teardown(&fx);
+}
+
+HB_TEST(dp_eal, bad_frames_counted_never_delivered)
+{
+	struct fixture fx;
+	struct frame f;
+	struct rte_mbuf *a, *b;
+
+	setup(&fx, "bad", 256);
+	frame_us(&f, RX_UDP4, fx.mac);
+	f.b[50] ^= 1; /* UDP checksum */
+	inject(&fx.t, 0, &f);
+	f.len = 30; /* truncated */
+	inject(&fx.t, 0, &f);
+	/* Two segments. */
+	a = rte_pktmbuf_alloc(fx.t.mp);
+	b = rte_pktmbuf_alloc(fx.t.mp);
+	cr_assert(not(eq(ptr, rte_pktmbuf_append(a, 20), NULL)));
+	cr_assert(not(eq(ptr, rte_pktmbuf_append(b, 20), NULL)));
+	cr_assert(eq(int, rte_pktmbuf_chain(a, b), 0));
+	cr_assert(eq(int, rte_ring_enqueue(fx.t.rx[0], a), 0));
+	dp_worker_poll(fx.w, fx.now);
+	cr_assert(eq(u32, fx.app.n, 0));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_DROP_UDP_CSUM), 1));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_DROP_TRUNCATED), 1));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_DROP_MULTISEG), 1));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_RX_PKTS), 3));
+	/* Every received mbuf went back to the pool. */
+	cr_assert(eq(u32, rte_mempool_in_use_count(fx.t.mp), 0));
+	teardown(&fx);
+}
+
+HB_TEST(dp_eal, net_ring_vdev_loopback)
+{
+	/* The --vdev=net_ring0 port: its rings loop TX back to RX, so our reply is read from
+	 * the same ring the request was put on. */
+	struct dp_handler h = {.on_datagram = on_datagram};
+	struct app app = {0};
+	struct dp_opts o;
+	struct dp *dp;
+	struct rte_ring *r;
+	struct rte_mempool *mp;
+	struct rte_mbuf *m;
+	struct frame f, want;
+	uint16_t port;
+	const uint8_t *mac;
+
+	eal_up("vdev", "0", NULL);
+	cr_assert(eq(int, rte_eth_dev_get_port_by_name("net_ring0", &port), 0));
+	opts_one_port(&o, port);
+	cr_assert(eq(int, dp_new(&dp, &o), 0));
+	cr_assert(eq(int, dp_worker_set_handler(dp_worker_get(dp, 0), &h, &app), 0));
+	mac = dp_iface_get(dp, 0)->mac;
+	r = rte_ring_lookup("ETH_RXTX0_net_ring0");
+	cr_assert(not(eq(ptr, r, NULL)));
+	mp = rte_pktmbuf_pool_create("vdev_mp", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	cr_assert(not(eq(ptr, mp, NULL)));
+	frame_us(&f, RX_ARP_REQ, mac);
+	m = rte_pktmbuf_alloc(mp);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)f.len), f.b, f.len);
+	cr_assert(eq(int, rte_ring_enqueue(r, m), 0));
+	dp_worker_poll(dp_worker_get(dp, 0), T0);
+	dp_worker_poll(dp_worker_get(dp, 0), T0 + T_MS);
+	cr_assert(eq(int, rte_ring_dequeue(r, (void **)&m), 0));
+	frame_us(&want, TX_ARP_REPLY, mac);
+	cr_assert(eq(u32, m->pkt_len, want.len));
+	cr_assert(eq(int, memcmp(rte_pktmbuf_mtod(m, void *), want.b, want.len), 0));
+	rte_pktmbuf_free(m);
+	dp_free(dp);
+	rte_mempool_free(mp);
+	eal_down();
+}
+
+HB_TEST(dp_eal, net_null_garbage_is_counted)
+{
+	static const char *const extra[] = {"--vdev=net_null0", NULL};
+	struct dp_handler h = {.on_datagram = on_datagram};
+	struct app app = {0};
+	struct dp_opts o;
+	struct dp *dp;
+	struct dp_worker *w;
+	uint16_t port;
+
+	eal_up("null", "0", extra);
+	cr_assert(eq(int, rte_eth_dev_get_port_by_name("net_null0", &port), 0));
+	opts_one_port(&o, port);
+	cr_assert(eq(int, dp_new(&dp, &o), 0));
+	w = dp_worker_get(dp, 0);
+	cr_assert(eq(int, dp_worker_set_handler(w, &h, &app), 0));
+	for (unsigned i = 0; i < 20; i++)
+		dp_worker_poll(w, T0 + i * T_MS);
+	/* net_null makes up frames: each one received is a counted drop. */
+	cr_assert(gt(u64, cnt(w, DP_CNT_RX_PKTS), 0));
+	cr_assert(eq(u64, dp_counters_drops(dp_worker_counters(w)), cnt(w, DP_CNT_RX_PKTS)));
+	cr_assert(eq(u32, app.n, 0));
+	dp_free(dp);
+	eal_down();
+}
+
+/* One request to the telemetry socket, the reply in buf. */
+static size_t
+telemetry_query(const char *cmd, char *buf, size_t len)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	ssize_t n;
+
+	cr_assert(ge(int, fd, 0));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/dpdk_telemetry.v2",
+		 rte_eal_get_runtime_dir());
+	cr_assert(eq(int, connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0));
+	n = read(fd, buf, len - 1); /* the greeting */
+	cr_assert(gt(int, (int)n, 0));
+	cr_assert(eq(int, (int)write(fd, cmd, strlen(cmd)), (int)strlen(cmd)));
+	n = read(fd, buf, len - 1);
+	cr_assert(gt(int, (int)n, 0));
+	buf[n] = '\0';
+	close(fd);
+	return (size_t)n;
+}
+
+HB_TEST(dp_eal, telemetry_reports_counters)
+{
+	struct fixture fx;
+	char reply[8192];
+	struct dp_counters sum;
+
+	setup(&fx, "telemetry", 256);
+	rx_frame(&fx, RX_ARP_REQ);
+	rx_frame(&fx, RX_ARP_REQ);
+	dp_stats(fx.dp, &sum);
+	cr_assert(eq(u64, sum.v[DP_CNT_RX_PKTS], 2));
+	telemetry_query("/hayabusa/stats", reply, sizeof(reply));
+	cr_assert(not(eq(ptr, strstr(reply, "\"rx_pkts\":2"), NULL)), "%s", reply);
+	cr_assert(not(eq(ptr, strstr(reply, "\"arp_replied\":2"), NULL)), "%s", reply);
+	telemetry_query("/hayabusa/stats,0", reply, sizeof(reply));
+	cr_assert(not(eq(ptr, strstr(reply, "\"rx_pkts\":2"), NULL)), "%s", reply);
+	telemetry_query("/hayabusa/stats,7", reply, sizeof(reply));
+	cr_assert(eq(ptr, strstr(reply, "rx_pkts"), NULL), "%s", reply);
+	teardown(&fx);
+}
+
+HB_TEST(dp_eal, new_rejects_bad_ports)
+{
+	struct dp_opts o;
+	struct dp *dp = NULL;
+
+	eal_up("badport", "0", NULL);
+	opts_one_port(&o, 77);
+	cr_assert(eq(int, dp_new(&dp, &o), DP_ERR_INVAL));
+	cr_assert(eq(ptr, dp, NULL));
+	o.nb_ports = 0;
+	cr_assert(eq(int, dp_new(&dp, &o), DP_ERR_INVAL));
+	cr_assert(eq(int, dp_new(NULL, &o), DP_ERR_INVAL));
+	eal_down();
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The dataplane's own options (after EAL's and "--"): values, defaults, one-line errors. */
+#include <string.h>
+
+#include <dataplane/error.h>
+#include <dataplane/opts.h>
+
+#include "hb_test.h"
+
+TestSuite(dp_opts);
+
+#define ARGV_MAX 24
+
+/* Parse a NULL-terminated list of arguments (program name added in front). */
+static int
+parse(struct dp_opts *o, char *err, size_t err_len, const char *const *args)
+{
+	char buf[ARGV_MAX][128];
+	char *argv[ARGV_MAX];
+	int argc = 0;
+
+	strcpy(buf[argc], "hayabusa");
+	argv[argc] = buf[argc];
+	argc++;
+	for (; *args != NULL; args++, argc++) {
+		cr_assert(lt(int, argc, ARGV_MAX));
+		cr_assert(lt(sz, strlen(*args), sizeof(buf[0])));
+		strcpy(buf[argc], *args);
+		argv[argc] = buf[argc];
+	}
+	dp_opts_default(o);
+	err[0] = '\0';
+	return dp_opts_parse(o, argc, argv, err, err_len);
+}
+
+HB_TEST(dp_opts, full_set)
+{
+	static const char *const args[] = {
+		"--port",
+		"0,ip=198.18.0.1/24,gw=198.18.0.254,ip=2001:2::1/64,gw=2001:2::fe",
+		"--port=3,ip=198.19.0.1",
+		"--udp-port",
+		"4433",
+		"--rxd",
+		"512",
+		"--txd=256",
+		"--ring-size",
+		"2048",
+		"--mbufs",
+		"8191",
+		"--mtu",
+		"9000",
+		"--poll",
+		"busy",
+		"--tx-drain-us",
+		"50",
+		NULL};
+	static const uint8_t ip4[4] = {198, 18, 0, 1}, gw4[4] = {198, 18, 0, 254};
+	static const uint8_t ip6[16] = {0x20, 0x01, 0, 2, [15] = 1};
+	static const uint8_t gw6[16] = {0x20, 0x01, 0, 2, [15] = 0xfe};
+	struct dp_opts o;
+	char err[128];
+
+	cr_assert(eq(int, parse(&o, err, sizeof(err), args), 0), "%s", err);
+	cr_assert(eq(u32, o.nb_ports, 2));
+	cr_assert(eq(u16, o.port[0].port_id, 0));
+	cr_assert(o.port[0].has_ip4 && o.port[0].has_gw4 && o.port[0].has_ip6 && o.port[0].has_gw6);
+	cr_assert(eq(int, memcmp(o.port[0].ip4, ip4, 4), 0));
+	cr_assert(eq(int, memcmp(o.port[0].gw4, gw4, 4), 0));
+	cr_assert(eq(int, memcmp(o.port[0].ip6, ip6, 16), 0));
+	cr_assert(eq(int, memcmp(o.port[0].gw6, gw6, 16), 0));
+	cr_assert(eq(u8, o.port[0].prefix4, 24));
+	cr_assert(eq(u8, o.port[0].prefix6, 64));
+	cr_assert(eq(u16, o.port[1].port_id, 3));
+	cr_assert(eq(u8, o.port[1].prefix4, 32)); /* no /LEN: a host address */
+	cr_assert(not(o.port[1].has_ip6));
+	cr_assert(eq(u16, o.udp_port, 4433));
+	cr_assert(eq(u16, o.rxd, 512));
+	cr_assert(eq(u16, o.txd, 256));
+	cr_assert(eq(u32, o.ring_size, 2048));
+	cr_assert(eq(u32, o.mbufs, 8191));
+	cr_assert(eq(u16, o.mtu, 9000));
+	cr_assert(eq(int, o.poll, DP_POLL_BUSY));
+	cr_assert(eq(u32, o.tx_drain_us, 50));
+}
+
+HB_TEST(dp_opts, defaults)
+{
+	static const char *const args[] = {"--", "--port", "1", NULL};
+	struct dp_opts o;
+	char err[128];
+
+	cr_assert(eq(int, parse(&o, err, sizeof(err), args), 0), "%s", err);
+	cr_assert(eq(u32, o.nb_ports, 1));
+	cr_assert(eq(u16, o.udp_port, 443));
+	cr_assert(eq(u16, o.rxd, 1024));
+	cr_assert(eq(u32, o.ring_size, 1024));
+	cr_assert(eq(u16, o.mtu, 1500));
+	cr_assert(eq(int, o.poll, DP_POLL_ADAPTIVE));
+	cr_assert(eq(u32, o.tx_drain_us, 100));
+	cr_assert(not(o.help));
+	cr_assert(gt(sz, strlen(dp_opts_usage()), 100));
+}
+
+HB_TEST(dp_opts, help)
+{
+	static const char *const args[] = {"--help", NULL};
+	struct dp_opts o;
+	char err[128];
+
+	cr_assert(eq(int, parse(&o, err, sizeof(err), args), 0));
+	cr_assert(o.help);
+}
+
+struct bad_case {
+	const char *args[5];
+	const char *msg; /* expected substring of the one-line error */
+};
+
+static const struct bad_case bad[] = {
+	{{NULL}, "at least one port"},
+	{{"--port", NULL}, "missing value"},
+	{{"--port", "x", NULL}, "expected a port id"},
+	{{"--port", "1024", NULL}, "expected a port id"},
+	{{"--port", "0", "--port", "0", NULL}, "port given twice"},
+	{{"--port", "0,ip=198.18.0.300/24", NULL}, "bad address"},
+	{{"--port", "0,ip=198.18.0.1/33", NULL}, "bad address"},
+	{{"--port", "0,ip=2001:2::1/129", NULL}, "bad address"},
+	{{"--port", "0,gw=198.18.0.1/24", NULL}, "bad address"},
+	{{"--port", "0,gw=198.18.0.1", NULL}, "gateway without an address"},
+	{{"--port", "0,ip=198.18.0.1,ip=198.18.0.2", NULL}, "given twice"},
+	{{"--port", "0,mac=1", NULL}, "expected ip=ADDR/LEN or gw=ADDR"},
+	{{"--port", "0", "--udp-port", "65536", NULL}, "expected 0..65535"},
+	{{"--port", "0", "--rxd", "12", NULL}, "expected 64..32768"},
+	{{"--port", "0", "--rxd", "512x", NULL}, "expected 64..32768"},
+	{{"--port", "0", "--ring-size", "1000", NULL}, "power of two"},
+	{{"--port", "0", "--mtu", "1279", NULL}, "expected 1280..9000"},
+	{{"--port", "0", "--poll", "sometimes", NULL}, "busy or adaptive"},
+	{{"--port", "0", "--tx-drain-us", "0", NULL}, "expected 1..10000"},
+	{{"--port", "0", "--mbufs", "-1", NULL}, "expected 0..4194304"},
+	{{"--port", "0", "--bogus", "1", NULL}, "unknown option"},
+	{{"--port", "0", "stray", NULL}, "unexpected argument"},
+};
+
+HB_TEST(dp_opts, errors_are_one_line)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct dp_opts o;
+		char err[160];
+
+		cr_assert(eq(int, parse(&o, err, sizeof(err), bad[i].args), DP_ERR_INVAL),
+			  "case %zu accepted", i);
+		cr_assert(not(eq(ptr, strstr(err, bad[i].msg), NULL)), "case %zu: '%s'", i, err);
+		cr_assert(eq(ptr, strchr(err, '\n'), NULL), "case %zu: '%s'", i, err);
+	}
+}
+
+HB_TEST(dp_opts, error_cut_to_buffer)
+{
+	static const char *const args[] = {"--port", "0,ip=not-an-address-at-all", NULL};
+	struct dp_opts o;
+	char err[12];
+
+	cr_assert(eq(int, parse(&o, err, sizeof(err), args), DP_ERR_INVAL));
+	cr_assert(eq(sz, strlen(err), sizeof(err) - 1));
+}
