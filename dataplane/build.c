@@ -16,12 +16,20 @@ write_eth(uint8_t *f, const uint8_t *dst_mac, const uint8_t *src_mac, uint16_t t
 	wr16(f + 12, type);
 }
 
+/* ECN codepoint to send: CE is set by routers only (RFC 3168 §5), so it is sent as not-ECT. */
+static inline uint8_t
+tx_ecn(uint8_t ecn)
+{
+	ecn &= 0x3;
+	return ecn == 0x3 ? 0 : ecn;
+}
+
 /* IPv4 header (RFC 791) without options; DF set since QUIC must not be fragmented. */
 static void
 write_ipv4(uint8_t *ip, const struct dp_path *path, size_t l4_len, unsigned offload)
 {
 	ip[0] = 0x45;
-	ip[IP4_OFF_TOS] = path->ecn & 0x3;
+	ip[IP4_OFF_TOS] = tx_ecn(path->ecn);
 	wr16(ip + IP4_OFF_LEN, (uint16_t)(DP_IPV4_HLEN + l4_len));
 	wr16(ip + 4, 0);		 /* identification: unused when DF is set (RFC 6864) */
 	wr16(ip + IP4_OFF_FRAG, 0x4000); /* DF */
@@ -63,7 +71,7 @@ dp_udp_write_hdrs(uint8_t *frame, const uint8_t src_mac[DP_ETH_ALEN],
 	if (family == DP_AF_INET)
 		write_ipv4(ip, path, l4_len, offload);
 	else
-		write_ipv6(ip, path->local.ip, path->remote.ip, path->ecn, IPPROTO_UDP_,
+		write_ipv6(ip, path->local.ip, path->remote.ip, tx_ecn(path->ecn), IPPROTO_UDP_,
 			   DEFAULT_TTL, l4_len);
 	wr16(udp, path->local.port);
 	wr16(udp + 2, path->remote.port);

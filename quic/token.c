@@ -34,10 +34,11 @@
 
 struct quic_token_keyset {
 	size_t n;
-	struct quic_token_key keys[QUIC_TOKEN_MAX_KEYS]; /* oldest first; the last seals */
-	uint64_t gen;					 /* set when published; 0 before */
-	uint64_t retire_epoch;				 /* control thread only */
-	struct quic_token_keyset *next;			 /* retired list, control thread only */
+	/* Oldest first; the last one seals. */
+	struct quic_token_key keys[QUIC_TOKEN_MAX_KEYS];
+	uint64_t gen;			/* set when published; 0 before */
+	uint64_t retire_epoch;		/* control thread only */
+	struct quic_token_keyset *next; /* retired list, control thread only */
 };
 
 /* One worker's quiescent-state report, alone on its cache line. */
@@ -494,12 +495,12 @@ put_key_line(char *buf, size_t cap, size_t *pos, const struct quic_token_key *k)
 		key[2 * i] = hex[k->key[i] >> 4];
 		key[2 * i + 1] = hex[k->key[i] & 15];
 	}
-	key[2 * QUIC_TOKEN_KEY_LEN] = '\0';
+	key[sizeof(key) - 1] = '\0';
 	for (size_t i = 0; i < QUIC_TOKEN_IV_LEN; i++) {
 		iv[2 * i] = hex[k->iv[i] >> 4];
 		iv[2 * i + 1] = hex[k->iv[i] & 15];
 	}
-	iv[2 * QUIC_TOKEN_IV_LEN] = '\0';
+	iv[sizeof(iv) - 1] = '\0';
 	n = snprintf(buf + *pos, cap - *pos, "%u %s %s\n", k->seq, key, iv);
 	crypto_wipe(key, sizeof(key));
 	crypto_wipe(iv, sizeof(iv));

@@ -19,6 +19,9 @@
 #define MIN_CLIENT_DCID	  8    /* RFC 9000 §7.2 */
 #define HDR_LONG	  0x80
 #define HDR_FIXED	  0x40
+/* Random bytes are drawn this many at a time: one call to a system source costs microseconds
+ * (OpenSSL's RAND_bytes checks for a fork on every call), a Retry needs 17 bytes. */
+#define RAND_POOL 512
 
 /* A token bucket in units of 10^-9 tokens, refilled from now_ns. */
 struct bucket {
@@ -35,7 +38,10 @@ struct quic_validator {
 	struct crypto_rand rand;
 	struct bucket vn;
 	struct bucket close;
+	struct bucket reset;
 	struct quic_validator_stats stats;
+	size_t pool_left; /* unused bytes at the end of pool */
+	uint8_t pool[RAND_POOL];
 	/* The verdict quic_conn_accept()'s token callback answers from. */
 	bool selected;
 	struct quic_addr sel_peer;
@@ -88,6 +94,8 @@ quic_validator_config_default(struct quic_validator_config *cfg)
 	cfg->vn_burst = 64;
 	cfg->close_rate = 1000;
 	cfg->close_burst = 64;
+	cfg->reset_rate = 1000;
+	cfg->reset_burst = 64;
 	cfg->retry_scid_len = 16;
 }
 
@@ -148,6 +156,7 @@ quic_validator_new(struct quic_validator **out, const struct quic_validator_conf
 		v->rand = *rand;
 	bucket_init(&v->vn, cfg->vn_rate, cfg->vn_burst);
 	bucket_init(&v->close, cfg->close_rate, cfg->close_burst);
+	bucket_init(&v->reset, cfg->reset_rate, cfg->reset_burst);
 	*out = v;
 	return 0;
 }
@@ -155,13 +164,47 @@ quic_validator_new(struct quic_validator **out, const struct quic_validator_conf
 void
 quic_validator_free(struct quic_validator *v)
 {
+	if (v == NULL)
+		return;
+	crypto_wipe(v->pool, sizeof(v->pool));
 	free(v);
+}
+
+/* n <= RAND_POOL random bytes from the pool, refilled from the injected source when short.
+ * Bytes handed out are wiped from the pool. */
+static int
+rand_take(struct quic_validator *v, uint8_t *out, size_t n)
+{
+	uint8_t *p;
+
+	if (v->pool_left < n) {
+		if (crypto_rand_bytes(&v->rand, v->pool, sizeof(v->pool)) != 0)
+			return QUIC_ERR_CRYPTO;
+		v->pool_left = sizeof(v->pool);
+	}
+	p = v->pool + sizeof(v->pool) - v->pool_left;
+	memcpy(out, p, n);
+	crypto_wipe(p, n);
+	v->pool_left -= n;
+	return 0;
 }
 
 void
 quic_validator_stats(const struct quic_validator *v, struct quic_validator_stats *out)
 {
 	*out = v->stats;
+}
+
+bool
+quic_validator_reset_allowed(struct quic_validator *v, uint64_t now_ns)
+{
+	bool ok = bucket_take(&v->reset, now_ns);
+
+	if (ok)
+		v->stats.resets_allowed++;
+	else
+		v->stats.resets_limited++;
+	return ok;
 }
 
 /* ---- Results ---- */
@@ -226,7 +269,7 @@ unknown_version(struct vjob *j)
 		return;
 	}
 	buf = resp_room(j, &cap);
-	if (crypto_rand_bytes(&j->v->rand, &unused, 1) != 0) {
+	if (rand_take(j->v, &unused, 1) != 0) {
 		drop(j, QUIC_VDROP_INTERNAL);
 		return;
 	}
@@ -249,7 +292,7 @@ retry_scid(struct quic_validator *v, const struct quic_packet_hdr *h, struct qui
 	uint8_t b[1 + QUIC_CID_LEN_MAX];
 	size_t n = v->cfg.new_cid != NULL ? 1 : 1 + (size_t)v->cfg.retry_scid_len;
 
-	if (crypto_rand_bytes(&v->rand, b, n) != 0)
+	if (rand_take(v, b, n) != 0)
 		return QUIC_ERR_CRYPTO;
 	*unused = b[0];
 	if (v->cfg.new_cid != NULL) {

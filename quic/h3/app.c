@@ -461,7 +461,7 @@ quic_app_stream_tx_commit(struct quic_app *app, uint64_t id, size_t n)
 
 /* ---- stream events ---- */
 
-/* Track a stream the peer opened. NULL (with a connection error set) when none is free. */
+/* Track one stream the peer opened. NULL (with a connection error set) when none is free. */
 static struct app_stream *
 open_peer_stream(struct quic_app *app, uint64_t id)
 {
@@ -477,11 +477,37 @@ open_peer_stream(struct quic_app *app, uint64_t id)
 		quic_app_fail(app, QUIC_H3_ERR_EXCESSIVE_LOAD);
 		return NULL;
 	}
-	if (!uni && id >= app->next_request_id)
-		app->next_request_id = id + 4;
 	/* RFC 9114 §5.2: requests at or above our GOAWAY's ID are rejected unprocessed. */
 	if (!uni && app->shutdown && id >= app->goaway_id)
 		quic_app_stream_error(app, s, QUIC_H3_REQUEST_REJECTED, true);
+	return s;
+}
+
+/*
+ * The state of peer stream id. Streams of a type open in order: a stream not seen yet opens,
+ * with every lower stream of its type not opened yet (RFC 9000 §3.2), as the transport reports
+ * them; a lower stream the app no longer holds has ended, and NULL is returned for it (and on a
+ * connection error: too many streams to hold).
+ */
+static struct app_stream *
+peer_stream(struct quic_app *app, uint64_t id)
+{
+	struct app_stream *s = quic_app_find(app, id);
+	unsigned uni = (id & 0x02) != 0;
+	uint64_t idx = id >> 2;
+
+	if (s != NULL || idx < app->peer_next[uni])
+		return s;
+	if (idx - app->peer_next[uni] >= app->nslots) {
+		quic_app_fail(app, QUIC_H3_ERR_EXCESSIVE_LOAD);
+		return NULL;
+	}
+	while (app->peer_next[uni] <= idx) {
+		s = open_peer_stream(app, app->peer_next[uni] << 2 | (uni ? 0x02 : 0x00));
+		if (s == NULL)
+			return NULL;
+		app->peer_next[uni]++;
+	}
 	return s;
 }
 
@@ -499,9 +525,8 @@ quic_app_on_stream_opened(struct quic_app *app, uint64_t id)
 		return app->err;
 	if (!peer_id(id))
 		return QUIC_ERR_INVAL;
-	if (quic_app_find(app, id) != NULL)
-		return 0;
-	return open_peer_stream(app, id) != NULL ? 0 : app->err;
+	peer_stream(app, id);
+	return app->err;
 }
 
 int
@@ -515,16 +540,10 @@ quic_app_on_stream_data(struct quic_app *app, uint64_t id, const uint8_t *data, 
 		return app->err;
 	if (!peer_id(id))
 		return QUIC_ERR_INVAL;
-	s = quic_app_find(app, id);
-	if (s == NULL) {
-		if (len == 0 && !fin)
-			return 0;
-		s = open_peer_stream(app, id);
-		if (s == NULL)
-			return app->err;
-	}
-	if (s->rx_done)
-		return 0;
+	s = peer_stream(app, id);
+	/* Nothing more is read from a stream that ended or whose reading we stopped. */
+	if (s == NULL || s->rx_done)
+		return app->err;
 	if (s->kind == KIND_UNI_IGNORED) {
 		s->rx_done = fin;
 		quic_app_maybe_free(app, s);
@@ -647,7 +666,8 @@ quic_app_shutdown(struct quic_app *app)
 	if (app->shutdown)
 		return 0;
 	app->shutdown = true;
-	app->goaway_id = app->next_request_id;
+	/* The first request stream not seen yet (§5.2). */
+	app->goaway_id = app->peer_next[0] << 2;
 	if (app->cfg.proto == QUIC_APP_H3)
 		quic_h3_goaway(app);
 	return 0;

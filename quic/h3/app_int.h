@@ -87,7 +87,7 @@ struct app_stream {
 	uint8_t req;	/* enum req_state (h3 requests) */
 	bool rx_done;	/* no more input: FIN, reset, or reading abandoned */
 	bool discard;	/* input is dropped from now on */
-	bool too_large; /* h3: the HEADERS frame is being skipped, answer 431 */
+	bool too_large; /* h3: an oversized HEADERS frame, answered 431, is being skipped */
 	struct app_rx rx;
 	struct app_tx tx;
 };
@@ -102,7 +102,7 @@ struct quic_app {
 	bool own_scratch;
 	size_t heap_bytes; /* rx bytes on the heap, against cfg.buffer_budget */
 	int err;	   /* first connection error, 0 while none */
-	uint64_t next_request_id; /* lowest client bidirectional id not seen yet */
+	uint64_t peer_next[2]; /* peer streams opened so far: [0] bidirectional, [1] uni */
 	bool shutdown;
 	uint64_t goaway_id;
 	/* h3 */

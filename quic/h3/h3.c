@@ -604,9 +604,14 @@ req_begin(struct quic_app *app, struct app_stream *s)
 		/* Trailers are skipped; the request is answered from its header section. */
 		if (s->req == REQ_BODY)
 			return 0;
-		/* Larger than any section we accept: skip it unbuffered and answer 431. */
+		/*
+		 * Larger than any section we accept: answer 431 now (RFC 9114 §4.2.2) and skip the
+		 * payload as it comes, unbuffered.
+		 */
 		if (s->rx.left > app->cfg.max_field_section_size) {
 			s->too_large = true;
+			s->req = REQ_BODY;
+			h3_respond(app, s, 431, NULL, false);
 			return 0;
 		}
 		rc = frame_keep(app, s);
@@ -633,15 +638,15 @@ req_end(struct quic_app *app, struct app_stream *s)
 {
 	if (s->rx.type != QUIC_H3_FRAME_HEADERS)
 		return 0;
+	if (s->too_large) { /* the skipped header section, already answered */
+		s->too_large = false;
+		return 0;
+	}
 	if (s->req == REQ_BODY) {
 		s->req = REQ_TRAILERS;
 		return 0;
 	}
 	s->req = REQ_BODY;
-	if (s->too_large) {
-		h3_respond(app, s, 431, NULL, false);
-		return 0;
-	}
 	return h3_request(app, s);
 }
 

@@ -59,14 +59,15 @@ static void
 hq_line(struct quic_app *app, struct app_stream *s, const uint8_t *p, size_t len, bool fin)
 {
 	struct app_rx *rx = &s->rx;
-	const uint8_t *nl = memchr(p, '\n', len);
+	const uint8_t *nl = len > 0 ? memchr(p, '\n', len) : NULL;
 	size_t take = nl != NULL ? (size_t)(nl - p) : len;
 
 	if (take > QUIC_APP_HQ_MAX_LINE - rx->len ||
 	    (rx->len + take > rx->cap && quic_app_rx_reserve(app, s, QUIC_APP_HQ_MAX_LINE) != 0)) {
 		hq_answer(app, s, NULL, 0);
 	} else {
-		memcpy(rx->buf + rx->len, p, take);
+		if (take > 0)
+			memcpy(rx->buf + rx->len, p, take);
 		rx->len += take;
 		if (nl != NULL || fin)
 			hq_answer(app, s, rx->buf, rx->len);
@@ -98,7 +99,8 @@ quic_perf_stream_rx(struct quic_app *app, struct app_stream *s, const uint8_t *p
 
 		if (take > len)
 			take = len;
-		memcpy(rx->hdr + rx->hdr_len, p, take);
+		if (take > 0)
+			memcpy(rx->hdr + rx->hdr_len, p, take);
 		rx->hdr_len = (uint8_t)(rx->hdr_len + take);
 		if (rx->hdr_len == 8) {
 			uint64_t size = 0;

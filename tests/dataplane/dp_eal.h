@@ -93,16 +93,30 @@ tport_new(struct tport *t, unsigned nq, unsigned tx_slots)
 	t->id = (uint16_t)id;
 }
 
-/* Free everything still in the rings, then the rings and the pool (after dp_free()). */
+/*
+ * Free what the dataplane sent and nobody collected. Its mbufs come from the dataplane's pools,
+ * so this runs before dp_free().
+ */
+static inline void
+tport_drain_tx(struct tport *t)
+{
+	struct rte_mbuf *m;
+
+	for (unsigned q = 0; q < t->nq; q++) {
+		while (rte_ring_dequeue(t->tx[q], (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+	}
+}
+
+/* Free frames not received, the rings and the test's pool (after dp_free()). */
 static inline void
 tport_free(struct tport *t)
 {
 	struct rte_mbuf *m;
 
 	for (unsigned q = 0; q < t->nq; q++) {
+		cr_assert(eq(u32, rte_ring_count(t->tx[q]), 0), "tport_drain_tx() first");
 		while (rte_ring_dequeue(t->rx[q], (void **)&m) == 0)
-			rte_pktmbuf_free(m);
-		while (rte_ring_dequeue(t->tx[q], (void **)&m) == 0)
 			rte_pktmbuf_free(m);
 		rte_ring_free(t->rx[q]);
 		rte_ring_free(t->tx[q]);

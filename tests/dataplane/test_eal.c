@@ -79,6 +79,7 @@ setup(struct fixture *fx, const char *name, unsigned tx_slots)
 static void
 teardown(struct fixture *fx)
 {
+	tport_drain_tx(&fx->t);
 	dp_free(fx->dp);
 	tport_free(&fx->t);
 	eal_down();

@@ -496,6 +496,15 @@ HB_TEST(dp_pkt, udp_writers_match_reference_frames)
 	frame_hex(&want, TX_UDP6);
 	cr_assert(eq(int, memcmp(got, want.b, want.len), 0));
 
+	/* CE is for routers to set (RFC 3168 §5): sent as not-ECT. */
+	p.ecn = 3;
+	dp_udp_write_hdrs(got, us, peer, &p, plen, 0);
+	cr_assert(eq(u8, (uint8_t)((got[15] >> 4) & 0x3), 0));
+	path_us_peer(&p, DP_AF_INET, 0);
+	p.ecn = 3;
+	dp_udp_write_hdrs(got, us, peer, &p, plen, 0);
+	cr_assert(eq(u8, (uint8_t)(got[15] & 0x3), 0));
+
 	p.local.family = 5;
 	cr_assert(eq(sz, dp_udp_write_hdrs(got, us, peer, &p, plen, 0), 0));
 }

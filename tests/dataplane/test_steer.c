@@ -107,6 +107,7 @@ setup(struct fixture *fx, const char *name, uint32_t ring_size)
 static void
 teardown(struct fixture *fx)
 {
+	tport_drain_tx(&fx->t);
 	dp_free(fx->dp);
 	for (unsigned i = 0; i < 2; i++) {
 		quic_lb_free(fx->lb[i]);

@@ -70,7 +70,8 @@ struct dp_handler {
  * @return 0, DP_ERR_INVAL (no lcore, bad option, unknown port, too few queues on a port),
  *   DP_ERR_NOMEM (pool, ring or worker memory), DP_ERR_PORT (a port refused its
  *   configuration: the log says which and why). On error nothing is left allocated and the
- *   ports are stopped.
+ *   ports configured so far are stopped and closed. The first dataplane of a process also
+ *   answers the telemetry command /hayabusa/stats (summed counters; ",N" for worker N).
  */
 int dp_new(struct dp **out, const struct dp_opts *opts);
 

@@ -47,7 +47,9 @@ struct dp_path {
 	struct dp_addr local;
 	struct dp_addr remote;
 	uint16_t port_id; /* DPDK port */
-	uint8_t ecn;	  /* ECN codepoint received (RX) or to set (TX), RFC 3168: 0..3 */
+	/* ECN codepoint (RFC 3168): as received on RX; to send on TX, where the sender sets it
+	 * itself (ECT(0) or not-ECT) rather than echo what came in; CE is sent as not-ECT. */
+	uint8_t ecn;
 };
 
 /*

@@ -58,6 +58,10 @@
  * (they are cleared per key epoch) or when their token expires.
  * Replay protection is per worker: a token is usable at most once per worker of the fleet.
  *
+ * Key lifetime: every key should be rotated before it has sealed about 2^23 tokens, the limit
+ * the draft borrows from RFC 9001 §6.6 (quic_token_stats counts seals; nothing enforces it),
+ * and within the days a NEW_TOKEN token must stay valid (keep the previous keys in the file).
+ *
  * Threads: a struct quic_token_keyset is immutable once published and read by every worker.
  * A struct quic_token_domain holds the current set behind one atomic pointer; the control
  * thread alone calls quic_token_domain_publish()/quic_token_domain_reclaim(). A struct
@@ -97,9 +101,9 @@ extern "C" {
 
 /* Lifetimes and clock-skew grace, in seconds. */
 #define QUIC_TOKEN_RETRY_LIFETIME_S 10
-#define QUIC_TOKEN_NEW_LIFETIME_S   (24 * 3600)
+#define QUIC_TOKEN_NEW_LIFETIME_S   (UINT64_C(24) * 3600)
 #define QUIC_TOKEN_GRACE_S	    2
-#define QUIC_TOKEN_LIFETIME_MAX_S   (30 * 24 * 3600)
+#define QUIC_TOKEN_LIFETIME_MAX_S   (UINT64_C(30) * 24 * 3600)
 
 #define QUIC_TOKEN_REPLAY_DEFAULT 4096	     /* replay set entries per worker */
 #define QUIC_TOKEN_REPLAY_MAX	  (1u << 20) /* its bound */
@@ -239,7 +243,8 @@ struct quic_token_domain;
  * @return 0, QUIC_ERR_INVAL, QUIC_ERR_NOMEM
  */
 int quic_token_domain_new(struct quic_token_domain **out, unsigned n_workers);
-/* Free the domain, its current set and every retired one. Only once no worker runs. */
+/* Free the domain, its current set and every retired one, after every worker state built on
+ * it is freed. */
 void quic_token_domain_free(struct quic_token_domain *d);
 
 /*

@@ -72,14 +72,16 @@ struct quic_validator_config {
 	uint32_t vn_burst;
 	uint32_t close_rate;
 	uint32_t close_burst;
+	uint32_t reset_rate; /* Stateless Resets, see quic_validator_reset_allowed() */
+	uint32_t reset_burst;
 	/* The Retry SCID: from new_cid when set, else retry_scid_len (8..20) random bytes. */
 	quic_validator_cid_fn new_cid;
 	void *cid_arg;
 	uint8_t retry_scid_len;
 };
 
-/* Defaults: AUTO above 256 handshakes in flight or 10,000 Initials/s; VN and INVALID_TOKEN
- * closes 1,000/s with bursts of 64; random 16-byte Retry SCIDs. */
+/* Defaults: AUTO above 256 handshakes in flight or 10,000 Initials/s; VN, INVALID_TOKEN closes
+ * and Stateless Resets 1,000/s each with bursts of 64; random 16-byte Retry SCIDs. */
 void quic_validator_config_default(struct quic_validator_config *cfg);
 
 /* The load the AUTO policy compares with its thresholds, measured by the worker. */
@@ -149,6 +151,8 @@ struct quic_validator_stats {
 	uint64_t retries_sent;
 	uint64_t vn_sent;
 	uint64_t closes_sent;
+	uint64_t resets_allowed;  /* quic_validator_reset_allowed() said yes ... */
+	uint64_t resets_limited;  /* ... or no */
 	uint64_t tokens_valid[2]; /* by enum quic_token_kind */
 	uint64_t tokens_invalid[QUIC_TOKEN_STATUS_COUNT];
 	uint64_t drops[QUIC_VDROP_COUNT];
@@ -184,6 +188,13 @@ size_t quic_validator_burst(struct quic_validator *v, const struct quic_dgram *d
 			    size_t resp_cap, struct quic_vresult *res);
 
 void quic_validator_stats(const struct quic_validator *v, struct quic_validator_stats *out);
+
+/*
+ * Whether the worker may send one more Stateless Reset now (RFC 9000 §10.3; bad-input A14):
+ * like VN, resets cost no state and are rate-limited per worker, here by the reset token
+ * bucket. Ask before each quic_stateless_reset_write() for a packet of no connection.
+ */
+bool quic_validator_reset_allowed(struct quic_validator *v, uint64_t now_ns);
 
 /*
  * Plugging into a connection (quic/conn.h, struct quic_token_ops): issue() seals NEW_TOKEN

@@ -536,6 +536,27 @@ HB_TEST(validator, a4_version_negotiation_rate_limited)
 	vfix_fini(&f);
 }
 
+/* Stateless Resets share the per-worker rate limiting (RFC 9000 §10.3, A14). */
+HB_TEST(validator, reset_rate_limited)
+{
+	struct quic_validator_stats st;
+	struct vfix f;
+
+	vfix_init_cfg(&f, QUIC_RETRY_NEVER);
+	f.cfg.reset_rate = 1;
+	f.cfg.reset_burst = 2;
+	vfix_start(&f);
+	cr_assert(quic_validator_reset_allowed(f.v, NOW_NS));
+	cr_assert(quic_validator_reset_allowed(f.v, NOW_NS));
+	cr_assert(not(quic_validator_reset_allowed(f.v, NOW_NS)));
+	cr_assert(not(quic_validator_reset_allowed(f.v, NOW_NS + S_NS / 2)));
+	cr_assert(quic_validator_reset_allowed(f.v, NOW_NS + S_NS));
+	quic_validator_stats(f.v, &st);
+	cr_assert(eq(u64, st.resets_allowed, 3));
+	cr_assert(eq(u64, st.resets_limited, 2));
+	vfix_fini(&f);
+}
+
 /* Policies: NEVER accepts unvalidated, AUTO sends a Retry only above a threshold. */
 HB_TEST(validator, policies)
 {
