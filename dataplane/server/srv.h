@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The hayabusa server: glue between the dataplane (dataplane/dp.h), the QUIC connection
+ * (quic/conn.h) and the HTTP/3 / hq-interop application (quic/h3.h).
+ *
+ * Threads: main() runs the control part (options, set-up, then worker 0 inside dp_run()); a
+ * control thread waits for SIGINT/SIGTERM and prints --stats; every worker owns one struct
+ * srv_worker, reached only from its own lcore except for the counters (single writer,
+ * relaxed atomics) and the stop flag of struct srv.
+ *
+ * Names: srv_ is this binary's prefix (dataplane/server/), kept out of the dp_ library.
+ */
+#ifndef HB_SRV_H
+#define HB_SRV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dataplane/dp.h>
+#include <quic/conn.h>
+#include <quic/h3.h>
+
+#define SRV_MAX_ALPN	  4
+#define SRV_MAX_LISTEN	  4
+#define SRV_SID_MAX	  15
+#define SRV_RESET_KEY_LEN 32
+#define SRV_MAX_WORKERS	  128
+
+enum srv_retry {
+	SRV_RETRY_NEVER = 0,
+	SRV_RETRY_ALWAYS,
+	SRV_RETRY_AUTO,
+};
+
+/* Everything the options say; immutable once the workers start. */
+struct srv_opts {
+	char listen[SRV_MAX_LISTEN][96];
+	unsigned n_listen;
+	const char *cert;
+	const char *key;
+	const char *root;
+	const char *alpn[SRV_MAX_ALPN];
+	size_t n_alpn;
+	char alpn_buf[128];
+	enum srv_retry retry;
+	const char *token_keys;
+	uint8_t server_id[SRV_SID_MAX];
+	uint8_t sid_len;
+	const char *cc;
+	const char *keylog;
+	const char *qlog_dir;
+	uint32_t max_conns;
+	uint32_t idle_timeout_ms;
+	bool help;
+};
+
+/* Server counters of one worker: one writer (the worker), readers use relaxed loads. */
+enum srv_cnt {
+	SRV_CNT_ACCEPTED = 0, /* connections made */
+	SRV_CNT_CLOSED,	      /* connections freed */
+	SRV_CNT_ACTIVE,	      /* connections held now (gauge) */
+	SRV_CNT_HANDSHAKES,   /* handshakes completed */
+	SRV_CNT_REFUSED_FULL, /* Initials dropped: --max-conns reached, or stopping */
+	SRV_CNT_SCREEN_DROP,  /* datagrams for no connection dropped by quic_server_screen() */
+	SRV_CNT_SCREEN_REPLY, /* Version Negotiation or Retry sent */
+	SRV_CNT_ACCEPT_FAIL,  /* quic_conn_accept() refused an Initial */
+	SRV_CNT_UNKNOWN_CID,  /* short-header datagrams whose DCID names no connection */
+	SRV_CNT_APP_ERRORS,   /* connections closed for an application protocol error */
+	SRV_CNT_TX_FAIL,      /* datagrams written but not sent (no mbuf, path, queue full) */
+	SRV_CNT_MAX
+};
+
+struct srv_counters {
+	uint64_t v[SRV_CNT_MAX];
+} __attribute__((aligned(64)));
+
+/* The process-wide, immutable-after-start state shared by the workers. */
+struct srv {
+	struct srv_opts opts;
+	struct dp *dp;
+	struct tls_server_config *tls;
+	struct quic_app_provider provider;
+	int root_fd;
+	uint8_t reset_key[SRV_RESET_KEY_LEN];
+	struct srv_worker *workers[SRV_MAX_WORKERS];
+	unsigned n_workers;
+	/* Set by the control thread (release), read by workers (acquire): stop accepting,
+	 * close every connection, then report drained. */
+	int stopping;
+};
+
+struct srv_worker;
+
+/*
+ * Build worker w's endpoint state (crypto context, QUIC-LB encoder, connection table) and
+ * give the worker its handler. Control thread, before dp_run().
+ * @return 0, QUIC_ERR_NOMEM, QUIC_ERR_CRYPTO, QUIC_ERR_INVAL
+ */
+int srv_worker_new(struct srv_worker **out, struct srv *s, struct dp_worker *w);
+
+/* Free every connection and the worker's state. After dp_run() returned. NULL is ignored. */
+void srv_worker_free(struct srv_worker *sw);
+
+/* Whether the worker has closed all its connections after srv.stopping (any thread). */
+bool srv_worker_drained(const struct srv_worker *sw);
+
+/* The worker's counters (any thread, read with relaxed loads). */
+const struct srv_counters *srv_worker_counters(const struct srv_worker *sw);
+
+/* Name of a server counter. */
+const char *srv_cnt_name(unsigned i);
+
+/*
+ * Serve files below the directory open at root_fd: "/" means "/index.html".
+ * @param p  filled with the callbacks; p->ctx is the struct srv
+ */
+void srv_provider_init(struct quic_app_provider *p, struct srv *s);
+
+/*
+ * Parse our options (those after "--"); DPDK dataplane options are collected, in order, into
+ * dp_argv (which has room for argc + 8 entries) for dp_opts_parse().
+ * @return 0, or -1 with a one-line message in err
+ */
+int srv_opts_parse(struct srv_opts *o, int argc, char **argv, char **dp_argv, int *dp_argc,
+		   char *err, size_t err_len);
+
+/* Multi-line usage text of our options. */
+const char *srv_opts_usage(void);
+
+#endif /* HB_SRV_H */
