@@ -53,6 +53,12 @@ struct srv_opts {
 	uint32_t max_conns;
 	uint32_t idle_timeout_ms;
 	bool help;
+	/* Dataplane arguments made from --listen: "--port 0,ip=...", "--udp-port N". */
+	char port_arg[256];
+	char udp_port_arg[12];
+	char flag_port[8];
+	char flag_udp_port[12];
+	char prog[12];
 };
 
 /* Server counters of one worker: one writer (the worker), readers use relaxed loads. */

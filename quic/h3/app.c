@@ -16,8 +16,8 @@
 
 /* Upper bounds on configured limits, so that sizes stay far from overflow. */
 #define APP_MAX_FIELD_SECTION_LIMIT (1u << 20)
-#define APP_MIN_STREAMS 8u
-#define APP_MAX_STREAMS_LIMIT (1u << 16)
+#define APP_MIN_STREAMS		    8u
+#define APP_MAX_STREAMS_LIMIT	    (1u << 16)
 
 size_t
 quic_app_stream_obj_size(void)

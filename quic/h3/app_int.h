@@ -100,8 +100,8 @@ struct quic_app {
 	uint32_t nslots;
 	uint8_t *scratch;
 	bool own_scratch;
-	size_t heap_bytes; /* rx bytes on the heap, against cfg.buffer_budget */
-	int err;	   /* first connection error, 0 while none */
+	size_t heap_bytes;     /* rx bytes on the heap, against cfg.buffer_budget */
+	int err;	       /* first connection error, 0 while none */
 	uint64_t peer_next[2]; /* peer streams opened so far: [0] bidirectional, [1] uni */
 	bool shutdown;
 	uint64_t goaway_id;
@@ -139,14 +139,14 @@ void quic_app_release(struct quic_app *app, struct quic_app_object *obj);
 /* h3.c */
 int quic_h3_open_own(struct quic_app *app, struct app_stream *s);
 int quic_h3_stream_rx(struct quic_app *app, struct app_stream *s, const uint8_t *p, size_t len,
-		 bool fin);
+		      bool fin);
 int quic_h3_critical_closed(struct quic_app *app, struct app_stream *s);
 void quic_h3_goaway(struct quic_app *app);
 
 /* hq.c */
 int quic_hq_stream_rx(struct quic_app *app, struct app_stream *s, const uint8_t *p, size_t len,
-		 bool fin);
+		      bool fin);
 int quic_perf_stream_rx(struct quic_app *app, struct app_stream *s, const uint8_t *p, size_t len,
-		   bool fin);
+			bool fin);
 
 #endif /* HB_QUIC_H3_APP_INT_H */

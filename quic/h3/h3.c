@@ -523,8 +523,8 @@ put_decimal(char *out, uint64_t n)
  * head or empty, one DATA frame carrying obj's bytes, then FIN. obj is the stream's afterwards.
  */
 static void
-h3_respond(struct quic_app *app, struct app_stream *s, unsigned status,
-	   struct quic_app_object *obj, bool head)
+h3_respond(struct quic_app *app, struct app_stream *s, unsigned status, struct quic_app_object *obj,
+	   bool head)
 {
 	uint8_t fields[96], frame[APP_PREFIX_CAP];
 	uint64_t body = obj != NULL && !head ? obj->size : 0;
@@ -567,7 +567,8 @@ h3_request(struct quic_app *app, struct app_stream *s)
 	int rc;
 
 	rc = quic_qpack_decode_section(s->rx.buf, s->rx.len, app->cfg.max_field_section_size,
-				       app->scratch, app->cfg.max_field_section_size, req_field, &q);
+				       app->scratch, app->cfg.max_field_section_size, req_field,
+				       &q);
 	if (rc == QUIC_H3_ERR_TOO_LARGE) {
 		/* RFC 9114 §4.2.2: a section larger than we accept gets 431. */
 		h3_respond(app, s, 431, NULL, false);

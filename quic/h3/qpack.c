@@ -16,7 +16,10 @@ struct static_entry {
 	uint8_t value_len;
 };
 
-#define ENTRY(n, v) {n, v, sizeof(n) - 1, sizeof(v) - 1}
+#define ENTRY(n, v)                                                                                \
+	{                                                                                          \
+		n, v, sizeof(n) - 1, sizeof(v) - 1                                                 \
+	}
 
 /* RFC 9204 Appendix A, by index. */
 static const struct static_entry static_table[QUIC_QPACK_STATIC_COUNT] = {

@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FILE_A_LEN 100
 #define FILE_B_LEN 5000
-#define PERF_MAX 20000
-#define STREAMS 10
+#define PERF_MAX   20000
+#define STREAMS	   10
 /* Most bytes the app may send in one run: every request stream answering the largest thing. */
 #define OUT_MAX ((uint64_t)STREAMS * (PERF_MAX + FILE_B_LEN + 1024) + 4096)
 
@@ -336,8 +336,7 @@ seed_write(struct seed *s, const char *dir, const char *name)
 	check(!s->w.err);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "wb");
-	check(f != NULL &&
-	      fwrite(s->buf, 1, quic_writer_len(&s->w), f) == quic_writer_len(&s->w) &&
+	check(f != NULL && fwrite(s->buf, 1, quic_writer_len(&s->w), f) == quic_writer_len(&s->w) &&
 	      fclose(f) == 0);
 }
 
@@ -388,7 +387,7 @@ seeds_codec(const char *dir)
 		0x07, 0x01, 0x08,				/* GOAWAY 8 */
 		0x0d, 0x02, 0x40, 0x10,				/* MAX_PUSH_ID */
 		0x21, 0x03, 0xaa, 0xbb, 0xcc,			/* reserved type */
-		0x00, 0x02, 'h', 'i',				/* DATA */
+		0x00, 0x02, 'h',  'i',				/* DATA */
 	};
 	static const uint8_t dup[] = {0x04, 0x04, 0x06, 0x01, 0x06, 0x02};
 	struct seed s;

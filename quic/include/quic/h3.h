@@ -79,21 +79,21 @@ enum quic_h3_error {
  * QUIC_H3_ERR_PATH are connection errors.
  */
 enum quic_h3_err {
-	QUIC_H3_ERR_FRAME = -200,		/* H3_FRAME_ERROR */
-	QUIC_H3_ERR_FRAME_UNEXPECTED = -201,	/* H3_FRAME_UNEXPECTED */
-	QUIC_H3_ERR_SETTINGS = -202,		/* H3_SETTINGS_ERROR */
-	QUIC_H3_ERR_MISSING_SETTINGS = -203,	/* H3_MISSING_SETTINGS */
-	QUIC_H3_ERR_STREAM_CREATION = -204,	/* H3_STREAM_CREATION_ERROR */
-	QUIC_H3_ERR_CLOSED_CRITICAL = -205,	/* H3_CLOSED_CRITICAL_STREAM */
-	QUIC_H3_ERR_ID = -206,			/* H3_ID_ERROR */
-	QUIC_H3_ERR_EXCESSIVE_LOAD = -207,	/* H3_EXCESSIVE_LOAD */
-	QUIC_H3_ERR_INTERNAL = -208,		/* H3_INTERNAL_ERROR */
-	QUIC_H3_ERR_MESSAGE = -209,		/* H3_MESSAGE_ERROR, a stream error (§4.1.2) */
-	QUIC_H3_ERR_QPACK_DECOMPRESSION = -210, /* QPACK_DECOMPRESSION_FAILED */
+	QUIC_H3_ERR_FRAME = -200,		 /* H3_FRAME_ERROR */
+	QUIC_H3_ERR_FRAME_UNEXPECTED = -201,	 /* H3_FRAME_UNEXPECTED */
+	QUIC_H3_ERR_SETTINGS = -202,		 /* H3_SETTINGS_ERROR */
+	QUIC_H3_ERR_MISSING_SETTINGS = -203,	 /* H3_MISSING_SETTINGS */
+	QUIC_H3_ERR_STREAM_CREATION = -204,	 /* H3_STREAM_CREATION_ERROR */
+	QUIC_H3_ERR_CLOSED_CRITICAL = -205,	 /* H3_CLOSED_CRITICAL_STREAM */
+	QUIC_H3_ERR_ID = -206,			 /* H3_ID_ERROR */
+	QUIC_H3_ERR_EXCESSIVE_LOAD = -207,	 /* H3_EXCESSIVE_LOAD */
+	QUIC_H3_ERR_INTERNAL = -208,		 /* H3_INTERNAL_ERROR */
+	QUIC_H3_ERR_MESSAGE = -209,		 /* H3_MESSAGE_ERROR, a stream error (§4.1.2) */
+	QUIC_H3_ERR_QPACK_DECOMPRESSION = -210,	 /* QPACK_DECOMPRESSION_FAILED */
 	QUIC_H3_ERR_QPACK_ENCODER_STREAM = -211, /* QPACK_ENCODER_STREAM_ERROR */
 	QUIC_H3_ERR_QPACK_DECODER_STREAM = -212, /* QPACK_DECODER_STREAM_ERROR */
-	QUIC_H3_ERR_TOO_LARGE = -213,		/* field section above our limit: answered 431 */
-	QUIC_H3_ERR_PATH = -214,		/* request path refused by normalisation: 404 */
+	QUIC_H3_ERR_TOO_LARGE = -213,		 /* field section above our limit: answered 431 */
+	QUIC_H3_ERR_PATH = -214,		 /* request path refused by normalisation: 404 */
 };
 
 /* Application error code for an internal error (H3_INTERNAL_ERROR when none fits). */
@@ -170,8 +170,8 @@ int quic_h3_frame_header_put(struct quic_writer *w, uint64_t type, uint64_t leng
  * Decode a SETTINGS frame payload (§7.2.4) into s (initialised to the defaults first). Unknown
  * and reserved identifiers are ignored.
  * @return 0; QUIC_H3_ERR_FRAME (payload ends inside a varint, §7.1); QUIC_H3_ERR_SETTINGS (an
- *         identifier twice, or an HTTP/2 identifier 0x02-0x05, §7.2.4.1); QUIC_H3_ERR_EXCESSIVE_LOAD
- *         (payload above QUIC_H3_MAX_SETTINGS_PAYLOAD)
+ *         identifier twice, or an HTTP/2 identifier 0x02-0x05, §7.2.4.1);
+ * QUIC_H3_ERR_EXCESSIVE_LOAD (payload above QUIC_H3_MAX_SETTINGS_PAYLOAD)
  */
 int quic_h3_settings_decode(const uint8_t *payload, size_t len, struct quic_h3_settings *s);
 
@@ -208,8 +208,7 @@ int quic_h3_varint_frame_put(struct quic_writer *w, uint64_t type, uint64_t v);
  * @param out  room for cap bytes, NUL-terminated on success
  * @return 0 with *out_len set; QUIC_H3_ERR_PATH; QUIC_ERR_BUFFER (cap too small)
  */
-int quic_app_path_normalize(const uint8_t *in, size_t len, char *out, size_t cap,
-			    size_t *out_len);
+int quic_app_path_normalize(const uint8_t *in, size_t len, char *out, size_t cap, size_t *out_len);
 
 /* ---- Content provider ---- */
 
@@ -246,9 +245,9 @@ enum quic_app_proto {
 };
 
 /* Default limits, used where the config leaves 0. */
-#define QUIC_APP_DEFAULT_MAX_STREAMS 256u
+#define QUIC_APP_DEFAULT_MAX_STREAMS   256u
 #define QUIC_APP_DEFAULT_BUFFER_BUDGET (256u * 1024)
-#define QUIC_APP_DEFAULT_PERF_MAX (UINT64_C(1) << 32)
+#define QUIC_APP_DEFAULT_PERF_MAX      (UINT64_C(1) << 32)
 /* Longest hq-interop request line, CRLF included. */
 #define QUIC_APP_HQ_MAX_LINE 2048u
 
@@ -314,16 +313,20 @@ unsigned quic_app_uni_wanted(const struct quic_app *app);
 int quic_app_on_uni_opened(struct quic_app *app, uint64_t id);
 
 /*
- * The peer opened stream id (optional: data on a new stream opens it too).
+ * The peer opened stream id (QUIC_EV_STREAM_OPENED; optional, since data on a new stream opens
+ * it too). As in RFC 9000 §3.2, opening a stream opens every lower stream of its type not
+ * opened yet, so the app's view matches the transport's; a lower stream the app has finished
+ * with stays finished.
  * @return 0; QUIC_ERR_INVAL (not a client-initiated stream); a connection error (see
- *         quic_app_conn_error())
+ *         quic_app_conn_error()): H3_EXCESSIVE_LOAD when more streams are open than
+ *         config.max_streams allows
  */
 int quic_app_on_stream_opened(struct quic_app *app, uint64_t id);
 
 /*
- * In-order bytes of a client-initiated stream; fin: the stream ends after them. Bytes are
- * copied where needed. After a commit applied STOP_SENDING to a stream, pass no more of its
- * data. Data for a stream the app has finished with is ignored.
+ * In-order bytes of a client-initiated stream; fin: the stream ends after them. data is
+ * borrowed for the call; what must be kept is copied. Data for a stream the app has finished
+ * with (its FIN was seen, or a commit applied its STOP_SENDING) is ignored.
  * @return 0; QUIC_ERR_INVAL (a server-initiated stream); or an internal connection error
  *         (negative QUIC_H3_ERR_*): quic_app_conn_error() gives the code to close with
  */
@@ -347,11 +350,11 @@ size_t quic_app_pending(const struct quic_app *app, uint64_t *ids, size_t max);
 
 /* What to do on one stream, from quic_app_stream_tx(). */
 struct quic_app_tx {
-	size_t len;	     /* bytes in buf to write */
-	bool fin;	     /* the stream ends after them */
-	bool reset;	     /* reset the sending part with reset_code (len is 0) */
+	size_t len; /* bytes in buf to write */
+	bool fin;   /* the stream ends after them */
+	bool reset; /* reset the sending part with reset_code (len is 0) */
 	uint64_t reset_code;
-	bool stop_sending;   /* abort reading with stop_code (STOP_SENDING) */
+	bool stop_sending; /* abort reading with stop_code (STOP_SENDING) */
 	uint64_t stop_code;
 };
 

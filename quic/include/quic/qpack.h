@@ -39,8 +39,8 @@ extern "C" {
 /*
  * Static table entry index (0..98) as name and value; false when index is out of range.
  */
-bool quic_qpack_static_get(uint64_t index, const char **name, size_t *name_len,
-			   const char **value, size_t *value_len);
+bool quic_qpack_static_get(uint64_t index, const char **name, size_t *name_len, const char **value,
+			   size_t *value_len);
 
 /* ---- Prefixed integers, RFC 7541 §5.1 ---- */
 

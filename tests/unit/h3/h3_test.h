@@ -257,8 +257,10 @@ c_headers(uint8_t *out, size_t cap, const struct field *f, size_t n)
 static inline size_t
 c_request(uint8_t *out, size_t cap, const char *method, const char *path)
 {
-	const struct field f[] = {
-		{":method", method}, {":scheme", "https"}, {":authority", "localhost"}, {":path", path}};
+	const struct field f[] = {{":method", method},
+				  {":scheme", "https"},
+				  {":authority", "localhost"},
+				  {":path", path}};
 
 	return c_headers(out, cap, f, 4);
 }

@@ -64,9 +64,10 @@ HB_TEST(h3_conn, own_streams_open_with_settings)
 	cr_assert(eq(u64, s.qpack_max_table_capacity, 0));
 	cr_assert(eq(u64, s.qpack_blocked_streams, 0));
 	cr_assert(eq(u64, s.max_field_section_size, QUIC_H3_DEFAULT_MAX_FIELD_SECTION));
-	cr_assert(eq(u32, s.present, 1u << QUIC_H3_SETTING_QPACK_MAX_TABLE_CAPACITY |
-					     1u << QUIC_H3_SETTING_QPACK_BLOCKED_STREAMS |
-					     1u << QUIC_H3_SETTING_MAX_FIELD_SECTION_SIZE));
+	cr_assert(eq(u32, s.present,
+		     1u << QUIC_H3_SETTING_QPACK_MAX_TABLE_CAPACITY |
+			     1u << QUIC_H3_SETTING_QPACK_BLOCKED_STREAMS |
+			     1u << QUIC_H3_SETTING_MAX_FIELD_SECTION_SIZE));
 	cr_assert(not(ctl->fin));
 	/* RFC 9204 §4.2: encoder 0x02 and decoder 0x03, nothing else. */
 	cr_assert(eq(sz, h_out(&h, 7)->len, 1));
@@ -202,8 +203,7 @@ HB_TEST(h3_conn, critical_stream_reset_or_stopped)
 
 	h_init(&h, QUIC_APP_H3);
 	h3_setup(&h);
-	expect_error(&h, quic_app_on_stream_reset(h.app, 2, 0x100),
-		     QUIC_H3_CLOSED_CRITICAL_STREAM);
+	expect_error(&h, quic_app_on_stream_reset(h.app, 2, 0x100), QUIC_H3_CLOSED_CRITICAL_STREAM);
 	h_fini(&h);
 	/* STOP_SENDING on our control stream asks us to close it. */
 	h_init(&h, QUIC_APP_H3);
@@ -216,8 +216,8 @@ HB_TEST(h3_conn, critical_stream_reset_or_stopped)
 HB_TEST(h3_conn, frames_unexpected_on_control)
 {
 	/* After SETTINGS: DATA, HEADERS, a second SETTINGS, PUSH_PROMISE, an HTTP/2 type. */
-	static const char *const frames[] = {"0000", "0100", "0400", "0501 00", "0200", "0600",
-					     "0800", "0900"};
+	static const char *const frames[] = {"0000", "0100", "0400", "0501 00",
+					     "0200", "0600", "0800", "0900"};
 
 	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
 		struct harness h;
@@ -339,8 +339,8 @@ HB_TEST(h3_conn, qpack_decoder_stream)
 HB_TEST(h3_conn, request_stream_frame_rules)
 {
 	/* DATA first; control frames; PUSH_PROMISE; an HTTP/2 type (§4.1, §7.2). */
-	static const char *const bad[] = {"0000", "0400", "0301 00", "0701 00", "0d01 00",
-					  "0501 00", "0200"};
+	static const char *const bad[] = {"0000",    "0400",	"0301 00", "0701 00",
+					  "0d01 00", "0501 00", "0200"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct harness h;

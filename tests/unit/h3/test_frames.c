@@ -15,8 +15,8 @@ TestSuite(h3_frames);
 
 HB_TEST(h3_frames, header_round_trip)
 {
-	static const uint64_t types[] = {0x00, 0x01, 0x04, 0x21, 0x3f, 0x40, 0x4000,
-					 QUIC_VARINT_MAX};
+	static const uint64_t types[] = {0x00, 0x01, 0x04,   0x21,
+					 0x3f, 0x40, 0x4000, QUIC_VARINT_MAX};
 	static const uint64_t lens[] = {0, 1, 63, 64, 16383, 16384, 1u << 30, QUIC_VARINT_MAX};
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -136,8 +136,8 @@ HB_TEST(h3_frames, settings_errors)
 	}
 	/* Larger than we accept. */
 	memset(big, 0x21, sizeof(big));
-	cr_assert(eq(int, quic_h3_settings_decode(big, sizeof(big), &s),
-		     QUIC_H3_ERR_EXCESSIVE_LOAD));
+	cr_assert(
+		eq(int, quic_h3_settings_decode(big, sizeof(big), &s), QUIC_H3_ERR_EXCESSIVE_LOAD));
 }
 
 HB_TEST(h3_frames, varint_frames)

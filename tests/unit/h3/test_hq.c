@@ -71,10 +71,18 @@ expect_empty(struct harness *h, uint64_t id)
 HB_TEST(h3_hq, refused_requests)
 {
 	static const char *const lines[] = {
-		"GET /missing\r\n", "GET /../etc/passwd\r\n", "GET /a/../../b\r\n",
-		"GET /%2e%2e/x\r\n", "GET //etc\r\n",	       "GET /a\\..\\b\r\n",
-		"GET /a%00b\r\n",   "POST /file\r\n",	       "get /file\r\n",
-		"GET\r\n",	    "\r\n",		       "GET /empty\r\n",
+		"GET /missing\r\n",
+		"GET /../etc/passwd\r\n",
+		"GET /a/../../b\r\n",
+		"GET /%2e%2e/x\r\n",
+		"GET //etc\r\n",
+		"GET /a\\..\\b\r\n",
+		"GET /a%00b\r\n",
+		"POST /file\r\n",
+		"get /file\r\n",
+		"GET\r\n",
+		"\r\n",
+		"GET /empty\r\n",
 	};
 	struct harness h;
 	uint64_t id = 0;

@@ -46,9 +46,9 @@ struct c4_case {
 /* RFC 7541 C.4.1-C.4.3 (request examples with Huffman coding). */
 static const struct c4_case c4[] = {
 	{"f1e3 c2e5 f23a 6ba0 ab90 f4ff", "www.example.com"}, /* C.4.1 */
-	{"a8eb 1064 9cbf", "no-cache"},			       /* C.4.2 */
-	{"25a8 49e9 5ba9 7d7f", "custom-key"},		       /* C.4.3 */
-	{"25a8 49e9 5bb8 e8b4 bf", "custom-value"},	       /* C.4.3 */
+	{"a8eb 1064 9cbf", "no-cache"},			      /* C.4.2 */
+	{"25a8 49e9 5ba9 7d7f", "custom-key"},		      /* C.4.3 */
+	{"25a8 49e9 5bb8 e8b4 bf", "custom-value"},	      /* C.4.3 */
 };
 
 HB_TEST(huffman, rfc7541_c4_decode)

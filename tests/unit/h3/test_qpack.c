@@ -148,16 +148,16 @@ struct int_case {
 
 /* RFC 7541 C.1.1-C.1.3, and boundaries of the prefix and of 62 bits. */
 static const struct int_case int_cases[] = {
-	{"0a", 5, 10},			   /* C.1.1 */
-	{"1f9a0a", 5, 1337},		   /* C.1.2 */
-	{"2a", 8, 42},			   /* C.1.3 */
-	{"1e", 5, 30},			   /* largest value inside a 5-bit prefix */
-	{"1f00", 5, 31},		   /* smallest value needing a continuation */
-	{"fe", 8, 254},			   /* 8-bit prefix */
-	{"ff00", 8, 255},		   /* 8-bit prefix, continuation */
-	{"00", 1, 0},			   /* 1-bit prefix */
-	{"0100", 1, 1},			   /* 1-bit prefix, continuation */
-	{"7f807f", 7, 127 + (127u << 7)},  /* two continuation bytes */
+	{"0a", 5, 10},			  /* C.1.1 */
+	{"1f9a0a", 5, 1337},		  /* C.1.2 */
+	{"2a", 8, 42},			  /* C.1.3 */
+	{"1e", 5, 30},			  /* largest value inside a 5-bit prefix */
+	{"1f00", 5, 31},		  /* smallest value needing a continuation */
+	{"fe", 8, 254},			  /* 8-bit prefix */
+	{"ff00", 8, 255},		  /* 8-bit prefix, continuation */
+	{"00", 1, 0},			  /* 1-bit prefix */
+	{"0100", 1, 1},			  /* 1-bit prefix, continuation */
+	{"7f807f", 7, 127 + (127u << 7)}, /* two continuation bytes */
 	{"ff80feffffffffffff3f", 8, (UINT64_C(1) << 62) - 1}, /* 2^62 - 1 */
 };
 
@@ -191,13 +191,15 @@ HB_TEST(qpack, int_encode)
 		struct quic_writer w;
 
 		quic_writer_init(&w, got, sizeof(got));
-		cr_assert(eq(int, quic_qpack_int_put(&w, int_cases[i].prefix, 0, int_cases[i].value),
+		cr_assert(eq(int,
+			     quic_qpack_int_put(&w, int_cases[i].prefix, 0, int_cases[i].value),
 			     0));
 		cr_assert(eq(sz, quic_writer_len(&w), n));
 		cr_assert(eq(int, memcmp(got, want, n), 0));
 		/* One byte short is refused. */
 		quic_writer_init(&w, got, n - 1);
-		cr_assert(eq(int, quic_qpack_int_put(&w, int_cases[i].prefix, 0, int_cases[i].value),
+		cr_assert(eq(int,
+			     quic_qpack_int_put(&w, int_cases[i].prefix, 0, int_cases[i].value),
 			     QUIC_ERR_BUFFER));
 	}
 }
@@ -232,9 +234,10 @@ HB_TEST(qpack, int_overflow)
 
 HB_TEST(qpack, int_round_trip_all_prefixes)
 {
-	static const uint64_t values[] = {0, 1, 2, 6, 7, 14, 15, 30, 31, 62, 63, 126, 127,
-					  128, 254, 255, 256, 16383, 16384, 1u << 30,
-					  (UINT64_C(1) << 62) - 1};
+	static const uint64_t values[] = {
+		0,   1,	  2,   6,     7,     14,       15,
+		30,  31,  62,  63,    126,   127,      128,
+		254, 255, 256, 16383, 16384, 1u << 30, (UINT64_C(1) << 62) - 1};
 
 	for (unsigned p = 1; p <= 8; p++) {
 		for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
@@ -317,17 +320,17 @@ HB_TEST(qpack, section_static_and_literals)
 HB_TEST(qpack, section_dynamic_references_refused)
 {
 	static const char *const bad[] = {
-		"0100",	       /* Required Insert Count 1 (§4.5.1.1) */
-		"0080",	       /* Sign bit 1 with RIC 0: negative Base (§4.5.1.2) */
-		"0000 80",     /* Indexed Field Line, dynamic (T=0) */
-		"0000 4003 616263", /* Literal with dynamic name reference (T=0) */
-		"0000 10",     /* Indexed Field Line with Post-Base Index (§4.5.3) */
-		"0000 00 03 616263", /* Literal with Post-Base Name Reference (§4.5.5) */
-		"0000 ff24",   /* static index 99: past the table */
-		"0000 5f54 00", /* static name index 99 */
+		"0100",			   /* Required Insert Count 1 (§4.5.1.1) */
+		"0080",			   /* Sign bit 1 with RIC 0: negative Base (§4.5.1.2) */
+		"0000 80",		   /* Indexed Field Line, dynamic (T=0) */
+		"0000 4003 616263",	   /* Literal with dynamic name reference (T=0) */
+		"0000 10",		   /* Indexed Field Line with Post-Base Index (§4.5.3) */
+		"0000 00 03 616263",	   /* Literal with Post-Base Name Reference (§4.5.5) */
+		"0000 ff24",		   /* static index 99: past the table */
+		"0000 5f54 00",		   /* static name index 99 */
 		"0000 51 85 ffff ffff ff", /* Huffman value holding EOS */
-		"0000 51 81 00", /* Huffman value with zero padding */
-		"0000 51 05 2f",  /* value longer than the section */
+		"0000 51 81 00",	   /* Huffman value with zero padding */
+		"0000 51 05 2f",	   /* value longer than the section */
 	};
 	struct fields f;
 
@@ -368,8 +371,7 @@ HB_TEST(qpack, section_scratch_and_callback)
 
 	/* A Huffman value that does not fit in scratch is "too large", not a crash. */
 	cr_assert(eq(int,
-		     quic_qpack_decode_section(in, n, 4096, scratch, sizeof(scratch), collect,
-					       &f),
+		     quic_qpack_decode_section(in, n, 4096, scratch, sizeof(scratch), collect, &f),
 		     QUIC_H3_ERR_TOO_LARGE));
 	/* The callback's error stops decoding and is returned. */
 	memset(&f, 0, sizeof(f));
@@ -383,8 +385,7 @@ HB_TEST(qpack, section_scratch_and_callback)
 
 		f.n = 0;
 		cr_assert(eq(int,
-			     quic_qpack_decode_section(sec, k, 4096, big, sizeof(big), collect,
-						       &f),
+			     quic_qpack_decode_section(sec, k, 4096, big, sizeof(big), collect, &f),
 			     QUIC_H3_ERR_MESSAGE));
 		cr_assert(eq(sz, f.n, 2));
 	}

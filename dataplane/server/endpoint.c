@@ -1,0 +1,754 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-worker QUIC endpoint: the connection table, the dataplane callbacks and the glue between
+ * a connection and its application (HTTP/3 or hq-interop).
+ *
+ * Connections live in a fixed array of --max-conns slots per worker (nothing allocated per
+ * packet). The table maps connection IDs to slots: the client's original DCID (its Initials
+ * carry it until it learns ours, RFC 9000 §7.2) and every server CID seen in use. Those bytes
+ * are partly chosen by the client, so buckets are picked with SipHash under a per-worker
+ * random key (shared/design.md).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <crypto/crypto.h>
+#include <dataplane/hash.h>
+#include <quic/packet.h>
+
+#include "srv.h"
+
+/* Keys per connection: the original DCID, then server CIDs (oldest replaced when full). */
+#define CONN_KEYS	    6
+#define TX_PER_CONN	    64	/* datagrams one connection may write per loop iteration */
+#define EVENTS_PER_PUMP	    256 /* events handled per connection per pump */
+#define PENDING_PER_PUMP    32
+#define DRAIN_NS	    (300ull * 1000 * 1000)
+#define SCRATCH_LEN	    (64u * 1024)
+#define SRV_MAX_UDP_PAYLOAD 1472u
+
+struct srv_conn;
+
+struct conn_key {
+	struct conn_key *next;
+	struct srv_conn *conn;
+	struct quic_cid cid;
+	bool used;
+};
+
+struct srv_conn {
+	struct quic_conn *qc;
+	struct quic_app *app;
+	struct srv_worker *sw;
+	struct srv_conn *next; /* active list, or free list */
+	struct srv_conn **pprev;
+	struct dp_timer timer;
+	struct dp_path tx_path; /* where the peer was last heard from */
+	struct conn_key key[CONN_KEYS];
+	unsigned next_key; /* round robin over key[1..) */
+	bool handshake_counted;
+};
+
+struct srv_worker {
+	struct srv *s;
+	struct dp_worker *w;
+	struct crypto_ctx *ctx;
+	struct quic_lb *lb;
+	struct quic_conn_config qcfg;
+	uint8_t hkey[DP_SIPHASH_KEY_LEN];
+	struct conn_key **bucket;
+	size_t mask;
+	struct srv_conn *slots;
+	struct srv_conn *free_list;
+	struct srv_conn *active;
+	size_t cid_len;
+	bool stop_seen;
+	uint64_t drain_deadline;
+	int drained; /* release store here, acquire load in srv_worker_drained() */
+	struct srv_counters cnt;
+	uint8_t scratch[SCRATCH_LEN];
+	uint8_t reply[QUIC_RETRY_MAX_LEN];
+};
+
+static const char *const cnt_names[SRV_CNT_MAX] = {
+	"conns_accepted", "conns_closed", "conns_active", "handshakes",
+	"refused_full",	  "screen_drop",  "screen_reply", "accept_fail",
+	"unknown_cid",	  "app_errors",	  "tx_fail",
+};
+
+const char *
+srv_cnt_name(unsigned i)
+{
+	return i < SRV_CNT_MAX ? cnt_names[i] : NULL;
+}
+
+/* Single writer: relaxed load and store, pairs with the relaxed loads of the stats thread. */
+static void
+cnt_add(struct srv_worker *sw, enum srv_cnt i, int64_t n)
+{
+	uint64_t v = __atomic_load_n(&sw->cnt.v[i], __ATOMIC_RELAXED);
+
+	__atomic_store_n(&sw->cnt.v[i], v + (uint64_t)n, __ATOMIC_RELAXED);
+}
+
+const struct srv_counters *
+srv_worker_counters(const struct srv_worker *sw)
+{
+	return &sw->cnt;
+}
+
+bool
+srv_worker_drained(const struct srv_worker *sw)
+{
+	/* Acquire pairs with the release store in check_drained(). */
+	return __atomic_load_n(&sw->drained, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* ---- Paths: dp_path and quic_path share their address layout ---- */
+
+static void
+addr_to_quic(struct quic_addr *q, const struct dp_addr *d)
+{
+	q->family = d->family;
+	q->port = d->port;
+	memcpy(q->ip, d->ip, sizeof(q->ip));
+}
+
+static void
+addr_to_dp(struct dp_addr *d, const struct quic_addr *q)
+{
+	d->family = q->family;
+	d->port = q->port;
+	memcpy(d->ip, q->ip, sizeof(d->ip));
+}
+
+static void
+path_to_quic(struct quic_path *q, const struct dp_path *d)
+{
+	memset(q, 0, sizeof(*q));
+	addr_to_quic(&q->local, &d->local);
+	addr_to_quic(&q->remote, &d->remote);
+}
+
+/* ---- Connection table ---- */
+
+static struct conn_key **
+bucket_of(struct srv_worker *sw, const uint8_t *cid, size_t len)
+{
+	return &sw->bucket[dp_siphash24(sw->hkey, cid, len) & sw->mask];
+}
+
+static struct srv_conn *
+table_find(struct srv_worker *sw, const uint8_t *cid, size_t len)
+{
+	struct conn_key *k;
+
+	for (k = *bucket_of(sw, cid, len); k != NULL; k = k->next)
+		if (k->cid.len == len && memcmp(k->cid.data, cid, len) == 0)
+			return k->conn;
+	return NULL;
+}
+
+static void
+key_remove(struct srv_worker *sw, struct conn_key *k)
+{
+	struct conn_key **pp;
+
+	if (!k->used)
+		return;
+	for (pp = bucket_of(sw, k->cid.data, k->cid.len); *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == k) {
+			*pp = k->next;
+			break;
+		}
+	}
+	k->used = false;
+}
+
+static void
+key_insert(struct srv_worker *sw, struct srv_conn *c, struct conn_key *k,
+	   const struct quic_cid *cid)
+{
+	struct conn_key **b;
+
+	key_remove(sw, k);
+	k->conn = c;
+	k->cid = *cid;
+	b = bucket_of(sw, cid->data, cid->len);
+	k->next = *b;
+	*b = k;
+	k->used = true;
+}
+
+/* Register the server CID the connection uses now, if it is new (slot 0 is the ODCID). */
+static void
+track_scid(struct srv_worker *sw, struct srv_conn *c)
+{
+	const struct quic_cid *cid = quic_conn_scid(c->qc);
+	unsigned i;
+
+	if (cid == NULL || cid->len == 0 || table_find(sw, cid->data, cid->len) == c)
+		return;
+	for (i = 1; i < CONN_KEYS; i++) {
+		if (!c->key[i].used) {
+			key_insert(sw, c, &c->key[i], cid);
+			return;
+		}
+	}
+	key_insert(sw, c, &c->key[1 + c->next_key], cid);
+	c->next_key = (c->next_key + 1) % (CONN_KEYS - 1);
+}
+
+/* ---- Connection life ---- */
+
+static void conn_timer_fn(struct dp_timer *t, void *arg, uint64_t now_ns);
+
+static void
+conn_free(struct srv_worker *sw, struct srv_conn *c)
+{
+	bool counted = c->qc != NULL; /* a failed accept never counted as a connection */
+	unsigned i;
+
+	dp_timer_cancel(dp_worker_timers(sw->w), &c->timer);
+	for (i = 0; i < CONN_KEYS; i++)
+		key_remove(sw, &c->key[i]);
+	quic_app_free(c->app);
+	quic_conn_free(c->qc);
+	*c->pprev = c->next;
+	if (c->next != NULL)
+		c->next->pprev = c->pprev;
+	memset(c, 0, sizeof(*c));
+	c->next = sw->free_list;
+	sw->free_list = c;
+	if (counted) {
+		cnt_add(sw, SRV_CNT_CLOSED, 1);
+		cnt_add(sw, SRV_CNT_ACTIVE, -1);
+	}
+}
+
+static struct srv_conn *
+conn_take_slot(struct srv_worker *sw)
+{
+	struct srv_conn *c = sw->free_list;
+
+	if (c == NULL)
+		return NULL;
+	sw->free_list = c->next;
+	c->sw = sw;
+	c->next = sw->active;
+	if (c->next != NULL)
+		c->next->pprev = &c->next;
+	c->pprev = &sw->active;
+	sw->active = c;
+	dp_timer_init(&c->timer, conn_timer_fn, c);
+	return c;
+}
+
+/* Arm the connection's timer for its next deadline. */
+static void
+conn_rearm(struct srv_worker *sw, struct srv_conn *c)
+{
+	uint64_t t = quic_conn_next_timeout(c->qc);
+
+	if (t == UINT64_MAX)
+		dp_timer_cancel(dp_worker_timers(sw->w), &c->timer);
+	else
+		dp_timer_arm(dp_worker_timers(sw->w), &c->timer, t);
+}
+
+/* ---- Application glue ---- */
+
+static void
+app_close(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
+{
+	const char *reason = NULL;
+	uint64_t code = quic_app_conn_error(c->app, &reason);
+
+	if (code == 0)
+		return;
+	if (quic_conn_close(c->qc, code, reason, now_ns) == 0)
+		cnt_add(sw, SRV_CNT_APP_ERRORS, 1);
+}
+
+/* Create the application once the ALPN is known, and open the streams it wants. */
+static void
+app_start(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
+{
+	struct quic_app_config cfg;
+	const char *alpn;
+	uint64_t id;
+
+	if (c->app == NULL) {
+		alpn = quic_conn_alpn(c->qc);
+		if (alpn == NULL)
+			return;
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.provider = &sw->s->provider;
+		if (quic_app_proto_from_alpn(alpn, strlen(alpn), &cfg.proto) != 0 ||
+		    quic_app_new(&c->app, &cfg) != 0) {
+			c->app = NULL;
+			quic_conn_close(c->qc, QUIC_H3_INTERNAL_ERROR, "application", now_ns);
+			return;
+		}
+	}
+	while (quic_app_uni_wanted(c->app) > 0) {
+		if (quic_conn_stream_open(c->qc, true, &id) != 0)
+			break; /* not established yet, or the peer's limit: next pump */
+		if (quic_app_on_uni_opened(c->app, id) != 0)
+			break;
+	}
+}
+
+/* Read what a stream holds and hand it to the application. */
+static void
+app_read(struct srv_worker *sw, struct srv_conn *c, uint64_t id)
+{
+	uint64_t rerr = 0;
+	bool fin = false;
+	int n, i;
+
+	/* Bounded: the stream's receive window bounds what it holds. */
+	for (i = 0; i < 64; i++) {
+		n = quic_conn_stream_read(c->qc, id, sw->scratch, sizeof(sw->scratch), &fin, &rerr);
+		if (n < 0) {
+			quic_app_on_stream_reset(c->app, id, rerr);
+			return;
+		}
+		if (n == 0 && !fin)
+			return;
+		if (quic_app_on_stream_data(c->app, id, sw->scratch, (size_t)n, fin) != 0 || fin)
+			return;
+	}
+}
+
+static void
+app_event(struct srv_worker *sw, struct srv_conn *c, const struct quic_event *ev)
+{
+	switch (ev->type) {
+	case QUIC_EV_HANDSHAKE_DONE:
+		if (!c->handshake_counted)
+			cnt_add(sw, SRV_CNT_HANDSHAKES, 1);
+		c->handshake_counted = true;
+		break;
+	case QUIC_EV_STREAM_OPENED:
+		if (c->app != NULL)
+			quic_app_on_stream_opened(c->app, ev->stream_id);
+		break;
+	case QUIC_EV_STREAM_READABLE:
+		if (c->app != NULL)
+			app_read(sw, c, ev->stream_id);
+		break;
+	case QUIC_EV_STREAM_STOPPED:
+		if (c->app != NULL)
+			quic_app_on_stream_stopped(c->app, ev->stream_id, ev->error_code);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Move what the application has to send into its streams. */
+static void
+app_write(struct srv_worker *sw, struct srv_conn *c)
+{
+	uint64_t ids[PENDING_PER_PUMP];
+	struct quic_app_tx tx;
+	size_t n, i, cap;
+	int wr;
+
+	n = quic_app_pending(c->app, ids, PENDING_PER_PUMP);
+	for (i = 0; i < n; i++) {
+		cap = (size_t)quic_conn_stream_send_room(c->qc, ids[i]);
+		if (cap > sizeof(sw->scratch))
+			cap = sizeof(sw->scratch);
+		if (quic_app_stream_tx(c->app, ids[i], sw->scratch, cap, &tx) != 0)
+			continue;
+		if (tx.stop_sending)
+			quic_conn_stream_stop_sending(c->qc, ids[i], tx.stop_code);
+		if (tx.reset)
+			quic_conn_stream_reset(c->qc, ids[i], tx.reset_code);
+		wr = 0;
+		if (tx.len > 0 || tx.fin)
+			wr = quic_conn_stream_write(c->qc, ids[i], sw->scratch, tx.len, tx.fin);
+		if (wr < 0) {
+			/* The transport refuses the stream (reset, gone): the app forgets it. */
+			quic_app_on_stream_closed(c->app, ids[i]);
+			continue;
+		}
+		quic_app_stream_tx_commit(c->app, ids[i], (size_t)wr);
+	}
+}
+
+/* Events, then application input and output. */
+static void
+conn_pump(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
+{
+	struct quic_event ev;
+	int i;
+
+	app_start(sw, c, now_ns);
+	for (i = 0; i < EVENTS_PER_PUMP && quic_conn_poll_event(c->qc, &ev); i++)
+		app_event(sw, c, &ev);
+	if (c->app == NULL)
+		return;
+	app_start(sw, c, now_ns);
+	app_write(sw, c);
+	app_close(sw, c, now_ns);
+}
+
+/* ---- Sending ---- */
+
+static bool
+dp_path_equal_quic(const struct dp_path *d, const struct quic_path *q)
+{
+	struct quic_path tmp;
+
+	path_to_quic(&tmp, d);
+	return quic_path_equal(&tmp, q);
+}
+
+/*
+ * Write one datagram of c straight into a fresh mbuf. When the connection chose another path
+ * (path validation, migration), the datagram is moved to an mbuf for that path.
+ * @return 1 sent, 0 nothing to send, -1 no buffer or no usable path (try later)
+ */
+static int
+conn_write_one(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
+{
+	struct quic_path qp;
+	struct dp_path np;
+	size_t maxp, dlen = 0;
+	uint8_t *buf;
+	int n;
+
+	maxp = dp_tx_payload_max(sw->w, &c->tx_path);
+	if (maxp > SRV_MAX_UDP_PAYLOAD)
+		maxp = SRV_MAX_UDP_PAYLOAD;
+	if (maxp < 1200 || (buf = dp_tx_alloc(sw->w, &c->tx_path, maxp)) == NULL)
+		return -1;
+	n = quic_conn_write(c->qc, buf, maxp, maxp, &dlen, 1, &qp, now_ns);
+	if (n <= 0) {
+		dp_tx_abort(sw->w);
+		return 0;
+	}
+	if (!dp_path_equal_quic(&c->tx_path, &qp)) {
+		memcpy(sw->scratch, buf, dlen);
+		dp_tx_abort(sw->w);
+		np = c->tx_path;
+		addr_to_dp(&np.local, &qp.local);
+		addr_to_dp(&np.remote, &qp.remote);
+		buf = dp_tx_alloc(sw->w, &np, dlen);
+		if (buf == NULL) {
+			cnt_add(sw, SRV_CNT_TX_FAIL, 1);
+			return -1;
+		}
+		memcpy(buf, sw->scratch, dlen);
+		c->tx_path = np; /* the path the connection sends on from now on */
+	}
+	if (dp_tx_commit(sw->w, dlen) != 0)
+		cnt_add(sw, SRV_CNT_TX_FAIL, 1);
+	return 1;
+}
+
+/* Flush c: pump the app, write what it allows, re-arm, free it once closed. */
+static void
+conn_service(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
+{
+	int i;
+
+	conn_pump(sw, c, now_ns);
+	for (i = 0; i < TX_PER_CONN; i++)
+		if (conn_write_one(sw, c, now_ns) <= 0)
+			break;
+	track_scid(sw, c);
+	if (quic_conn_is_closed(c->qc)) {
+		conn_free(sw, c);
+		return;
+	}
+	conn_rearm(sw, c);
+}
+
+static void
+conn_timer_fn(struct dp_timer *t, void *arg, uint64_t now_ns)
+{
+	struct srv_conn *c = arg;
+
+	(void)t;
+	quic_conn_handle_timeout(c->qc, now_ns);
+	conn_service(c->sw, c, now_ns);
+}
+
+/* ---- Receiving ---- */
+
+/* The DCID of a datagram's first packet (RFC 9000 §17.2, §17.3), or false. */
+static bool
+dgram_dcid(const struct srv_worker *sw, const uint8_t *p, size_t len, const uint8_t **cid,
+	   size_t *cid_len, bool *is_long)
+{
+	if (len < 1)
+		return false;
+	*is_long = (p[0] & 0x80) != 0;
+	if (!*is_long) {
+		if (len < 1 + sw->cid_len)
+			return false;
+		*cid = p + 1;
+		*cid_len = sw->cid_len;
+		return true;
+	}
+	if (len < 6 || p[5] > QUIC_CID_LEN_MAX || len < 6u + p[5])
+		return false;
+	*cid = p + 6;
+	*cid_len = p[5];
+	return true;
+}
+
+static void
+send_reply(struct srv_worker *sw, const struct dp_path *path, size_t len)
+{
+	uint8_t *buf = dp_tx_alloc(sw->w, path, len);
+
+	if (buf == NULL) {
+		cnt_add(sw, SRV_CNT_TX_FAIL, 1);
+		return;
+	}
+	memcpy(buf, sw->reply, len);
+	if (dp_tx_commit(sw->w, len) != 0)
+		cnt_add(sw, SRV_CNT_TX_FAIL, 1);
+}
+
+/* A datagram naming no connection: Version Negotiation, drop, or a new connection. */
+static void
+new_conn(struct srv_worker *sw, const uint8_t *p, size_t len, const struct quic_cid *odcid,
+	 const struct dp_path *path, uint64_t now_ns)
+{
+	struct quic_path qp;
+	struct srv_conn *c;
+	size_t rlen = 0;
+	int rc;
+
+	path_to_quic(&qp, path);
+	rc = quic_server_screen(&sw->qcfg, false, p, len, &qp, now_ns, sw->reply, sizeof(sw->reply),
+				&rlen);
+	if (rc == QUIC_SCREEN_REPLY) {
+		send_reply(sw, path, rlen);
+		cnt_add(sw, SRV_CNT_SCREEN_REPLY, 1);
+		return;
+	}
+	if (rc != QUIC_SCREEN_ACCEPT) {
+		cnt_add(sw, SRV_CNT_SCREEN_DROP, 1);
+		return;
+	}
+	if (sw->stop_seen || (c = conn_take_slot(sw)) == NULL) {
+		cnt_add(sw, SRV_CNT_REFUSED_FULL, 1);
+		return;
+	}
+	c->tx_path = *path;
+	c->tx_path.ecn = 0;
+	if (quic_conn_accept(&c->qc, &sw->qcfg, p, len, &qp, now_ns) != 0) {
+		c->qc = NULL;
+		conn_free(sw, c);
+		cnt_add(sw, SRV_CNT_ACCEPT_FAIL, 1);
+		return;
+	}
+	cnt_add(sw, SRV_CNT_ACCEPTED, 1);
+	cnt_add(sw, SRV_CNT_ACTIVE, 1);
+	key_insert(sw, c, &c->key[0], odcid);
+	track_scid(sw, c);
+	conn_service(sw, c, now_ns);
+}
+
+static void
+on_datagram(void *ctx, struct dp_worker *w, const uint8_t *p, size_t len,
+	    const struct dp_path *path, uint64_t now_ns)
+{
+	struct srv_worker *sw = ctx;
+	struct quic_path qp;
+	struct quic_cid odcid;
+	struct srv_conn *c;
+	const uint8_t *cid;
+	size_t cid_len;
+	bool is_long;
+
+	(void)w;
+	if (!dgram_dcid(sw, p, len, &cid, &cid_len, &is_long)) {
+		cnt_add(sw, SRV_CNT_SCREEN_DROP, 1);
+		return;
+	}
+	c = table_find(sw, cid, cid_len);
+	if (c != NULL) {
+		path_to_quic(&qp, path);
+		c->tx_path.port_id = path->port_id;
+		quic_conn_recv(c->qc, p, len, &qp, now_ns);
+		conn_service(sw, c, now_ns);
+		return;
+	}
+	if (!is_long) {
+		/* No Stateless Reset yet (RFC 9000 §10.3): counted and dropped. */
+		cnt_add(sw, SRV_CNT_UNKNOWN_CID, 1);
+		return;
+	}
+	odcid.len = (uint8_t)cid_len;
+	memcpy(odcid.data, cid, cid_len);
+	new_conn(sw, p, len, &odcid, path, now_ns);
+}
+
+/* ---- Ticks: shutdown ---- */
+
+static void
+check_drained(struct srv_worker *sw, uint64_t now_ns)
+{
+	if (sw->active != NULL && now_ns < sw->drain_deadline)
+		return;
+	/* Release pairs with the acquire load in srv_worker_drained(). */
+	__atomic_store_n(&sw->drained, 1, __ATOMIC_RELEASE);
+}
+
+static void
+on_tick(void *ctx, struct dp_worker *w, uint64_t now_ns)
+{
+	struct srv_worker *sw = ctx;
+	struct srv_conn *c;
+
+	(void)w;
+	if (!sw->stop_seen) {
+		/* Acquire pairs with the release store of the control thread in main.c. */
+		if (__atomic_load_n(&sw->s->stopping, __ATOMIC_ACQUIRE) == 0)
+			return;
+		sw->stop_seen = true;
+		sw->drain_deadline = now_ns + DRAIN_NS;
+		for (c = sw->active; c != NULL; c = c->next) {
+			if (c->app != NULL)
+				quic_app_shutdown(c->app);
+			quic_conn_close(c->qc, c->app != NULL ? QUIC_H3_NO_ERROR : 0, "shutdown",
+					now_ns);
+		}
+	}
+	check_drained(sw, now_ns);
+}
+
+static void
+collect_tx(void *ctx, struct dp_worker *w, uint64_t now_ns)
+{
+	struct srv_worker *sw = ctx;
+	struct srv_conn *c, *next;
+
+	(void)w;
+	for (c = sw->active; c != NULL; c = next) {
+		next = c->next;
+		conn_service(sw, c, now_ns);
+	}
+}
+
+/* ---- Set-up ---- */
+
+static int
+worker_config(struct srv_worker *sw)
+{
+	const struct srv_opts *o = &sw->s->opts;
+	struct quic_conn_config *q = &sw->qcfg;
+
+	quic_conn_config_default(q, QUIC_ROLE_SERVER);
+	q->tls_server = sw->s->tls;
+	q->crypto = sw->ctx;
+	q->cc_algo = o->cc;
+	q->lb = sw->lb;
+	q->worker = (uint8_t)dp_worker_id(sw->w);
+	q->reset_key = sw->s->reset_key;
+	q->reset_key_len = sizeof(sw->s->reset_key);
+	if (o->idle_timeout_ms != 0 &&
+	    quic_tparams_set_int(&q->tparams, QUIC_TP_MAX_IDLE_TIMEOUT, o->idle_timeout_ms) != 0)
+		return QUIC_ERR_INVAL;
+	return 0;
+}
+
+static int
+worker_lb(struct srv_worker *sw)
+{
+	const struct srv_opts *o = &sw->s->opts;
+	struct quic_lb_config lc;
+	int rc;
+
+	memset(&lc, 0, sizeof(lc));
+	lc.server_id_len = o->sid_len;
+	memcpy(lc.server_id, o->server_id, o->sid_len);
+	lc.cid_len = QUIC_LB_CID_LEN_DEFAULT;
+	lc.nonce_len = (uint8_t)(lc.cid_len - 1 - o->sid_len);
+	if (lc.nonce_len + o->sid_len > QUIC_LB_PLAIN_MAX)
+		lc.nonce_len = (uint8_t)(QUIC_LB_PLAIN_MAX - o->sid_len);
+	rc = quic_lb_new(&sw->lb, &lc, sw->ctx);
+	if (rc != 0)
+		return rc;
+	sw->cid_len = quic_lb_cid_len(sw->lb);
+	return dp_worker_set_steering(sw->w, sw->lb, o->server_id, o->sid_len) == 0
+		       ? 0
+		       : QUIC_ERR_INVAL;
+}
+
+static int
+worker_table(struct srv_worker *sw)
+{
+	uint32_t n = sw->s->opts.max_conns;
+	size_t nb = 64, i;
+
+	while (nb < (size_t)n * 2)
+		nb <<= 1;
+	sw->bucket = calloc(nb, sizeof(*sw->bucket));
+	sw->slots = calloc(n, sizeof(*sw->slots));
+	if (sw->bucket == NULL || sw->slots == NULL)
+		return QUIC_ERR_NOMEM;
+	sw->mask = nb - 1;
+	for (i = n; i-- > 0;) {
+		sw->slots[i].next = sw->free_list;
+		sw->free_list = &sw->slots[i];
+	}
+	return crypto_rand_bytes(NULL, sw->hkey, sizeof(sw->hkey)) == 0 ? 0 : QUIC_ERR_CRYPTO;
+}
+
+int
+srv_worker_new(struct srv_worker **out, struct srv *s, struct dp_worker *w)
+{
+	const struct dp_handler h = {
+		.on_datagram = on_datagram,
+		.on_tick = on_tick,
+		.collect_tx = collect_tx,
+		.tick_ns = 10ull * 1000 * 1000,
+	};
+	struct srv_worker *sw;
+	int rc;
+
+	*out = NULL;
+	sw = calloc(1, sizeof(*sw));
+	if (sw == NULL)
+		return QUIC_ERR_NOMEM;
+	sw->s = s;
+	sw->w = w;
+	rc = crypto_ctx_new(&sw->ctx, CRYPTO_ENGINE_AUTO) == 0 ? 0 : QUIC_ERR_CRYPTO;
+	if (rc == 0)
+		rc = worker_lb(sw);
+	if (rc == 0)
+		rc = worker_table(sw);
+	if (rc == 0)
+		rc = worker_config(sw);
+	if (rc == 0 && dp_worker_set_handler(w, &h, sw) != 0)
+		rc = QUIC_ERR_INVAL;
+	if (rc != 0) {
+		srv_worker_free(sw);
+		return rc;
+	}
+	*out = sw;
+	return 0;
+}
+
+void
+srv_worker_free(struct srv_worker *sw)
+{
+	if (sw == NULL)
+		return;
+	while (sw->active != NULL)
+		conn_free(sw, sw->active);
+	free(sw->slots);
+	free(sw->bucket);
+	quic_lb_free(sw->lb);
+	crypto_ctx_free(sw->ctx);
+	free(sw);
+}

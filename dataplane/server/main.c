@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * hayabusa: the QUIC server. EAL options, then "--", then ours (srv_opts_usage()).
+ *
+ * Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM) or --help; 2 for a bad option, a
+ * missing or unreadable file, a key that does not match its certificate; 1 when the
+ * environment refuses (EAL, ports).
+ *
+ * Signals: SIGINT and SIGTERM are blocked in every thread before the EAL starts its lcore
+ * threads (which inherit the mask), and a control thread takes them with sigtimedwait(): it
+ * asks the workers to close their connections, waits (bounded) for them to drain, then stops
+ * the dataplane. Nothing runs in signal-handler context.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include <crypto/crypto.h>
+#include <crypto/tls.h>
+
+#include "srv.h"
+
+#define EXIT_USAGE    2
+#define EXIT_RUNTIME  1
+#define DRAIN_WAIT_MS 2000
+#define ARGV_EXTRA    8
+
+struct control {
+	struct srv *s;
+	sigset_t sigs;
+	uint32_t stats_s;
+	int main_done; /* release store by main after dp_run(), acquire load here */
+	char tmpdir[64];
+};
+
+static void
+print_stats(const struct srv *s)
+{
+	struct dp_counters dc;
+	static char buf[4096];
+	uint64_t v[SRV_CNT_MAX] = {0};
+	unsigned i, k;
+
+	dp_stats(s->dp, &dc);
+	dp_counters_format(&dc, 1, buf, sizeof(buf));
+	for (k = 0; k < s->n_workers; k++)
+		for (i = 0; i < SRV_CNT_MAX; i++)
+			v[i] += __atomic_load_n(&srv_worker_counters(s->workers[k])->v[i],
+						__ATOMIC_RELAXED);
+	printf("--- stats: dataplane\n%s--- stats: quic\n", buf);
+	for (i = 0; i < SRV_CNT_MAX; i++)
+		printf("%s %llu\n", srv_cnt_name(i), (unsigned long long)v[i]);
+	fflush(stdout);
+}
+
+static bool
+all_drained(const struct srv *s)
+{
+	for (unsigned k = 0; k < s->n_workers; k++)
+		if (!srv_worker_drained(s->workers[k]))
+			return false;
+	return true;
+}
+
+/* Stop accepting, let the workers send CONNECTION_CLOSE, then stop the dataplane. */
+static void
+shutdown_workers(struct control *ctl)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+	int i;
+
+	/* Release pairs with the acquire load in the workers' on_tick. */
+	__atomic_store_n(&ctl->s->stopping, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < DRAIN_WAIT_MS / 10 && !all_drained(ctl->s); i++)
+		nanosleep(&ts, NULL);
+	dp_stop(ctl->s->dp);
+}
+
+static void *
+control_main(void *arg)
+{
+	struct control *ctl = arg;
+	struct timespec tick = {.tv_sec = 0, .tv_nsec = 200 * 1000 * 1000};
+	uint64_t ticks = 0;
+	int sig;
+
+	for (;;) {
+		sig = sigtimedwait(&ctl->sigs, NULL, &tick);
+		if (sig == SIGINT || sig == SIGTERM) {
+			printf("hayabusa: %s: closing connections\n", strsignal(sig));
+			fflush(stdout);
+			shutdown_workers(ctl);
+			return NULL;
+		}
+		if (__atomic_load_n(&ctl->main_done, __ATOMIC_ACQUIRE) != 0)
+			return NULL;
+		ticks++;
+		if (ctl->stats_s != 0 && ticks % (5ull * ctl->stats_s) == 0)
+			print_stats(ctl->s);
+	}
+}
+
+/* One line on stderr. @return EXIT_USAGE */
+static int __attribute__((format(printf, 1, 2))) die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hayabusa: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+/* A self-signed ECDSA P-256 certificate in a fresh temporary directory. */
+static int
+make_cert(struct control *ctl, char *cert, char *key, size_t len)
+{
+	struct tls_cert_params p;
+
+	snprintf(ctl->tmpdir, sizeof(ctl->tmpdir), "/tmp/hayabusa-cert-XXXXXX");
+	if (mkdtemp(ctl->tmpdir) == NULL) {
+		ctl->tmpdir[0] = '\0';
+		return -1;
+	}
+	snprintf(cert, len, "%s/cert.pem", ctl->tmpdir);
+	snprintf(key, len, "%s/key.pem", ctl->tmpdir);
+	memset(&p, 0, sizeof(p));
+	p.key_type = TLS_KEY_ECDSA_P256;
+	p.host_name = "localhost";
+	if (tls_cert_generate_files(&p, cert, key) != 0)
+		return -1;
+	printf("hayabusa: no --cert/--key: self-signed ECDSA P-256 certificate for localhost "
+	       "in %s\n",
+	       ctl->tmpdir);
+	return 0;
+}
+
+static void
+remove_cert(struct control *ctl)
+{
+	char path[96];
+
+	if (ctl->tmpdir[0] == '\0')
+		return;
+	snprintf(path, sizeof(path), "%s/cert.pem", ctl->tmpdir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/key.pem", ctl->tmpdir);
+	unlink(path);
+	rmdir(ctl->tmpdir);
+}
+
+/* TLS configuration, web root and side options. @return 0 or an exit code */
+static int
+setup_srv(struct srv *s, struct control *ctl)
+{
+	const struct srv_opts *o = &s->opts;
+	char cert[96], key[96];
+	int rc;
+
+	if ((o->cert == NULL) != (o->key == NULL))
+		return die_usage("--cert and --key go together");
+	if (o->cert == NULL && make_cert(ctl, cert, key, sizeof(cert)) != 0)
+		return die_usage("cannot generate a self-signed certificate");
+	if (tls_server_config_new(&s->tls) != 0)
+		return EXIT_RUNTIME;
+	rc = tls_server_config_set_cert_files(s->tls, o->cert ? o->cert : cert,
+					      o->key ? o->key : key);
+	if (rc == TLS_ERR_IO)
+		return die_usage("cannot read %s or %s", o->cert ? o->cert : cert,
+				 o->key ? o->key : key);
+	if (rc != 0)
+		return die_usage("%s / %s: unusable certificate or key, or the key does not "
+				 "match the certificate",
+				 o->cert ? o->cert : cert, o->key ? o->key : key);
+	if (tls_server_config_set_alpn(s->tls, o->alpn, o->n_alpn) != 0)
+		return die_usage("bad --alpn");
+	s->root_fd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->root_fd < 0)
+		return die_usage("--root %s: %s", o->root, strerror(errno));
+	srv_provider_init(&s->provider, s);
+	if (o->retry != SRV_RETRY_NEVER)
+		return die_usage("--retry %s: not supported by this build yet (use never)",
+				 o->retry == SRV_RETRY_ALWAYS ? "always" : "auto");
+	if (o->token_keys != NULL && access(o->token_keys, R_OK) != 0)
+		return die_usage("--token-keys %s: %s", o->token_keys, strerror(errno));
+	if (o->keylog != NULL || getenv("SSLKEYLOGFILE") != NULL)
+		fprintf(stderr, "hayabusa: warning: key logging is not supported yet (crypto/tls "
+				"has no key-log hook); no key log written\n");
+	if (o->qlog_dir != NULL)
+		fprintf(stderr, "hayabusa: warning: --qlog-dir: qlog is not supported yet\n");
+	if (crypto_rand_bytes(NULL, s->reset_key, sizeof(s->reset_key)) != 0)
+		return EXIT_RUNTIME;
+	return 0;
+}
+
+static int
+setup_dp(struct srv *s, const struct dp_opts *dpo)
+{
+	unsigned i;
+	int rc;
+
+	rc = dp_new(&s->dp, dpo);
+	if (rc != 0) {
+		fprintf(stderr, "hayabusa: dataplane: %s\n", dp_strerror(rc));
+		return EXIT_RUNTIME;
+	}
+	s->n_workers = dp_worker_count(s->dp);
+	if (s->n_workers > SRV_MAX_WORKERS) {
+		fprintf(stderr, "hayabusa: at most %d workers\n", SRV_MAX_WORKERS);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < s->n_workers; i++) {
+		rc = srv_worker_new(&s->workers[i], s, dp_worker_get(s->dp, i));
+		if (rc != 0) {
+			fprintf(stderr, "hayabusa: worker %u: %s\n", i, quic_strerror(rc));
+			return EXIT_RUNTIME;
+		}
+	}
+	return 0;
+}
+
+static void
+teardown(struct srv *s, struct control *ctl)
+{
+	for (unsigned i = 0; i < s->n_workers; i++)
+		srv_worker_free(s->workers[i]);
+	dp_free(s->dp);
+	tls_server_config_free(s->tls);
+	if (s->root_fd >= 0)
+		close(s->root_fd);
+	remove_cert(ctl);
+}
+
+static bool
+wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+/* Parse our options and the dataplane's. @return 0, or an exit code */
+static int
+parse_all(struct srv *s, struct dp_opts *dpo, int argc, char **argv)
+{
+	char **dp_argv = calloc((size_t)argc + ARGV_EXTRA, sizeof(*dp_argv));
+	char err[256];
+	int dp_argc = 0, rc = 0;
+
+	if (dp_argv == NULL)
+		return EXIT_RUNTIME;
+	dp_opts_default(dpo);
+	if (srv_opts_parse(&s->opts, argc, argv, dp_argv, &dp_argc, err, sizeof(err)) != 0 ||
+	    dp_opts_parse(dpo, dp_argc, dp_argv, err, sizeof(err)) != 0)
+		rc = die_usage("%s", err);
+	free(dp_argv);
+	return rc;
+}
+
+static int
+serve(struct srv *s, struct control *ctl)
+{
+	pthread_t th;
+	int rc;
+
+	if (pthread_create(&th, NULL, control_main, ctl) != 0)
+		return EXIT_RUNTIME;
+	printf("hayabusa: serving %s on %s (udp port %s), %u worker(s), alpn %s%s%s\n",
+	       s->opts.root, s->opts.n_listen ? s->opts.listen[0] : "--port", s->opts.udp_port_arg,
+	       s->n_workers, s->opts.alpn[0], s->opts.n_alpn > 1 ? "," : "",
+	       s->opts.n_alpn > 1 ? s->opts.alpn[1] : "");
+	fflush(stdout);
+	rc = dp_run(s->dp);
+	/* Release pairs with the acquire load in control_main(). */
+	__atomic_store_n(&ctl->main_done, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	print_stats(s); /* the final counters, --stats or not */
+	if (rc != 0) {
+		fprintf(stderr, "hayabusa: %s\n", dp_strerror(rc));
+		return EXIT_RUNTIME;
+	}
+	printf("hayabusa: stopped\n");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct srv s = {.root_fd = -1};
+	static struct control ctl;
+	struct dp_opts dpo = {0};
+	int n, rc;
+
+	if (wants_help(argc, argv)) {
+		printf("Usage: hayabusa [EAL options] -- [options]\n%s\nDataplane options:\n%s",
+		       srv_opts_usage(), dp_opts_usage());
+		return 0;
+	}
+	sigemptyset(&ctl.sigs);
+	sigaddset(&ctl.sigs, SIGINT);
+	sigaddset(&ctl.sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &ctl.sigs, NULL);
+	ctl.s = &s;
+	n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "hayabusa: EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		return EXIT_RUNTIME;
+	}
+	rc = parse_all(&s, &dpo, argc - n, argv + n);
+	ctl.stats_s = dpo.stats_s;
+	if (rc == 0)
+		rc = setup_srv(&s, &ctl);
+	if (rc == 0)
+		rc = setup_dp(&s, &dpo);
+	if (rc == 0)
+		rc = serve(&s, &ctl);
+	teardown(&s, &ctl);
+	rte_eal_cleanup();
+	return rc;
+}

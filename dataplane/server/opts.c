@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The server's own options (after EAL options and "--"). Dataplane options (--port, --mtu, ...,
+ * dataplane/opts.h) are passed through in order to dp_opts_parse(); --listen is turned into
+ * them for the usual case of one port.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "srv.h"
+
+/* 16-byte CIDs: first octet, server ID, then a nonce of at least 4 bytes (QUIC-LB). */
+#define SRV_SID_USABLE (QUIC_LB_CID_LEN_DEFAULT - 1 - QUIC_LB_NONCE_MIN)
+
+/* Dataplane options that take a value, passed through (dataplane/opts.h). */
+static const char *const dp_valued[] = {"--port",	 "--udp-port", "--rxd", "--txd",
+					"--ring-size",	 "--mbufs",    "--mtu", "--poll",
+					"--tx-drain-us", "--stats"};
+
+static const char usage[] =
+	"Server options (after EAL options and \"--\"):\n"
+	"  --listen ADDR[/LEN]:PORT    serve on this address of port 0 (IPv4, or [IPv6]:PORT);\n"
+	"                              repeatable (one IPv4 and one IPv6, same PORT); LEN is the\n"
+	"                              on-link prefix [24 for IPv4, 64 for IPv6]\n"
+	"  --cert FILE, --key FILE     certificate chain (leaf first) and its private key, PEM;\n"
+	"                              without them a self-signed ECDSA P-256 certificate is made\n"
+	"                              in a temporary directory\n"
+	"  --root DIR                  web root served over h3 and hq-interop [./www]\n"
+	"  --alpn LIST                 comma-separated, preference order [h3,hq-interop]\n"
+	"  --retry always|never|auto   address validation with Retry [never]\n"
+	"  --token-keys FILE           token key file (Retry and NEW_TOKEN)\n"
+	"  --server-id HEX             QUIC-LB server ID, 1..11 bytes [01]\n"
+	"  --cc newreno|cubic          congestion controller [newreno]\n"
+	"  --keylog FILE               NSS key log (also SSLKEYLOGFILE): not supported yet\n"
+	"  --qlog-dir DIR              qlog traces: not supported yet\n"
+	"  --max-conns N               connections per worker, 1..1000000 [4096]\n"
+	"  --idle-timeout MS           max_idle_timeout, 1..600000 ms [30000]\n"
+	"  --stats SEC                 print dataplane and QUIC counters every SEC seconds\n"
+	"  --poll busy|adaptive        worker polling [adaptive]\n"
+	"  --help                      this text\n";
+
+const char *
+srv_opts_usage(void)
+{
+	return usage;
+}
+
+static bool
+is_dp_valued(const char *a)
+{
+	for (size_t i = 0; i < sizeof(dp_valued) / sizeof(dp_valued[0]); i++)
+		if (strcmp(a, dp_valued[i]) == 0)
+			return true;
+	return false;
+}
+
+static int
+parse_u32(const char *v, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	unsigned long x;
+	char *end;
+
+	errno = 0;
+	x = strtoul(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || x < lo || x > hi)
+		return -1;
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int
+parse_hex(const char *v, uint8_t *out, size_t max, uint8_t *len)
+{
+	size_t n = strlen(v), i;
+	unsigned b;
+
+	if (n == 0 || n % 2 != 0 || n / 2 > max)
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		if (sscanf(v + 2 * i, "%2x", &b) != 1 ||
+		    strchr("0123456789abcdefABCDEF", v[2 * i + 1]) == NULL)
+			return -1;
+		out[i] = (uint8_t)b;
+	}
+	*len = (uint8_t)(n / 2);
+	return 0;
+}
+
+static int
+parse_alpn(struct srv_opts *o, const char *v)
+{
+	enum quic_app_proto p;
+	char *save = NULL, *tok;
+
+	if (strlen(v) >= sizeof(o->alpn_buf))
+		return -1;
+	strcpy(o->alpn_buf, v);
+	o->n_alpn = 0;
+	for (tok = strtok_r(o->alpn_buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (o->n_alpn == SRV_MAX_ALPN ||
+		    quic_app_proto_from_alpn(tok, strlen(tok), &p) != 0)
+			return -1;
+		o->alpn[o->n_alpn++] = tok;
+	}
+	return o->n_alpn > 0 ? 0 : -1;
+}
+
+/* "A.B.C.D[/LEN]:PORT" or "[X::Y][/LEN]:PORT": appends ",ip=ADDR/LEN" to o->port_arg. */
+static int
+parse_listen(struct srv_opts *o, const char *v, uint32_t *port)
+{
+	char host[64], *colon, *slash;
+	uint8_t bin[16];
+	uint32_t plen;
+	bool v6 = v[0] == '[';
+	const char *end = v6 ? strchr(v, ']') : strrchr(v, ':');
+	size_t hl;
+
+	if (end == NULL)
+		return -1;
+	hl = (size_t)(end - v) - (v6 ? 1 : 0);
+	colon = strrchr(v, ':');
+	if (hl == 0 || hl >= sizeof(host) || colon == NULL || colon < end ||
+	    parse_u32(colon + 1, 1, 65535, port) != 0)
+		return -1;
+	memcpy(host, v + (v6 ? 1 : 0), hl);
+	host[hl] = '\0';
+	plen = v6 ? 64 : 24;
+	slash = strchr(host, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		if (parse_u32(slash + 1, 1, v6 ? 128 : 32, &plen) != 0)
+			return -1;
+	}
+	if (v6 && end[1] == '/' && parse_u32(end + 2, 1, 128, &plen) != 0)
+		return -1;
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, bin) != 1)
+		return -1;
+	size_t used = strlen(o->port_arg);
+	int n = snprintf(o->port_arg + used, sizeof(o->port_arg) - used, ",ip=%s/%u", host,
+			 (unsigned)plen);
+	return n > 0 && (size_t)n < sizeof(o->port_arg) - used ? 0 : -1;
+}
+
+static void
+opts_default(struct srv_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->root = "www";
+	o->alpn[0] = "h3";
+	o->alpn[1] = "hq-interop";
+	o->n_alpn = 2;
+	o->retry = SRV_RETRY_NEVER;
+	o->server_id[0] = 0x01;
+	o->sid_len = 1;
+	o->cc = "newreno";
+	o->max_conns = 4096;
+	strcpy(o->port_arg, "0");
+}
+
+/* One option with its value v. @return 0, or -1 (bad value) */
+static int
+opt_value(struct srv_opts *o, const char *a, const char *v, uint32_t *listen_port)
+{
+	uint32_t port;
+
+	if (strcmp(a, "--listen") == 0) {
+		if (o->n_listen == SRV_MAX_LISTEN || parse_listen(o, v, &port) != 0 ||
+		    (*listen_port != 0 && port != *listen_port))
+			return -1;
+		snprintf(o->listen[o->n_listen++], sizeof(o->listen[0]), "%s", v);
+		*listen_port = port;
+	} else if (strcmp(a, "--cert") == 0) {
+		o->cert = v;
+	} else if (strcmp(a, "--key") == 0) {
+		o->key = v;
+	} else if (strcmp(a, "--root") == 0) {
+		o->root = v;
+	} else if (strcmp(a, "--alpn") == 0) {
+		return parse_alpn(o, v);
+	} else if (strcmp(a, "--retry") == 0) {
+		if (strcmp(v, "never") == 0)
+			o->retry = SRV_RETRY_NEVER;
+		else if (strcmp(v, "always") == 0)
+			o->retry = SRV_RETRY_ALWAYS;
+		else if (strcmp(v, "auto") == 0)
+			o->retry = SRV_RETRY_AUTO;
+		else
+			return -1;
+	} else if (strcmp(a, "--token-keys") == 0) {
+		o->token_keys = v;
+	} else if (strcmp(a, "--server-id") == 0) {
+		return parse_hex(v, o->server_id, SRV_SID_USABLE, &o->sid_len);
+	} else if (strcmp(a, "--cc") == 0) {
+		if (strcmp(v, "newreno") != 0 && strcmp(v, "cubic") != 0)
+			return -1;
+		o->cc = v;
+	} else if (strcmp(a, "--keylog") == 0) {
+		o->keylog = v;
+	} else if (strcmp(a, "--qlog-dir") == 0) {
+		o->qlog_dir = v;
+	} else if (strcmp(a, "--max-conns") == 0) {
+		return parse_u32(v, 1, 1000000, &o->max_conns);
+	} else if (strcmp(a, "--idle-timeout") == 0) {
+		return parse_u32(v, 1, 600000, &o->idle_timeout_ms);
+	} else {
+		return 1; /* not ours */
+	}
+	return 0;
+}
+
+int
+srv_opts_parse(struct srv_opts *o, int argc, char **argv, char **dp_argv, int *dp_argc, char *err,
+	       size_t err_len)
+{
+	uint32_t listen_port = 0;
+	bool user_port = false;
+	int i, n = 0, rc;
+
+	opts_default(o);
+	strcpy(o->prog, "hayabusa");
+	strcpy(o->flag_port, "--port");
+	strcpy(o->flag_udp_port, "--udp-port");
+	dp_argv[n++] = argc > 0 ? argv[0] : o->prog;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			o->help = true;
+			return 0;
+		}
+		if (i + 1 >= argc || strncmp(a, "--", 2) != 0) {
+			snprintf(err, err_len, "%s: unknown option or missing value (try --help)",
+				 a);
+			return -1;
+		}
+		if (is_dp_valued(a)) {
+			user_port |= strcmp(a, "--port") == 0;
+			dp_argv[n++] = argv[i];
+			dp_argv[n++] = argv[++i];
+			continue;
+		}
+		rc = opt_value(o, a, argv[i + 1], &listen_port);
+		if (rc != 0) {
+			snprintf(err, err_len,
+				 rc > 0 ? "%s: unknown option (try --help)"
+					: "%s %s: bad value (try --help)",
+				 a, argv[i + 1]);
+			return -1;
+		}
+		i++;
+	}
+	if (!user_port) {
+		if (o->n_listen == 0) {
+			snprintf(err, err_len, "no --listen ADDR:PORT (or --port) given");
+			return -1;
+		}
+		snprintf(o->udp_port_arg, sizeof(o->udp_port_arg), "%u", (unsigned)listen_port);
+		dp_argv[n++] = o->flag_port;
+		dp_argv[n++] = o->port_arg;
+		dp_argv[n++] = o->flag_udp_port;
+		dp_argv[n++] = o->udp_port_arg;
+	} else if (listen_port != 0) {
+		snprintf(o->udp_port_arg, sizeof(o->udp_port_arg), "%u", (unsigned)listen_port);
+		dp_argv[n++] = o->flag_udp_port;
+		dp_argv[n++] = o->udp_port_arg;
+	}
+	*dp_argc = n;
+	return 0;
+}
