@@ -8,6 +8,7 @@
 # Usage: scripts/demo.sh [--bin PATH] [--ns NAME]   as root on Debian 12 (/dev/net/tun, netns)
 #          --bin PATH   use this hayabusa binary: no package install, no build (tests)
 #          --ns NAME    network namespace to create and delete [hb-demo]
+#          -- OPTS...   further hayabusa options (--keylog FILE, --retry always ...)
 #        scripts/demo.sh --crypto [--quick]   the crypto self-check and micro-benchmark
 # Exit status: 0 when every file matched, 1 otherwise.
 set -euo pipefail
@@ -20,14 +21,16 @@ mode=server
 bin=
 ns=hb-demo
 bench_args=()
+srv_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--crypto) mode=crypto ;;
 	--quick) bench_args+=(--quick) ;;
 	--bin) bin=${2:?--bin needs a path}; shift ;;
 	--ns) ns=${2:?--ns needs a name}; shift ;;
+	--) shift; srv_args+=("$@"); break ;;
 	-h | --help)
-		sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*) hb_die "unknown option '$1' (try --help)" ;;
@@ -95,7 +98,7 @@ ip netns del "$ns" 2>/dev/null || true
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 ip netns exec "$ns" "$bin" "${eal[@]}" -- --listen "$SRV_IP/24:$PORT" --root "$tmp/www" \
-	>"$tmp/server.log" 2>&1 &
+	${srv_args[@]+"${srv_args[@]}"} >"$tmp/server.log" 2>&1 &
 srv_pid=$!
 for _ in $(seq 100); do
 	grep -q '^hayabusa: serving' "$tmp/server.log" && break

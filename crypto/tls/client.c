@@ -212,6 +212,7 @@ tls_client_hello_write(struct tls_conn *c)
 	w.start[off] = TLS_HS_CLIENT_HELLO;
 	tls_put_u16(&w, TLS_VERSION_12);
 	tls_put_bytes(&w, random, TLS_RANDOM_LEN);
+	memcpy(c->client_random, random, TLS_RANDOM_LEN);
 	tls_put_u8(&w, 0); /* legacy_session_id: empty in QUIC (RFC 9001 §8.4) */
 	ext = tls_wr_open(&w, 2);
 	for (i = 0; i < c->cc->n_suites; i++)
@@ -259,6 +260,8 @@ early_secret(struct tls_conn *c)
 		rc = tls_hash_once(h, c->ch, c->ch_len, th);
 	if (rc == 0)
 		rc = tls_ks_derive(c->ctx, h, early, "c e traffic", th, cets);
+	if (rc == 0)
+		tls_keylog_secret(c, TLS_LEVEL_EARLY, false, cets, h->len);
 	if (rc == 0 && c->cb.secret != NULL &&
 	    c->cb.secret(c->cb.arg, TLS_LEVEL_EARLY, TLS_DIR_WRITE, c->sess->suite, cets, h->len) !=
 		    0)

@@ -243,6 +243,13 @@ tls_server_config_set_groups(struct tls_server_config *cfg, const enum crypto_gr
 }
 
 void
+tls_server_config_set_keylog(struct tls_server_config *cfg, const struct tls_keylog *kl)
+{
+	if (cfg != NULL)
+		cfg->c.keylog = kl != NULL ? *kl : (struct tls_keylog){0};
+}
+
+void
 tls_server_config_set_rand(struct tls_server_config *cfg, const struct crypto_rand *rand)
 {
 	if (cfg != NULL)
@@ -422,6 +429,13 @@ tls_client_config_set_groups(struct tls_client_config *cfg, const enum crypto_gr
 	if (rc == 0)
 		cfg->n_shares = n_shares;
 	return rc;
+}
+
+void
+tls_client_config_set_keylog(struct tls_client_config *cfg, const struct tls_keylog *kl)
+{
+	if (cfg != NULL)
+		cfg->c.keylog = kl != NULL ? *kl : (struct tls_keylog){0};
 }
 
 void

@@ -275,9 +275,37 @@ tls_conn_consume(struct tls_conn *c, enum tls_level level, size_t n)
 
 /* ---- Helpers for the roles ---- */
 
+void
+tls_keylog_secret(struct tls_conn *c, enum tls_level level, bool from_server, const uint8_t *secret,
+		  size_t len)
+{
+	const char *label;
+
+	if (c->cc->keylog.fn == NULL)
+		return;
+	switch (level) {
+	case TLS_LEVEL_EARLY:
+		label = "CLIENT_EARLY_TRAFFIC_SECRET";
+		break;
+	case TLS_LEVEL_HANDSHAKE:
+		label = from_server ? "SERVER_HANDSHAKE_TRAFFIC_SECRET"
+				    : "CLIENT_HANDSHAKE_TRAFFIC_SECRET";
+		break;
+	case TLS_LEVEL_APPLICATION:
+		label = from_server ? "SERVER_TRAFFIC_SECRET_0" : "CLIENT_TRAFFIC_SECRET_0";
+		break;
+	default:
+		return;
+	}
+	c->cc->keylog.fn(c->cc->keylog.arg, label, c->client_random, secret, len);
+}
+
 int
 tls_emit_secret(struct tls_conn *c, enum tls_level level, enum tls_dir dir, const uint8_t *secret)
 {
+	/* The sender of a write secret is us; of a read secret, the peer. */
+	tls_keylog_secret(c, level, (c->role == TLS_ROLE_SERVER) == (dir == TLS_DIR_WRITE), secret,
+			  c->h->len);
 	if (c->cb.secret == NULL)
 		return 0;
 	if (c->cb.secret(c->cb.arg, level, dir, c->suite, secret, c->h->len) != 0)

@@ -506,6 +506,8 @@ negotiate(struct tls_conn *c, struct srv_hello *s)
 
 	rc = tls_ch_decode(&s->ch, s->msg, s->len);
 	if (rc == 0)
+		memcpy(c->client_random, s->ch.random, TLS_RANDOM_LEN);
+	if (rc == 0)
 		rc = check_ch(c, &s->ch);
 	if (rc == 0)
 		rc = pick_suite(c, &s->ch);

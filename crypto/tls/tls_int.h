@@ -393,6 +393,7 @@ struct tls_common_config {
 	size_t alpn_len;
 	struct crypto_rand rand;
 	size_t max_msg;
+	struct tls_keylog keylog;
 };
 
 struct tls_server_config {
@@ -469,6 +470,7 @@ struct tls_conn {
 	const struct tls_hash *h;
 	uint16_t group;
 	struct tls_transcript th;
+	uint8_t client_random[TLS_RANDOM_LEN]; /* for the key log */
 	uint8_t early_secret[TLS_MAX_HASH];
 	uint8_t hs_secret[TLS_MAX_HASH];
 	uint8_t master[TLS_MAX_HASH];
@@ -522,6 +524,9 @@ int tls_out_end(struct tls_conn *c, enum tls_level level, struct tls_wr *w, size
 int tls_emit_secret(struct tls_conn *c, enum tls_level level, enum tls_dir dir,
 		    const uint8_t *secret);
 int tls_random(struct tls_conn *c, uint8_t *buf, size_t len);
+/* Key log line for a secret sent by the server (from_server) or the client. */
+void tls_keylog_secret(struct tls_conn *c, enum tls_level level, bool from_server,
+		       const uint8_t *secret, size_t len);
 int tls_copy_tparams(struct tls_conn *c, const uint8_t *tp, size_t len);
 /* Negotiate ALPN: first entry of pref also in offer (protocol_name_list bodies). */
 int tls_alpn_select(const uint8_t *pref, size_t pref_len, struct tls_rd offer, const uint8_t **sel,

@@ -10,11 +10,13 @@
  * random key (shared/design.md).
  */
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include <crypto/crypto.h>
 #include <dataplane/hash.h>
 #include <quic/packet.h>
+#include <quic/validator.h>
 
 #include "srv.h"
 
@@ -67,13 +69,22 @@ struct srv_worker {
 	int drained; /* release store here, acquire load in srv_worker_drained() */
 	struct srv_counters cnt;
 	uint8_t scratch[SCRATCH_LEN];
-	uint8_t reply[QUIC_RETRY_MAX_LEN];
+	/* Stateless front end for datagrams that name no connection (quic/validator.h). */
+	struct quic_token_worker *tw;
+	struct quic_validator *val;
+	struct quic_token_ops tops;
+	uint8_t vresp[QUIC_VALIDATOR_RESP_MAX];
+	/* Initials per second for --retry auto: count in the current 1 s window, last rate. */
+	uint64_t win_start_ns;
+	uint64_t win_initials;
+	uint64_t initial_rate;
+	uint64_t hs_in_flight; /* connections whose handshake is not done */
 };
 
 static const char *const cnt_names[SRV_CNT_MAX] = {
-	"conns_accepted", "conns_closed", "conns_active", "handshakes",
-	"refused_full",	  "screen_drop",  "screen_reply", "accept_fail",
-	"unknown_cid",	  "app_errors",	  "tx_fail",
+	"conns_accepted", "conns_closed", "conns_active", "handshakes",	 "refused_full",
+	"screen_drop",	  "screen_reply", "accept_fail",  "unknown_cid", "app_errors",
+	"tx_fail",	  "retry_sent",	  "validated",
 };
 
 const char *
@@ -209,6 +220,9 @@ conn_free(struct srv_worker *sw, struct srv_conn *c)
 	bool counted = c->qc != NULL; /* a failed accept never counted as a connection */
 	unsigned i;
 
+	if (counted && !c->handshake_counted)
+		sw->hs_in_flight--;
+
 	dp_timer_cancel(dp_worker_timers(sw->w), &c->timer);
 	for (i = 0; i < CONN_KEYS; i++)
 		key_remove(sw, &c->key[i]);
@@ -326,8 +340,10 @@ app_event(struct srv_worker *sw, struct srv_conn *c, const struct quic_event *ev
 {
 	switch (ev->type) {
 	case QUIC_EV_HANDSHAKE_DONE:
-		if (!c->handshake_counted)
+		if (!c->handshake_counted) {
 			cnt_add(sw, SRV_CNT_HANDSHAKES, 1);
+			sw->hs_in_flight--;
+		}
 		c->handshake_counted = true;
 		break;
 	case QUIC_EV_STREAM_OPENED:
@@ -503,7 +519,7 @@ dgram_dcid(const struct srv_worker *sw, const uint8_t *p, size_t len, const uint
 }
 
 static void
-send_reply(struct srv_worker *sw, const struct dp_path *path, size_t len)
+send_bytes(struct srv_worker *sw, const struct dp_path *path, const uint8_t *data, size_t len)
 {
 	uint8_t *buf = dp_tx_alloc(sw->w, path, len);
 
@@ -511,40 +527,93 @@ send_reply(struct srv_worker *sw, const struct dp_path *path, size_t len)
 		cnt_add(sw, SRV_CNT_TX_FAIL, 1);
 		return;
 	}
-	memcpy(buf, sw->reply, len);
+	memcpy(buf, data, len);
 	if (dp_tx_commit(sw->w, len) != 0)
 		cnt_add(sw, SRV_CNT_TX_FAIL, 1);
 }
 
-/* A datagram naming no connection: Version Negotiation, drop, or a new connection. */
+/* Tokens carry real time (ns since the epoch): the dataplane's now_ns is a TSC clock. */
+static uint64_t
+real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* --retry auto: handshakes in flight and Initials per second (last or current 1 s window). */
+static void
+load_update(struct srv_worker *sw, uint64_t now_ns, struct quic_validator_load *load)
+{
+	if (now_ns - sw->win_start_ns >= 1000000000u) {
+		sw->initial_rate = sw->win_initials;
+		sw->win_initials = 0;
+		sw->win_start_ns = now_ns;
+	}
+	sw->win_initials++;
+	load->handshakes_in_flight = sw->hs_in_flight;
+	load->initial_rate =
+		sw->initial_rate > sw->win_initials ? sw->initial_rate : sw->win_initials;
+}
+
+/*
+ * Run the stateless validator on a datagram that names no connection: send its VN, Retry or
+ * INVALID_TOKEN close, or drop it. @return true when it may make a connection
+ */
+static bool
+screen(struct srv_worker *sw, const uint8_t *p, size_t len, const struct dp_path *path,
+       uint64_t now_ns, struct quic_dgram *dg, struct quic_vresult *r)
+{
+	struct quic_validator_load load;
+
+	dg->data = p;
+	dg->len = len;
+	addr_to_quic(&dg->peer, &path->remote);
+	load_update(sw, now_ns, &load);
+	quic_validator_burst(sw->val, dg, 1, &load, real_ns(), sw->vresp, sizeof(sw->vresp), r);
+	switch (r->action) {
+	case QUIC_VA_ACCEPT:
+		return true;
+	case QUIC_VA_SEND_RETRY:
+		cnt_add(sw, SRV_CNT_RETRY_SENT, 1);
+		/* fall through */
+	case QUIC_VA_SEND_VN:
+	case QUIC_VA_SEND_CLOSE:
+		send_bytes(sw, path, sw->vresp + r->resp_off, r->resp_len);
+		cnt_add(sw, SRV_CNT_SCREEN_REPLY, 1);
+		return false;
+	default:
+		cnt_add(sw, SRV_CNT_SCREEN_DROP, 1);
+		return false;
+	}
+}
+
+/* A datagram naming no connection: a response from the validator, a drop, or a connection. */
 static void
 new_conn(struct srv_worker *sw, const uint8_t *p, size_t len, const struct quic_cid *odcid,
 	 const struct dp_path *path, uint64_t now_ns)
 {
+	struct quic_vresult r;
+	struct quic_dgram dg;
 	struct quic_path qp;
 	struct srv_conn *c;
-	size_t rlen = 0;
 	int rc;
 
-	path_to_quic(&qp, path);
-	rc = quic_server_screen(&sw->qcfg, false, p, len, &qp, now_ns, sw->reply, sizeof(sw->reply),
-				&rlen);
-	if (rc == QUIC_SCREEN_REPLY) {
-		send_reply(sw, path, rlen);
-		cnt_add(sw, SRV_CNT_SCREEN_REPLY, 1);
+	if (!screen(sw, p, len, path, now_ns, &dg, &r))
 		return;
-	}
-	if (rc != QUIC_SCREEN_ACCEPT) {
-		cnt_add(sw, SRV_CNT_SCREEN_DROP, 1);
-		return;
-	}
 	if (sw->stop_seen || (c = conn_take_slot(sw)) == NULL) {
 		cnt_add(sw, SRV_CNT_REFUSED_FULL, 1);
 		return;
 	}
+	path_to_quic(&qp, path);
 	c->tx_path = *path;
 	c->tx_path.ecn = 0;
-	if (quic_conn_accept(&c->qc, &sw->qcfg, p, len, &qp, now_ns) != 0) {
+	/* quic_conn_accept() asks the token ops, which answer from this verdict. */
+	quic_validator_select(sw->val, &dg, &r);
+	rc = quic_conn_accept(&c->qc, &sw->qcfg, p, len, &qp, now_ns);
+	quic_validator_select(sw->val, NULL, NULL);
+	if (rc != 0) {
 		c->qc = NULL;
 		conn_free(sw, c);
 		cnt_add(sw, SRV_CNT_ACCEPT_FAIL, 1);
@@ -552,6 +621,9 @@ new_conn(struct srv_worker *sw, const uint8_t *p, size_t len, const struct quic_
 	}
 	cnt_add(sw, SRV_CNT_ACCEPTED, 1);
 	cnt_add(sw, SRV_CNT_ACTIVE, 1);
+	sw->hs_in_flight++;
+	if (r.validated)
+		cnt_add(sw, SRV_CNT_VALIDATED, 1);
 	key_insert(sw, c, &c->key[0], odcid);
 	track_scid(sw, c);
 	conn_service(sw, c, now_ns);
@@ -599,6 +671,7 @@ check_drained(struct srv_worker *sw, uint64_t now_ns)
 {
 	if (sw->active != NULL && now_ns < sw->drain_deadline)
 		return;
+	quic_token_worker_offline(sw->tw);
 	/* Release pairs with the acquire load in srv_worker_drained(). */
 	__atomic_store_n(&sw->drained, 1, __ATOMIC_RELEASE);
 }
@@ -610,6 +683,9 @@ on_tick(void *ctx, struct dp_worker *w, uint64_t now_ns)
 	struct srv_conn *c;
 
 	(void)w;
+	/* A quiescent point every tick, so that key rotations never wait on an idle worker. */
+	quic_token_worker_enter(sw->tw);
+	quic_token_worker_exit(sw->tw);
 	if (!sw->stop_seen) {
 		/* Acquire pairs with the release store of the control thread in main.c. */
 		if (__atomic_load_n(&sw->s->stopping, __ATOMIC_ACQUIRE) == 0)
@@ -684,6 +760,65 @@ worker_lb(struct srv_worker *sw)
 		       : QUIC_ERR_INVAL;
 }
 
+static enum quic_retry_policy
+retry_policy(enum srv_retry r)
+{
+	switch (r) {
+	case SRV_RETRY_ALWAYS:
+		return QUIC_RETRY_ALWAYS;
+	case SRV_RETRY_AUTO:
+		return QUIC_RETRY_AUTO;
+	default:
+		return QUIC_RETRY_NEVER;
+	}
+}
+
+/* A Retry SCID from our QUIC-LB encoder, so the client's next Initial steers back here. */
+static int
+retry_cid(void *arg, struct quic_cid *out)
+{
+	struct srv_worker *sw = arg;
+
+	return quic_lb_encode(sw->lb, (uint8_t)dp_worker_id(sw->w), NULL, out);
+}
+
+/* Token state and validator; worker ids are fleet-unique: (server id << 8) | worker. */
+static int
+worker_tokens(struct srv_worker *sw, unsigned index)
+{
+	const struct srv_opts *o = &sw->s->opts;
+	struct quic_validator_config vc;
+	struct quic_token_config tc;
+	uint32_t sid = 0;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < o->sid_len && i < 3; i++)
+		sid = sid << 8 | o->server_id[i];
+	quic_token_config_default(&tc);
+	tc.worker_id = sid << 8 | (index & 0xff);
+	rc = quic_token_worker_new(&sw->tw, sw->s->tokens, index, &tc, sw->ctx, NULL);
+	if (rc != 0)
+		return rc;
+	quic_validator_config_default(&vc);
+	vc.policy = retry_policy(o->retry);
+	if (o->retry_auto_handshakes != 0)
+		vc.auto_handshakes = o->retry_auto_handshakes;
+	if (o->retry_auto_rate != 0)
+		vc.auto_initial_rate = o->retry_auto_rate;
+	vc.retry_scid_len = (uint8_t)sw->cid_len;
+	vc.new_cid = retry_cid;
+	vc.cid_arg = sw;
+	rc = quic_validator_new(&sw->val, &vc, sw->tw, sw->ctx, NULL);
+	if (rc != 0)
+		return rc;
+	quic_validator_token_ops(sw->val, &sw->tops);
+	sw->qcfg.tokens = &sw->tops;
+	/* No NEW_TOKEN: the connection's clock is the TSC, tokens need real time. */
+	sw->qcfg.send_new_token = false;
+	return 0;
+}
+
 static int
 worker_table(struct srv_worker *sw)
 {
@@ -729,6 +864,8 @@ srv_worker_new(struct srv_worker **out, struct srv *s, struct dp_worker *w)
 		rc = worker_table(sw);
 	if (rc == 0)
 		rc = worker_config(sw);
+	if (rc == 0)
+		rc = worker_tokens(sw, dp_worker_id(w));
 	if (rc == 0 && dp_worker_set_handler(w, &h, sw) != 0)
 		rc = QUIC_ERR_INVAL;
 	if (rc != 0) {
@@ -746,6 +883,8 @@ srv_worker_free(struct srv_worker *sw)
 		return;
 	while (sw->active != NULL)
 		conn_free(sw, sw->active);
+	quic_validator_free(sw->val);
+	quic_token_worker_free(sw->tw);
 	free(sw->slots);
 	free(sw->bucket);
 	quic_lb_free(sw->lb);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -28,6 +29,8 @@
 
 #include <crypto/crypto.h>
 #include <crypto/tls.h>
+#include <quic/error.h>
+#include <quic/token.h>
 
 #include "srv.h"
 
@@ -35,6 +38,7 @@
 #define EXIT_RUNTIME  1
 #define DRAIN_WAIT_MS 2000
 #define ARGV_EXTRA    8
+#define KEYFILE_READ  4096 /* a key file is at most ~4 lines of ~65 bytes, plus comments */
 
 struct control {
 	struct srv *s;
@@ -42,6 +46,7 @@ struct control {
 	uint32_t stats_s;
 	int main_done; /* release store by main after dp_run(), acquire load here */
 	char tmpdir[64];
+	struct quic_token_keyset *keys; /* from start-up until setup_dp() publishes it */
 };
 
 static void
@@ -87,6 +92,70 @@ shutdown_workers(struct control *ctl)
 	dp_stop(ctl->s->dp);
 }
 
+/*
+ * Read and parse a token key file, which must not be readable or writable by others (it
+ * holds secrets). @return 0, or -1 with a one-line reason in msg
+ */
+static int
+load_keys(const char *path, struct quic_token_keyset **out, char *msg, size_t cap)
+{
+	struct quic_keyfile_error ke = {0};
+	static char text[KEYFILE_READ]; /* control thread only */
+	struct stat st;
+	ssize_t n;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(msg, cap, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if ((st.st_mode & 077) != 0) {
+		close(fd);
+		snprintf(msg, cap, "%s: mode %03o is wider than 0600 (chmod 600 it)", path,
+			 (unsigned)(st.st_mode & 0777));
+		return -1;
+	}
+	n = read(fd, text, sizeof(text));
+	close(fd);
+	if (n < 0 || (size_t)n == sizeof(text)) {
+		snprintf(msg, cap, "%s: %s", path, n < 0 ? strerror(errno) : "file too large");
+		return -1;
+	}
+	rc = quic_token_keyfile_parse(out, text, (size_t)n, &ke);
+	crypto_wipe(text, sizeof(text));
+	if (rc == QUIC_ERR_MALFORMED)
+		snprintf(msg, cap, "%s:%u: %s", path, ke.line, quic_keyfile_strerror(ke.err));
+	else if (rc != 0)
+		snprintf(msg, cap, "%s: %s", path, quic_strerror(rc));
+	return rc == 0 ? 0 : -1;
+}
+
+/* SIGHUP: publish the key file again; a bad file keeps the keys in use. Control thread. */
+static void
+reload_keys(struct srv *s)
+{
+	struct quic_token_keyset *ks = NULL;
+	char msg[256];
+
+	if (s->opts.token_keys == NULL) {
+		fprintf(stderr, "hayabusa: SIGHUP: no --token-keys file to reload\n");
+		return;
+	}
+	if (load_keys(s->opts.token_keys, &ks, msg, sizeof(msg)) != 0) {
+		fprintf(stderr, "hayabusa: SIGHUP: %s; keeping the current token keys\n", msg);
+		return;
+	}
+	if (quic_token_domain_publish(s->tokens, ks) != 0) {
+		quic_token_keyset_free(ks);
+		return;
+	}
+	fprintf(stderr, "hayabusa: SIGHUP: token keys reloaded from %s (current key %u)\n",
+		s->opts.token_keys, 0u + quic_token_keyset_current(ks));
+}
+
 static void *
 control_main(void *arg)
 {
@@ -103,8 +172,11 @@ control_main(void *arg)
 			shutdown_workers(ctl);
 			return NULL;
 		}
+		if (sig == SIGHUP)
+			reload_keys(ctl->s);
 		if (__atomic_load_n(&ctl->main_done, __ATOMIC_ACQUIRE) != 0)
 			return NULL;
+		quic_token_domain_reclaim(ctl->s->tokens);
 		ticks++;
 		if (ctl->stats_s != 0 && ticks % (5ull * ctl->stats_s) == 0)
 			print_stats(ctl->s);
@@ -162,6 +234,82 @@ remove_cert(struct control *ctl)
 	rmdir(ctl->tmpdir);
 }
 
+/* Hex of n bytes into out (2n + 1 bytes); returns the end of the text. */
+static char *
+hex(char *out, const uint8_t *b, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		*out++ = digits[b[i] >> 4];
+		*out++ = digits[b[i] & 15];
+	}
+	*out = '\0';
+	return out;
+}
+
+/*
+ * NSS key log line, from the worker running the handshake. Each line goes out in one write()
+ * on an O_APPEND descriptor, so the lines of several workers never interleave.
+ */
+static void
+keylog_line(void *arg, const char *label, const uint8_t client_random[32], const uint8_t *secret,
+	    size_t len)
+{
+	const struct srv *s = arg;
+	char line[64 + 2 * 32 + 2 * CRYPTO_MAX_SECRET_LEN + 4], *p;
+	size_t n = strlen(label);
+
+	if (len > CRYPTO_MAX_SECRET_LEN || n > 63)
+		return;
+	memcpy(line, label, n);
+	p = line + n;
+	*p++ = ' ';
+	p = hex(p, client_random, 32);
+	*p++ = ' ';
+	p = hex(p, secret, len);
+	*p++ = '\n';
+	if (write(s->keylog_fd, line, (size_t)(p - line)) < 0)
+		return; /* a debugging aid: never fail the handshake for it */
+}
+
+/* --keylog FILE, else SSLKEYLOGFILE: open for appending. @return 0 or an exit code */
+static int
+setup_keylog(struct srv *s)
+{
+	const char *path = s->opts.keylog != NULL ? s->opts.keylog : getenv("SSLKEYLOGFILE");
+	struct tls_keylog kl = {.fn = keylog_line, .arg = s};
+
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	s->keylog_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (s->keylog_fd < 0)
+		return die_usage("key log %s: %s", path, strerror(errno));
+	tls_server_config_set_keylog(s->tls, &kl);
+	fprintf(stderr, "hayabusa: warning: writing TLS secrets to %s (debugging only)\n", path);
+	return 0;
+}
+
+/* Token keys: --token-keys FILE, or a set made now for this process only. */
+static int
+setup_keys(const struct srv_opts *o, struct control *ctl)
+{
+	const struct crypto_rand sys = {.fn = crypto_rand_system};
+	char msg[256], text[QUIC_TOKEN_KEYFILE_MAX_LEN];
+	size_t len = 0;
+	int rc;
+
+	if (o->token_keys != NULL)
+		return load_keys(o->token_keys, &ctl->keys, msg, sizeof(msg)) == 0
+			       ? 0
+			       : die_usage("--token-keys %s", msg);
+	rc = quic_token_keyfile_write(NULL, &sys, text, sizeof(text), &len);
+	if (rc == 0)
+		rc = quic_token_keyfile_parse(&ctl->keys, text, len, NULL);
+	crypto_wipe(text, sizeof(text));
+	return rc == 0 ? 0 : EXIT_RUNTIME;
+}
+
 /* TLS configuration, web root and side options. @return 0 or an exit code */
 static int
 setup_srv(struct srv *s, struct control *ctl)
@@ -191,14 +339,12 @@ setup_srv(struct srv *s, struct control *ctl)
 	if (s->root_fd < 0)
 		return die_usage("--root %s: %s", o->root, strerror(errno));
 	srv_provider_init(&s->provider, s);
-	if (o->retry != SRV_RETRY_NEVER)
-		return die_usage("--retry %s: not supported by this build yet (use never)",
-				 o->retry == SRV_RETRY_ALWAYS ? "always" : "auto");
-	if (o->token_keys != NULL && access(o->token_keys, R_OK) != 0)
-		return die_usage("--token-keys %s: %s", o->token_keys, strerror(errno));
-	if (o->keylog != NULL || getenv("SSLKEYLOGFILE") != NULL)
-		fprintf(stderr, "hayabusa: warning: key logging is not supported yet (crypto/tls "
-				"has no key-log hook); no key log written\n");
+	rc = setup_keys(o, ctl);
+	if (rc != 0)
+		return rc;
+	rc = setup_keylog(s);
+	if (rc != 0)
+		return rc;
 	if (o->qlog_dir != NULL)
 		fprintf(stderr, "hayabusa: warning: --qlog-dir: qlog is not supported yet\n");
 	if (crypto_rand_bytes(NULL, s->reset_key, sizeof(s->reset_key)) != 0)
@@ -207,7 +353,7 @@ setup_srv(struct srv *s, struct control *ctl)
 }
 
 static int
-setup_dp(struct srv *s, const struct dp_opts *dpo)
+setup_dp(struct srv *s, struct control *ctl, const struct dp_opts *dpo)
 {
 	unsigned i;
 	int rc;
@@ -222,6 +368,10 @@ setup_dp(struct srv *s, const struct dp_opts *dpo)
 		fprintf(stderr, "hayabusa: at most %d workers\n", SRV_MAX_WORKERS);
 		return EXIT_USAGE;
 	}
+	if (quic_token_domain_new(&s->tokens, s->n_workers) != 0 ||
+	    quic_token_domain_publish(s->tokens, ctl->keys) != 0)
+		return EXIT_RUNTIME;
+	ctl->keys = NULL; /* the domain owns it */
 	for (i = 0; i < s->n_workers; i++) {
 		rc = srv_worker_new(&s->workers[i], s, dp_worker_get(s->dp, i));
 		if (rc != 0) {
@@ -238,10 +388,44 @@ teardown(struct srv *s, struct control *ctl)
 	for (unsigned i = 0; i < s->n_workers; i++)
 		srv_worker_free(s->workers[i]);
 	dp_free(s->dp);
+	quic_token_domain_free(s->tokens);
+	quic_token_keyset_free(ctl->keys);
 	tls_server_config_free(s->tls);
 	if (s->root_fd >= 0)
 		close(s->root_fd);
+	if (s->keylog_fd >= 0)
+		close(s->keylog_fd);
 	remove_cert(ctl);
+}
+
+/* `hayabusa keygen [FILE]`: a fresh token key file, mode 0600 (stdout without FILE). */
+static int
+keygen(const char *path)
+{
+	const struct crypto_rand sys = {.fn = crypto_rand_system};
+	char text[QUIC_TOKEN_KEYFILE_MAX_LEN];
+	size_t len = 0;
+	int fd = STDOUT_FILENO;
+	ssize_t n;
+
+	if (quic_token_keyfile_write(NULL, &sys, text, sizeof(text), &len) != 0)
+		return EXIT_RUNTIME;
+	if (path != NULL) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || fchmod(fd, 0600) != 0) {
+			crypto_wipe(text, sizeof(text));
+			if (fd >= 0)
+				close(fd);
+			return die_usage("keygen: %s: %s", path, strerror(errno));
+		}
+	}
+	n = write(fd, text, len);
+	crypto_wipe(text, sizeof(text));
+	if (path != NULL && close(fd) != 0)
+		n = -1;
+	if (n < 0 || (size_t)n != len)
+		return die_usage("keygen: %s: write failed", path != NULL ? path : "stdout");
+	return 0;
 }
 
 static bool
@@ -300,11 +484,14 @@ serve(struct srv *s, struct control *ctl)
 int
 main(int argc, char **argv)
 {
-	static struct srv s = {.root_fd = -1};
+	static struct srv s = {.root_fd = -1, .keylog_fd = -1};
 	static struct control ctl;
 	struct dp_opts dpo = {0};
 	int n, rc;
 
+	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
+		return argc <= 3 ? keygen(argc == 3 ? argv[2] : NULL)
+				 : die_usage("usage: hayabusa keygen [FILE]");
 	if (wants_help(argc, argv)) {
 		printf("Usage: hayabusa [EAL options] -- [options]\n%s\nDataplane options:\n%s",
 		       srv_opts_usage(), dp_opts_usage());
@@ -313,6 +500,7 @@ main(int argc, char **argv)
 	sigemptyset(&ctl.sigs);
 	sigaddset(&ctl.sigs, SIGINT);
 	sigaddset(&ctl.sigs, SIGTERM);
+	sigaddset(&ctl.sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &ctl.sigs, NULL);
 	ctl.s = &s;
 	n = rte_eal_init(argc, argv);
@@ -326,7 +514,7 @@ main(int argc, char **argv)
 	if (rc == 0)
 		rc = setup_srv(&s, &ctl);
 	if (rc == 0)
-		rc = setup_dp(&s, &dpo);
+		rc = setup_dp(&s, &ctl, &dpo);
 	if (rc == 0)
 		rc = serve(&s, &ctl);
 	teardown(&s, &ctl);

@@ -31,10 +31,13 @@ static const char usage[] =
 	"  --root DIR                  web root served over h3 and hq-interop [./www]\n"
 	"  --alpn LIST                 comma-separated, preference order [h3,hq-interop]\n"
 	"  --retry always|never|auto   address validation with Retry [never]\n"
-	"  --token-keys FILE           token key file (Retry and NEW_TOKEN)\n"
+	"  --retry-auto-handshakes N   auto: Retry above N handshakes in flight per worker [256]\n"
+	"  --retry-auto-rate R         auto: Retry above R Initials/s per worker [10000]\n"
+	"  --token-keys FILE           token key file, mode 0600 (`hayabusa keygen FILE`);\n"
+	"                              SIGHUP reloads it [a key made at start]\n"
 	"  --server-id HEX             QUIC-LB server ID, 1..11 bytes [01]\n"
 	"  --cc newreno|cubic          congestion controller [newreno]\n"
-	"  --keylog FILE               NSS key log (also SSLKEYLOGFILE): not supported yet\n"
+	"  --keylog FILE               NSS key log, appended (also SSLKEYLOGFILE)\n"
 	"  --qlog-dir DIR              qlog traces: not supported yet\n"
 	"  --max-conns N               connections per worker, 1..1000000 [4096]\n"
 	"  --idle-timeout MS           max_idle_timeout, 1..600000 ms [30000]\n"
@@ -191,6 +194,10 @@ opt_value(struct srv_opts *o, const char *a, const char *v, uint32_t *listen_por
 			o->retry = SRV_RETRY_AUTO;
 		else
 			return -1;
+	} else if (strcmp(a, "--retry-auto-handshakes") == 0) {
+		return parse_u32(v, 1, 10000000, &o->retry_auto_handshakes);
+	} else if (strcmp(a, "--retry-auto-rate") == 0) {
+		return parse_u32(v, 1, 100000000, &o->retry_auto_rate);
 	} else if (strcmp(a, "--token-keys") == 0) {
 		o->token_keys = v;
 	} else if (strcmp(a, "--server-id") == 0) {

@@ -20,6 +20,7 @@
 #include <dataplane/dp.h>
 #include <quic/conn.h>
 #include <quic/h3.h>
+#include <quic/token.h>
 
 #define SRV_MAX_ALPN	  4
 #define SRV_MAX_LISTEN	  4
@@ -44,6 +45,8 @@ struct srv_opts {
 	size_t n_alpn;
 	char alpn_buf[128];
 	enum srv_retry retry;
+	uint32_t retry_auto_handshakes; /* --retry auto thresholds (0: the defaults) */
+	uint32_t retry_auto_rate;
 	const char *token_keys;
 	uint8_t server_id[SRV_SID_MAX];
 	uint8_t sid_len;
@@ -74,6 +77,8 @@ enum srv_cnt {
 	SRV_CNT_UNKNOWN_CID,  /* short-header datagrams whose DCID names no connection */
 	SRV_CNT_APP_ERRORS,   /* connections closed for an application protocol error */
 	SRV_CNT_TX_FAIL,      /* datagrams written but not sent (no mbuf, path, queue full) */
+	SRV_CNT_RETRY_SENT,   /* Retry packets sent by the validator (RFC 9000 §8.1.2) */
+	SRV_CNT_VALIDATED,    /* connections whose address a Retry token proved */
 	SRV_CNT_MAX
 };
 
@@ -88,7 +93,10 @@ struct srv {
 	struct tls_server_config *tls;
 	struct quic_app_provider provider;
 	int root_fd;
+	int keylog_fd; /* O_APPEND, -1 when off: one write() per line keeps lines whole */
 	uint8_t reset_key[SRV_RESET_KEY_LEN];
+	/* Address-validation token keys: published by the control thread, read by workers. */
+	struct quic_token_domain *tokens;
 	struct srv_worker *workers[SRV_MAX_WORKERS];
 	unsigned n_workers;
 	/* Set by the control thread (release), read by workers (acquire): stop accepting,

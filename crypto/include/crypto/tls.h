@@ -163,6 +163,22 @@ int tls_server_config_set_tickets(struct tls_server_config *cfg, unsigned count,
 void tls_server_config_set_early_data(struct tls_server_config *cfg, bool enable,
 				      uint32_t window_ms);
 
+/*
+ * Key log (the NSS key log format that Wireshark and tshark read): fn is called with label
+ * "CLIENT_EARLY_TRAFFIC_SECRET", "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+ * "SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0" or "SERVER_TRAFFIC_SECRET_0",
+ * the ClientHello random and the secret, from inside tls_conn_start()/tls_conn_recv() of the
+ * thread that runs the connection. It exposes every traffic secret: for debugging only. NULL
+ * fn turns it off (the default).
+ */
+struct tls_keylog {
+	void (*fn)(void *arg, const char *label, const uint8_t client_random[32],
+		   const uint8_t *secret, size_t len);
+	void *arg;
+};
+
+void tls_server_config_set_keylog(struct tls_server_config *cfg, const struct tls_keylog *kl);
+
 /* ---- Client configuration ---- */
 
 struct tls_client_config;
@@ -195,6 +211,8 @@ void tls_client_config_set_rand(struct tls_client_config *cfg, const struct cryp
 int tls_client_config_set_max_message(struct tls_client_config *cfg, size_t max);
 /* Attempt 0-RTT when a session allows it (default on). */
 void tls_client_config_set_early_data(struct tls_client_config *cfg, bool enable);
+/* Key log, as for the server (tls_server_config_set_keylog). */
+void tls_client_config_set_keylog(struct tls_client_config *cfg, const struct tls_keylog *kl);
 
 /* ---- Connection ---- */
 

@@ -1,0 +1,236 @@
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Shared set-up for the interop scenarios (test_interop_*.sh), sourced, not run: the hayabusa
+# server on DPDK's net_tap inside a network namespace unique to the run, ngtcp2's gtlsclient
+# on the tap device in the same namespace, a generated web root, SHA-256 checks, and a cleanup
+# trap that always stops the server and removes the namespace. The same set-up as
+# scripts/demo.sh. Every wait is bounded. Exit 77 (meson: skipped) without root, /dev/net/tun,
+# iproute2, gtlsclient or network namespaces.
+#
+# Use:  . lib.sh; it_init NAME HAYABUSA; it_www; it_start [server options]; it_client LOG ...;
+#       it_check FILE...; it_stop; it_finish
+
+IT_SRV_IP=198.18.0.1
+IT_CLI_IP=198.18.0.2
+# IPv6 unique local addresses (RFC 4193), one /64 on the tap link.
+IT_SRV_IP6=fd00:4842:5359::1
+IT_CLI_IP6=fd00:4842:5359::2
+IT_PORT=4433
+IT_TAP=hbtap0
+
+it_ns=
+it_tmp=
+it_bin=
+it_srv_pid=
+it_fail=0
+
+it_say()
+{
+	printf '== %s\n' "$*"
+}
+
+it_skip()
+{
+	echo "SKIP: $*"
+	exit 77
+}
+
+# A failed check: the run goes on (to print counters) and ends with exit status 1.
+it_bad()
+{
+	printf 'FAIL: %s\n' "$*"
+	it_fail=1
+}
+
+it_die()
+{
+	printf 'FAIL: %s\n' "$*"
+	exit 1
+}
+
+it_kill_server()
+{
+	[ -n "$it_srv_pid" ] || return 0
+	if kill -0 "$it_srv_pid" 2>/dev/null; then
+		kill -TERM "$it_srv_pid" 2>/dev/null || true
+		for _ in $(seq 50); do
+			kill -0 "$it_srv_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$it_srv_pid" 2>/dev/null || true
+	fi
+	wait "$it_srv_pid" 2>/dev/null || true
+	it_srv_pid=
+}
+
+it_cleanup()
+{
+	trap - EXIT INT TERM
+	it_kill_server
+	[ -z "$it_ns" ] || ip netns del "$it_ns" 2>/dev/null || true
+	[ -z "$it_tmp" ] || rm -rf "$it_tmp"
+}
+
+# it_init NAME HAYABUSA: checks the host (else exit 77), makes the temporary directory and
+# sets the cleanup trap. NAME makes the namespace and DPDK file prefix unique to this run.
+it_init()
+{
+	local name=${1:?it_init NAME HAYABUSA}
+
+	it_bin=${2:?it_init NAME HAYABUSA}
+	[ "$(id -u)" -eq 0 ] || it_skip "needs root (network namespace, tap device)"
+	[ -c /dev/net/tun ] || it_skip "/dev/net/tun is missing"
+	command -v ip >/dev/null || it_skip "iproute2 missing"
+	command -v gtlsclient >/dev/null || it_skip "gtlsclient missing (package ngtcp2-client)"
+	[ -x "$it_bin" ] || it_die "no server binary at $it_bin"
+	it_ns="hb-$name-$$"
+	ip netns add "$it_ns" 2>/dev/null || it_skip "cannot create network namespaces here"
+	ip -n "$it_ns" link set lo up
+	it_tmp=$(mktemp -d /tmp/hb-it.XXXXXX)
+	mkdir -p "$it_tmp/www" "$it_tmp/dl"
+	trap it_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+# it_www: the bundled files plus random ones: 1m.bin, 5m.bin and 50 small p00..p49.txt.
+it_www()
+{
+	local top i
+
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	cp "$top"/www/* "$it_tmp/www/"
+	head -c 1048576 /dev/urandom >"$it_tmp/www/1m.bin"
+	head -c 5242880 /dev/urandom >"$it_tmp/www/5m.bin"
+	for i in $(seq -w 0 49); do
+		head -c $((1000 + 797 * 10#$i)) /dev/urandom | base64 >"$it_tmp/www/p$i.txt"
+	done
+}
+
+# shellcheck disable=SC2120 # options are optional
+# it_start [--v6] [server options...]: the server on net_tap, then the client's side of the
+# tap (IPv4, and IPv6 too with --v6). Waits (bounded) for "hayabusa: serving".
+it_start()
+{
+	local v6=0 eal hp listen
+
+	if [ "${1:-}" = --v6 ]; then
+		v6=1
+		shift
+	fi
+	eal=(--no-pci --no-shconf --file-prefix="hb_$it_ns" --vdev="net_tap0,iface=$IT_TAP"
+		--log-level=lib.eal:warning --log-level=pmd.net.tap:error)
+	hp=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
+	if [ "${hp:-0}" -ge 128 ]; then eal+=(-m 256); else eal+=(--no-huge -m 256); fi
+	if [ "$(nproc)" -ge 2 ]; then eal+=(--lcores=0@1); else eal+=(--lcores=0@0); fi
+	listen=(--listen "$IT_SRV_IP/24:$IT_PORT")
+	[ "$v6" -eq 0 ] || listen+=(--listen "[$IT_SRV_IP6]:$IT_PORT") # on-link /64 by default
+	ip netns exec "$it_ns" "$it_bin" "${eal[@]}" -- "${listen[@]}" --root "$it_tmp/www" \
+		"$@" >"$it_tmp/server.log" 2>&1 &
+	it_srv_pid=$!
+	for _ in $(seq 100); do
+		grep -q '^hayabusa: serving' "$it_tmp/server.log" && break
+		kill -0 "$it_srv_pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	grep -q '^hayabusa: serving' "$it_tmp/server.log" ||
+		{ cat "$it_tmp/server.log"; it_die "the server did not start"; }
+	grep '^hayabusa:' "$it_tmp/server.log"
+	if [ "$v6" -eq 1 ]; then
+		ip netns exec "$it_ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 || true
+		ip netns exec "$it_ns" sysctl -qw "net.ipv6.conf.$IT_TAP.disable_ipv6=0" || true
+		ip -n "$it_ns" -6 addr add "$IT_CLI_IP6/64" dev "$IT_TAP" nodad
+	fi
+	ip -n "$it_ns" addr add "$IT_CLI_IP/24" dev "$IT_TAP"
+	ip -n "$it_ns" link set "$IT_TAP" up
+}
+
+# it_client LOG [gtlsclient options and arguments...]: one bounded gtlsclient run in the
+# namespace, output to $it_tmp/LOG; returns gtlsclient's exit status.
+it_client()
+{
+	local log=${1:?it_client LOG ...} rc=0
+
+	shift
+	ip netns exec "$it_ns" timeout --kill-after=5 90 gtlsclient --exit-on-all-streams-close \
+		--timeout=5s --handshake-timeout=5s "$@" >"$it_tmp/$log" 2>&1 || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -n 30 "$it_tmp/$log"
+		it_say "gtlsclient ($log) exit status $rc"
+	fi
+	return "$rc"
+}
+
+# it_urls FILE...: prints the https:// URLs of FILEs at the IPv4 server address.
+it_urls()
+{
+	local f
+
+	for f in "$@"; do printf 'https://%s:%s/%s\n' "$IT_SRV_IP" "$IT_PORT" "$f"; done
+}
+
+# it_crypto_rx LOG LEVEL: the hex bytes ("02 00 00 56 ...") of the first CRYPTO data at offset 0
+# that the client received at LEVEL (Initial, Handshake), from a gtlsclient log made without -q
+# or --no-quic-dump (ngtcp2 dumps ordered CRYPTO data 16 bytes a line, then its length).
+it_crypto_rx()
+{
+	awk -v lvl="$2" '
+		$0 ~ ("frm rx [0-9]+ " lvl " CRYPTO\\(0x06\\) offset=0 ") { f = 1; next }
+		f && /^[0-9a-f]+  / { printf "%s ", substr($0, 11, 49); next }
+		f && /^[0-9a-f]+$/ { exit }' "$it_tmp/$1" | tr -s ' ' | sed 's/^ //'
+}
+
+# it_check [--dir DIR] FILE...: each downloaded file must match the web root's by SHA-256.
+it_check()
+{
+	local dir="$it_tmp/dl" f want got
+
+	if [ "${1:-}" = --dir ]; then
+		dir=$2
+		shift 2
+	fi
+	for f in "$@"; do
+		want=$(sha256sum <"$it_tmp/www/$f" | cut -c1-64)
+		got=none
+		[ -f "$dir/$f" ] && got=$(sha256sum <"$dir/$f" | cut -c1-64)
+		if [ "$want" = "$got" ]; then
+			printf '%-12s %10s  %s ok\n' "$f" "$(stat -c %s "$it_tmp/www/$f")" "${got:0:16}"
+		else
+			it_bad "$f: sha256 $got, want $want"
+		fi
+	done
+}
+
+# it_stop: SIGTERM, bounded wait, the server's counters printed; a non-zero exit is a failure.
+it_stop()
+{
+	local rc=0
+
+	[ -n "$it_srv_pid" ] || return 0
+	kill -TERM "$it_srv_pid" 2>/dev/null || true
+	for _ in $(seq 50); do
+		kill -0 "$it_srv_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$it_srv_pid" 2>/dev/null && kill -KILL "$it_srv_pid" 2>/dev/null
+	wait "$it_srv_pid" 2>/dev/null || rc=$?
+	it_srv_pid=
+	sed -n '/^--- stats/,$p' "$it_tmp/server.log"
+	[ "$rc" -eq 0 ] || it_bad "server exit status $rc"
+}
+
+# it_counter NAME: a counter from the server's final stats (after it_stop), or empty.
+it_counter()
+{
+	awk -v n="$1" '$1 == n { print $2 }' "$it_tmp/server.log" | tail -n 1
+}
+
+# it_finish: exit status 0 when no check failed.
+it_finish()
+{
+	if [ "$it_fail" -ne 0 ]; then
+		it_say "FAILED"
+		exit 1
+	fi
+	it_say "passed"
+	exit 0
+}
