@@ -53,6 +53,7 @@ crypto_aead_new(struct crypto_aead **out, struct crypto_ctx *ctx, enum crypto_su
 	memcpy(a->iv, iv, CRYPTO_IV_LEN);
 	a->conf_limit = crypto_suite_confidentiality_limit(suite);
 	a->integ_limit = crypto_suite_integrity_limit(suite);
+	a->batched = eng->batches != NULL && eng->batches(a);
 	rc = eng->init(a, key);
 	if (rc != 0) {
 		crypto_aead_free(a);
@@ -285,24 +286,65 @@ burst_dispatch(struct crypto_aead_op *ops, const uint8_t (*nonces)[CRYPTO_IV_LEN
 	}
 }
 
+/*
+ * The ops of a chunk that their engine batches, run as one engine burst: prepared (limits,
+ * nonces), handed over in runs that share an engine and a context, and their open results
+ * counted afterwards (a forgery earlier in the burst may have reached the integrity limit).
+ */
+static void
+burst_batched(struct crypto_aead_op *ops, unsigned n, bool seal)
+{
+	uint8_t nonces[CRYPTO_BURST_CHUNK][CRYPTO_IV_LEN];
+
+	burst_prepare(ops, nonces, n, seal);
+	burst_dispatch(ops, (const uint8_t(*)[CRYPTO_IV_LEN])nonces, n, seal);
+	for (unsigned i = 0; !seal && i < n; i++)
+		ops[i].status = burst_open_result(ops[i].aead, ops[i].status);
+}
+
+static inline bool
+batched(const struct crypto_aead *a)
+{
+	return a != NULL && a->batched;
+}
+
+/*
+ * One pass over the ops: those whose engine handles packets one at a time (every GCM packet,
+ * and everything on EVP) are sealed or opened on the spot with the single-call semantics, so
+ * a burst never costs more than the same packets sent one by one; the ones an engine really
+ * batches (ChaCha20-Poly1305 on ipsec-mb) are copied aside, run as one engine burst, and their
+ * statuses copied back.
+ */
 static unsigned
 burst_run(struct crypto_aead_op *ops, unsigned n, bool seal)
 {
-	uint8_t nonces[CRYPTO_BURST_CHUNK][CRYPTO_IV_LEN];
-	unsigned ok = 0;
+	struct crypto_aead_op aside[CRYPTO_BURST_CHUNK];
+	unsigned where[CRYPTO_BURST_CHUNK];
+	unsigned ok = 0, k = 0;
 
 	if (ops == NULL)
 		return 0;
-	for (unsigned base = 0; base < n; base += CRYPTO_BURST_CHUNK) {
-		unsigned k = n - base < CRYPTO_BURST_CHUNK ? n - base : CRYPTO_BURST_CHUNK;
-		struct crypto_aead_op *chunk = &ops[base];
+	for (unsigned i = 0; i < n; i++) {
+		struct crypto_aead_op *op = &ops[i];
 
-		burst_prepare(chunk, nonces, k, seal);
-		burst_dispatch(chunk, (const uint8_t(*)[CRYPTO_IV_LEN])nonces, k, seal);
-		for (unsigned i = 0; i < k; i++) {
-			if (!seal && chunk[i].aead != NULL)
-				chunk[i].status = burst_open_result(chunk[i].aead, chunk[i].status);
-			ok += chunk[i].status == 0;
+		if (batched(op->aead)) {
+			aside[k] = *op;
+			where[k++] = i;
+		} else if (seal) {
+			op->status = crypto_aead_seal(op->aead, op->pn, op->aad, op->aad_len,
+						      op->data, op->len);
+		} else {
+			op->status = crypto_aead_open(op->aead, op->pn, op->aad, op->aad_len,
+						      op->data, op->len);
+		}
+		ok += op->status == 0 && !batched(op->aead);
+		if (k == CRYPTO_BURST_CHUNK || (i + 1 == n && k > 0)) {
+			burst_batched(aside, k, seal);
+			for (unsigned j = 0; j < k; j++) {
+				ops[where[j]].status = aside[j].status;
+				ok += aside[j].status == 0;
+			}
+			k = 0;
 		}
 	}
 	return ok;

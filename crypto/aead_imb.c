@@ -327,6 +327,13 @@ imb_burst(struct crypto_aead_op *ops, const uint8_t (*nonces)[CRYPTO_IV_LEN], un
 		chacha_burst(ops, nonces, n, chacha, seal);
 }
 
+/* Only ChaCha20-Poly1305 gains from a burst of jobs (GCM has no multi-buffer path in 1.3). */
+static bool
+imb_batches(const struct crypto_aead *a)
+{
+	return a->suite == CRYPTO_SUITE_CHACHA20_POLY1305_SHA256;
+}
+
 const struct crypto_aead_engine crypto_aead_engine_imb = {
 	.id = CRYPTO_ENGINE_IPSEC_MB,
 	.state_size = sizeof(struct imb_key),
@@ -335,4 +342,5 @@ const struct crypto_aead_engine crypto_aead_engine_imb = {
 	.seal = imb_seal,
 	.open = imb_open,
 	.burst = imb_burst,
+	.batches = imb_batches,
 };

@@ -46,12 +46,20 @@ struct crypto_aead_engine {
 	 */
 	void (*burst)(struct crypto_aead_op *ops, const uint8_t (*nonces)[CRYPTO_IV_LEN],
 		      unsigned n, bool seal);
+	/*
+	 * Whether burst() really batches this handle's packets (NULL: never). Packets it does
+	 * not batch are sealed or opened one by one in the caller's single pass, which is
+	 * cheaper than collecting them first.
+	 */
+	bool (*batches)(const struct crypto_aead *a);
 };
 
 struct crypto_aead {
 	const struct crypto_aead_engine *eng;
 	struct crypto_ctx *ctx;
 	enum crypto_suite suite;
+	/* eng->batches(this), fixed at creation so a burst pays no call per packet to ask. */
+	bool batched;
 	uint8_t iv[CRYPTO_IV_LEN];
 	/* RFC 9001 §6.6 counters and the limits they are held to. */
 	uint64_t sealed;

@@ -35,8 +35,8 @@ _Static_assert(_Alignof(SHA512_CTX) <= _Alignof(union crypto_sha_state), "SHA st
 
 /* Hash one pad block of the key into st. @return 0 or CRYPTO_ERR_LIB */
 static int
-absorb_pad(struct crypto_hmac *h, union crypto_sha_state *st, const uint8_t *key,
-	   size_t key_len, uint8_t pad)
+absorb_pad(struct crypto_hmac *h, union crypto_sha_state *st, const uint8_t *key, size_t key_len,
+	   uint8_t pad)
 {
 	uint8_t block[SHA384_BLOCK];
 	size_t bs = h->hash == CRYPTO_HASH_SHA384 ? SHA384_BLOCK : SHA256_BLOCK;
@@ -55,8 +55,7 @@ absorb_pad(struct crypto_hmac *h, union crypto_sha_state *st, const uint8_t *key
 }
 
 int
-crypto_hmac_setkey(struct crypto_hmac *h, enum crypto_hash hash, const uint8_t *key,
-		   size_t key_len)
+crypto_hmac_setkey(struct crypto_hmac *h, enum crypto_hash hash, const uint8_t *key, size_t key_len)
 {
 	uint8_t hashed[CRYPTO_MAX_SECRET_LEN];
 	size_t bs = hash == CRYPTO_HASH_SHA384 ? SHA384_BLOCK : SHA256_BLOCK;
@@ -94,8 +93,8 @@ crypto_hmac_begin(const struct crypto_hmac *h, union crypto_sha_state *work)
 }
 
 void
-crypto_hmac_update(const struct crypto_hmac *h, union crypto_sha_state *work,
-		   const uint8_t *data, size_t len)
+crypto_hmac_update(const struct crypto_hmac *h, union crypto_sha_state *work, const uint8_t *data,
+		   size_t len)
 {
 	if (len == 0)
 		return;
