@@ -99,58 +99,6 @@ crypto_aead_set_counters_for_test(struct crypto_aead *aead, uint64_t sealed, uin
 	aead->open_failures = open_failures;
 }
 
-/* RFC 9001 §5.3: the 62-bit packet number, left-padded to 12 bytes, XORed into the IV. */
-static inline void
-make_nonce(const struct crypto_aead *a, uint64_t pn, uint8_t nonce[CRYPTO_IV_LEN])
-{
-	uint64_t low;
-
-	/* The pn only reaches the IV's last 8 bytes: one 64-bit big-endian XOR. */
-	memcpy(nonce, a->iv, CRYPTO_IV_LEN - 8);
-	memcpy(&low, a->iv + CRYPTO_IV_LEN - 8, 8);
-	low ^= htobe64(pn);
-	memcpy(nonce + CRYPTO_IV_LEN - 8, &low, 8);
-}
-
-/* Reserve one seal against the confidentiality limit. */
-static inline int
-seal_check(struct crypto_aead *a, uint64_t pn, const uint8_t *aad, size_t aad_len,
-	   const uint8_t *data, size_t len)
-{
-	if (a == NULL || pn > CRYPTO_PN_MAX || data == NULL || len > CRYPTO_AEAD_MAX_LEN ||
-	    aad_len > CRYPTO_AEAD_MAX_LEN || (aad == NULL && aad_len > 0))
-		return CRYPTO_ERR_INVAL;
-	/* Counted before sealing: a packet that might have gone out counts. */
-	if (a->sealed >= a->conf_limit)
-		return CRYPTO_ERR_LIMIT;
-	a->sealed++;
-	return 0;
-}
-
-static inline int
-open_check(const struct crypto_aead *a, uint64_t pn, const uint8_t *aad, size_t aad_len,
-	   const uint8_t *data, size_t len)
-{
-	if (a == NULL || pn > CRYPTO_PN_MAX || data == NULL || len < CRYPTO_TAG_LEN ||
-	    len > CRYPTO_AEAD_MAX_LEN || aad_len > CRYPTO_AEAD_MAX_LEN ||
-	    (aad == NULL && aad_len > 0))
-		return CRYPTO_ERR_INVAL;
-	/* Once the integrity limit is reached the key must not be used again. */
-	if (a->open_failures >= a->integ_limit)
-		return CRYPTO_ERR_LIMIT;
-	return 0;
-}
-
-/* Count a failed open; the failure that reaches the integrity limit reports LIMIT. */
-static inline int
-open_result(struct crypto_aead *a, int rc)
-{
-	if (rc != CRYPTO_ERR_AUTH)
-		return rc;
-	a->open_failures++;
-	return a->open_failures >= a->integ_limit ? CRYPTO_ERR_LIMIT : CRYPTO_ERR_AUTH;
-}
-
 /*
  * The result of an open that ran in a burst. The limit was checked for every op before the
  * engine ran, so a forgery earlier in the same burst may have reached it since: this op then
@@ -308,44 +256,66 @@ batched(const struct crypto_aead *a)
 	return a != NULL && a->batched;
 }
 
+/* One op through the single-call path. */
+static int
+burst_single(struct crypto_aead_op *op, bool seal)
+{
+	op->status =
+		seal ? crypto_aead_seal(op->aead, op->pn, op->aad, op->aad_len, op->data, op->len)
+		     : crypto_aead_open(op->aead, op->pn, op->aad, op->aad_len, op->data, op->len);
+	return op->status;
+}
+
+/* Run the collected batched ops as one engine burst and copy their statuses back. */
+static unsigned
+burst_flush_aside(struct crypto_aead_op *ops, struct crypto_aead_op *aside, const unsigned *where,
+		  unsigned k, bool seal)
+{
+	unsigned ok = 0;
+
+	burst_batched(aside, k, seal);
+	for (unsigned j = 0; j < k; j++) {
+		ops[where[j]].status = aside[j].status;
+		ok += aside[j].status == 0;
+	}
+	return ok;
+}
+
 /*
- * One pass over the ops: those whose engine handles packets one at a time (every GCM packet,
- * and everything on EVP) are sealed or opened on the spot with the single-call semantics, so
- * a burst never costs more than the same packets sent one by one; the ones an engine really
+ * One pass over the ops, so a burst never costs more than the same packets sent one by one.
+ * A run of consecutive ops on one handle whose engine loops itself (ipsec-mb GCM) goes to the
+ * engine in one call; other unbatched ops take the single-call path; the ops an engine really
  * batches (ChaCha20-Poly1305 on ipsec-mb) are copied aside, run as one engine burst, and their
- * statuses copied back.
+ * statuses copied back. Every op ends with the status its single call would have given.
  */
 static unsigned
 burst_run(struct crypto_aead_op *ops, unsigned n, bool seal)
 {
 	struct crypto_aead_op aside[CRYPTO_BURST_CHUNK];
 	unsigned where[CRYPTO_BURST_CHUNK];
-	unsigned ok = 0, k = 0;
+	unsigned ok = 0, k = 0, i = 0;
 
 	if (ops == NULL)
 		return 0;
-	for (unsigned i = 0; i < n; i++) {
-		struct crypto_aead_op *op = &ops[i];
+	while (i < n) {
+		struct crypto_aead *a = ops[i].aead;
+		unsigned j = i + 1;
 
-		if (batched(op->aead)) {
-			aside[k] = *op;
+		if (batched(a)) {
+			aside[k] = ops[i];
 			where[k++] = i;
-		} else if (seal) {
-			op->status = crypto_aead_seal(op->aead, op->pn, op->aad, op->aad_len,
-						      op->data, op->len);
+		} else if (a != NULL && a->eng->run != NULL) {
+			while (j < n && ops[j].aead == a)
+				j++;
+			ok += a->eng->run(a, &ops[i], j - i, seal);
 		} else {
-			op->status = crypto_aead_open(op->aead, op->pn, op->aad, op->aad_len,
-						      op->data, op->len);
+			ok += burst_single(&ops[i], seal) == 0;
 		}
-		ok += op->status == 0 && !batched(op->aead);
-		if (k == CRYPTO_BURST_CHUNK || (i + 1 == n && k > 0)) {
-			burst_batched(aside, k, seal);
-			for (unsigned j = 0; j < k; j++) {
-				ops[where[j]].status = aside[j].status;
-				ok += aside[j].status == 0;
-			}
+		if (k == CRYPTO_BURST_CHUNK || (j == n && k > 0)) {
+			ok += burst_flush_aside(ops, aside, where, k, seal);
 			k = 0;
 		}
+		i = j;
 	}
 	return ok;
 }

@@ -327,6 +327,13 @@ imb_burst(struct crypto_aead_op *ops, const uint8_t (*nonces)[CRYPTO_IV_LEN], un
 		chacha_burst(ops, nonces, n, chacha, seal);
 }
 
+/* A run of GCM packets on one handle, calling the GCM functions directly. */
+static unsigned
+imb_run(struct crypto_aead *a, struct crypto_aead_op *ops, unsigned n, bool seal)
+{
+	return crypto_aead_run_loop(a, ops, n, seal, imb_seal, imb_open);
+}
+
 /* Only ChaCha20-Poly1305 gains from a burst of jobs (GCM has no multi-buffer path in 1.3). */
 static bool
 imb_batches(const struct crypto_aead *a)
@@ -343,4 +350,5 @@ const struct crypto_aead_engine crypto_aead_engine_imb = {
 	.open = imb_open,
 	.burst = imb_burst,
 	.batches = imb_batches,
+	.run = imb_run,
 };

@@ -7,9 +7,11 @@
 #ifndef HB_CRYPTO_AEAD_INTERNAL_H
 #define HB_CRYPTO_AEAD_INTERNAL_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <openssl/evp.h>
 
@@ -52,6 +54,13 @@ struct crypto_aead_engine {
 	 * cheaper than collecting them first.
 	 */
 	bool (*batches)(const struct crypto_aead *a);
+	/*
+	 * Optional: seal or open ops[0..n), all on handle a and not batched, each with exactly the
+	 * semantics of the single call (checks, limits, nonce, counting). Lets an engine call its
+	 * cipher directly for a run instead of through this table once per packet.
+	 * @return the number of ops whose status is 0
+	 */
+	unsigned (*run)(struct crypto_aead *a, struct crypto_aead_op *ops, unsigned n, bool seal);
 };
 
 struct crypto_aead {
@@ -80,5 +89,93 @@ extern const struct crypto_aead_engine crypto_aead_engine_imb;
 /* Helpers shared by the engines. */
 void crypto_aead_burst_loop(struct crypto_aead_op *ops, const uint8_t (*nonces)[CRYPTO_IV_LEN],
 			    unsigned n, bool seal);
+
+/*
+ * The per-packet checks and nonce of the single calls, shared with engines that loop over a
+ * run of packets on one handle themselves (crypto_aead_engine.run).
+ */
+/* RFC 9001 §5.3: the 62-bit packet number, left-padded to 12 bytes, XORed into the IV. */
+static inline void
+make_nonce(const struct crypto_aead *a, uint64_t pn, uint8_t nonce[CRYPTO_IV_LEN])
+{
+	uint64_t low;
+
+	/* The pn only reaches the IV's last 8 bytes: one 64-bit big-endian XOR. */
+	memcpy(nonce, a->iv, CRYPTO_IV_LEN - 8);
+	memcpy(&low, a->iv + CRYPTO_IV_LEN - 8, 8);
+	low ^= htobe64(pn);
+	memcpy(nonce + CRYPTO_IV_LEN - 8, &low, 8);
+}
+
+/* Reserve one seal against the confidentiality limit. */
+static inline int
+seal_check(struct crypto_aead *a, uint64_t pn, const uint8_t *aad, size_t aad_len,
+	   const uint8_t *data, size_t len)
+{
+	if (a == NULL || pn > CRYPTO_PN_MAX || data == NULL || len > CRYPTO_AEAD_MAX_LEN ||
+	    aad_len > CRYPTO_AEAD_MAX_LEN || (aad == NULL && aad_len > 0))
+		return CRYPTO_ERR_INVAL;
+	/* Counted before sealing: a packet that might have gone out counts. */
+	if (a->sealed >= a->conf_limit)
+		return CRYPTO_ERR_LIMIT;
+	a->sealed++;
+	return 0;
+}
+
+static inline int
+open_check(const struct crypto_aead *a, uint64_t pn, const uint8_t *aad, size_t aad_len,
+	   const uint8_t *data, size_t len)
+{
+	if (a == NULL || pn > CRYPTO_PN_MAX || data == NULL || len < CRYPTO_TAG_LEN ||
+	    len > CRYPTO_AEAD_MAX_LEN || aad_len > CRYPTO_AEAD_MAX_LEN ||
+	    (aad == NULL && aad_len > 0))
+		return CRYPTO_ERR_INVAL;
+	/* Once the integrity limit is reached the key must not be used again. */
+	if (a->open_failures >= a->integ_limit)
+		return CRYPTO_ERR_LIMIT;
+	return 0;
+}
+
+/* Count a failed open; the failure that reaches the integrity limit reports LIMIT. */
+static inline int
+open_result(struct crypto_aead *a, int rc)
+{
+	if (rc != CRYPTO_ERR_AUTH)
+		return rc;
+	a->open_failures++;
+	return a->open_failures >= a->integ_limit ? CRYPTO_ERR_LIMIT : CRYPTO_ERR_AUTH;
+}
+
+typedef int (*crypto_aead_crypt_fn)(struct crypto_aead *a, const uint8_t nonce[CRYPTO_IV_LEN],
+				    const uint8_t *aad, size_t aad_len, uint8_t *data, size_t len);
+
+/*
+ * The engine side of crypto_aead_engine.run: ops[0..n) on handle a, each with the single
+ * call's checks, nonce and counting, calling the engine's own seal/open. Engines pass their
+ * static functions, so once inlined there is no dispatch per packet.
+ */
+static inline unsigned
+crypto_aead_run_loop(struct crypto_aead *a, struct crypto_aead_op *ops, unsigned n, bool seal,
+		     crypto_aead_crypt_fn seal_fn, crypto_aead_crypt_fn open_fn)
+{
+	uint8_t nonce[CRYPTO_IV_LEN];
+	unsigned ok = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct crypto_aead_op *op = &ops[i];
+
+		op->status = seal ? seal_check(a, op->pn, op->aad, op->aad_len, op->data, op->len)
+				  : open_check(a, op->pn, op->aad, op->aad_len, op->data, op->len);
+		if (op->status == 0) {
+			make_nonce(a, op->pn, nonce);
+			op->status =
+				seal ? seal_fn(a, nonce, op->aad, op->aad_len, op->data, op->len)
+				     : open_result(a, open_fn(a, nonce, op->aad, op->aad_len,
+							      op->data, op->len - CRYPTO_TAG_LEN));
+		}
+		ok += op->status == 0;
+	}
+	return ok;
+}
 
 #endif /* HB_CRYPTO_AEAD_INTERNAL_H */
