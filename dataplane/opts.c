@@ -186,6 +186,17 @@ static const struct opt opts[] = {
 	{"stats", opt_stats},
 };
 
+bool
+dp_opts_takes_value(const char *arg)
+{
+	if (arg == NULL || strncmp(arg, "--", 2) != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (strcmp(arg + 2, opts[i].name) == 0)
+			return true;
+	return false;
+}
+
 void
 dp_opts_default(struct dp_opts *o)
 {

@@ -234,3 +234,68 @@ it_finish()
 	it_say "passed"
 	exit 0
 }
+
+# ---- hayabusa-bench as the client (issue 6), added for test_interop_client_gtlsserver.sh and
+# test_bench_smoke.sh; the helpers above are unchanged.
+
+it_peer_pid=
+
+# it_bench_eal PREFIX VDEV LCORE: EAL options for one hayabusa-bench or hayabusa process (a DPDK
+# file prefix unique to the run, hugepages when there are enough, else --no-huge), as it_eal[].
+it_bench_eal()
+{
+	local hp
+
+	it_eal=(--no-pci --no-shconf --file-prefix="$1" --vdev="$2" --lcores="0@$3"
+		--log-level=lib.eal:warning --log-level=pmd.net.tap:error
+		--log-level=pmd.net.memif:error)
+	hp=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
+	if [ "${hp:-0}" -ge 256 ]; then it_eal+=(-m 256); else it_eal+=(--no-huge -m 256); fi
+}
+
+# it_cert: a self-signed ECDSA P-256 certificate for localhost, $it_tmp/cert.pem and key.pem.
+it_cert()
+{
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj /CN=localhost -addext subjectAltName=DNS:localhost \
+		-keyout "$it_tmp/key.pem" -out "$it_tmp/cert.pem" >/dev/null 2>&1 ||
+		it_die "openssl could not make a certificate"
+}
+
+# it_wait_link DEV: waits (bounded) for DEV to appear in the namespace; gives it the IPv4
+# address $IT_SRV_IP/24 and brings it up. The bench creates the tap device when it starts.
+it_wait_link()
+{
+	for _ in $(seq 100); do
+		ip -n "$it_ns" link show "$1" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	ip -n "$it_ns" link show "$1" >/dev/null 2>&1 || return 1
+	ip -n "$it_ns" addr add "$IT_SRV_IP/24" dev "$1" 2>/dev/null || true
+	ip -n "$it_ns" link set "$1" up
+}
+
+# it_gtlsserver_start LOG [options]: ngtcp2's gtlsserver on *:$IT_PORT in the namespace,
+# serving $it_tmp/www with it_cert's certificate, output to $it_tmp/LOG.
+it_gtlsserver_start()
+{
+	local log=${1:?it_gtlsserver_start LOG ...}
+
+	shift
+	ip netns exec "$it_ns" timeout --kill-after=5 300 gtlsserver -q -d "$it_tmp/www" "$@" \
+		'*' "$IT_PORT" "$it_tmp/key.pem" "$it_tmp/cert.pem" >"$it_tmp/$log" 2>&1 &
+	it_peer_pid=$!
+	sleep 0.3
+	kill -0 "$it_peer_pid" 2>/dev/null || { cat "$it_tmp/$log"; it_die "gtlsserver did not start"; }
+}
+
+# it_peer_stop: stops the peer started by it_gtlsserver_start (bounded), as it_kill_server does.
+it_peer_stop()
+{
+	local srv=$it_srv_pid
+
+	it_srv_pid=$it_peer_pid
+	it_kill_server
+	it_srv_pid=$srv
+	it_peer_pid=
+}

@@ -78,6 +78,9 @@ void dp_opts_default(struct dp_opts *o);
  */
 int dp_opts_parse(struct dp_opts *o, int argc, char *const argv[], char *err, size_t err_len);
 
+/* Whether arg ("--rxd", ...) is one of the options above; all of them take a value. */
+bool dp_opts_takes_value(const char *arg);
+
 /* Multi-line usage text of the options above. */
 const char *dp_opts_usage(void);
 

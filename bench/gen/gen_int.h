@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* hayabusa-bench: the worker's state, shared by gen_engine.c (connections) and gen_raw.c
+ * (impairment, datagram output, retry-flood, link-floor). One worker, one thread. */
+#ifndef HB_BENCH_GEN_INT_H
+#define HB_BENCH_GEN_INT_H
+
+#include "gen.h"
+
+#define GEN_TX_BURST 16
+#define GEN_SCRATCH  (64u * 1024)
+#define GEN_GRACE_NS (3000ull * 1000 * 1000) /* after the load: finish what is in flight */
+
+struct gen_conn {
+	struct quic_conn *qc;
+	struct bench_gen_worker *gw;
+	struct gen_conn *next; /* active list, or free list */
+	struct gen_conn **pprev;
+	struct dp_timer timer;
+	struct bench_gen_stream *st; /* opts.streams slots */
+	uint64_t t_start;
+	uint16_t lport;
+	unsigned outstanding; /* request streams in flight */
+	bool active;
+	bool hs_done;
+	bool app_ready; /* h3 control stream sent (or nothing to send) */
+	bool by_us;	/* we closed it */
+	bool failed;	/* its failure is counted */
+};
+
+/* A datagram held back by the reordering impairment. */
+struct gen_held {
+	bool valid;
+	uint16_t len;
+	uint64_t since_ns;
+	struct dp_path path;
+	uint8_t data[GEN_DGRAM_MAX];
+};
+
+struct bench_gen_worker;
+typedef void (*gen_deliver_fn)(struct bench_gen_worker *gw, const uint8_t *p, size_t len,
+			       const struct dp_path *path, uint64_t now_ns);
+
+struct bench_gen_worker {
+	struct bench_gen *g;
+	const struct bench_gen_opts *o;
+	struct dp_worker *w;
+	struct crypto_ctx *ctx;
+	struct quic_conn_config qcfg;
+	struct dp_path base; /* our address, the server's; local port set per connection */
+	struct gen_conn *conns;
+	struct bench_gen_stream *streams;
+	struct gen_conn *active;
+	struct gen_conn *free_list;
+	struct bench_gen_counters cnt;
+	struct bench_gen_counters at_measure; /* counters when the warm-up ended */
+	uint64_t rng;
+	/* Phases, in dp time: first loop, end of warm-up, end of the offered load. */
+	bool begun;
+	bool measuring;
+	bool stopping;
+	bool finished;
+	uint64_t t_begin, t_measure, t_end;
+	uint64_t ops;	     /* operations started (handshakes, requests, packets) */
+	uint64_t next_op_ns; /* --rate schedule: when the next operation is due */
+	/* rr: intended send times waiting for a stream */
+	uint64_t *backlog;
+	uint32_t bl_head, bl_n, bl_cap;
+	uint32_t rr_next_conn;
+	/* get */
+	unsigned get_next, get_ok, get_done;
+	/* impairment: one datagram held per direction */
+	struct gen_held held_tx, held_rx;
+	gen_deliver_fn deliver; /* where a held received datagram goes */
+	/* retry-flood templates: real first Initials of fresh client connections */
+	uint8_t tmpl[GEN_FLOOD_TEMPLATES][GEN_DGRAM_MAX];
+	uint16_t tmpl_len[GEN_FLOOD_TEMPLATES];
+	unsigned n_tmpl;
+	char authority[160];
+	size_t txlens[GEN_TX_BURST];
+	uint8_t txbuf[GEN_TX_BURST * GEN_DGRAM_MAX];
+	uint8_t scratch[GEN_SCRATCH];
+};
+
+/* Single writer: relaxed load and store, pairs with the relaxed loads of the control thread. */
+static inline void
+gen_cnt_add(struct bench_gen_worker *gw, enum bench_gen_cnt i, uint64_t n)
+{
+	uint64_t v = __atomic_load_n(&gw->cnt.v[i], __ATOMIC_RELAXED);
+
+	__atomic_store_n(&gw->cnt.v[i], v + n, __ATOMIC_RELAXED);
+}
+
+static inline bool
+gen_chance(struct bench_gen_worker *gw, uint32_t per_million)
+{
+	return per_million != 0 && bench_gen_rand(&gw->rng) % 1000000u < per_million;
+}
+
+/* gen_raw.c */
+/* Send one datagram through the impairment (data may be modified: corruption). */
+void gen_send(struct bench_gen_worker *gw, const struct dp_path *path, uint8_t *data, size_t len);
+/* Release held datagrams older than 1 ms (both directions). */
+void gen_impair_tick(struct bench_gen_worker *gw, uint64_t now_ns);
+/*
+ * A received datagram through the impairment: deliver() gets it 0, 1 or 2 times, now, or
+ * (reordered) after the next one or within 1 ms.
+ */
+void gen_recv(struct bench_gen_worker *gw, const uint8_t *p, size_t len, const struct dp_path *path,
+	      uint64_t now_ns, gen_deliver_fn deliver);
+/* retry-flood and link-floor, from collect_tx: send what the rate allows now. */
+void gen_raw_send(struct bench_gen_worker *gw, uint64_t now_ns);
+/* Count a received datagram's kind (Retry, Version Negotiation). @return true when Retry */
+bool gen_classify_rx(struct bench_gen_worker *gw, const uint8_t *p, size_t len);
+/* retry-flood: build the Initial templates. @return 0 or a negative code */
+int gen_flood_setup(struct bench_gen_worker *gw);
+/* Whether the --rate schedule allows one more operation now (and books it). */
+bool gen_rate_take(struct bench_gen_worker *gw, uint64_t now_ns);
+
+#endif /* HB_BENCH_GEN_INT_H */
