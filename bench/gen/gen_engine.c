@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_ethdev.h>
+
 #include <crypto/tls.h>
 #include <quic/error.h>
 #include <quic/h3.h>
@@ -29,6 +31,27 @@
 #define READS_PER_EVENT 64
 
 /* ---- Phases ---- */
+
+/*
+ * Before the load: wait (bounded by the control thread's limit) for the port's link, which a
+ * net_memif or net_tap peer brings up some time after we start, then send one small datagram
+ * so that ARP/NDP resolves the server's address during --start-delay. @return true when ready
+ */
+static bool
+link_ready(struct bench_gen_worker *gw)
+{
+	struct rte_eth_link link;
+	uint8_t probe[32] = {0x40};
+
+	if (gw->begun)
+		return true;
+	memset(&link, 0, sizeof(link));
+	if (rte_eth_link_get_nowait(gw->base.port_id, &link) != 0 ||
+	    link.link_status != RTE_ETH_LINK_UP)
+		return false;
+	gen_send_probe(gw, probe, sizeof(probe));
+	return true;
+}
 
 static void
 phase_update(struct bench_gen_worker *gw, uint64_t now_ns)
@@ -132,7 +155,7 @@ conn_start(struct bench_gen_worker *gw, uint64_t now_ns)
 	c->active = true;
 	c->t_start = now_ns;
 	c->outstanding = 0;
-	c->hs_done = c->app_ready = c->by_us = c->failed = false;
+	c->hs_done = c->app_ready = c->by_us = c->close_sent = c->failed = false;
 	dp_timer_init(&c->timer, conn_timer_fn, c);
 	gen_cnt_add(gw, GEN_CNT_CONNS_STARTED, 1);
 	return c;
@@ -331,8 +354,8 @@ conn_maybe_close(struct bench_gen_worker *gw, struct gen_conn *c, uint64_t now_n
 	case GEN_MODE_GET:
 		done = idle && gw->get_next == o->n_paths;
 		break;
-	default:
-		done = idle && gw->stopping;
+	default: /* bulk, rr: rr's waiting requests still need connections */
+		done = idle && gw->stopping && gw->bl_n == 0;
 		break;
 	}
 	if (!done)
@@ -391,6 +414,7 @@ conn_flush(struct bench_gen_worker *gw, struct gen_conn *c, uint64_t now_ns)
 				    gw->txlens, GEN_TX_BURST, &qp, now_ns);
 		if (n <= 0)
 			return;
+		c->close_sent = c->by_us;
 		dp = gw->base;
 		dp.local.port = qp.local.port;
 		dp.remote.port = qp.remote.port;
@@ -416,7 +440,7 @@ conn_service(struct bench_gen_worker *gw, struct gen_conn *c, uint64_t now_ns)
 		requests_fill(gw, c, now_ns);
 	conn_maybe_close(gw, c, now_ns);
 	conn_flush(gw, c, now_ns);
-	if (quic_conn_is_closed(c->qc) || c->by_us) {
+	if (quic_conn_is_closed(c->qc) || c->close_sent) {
 		conn_free(gw, c);
 		return;
 	}
@@ -591,7 +615,7 @@ collect_tx(void *ctx, struct dp_worker *w, uint64_t now_ns)
 	struct bench_gen_worker *gw = ctx;
 
 	(void)w;
-	if (gw->finished)
+	if (gw->finished || !link_ready(gw))
 		return;
 	phase_update(gw, now_ns);
 	if (now_ns < gw->t_begin)

@@ -22,9 +22,10 @@ struct gen_conn {
 	unsigned outstanding; /* request streams in flight */
 	bool active;
 	bool hs_done;
-	bool app_ready; /* h3 control stream sent (or nothing to send) */
-	bool by_us;	/* we closed it */
-	bool failed;	/* its failure is counted */
+	bool app_ready;	 /* h3 control stream sent (or nothing to send) */
+	bool by_us;	 /* we closed it */
+	bool close_sent; /* ... and its CONNECTION_CLOSE went out */
+	bool failed;	 /* its failure is counted */
 };
 
 /* A datagram held back by the reordering impairment. */
@@ -99,6 +100,8 @@ gen_chance(struct bench_gen_worker *gw, uint32_t per_million)
 /* gen_raw.c */
 /* Send one datagram through the impairment (data may be modified: corruption). */
 void gen_send(struct bench_gen_worker *gw, const struct dp_path *path, uint8_t *data, size_t len);
+/* One datagram to the server outside the counters and the impairment (resolves its address). */
+void gen_send_probe(struct bench_gen_worker *gw, const uint8_t *data, size_t len);
 /* Release held datagrams older than 1 ms (both directions). */
 void gen_impair_tick(struct bench_gen_worker *gw, uint64_t now_ns);
 /*

@@ -43,6 +43,17 @@ raw_out(struct bench_gen_worker *gw, const struct dp_path *path, const uint8_t *
 	gen_cnt_add(gw, GEN_CNT_BYTES_TX, len);
 }
 
+void
+gen_send_probe(struct bench_gen_worker *gw, const uint8_t *data, size_t len)
+{
+	uint8_t *buf = dp_tx_alloc(gw->w, &gw->base, len);
+
+	if (buf != NULL) {
+		memcpy(buf, data, len);
+		dp_tx_commit(gw->w, len);
+	}
+}
+
 /* Corrupt one byte of the first 50 (RFC-free: the interop runner's "corruption" scenario). */
 static void
 corrupt(struct bench_gen_worker *gw, uint8_t *data, size_t len)

@@ -299,3 +299,16 @@ it_peer_stop()
 	it_srv_pid=$srv
 	it_peer_pid=
 }
+
+# it_wait_serving: waits (bounded) for "hayabusa: serving" in $it_tmp/server.log from the
+# server started as $it_srv_pid; dies with the log when it does not come.
+it_wait_serving()
+{
+	for _ in $(seq 100); do
+		grep -q '^hayabusa: serving' "$it_tmp/server.log" && return 0
+		kill -0 "$it_srv_pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	cat "$it_tmp/server.log"
+	it_die "the server did not start"
+}

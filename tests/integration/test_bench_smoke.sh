@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# hayabusa-bench against hayabusa (issue 6), smoke run: the two as separate DPDK processes
+# joined by net_memif (shared memory, no kernel; distinct --file-prefix, the server's busy lcore
+# on CPU 1, the bench's on CPU 0), inside a namespace of their own. The server runs --retry
+# always, so every connection follows a Retry (RFC 9000 §8.1.2). Each load mode runs for a
+# bounded couple of seconds and must complete its work with 0 failures (from the --json file):
+# handshake (handshakes and Retries followed), bulk with perf (verified bytes), bulk with h3
+# GET, rr (latency samples), retry-flood (Retries back) and link-floor (datagrams the server
+# counted as unknown CIDs). No timing assertions. Exit 77 without root, iproute2, python3 or
+# network namespaces.
+set -u
+
+bench=${1:?usage: test_bench_smoke.sh HAYABUSA-BENCH HAYABUSA}
+server=${2:?usage: test_bench_smoke.sh HAYABUSA-BENCH HAYABUSA}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+command -v python3 >/dev/null || it_skip "python3 missing (JSON checks)"
+it_init smk "$bench"
+[ -z "${HB_KEEP_TMP:-}" ] || trap 'it_kill_server; ip netns del "$it_ns"' EXIT
+[ -x "$server" ] || it_die "no server binary at $server"
+it_www
+sock="$it_tmp/memif.sock"
+scpu=0
+[ "$(nproc)" -ge 2 ] && scpu=1
+srv_mac=02:48:42:00:00:01
+cli_mac=02:48:42:00:00:02
+
+it_bench_eal "hbs_${it_ns}" "net_memif0,role=server,socket=$sock,mac=$srv_mac" "$scpu"
+ip netns exec "$it_ns" "$server" "${it_eal[@]}" -- --listen "$IT_SRV_IP/24:$IT_PORT" \
+	--root "$it_tmp/www" --alpn h3,hq-interop,perf --retry always --poll busy \
+	>"$it_tmp/server.log" 2>&1 &
+it_srv_pid=$!
+it_wait_serving
+
+# bench NAME MODE [options]: one bounded run; its JSON in $it_tmp/NAME.json.
+bench()
+{
+	local name=$1 rc=0
+
+	shift
+	it_say "hayabusa-bench $*"
+	it_bench_eal "hbc_${it_ns}_$name" "net_memif0,role=client,socket=$sock,mac=$cli_mac" 0
+	ip netns exec "$it_ns" timeout --kill-after=5 60 "$bench" "${it_eal[@]}" -- "$@" \
+		--server "$IT_SRV_IP:$IT_PORT" --local "$IT_CLI_IP/24" --poll busy --quiet \
+		--start-delay 0.5 --json "$it_tmp/$name.json" >"$it_tmp/$name.log" 2>&1 || rc=$?
+	sed -n '/^--- result/,/^latency/p' "$it_tmp/$name.log"
+	if [ "$rc" -ne 0 ]; then
+		tail -n 40 "$it_tmp/$name.log"
+		it_bad "$name: exit status $rc"
+	fi
+}
+
+# want NAME PYTHON-EXPR: the expression over the JSON (j) must hold.
+want()
+{
+	python3 - "$it_tmp/$1.json" "$2" <<'PY' || it_bad "$1: $2"
+import json, sys
+j = json.load(open(sys.argv[1]))
+t = j["totals"]
+ok = eval(sys.argv[2])
+print("   check %-60s %s" % (sys.argv[2], "ok" if ok else "FAILED"))
+sys.exit(0 if ok else 1)
+PY
+}
+
+bench hs handshake --conns 8 --duration 2
+want hs 't["handshakes"] > 0 and j["failures_total"] == 0'
+want hs 't["retries_rx"] >= t["handshakes"]'
+want hs 'j["latency_us"]["count"] == t["handshakes"] and j["rates"]["handshakes_per_s"] > 0'
+
+bench bulk bulk --alpn perf --conns 2 --streams 4 --size 256k --duration 2
+want bulk 't["streams_done"] > 0 and j["failures_total"] == 0'
+want bulk 't["app_bytes"] == t["streams_done"] * 262144'
+want bulk 'len(j["series"]) >= 2 and j["rates"]["goodput_gbit_per_s"] > 0'
+
+bench bulkh3 bulk --alpn h3 --path /1m.bin --conns 1 --streams 2 --duration 2
+want bulkh3 't["streams_done"] > 0 and j["failures_total"] == 0'
+want bulkh3 't["app_bytes"] == t["streams_done"] * 1048576'
+
+bench rr rr --conns 2 --streams 4 --rate 500 --size 64 --duration 2
+want rr 't["streams_done"] > 0 and j["failures_total"] == 0'
+want rr 'j["latency_us"]["count"] > 0 and j["latency_us"]["p50"] <= j["latency_us"]["max"]'
+
+bench flood retry-flood --rate 2000 --duration 1 --src-port 30000-39999
+want flood 't["pkts_tx"] > 0 and t["retries_rx"] > 0 and t["retries_rx"] <= t["pkts_tx"]'
+
+bench floor link-floor --size 1200 --count 20000 --duration 2
+want floor 't["pkts_tx"] > 0 and t["bytes_tx"] == t["pkts_tx"] * 1200'
+
+it_stop
+hs=$(it_counter handshakes)
+unk=$(it_counter unknown_cid)
+[ "${hs:-0}" -gt 0 ] || it_bad "server counted no handshake"
+[ "${unk:-0}" -gt 0 ] || it_bad "server counted no link-floor datagram (unknown_cid)"
+it_finish
