@@ -5,7 +5,8 @@
 # over DPDK's net_tap) fetches files of several sizes over HTTP/3 from ngtcp2's gtlsserver
 # (ngtcp2 + GnuTLS + nghttp3, kernel UDP) on the kernel side of the tap, in a namespace of its
 # own; once without and once with gtlsserver's -V (address validation with Retry, RFC 9000
-# §8.1.2), and each file must match by SHA-256. Exit 77 (meson: skipped) without root,
+# §8.1.2), then with loss, reordering, duplication and corruption on the bench's path; each
+# file must match by SHA-256. Exit 77 (meson: skipped) without root,
 # /dev/net/tun, iproute2, gtlsclient/gtlsserver, openssl or network namespaces.
 set -u
 
@@ -27,12 +28,14 @@ for f in "${files[@]}"; do paths+=("/$f"); done
 cpu=0
 [ "$(nproc)" -ge 2 ] && cpu=1
 
-# run_get NAME [gtlsserver options]: one gtlsserver, one bench get of every file, checked.
+# run_get NAME "BENCH OPTIONS" [gtlsserver options]: one gtlsserver, one bench get of every
+# file, checked.
 run_get()
 {
-	local name=$1 rc=0
+	local name=$1 rc=0 bopts
 
-	shift
+	read -r -a bopts <<<"$2"
+	shift 2
 	it_say "gtlsserver $* <- hayabusa-bench get (${#files[@]} files)"
 	it_gtlsserver_start "gtls-$name.log" "$@"
 	mkdir -p "$it_tmp/dl-$name"
@@ -40,21 +43,27 @@ run_get()
 	ip netns exec "$it_ns" timeout --kill-after=5 90 "$bench" "${it_eal[@]}" -- get \
 		--server "$IT_SRV_IP:$IT_PORT" --local "$IT_CLI_IP/24" --alpn h3 \
 		--out "$it_tmp/dl-$name" --duration 40 --start-delay 1 --json "$it_tmp/$name.json" \
-		"${paths[@]}" >"$it_tmp/bench-$name.log" 2>&1 &
+		"${bopts[@]}" "${paths[@]}" >"$it_tmp/bench-$name.log" 2>&1 &
 	local pid=$!
 	it_wait_link "$tap" || it_bad "$name: tap device $tap did not appear"
 	wait "$pid" || rc=$?
-	cat "$it_tmp/bench-$name.log" | grep -E '^(GET|hayabusa-bench:|retries_rx|handshakes|fail_)'
+	grep -E '^(GET|hayabusa-bench:|retries_rx|handshakes|fail_|impair_)' "$it_tmp/bench-$name.log"
 	[ "$rc" -eq 0 ] || it_bad "$name: hayabusa-bench exit status $rc"
 	it_check --dir "$it_tmp/dl-$name" "${files[@]}"
 	it_peer_stop
 	grep -q '"handshakes": 1' "$it_tmp/$name.json" || it_bad "$name: not one handshake in the JSON"
 }
 
-run_get plain
+run_get plain ""
 [ "$(awk '$1 == "retries_rx" {print $2}' "$it_tmp/bench-plain.log")" = 0 ] ||
 	it_bad "a Retry without -V"
-run_get retry -V
+run_get retry "" -V
 [ "$(awk '$1 == "retries_rx" {print $2}' "$it_tmp/bench-retry.log")" -ge 1 ] ||
 	it_bad "no Retry received from gtlsserver -V"
+# The interop runner's impairments on the bench's own path, both directions, deterministic.
+run_get impaired "--loss 2 --reorder 2 --dup 2 --corrupt 1 --seed 7"
+for k in impair_loss impair_reorder impair_dup impair_corrupt; do
+	[ "$(awk -v k=$k '$1 == k {print $2}' "$it_tmp/bench-impaired.log")" -ge 1 ] ||
+		it_bad "impaired: no $k"
+done
 it_finish
