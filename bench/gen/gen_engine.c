@@ -75,8 +75,10 @@ phase_update(struct bench_gen_worker *gw, uint64_t now_ns)
 		bench_gen_counters_read(&gw->cnt, &gw->at_measure);
 		memset(&gw->g->hist, 0, sizeof(gw->g->hist));
 	}
-	if (!gw->stopping && (now_ns >= gw->t_end || (o->count != 0 && gw->ops >= o->count)))
+	if (!gw->stopping && (now_ns >= gw->t_end || (o->count != 0 && gw->ops >= o->count))) {
 		gw->stopping = true;
+		gw->t_stop = now_ns;
+	}
 }
 
 /* May another operation (handshake, request) start now? Books it when it may. */
@@ -592,9 +594,13 @@ check_finished(struct bench_gen_worker *gw, uint64_t now_ns)
 	if (gw->o->mode == GEN_MODE_GET && !idle && gw->get_done < gw->o->n_paths &&
 	    now_ns < gw->t_end)
 		return;
-	if (!idle && now_ns < gw->t_end + GEN_GRACE_NS && gw->o->mode != GEN_MODE_RETRY_FLOOD &&
-	    gw->o->mode != GEN_MODE_LINK_FLOOR)
+	if (gw->o->mode == GEN_MODE_RETRY_FLOOD || gw->o->mode == GEN_MODE_LINK_FLOOR) {
+		/* No state: only the answers still on the wire are waited for. */
+		if (now_ns < gw->t_stop + GEN_RAW_DRAIN_NS)
+			return;
+	} else if (!idle && now_ns < gw->t_end + GEN_GRACE_NS) {
 		return;
+	}
 	gen_cnt_add(gw, GEN_CNT_FAIL_UNFINISHED, gw->bl_n);
 	gw->bl_n = 0;
 	while (gw->active != NULL) {

@@ -6,9 +6,10 @@
 
 #include "gen.h"
 
-#define GEN_TX_BURST 16
-#define GEN_SCRATCH  (64u * 1024)
-#define GEN_GRACE_NS (3000ull * 1000 * 1000) /* after the load: finish what is in flight */
+#define GEN_TX_BURST	 16
+#define GEN_SCRATCH	 (64u * 1024)
+#define GEN_RAW_DRAIN_NS (100ull * 1000 * 1000)	 /* retry-flood: answers still on the wire */
+#define GEN_GRACE_NS	 (3000ull * 1000 * 1000) /* after the load: finish what is in flight */
 
 struct gen_conn {
 	struct quic_conn *qc;
@@ -61,6 +62,7 @@ struct bench_gen_worker {
 	bool stopping;
 	bool finished;
 	uint64_t t_begin, t_measure, t_end;
+	uint64_t t_stop;     /* when the load stopped (duration or count) */
 	uint64_t ops;	     /* operations started (handshakes, requests, packets) */
 	uint64_t next_op_ns; /* --rate schedule: when the next operation is due */
 	/* rr: intended send times waiting for a stream */
