@@ -610,7 +610,10 @@ check_finished(struct bench_gen_worker *gw, uint64_t now_ns)
 		conn_free(gw, c);
 	}
 	gw->finished = true;
-	gw->g->end_ns = now_ns;
+	/* Raw modes: rates over the sending time; the drain only collects late answers. */
+	gw->g->end_ns = gw->o->mode == GEN_MODE_RETRY_FLOOD || gw->o->mode == GEN_MODE_LINK_FLOOR
+				? gw->t_stop
+				: now_ns;
 	/* Release pairs with the acquire load of the control thread in gen_main.c. */
 	__atomic_store_n(&gw->g->done, 1, __ATOMIC_RELEASE);
 }
