@@ -96,7 +96,8 @@ control_main(void *arg)
 		if (++ticks % 10 == 0)
 			control_second(ctl, (unsigned)(ticks / 10));
 		if (ticks >= limit) {
-			fprintf(stderr, "hayabusa-bench: the worker did not finish in time\n");
+			fprintf(stderr, "hayabusa-bench: the worker did not finish in time (port "
+					"link down?)\n");
 			dp_stop(ctl->g->dp);
 			return NULL;
 		}
