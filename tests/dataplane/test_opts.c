@@ -164,3 +164,19 @@ HB_TEST(dp_opts, error_cut_to_buffer)
 	cr_assert(eq(int, parse(&o, err, sizeof(err), args), DP_ERR_INVAL));
 	cr_assert(eq(sz, strlen(err), sizeof(err) - 1));
 }
+
+/* dp_opts_takes_value(): what a program passes through to dp_opts_parse() with its value. */
+HB_TEST(dp_opts, takes_value)
+{
+	static const char *const ours[] = {"--port",	    "--udp-port", "--rxd", "--txd",
+					   "--ring-size",   "--mbufs",	  "--mtu", "--poll",
+					   "--tx-drain-us", "--stats"};
+	static const char *const not_ours[] = {"--help", "--listen", "--rx", "port",
+					       "-port",	 "--portx",  "--",   ""};
+
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		cr_assert(dp_opts_takes_value(ours[i]), "%s", ours[i]);
+	for (size_t i = 0; i < sizeof(not_ours) / sizeof(not_ours[0]); i++)
+		cr_assert(not(dp_opts_takes_value(not_ours[i])), "%s", not_ours[i]);
+	cr_assert(not(dp_opts_takes_value(NULL)));
+}
