@@ -19,9 +19,11 @@ valid_space(enum quic_pn_space space)
 }
 
 static void
-space_reset(struct quic_ackgen_space *sp)
+space_reset(struct quic_ackgen_space *sp, struct quic_ack_range *ranges, uint32_t cap)
 {
 	memset(sp, 0, sizeof(*sp));
+	sp->ranges = ranges;
+	sp->cap = cap;
 	sp->largest = PN_NONE;
 	sp->largest_ack_eliciting = PN_NONE;
 	sp->deadline = QUIC_TIMER_NONE;
@@ -32,8 +34,9 @@ quic_ackgen_init(struct quic_ackgen *ag, uint64_t max_ack_delay_ns, uint8_t ack_
 {
 	if (ack_delay_exponent > 20 || max_ack_delay_ns >= MAX_ACK_DELAY_LIMIT_NS)
 		return QUIC_ERR_INVAL;
-	for (int s = 0; s < QUIC_PN_SPACE_COUNT; s++)
-		space_reset(&ag->sp[s]);
+	space_reset(&ag->sp[QUIC_PN_SPACE_INITIAL], ag->hs_ranges[0], QUIC_ACKGEN_HS_RANGES);
+	space_reset(&ag->sp[QUIC_PN_SPACE_HANDSHAKE], ag->hs_ranges[1], QUIC_ACKGEN_HS_RANGES);
+	space_reset(&ag->sp[QUIC_PN_SPACE_APP], ag->app_ranges, QUIC_ACKGEN_MAX_RANGES);
 	ag->max_ack_delay = max_ack_delay_ns;
 	ag->ack_delay_exponent = ack_delay_exponent;
 	return 0;
@@ -69,7 +72,7 @@ remove_range(struct quic_ackgen_space *sp, size_t i)
 static bool
 insert_range(struct quic_ackgen_space *sp, size_t i, uint64_t pn)
 {
-	if (sp->n == QUIC_ACKGEN_MAX_RANGES) {
+	if (sp->n == sp->cap) {
 		if (i == sp->n)
 			return false; /* it would be the range dropped */
 		sp->n--;
@@ -302,6 +305,6 @@ quic_ackgen_discard(struct quic_ackgen *ag, enum quic_pn_space space)
 {
 	if (!valid_space(space))
 		return;
-	space_reset(&ag->sp[space]);
+	space_reset(&ag->sp[space], ag->sp[space].ranges, ag->sp[space].cap);
 	ag->sp[space].discarded = true;
 }

@@ -183,6 +183,7 @@ conn_recovery(struct quic_conn *c, uint64_t now)
 	rc.ecn = false; /* the I/O layer does not report ECN marks to us (yet) */
 	rc.on_pkt = quic_conn_on_pkt_fate;
 	rc.ctx = c;
+	rc.pool = c->chunk_pool;
 	if (quic_conn_random(c, seed, sizeof(seed)) != 0)
 		return QUIC_ERR_CRYPTO;
 	memcpy(&rc.skip_seed, seed, sizeof(seed));
@@ -443,6 +444,7 @@ quic_conn_free(struct quic_conn *c)
 	}
 	for (i = 0; i < CONN_RX_HOLD; i++)
 		free(c->held[i].data);
+	free(c->inject);
 	free(c->token);
 	free(c->new_token);
 	crypto_wipe(c, sizeof(*c));
@@ -461,6 +463,13 @@ closing_rx(struct quic_conn *c)
 	if (c->close.rx_trigger < (1u << 16))
 		c->close.rx_trigger *= 2;
 }
+
+/*
+ * Datagrams are opened in place, so each is copied first; one buffer per worker thread serves
+ * all its connections (a datagram is done with before the next one), rather than 1500 bytes
+ * in every connection (memory per connection).
+ */
+static _Thread_local uint8_t rx_scratch[CONN_RX_MAX_DGRAM];
 
 int
 quic_conn_recv(struct quic_conn *c, const uint8_t *data, size_t len, const struct quic_path *path,
@@ -489,9 +498,9 @@ quic_conn_recv(struct quic_conn *c, const uint8_t *data, size_t len, const struc
 		c->stats.pkts_dropped++;
 		return 0;
 	}
-	memcpy(c->rxbuf, data, len);
+	memcpy(rx_scratch, data, len);
 	c->keys_changed = false;
-	quic_conn_rx_datagram(c, c->rxbuf, len, false, now_ns);
+	quic_conn_rx_datagram(c, rx_scratch, len, false, now_ns);
 	while (c->keys_changed && !quic_conn_closing(c)) {
 		c->keys_changed = false;
 		quic_conn_rx_replay_held(c, now_ns);
@@ -764,6 +773,7 @@ quic_conn_next_timeout(const struct quic_conn *c)
 	t = min_u64(t, c->pacing_at);
 	if (c->pv_active)
 		t = min_u64(t, c->pv_deadline);
+	t = min_u64(t, quic_recovery_trim_time(c->rec));
 	return min_u64(t, c->app.prev_discard_at);
 }
 
@@ -818,6 +828,8 @@ quic_conn_handle_timeout(struct quic_conn *c, uint64_t now_ns)
 		if (to.kind == QUIC_TIMEOUT_PTO)
 			on_pto(c, &to);
 	}
+	/* An idle connection gives its sent-packet records back (memory per connection). */
+	quic_recovery_trim(c->rec, now_ns);
 }
 
 /* ---- closing ---- */
@@ -1160,6 +1172,10 @@ quic_conn_inject_frames_for_test(struct quic_conn *c, enum quic_pkt_type type,
 	if (len > QUIC_CONN_INJECT_MAX ||
 	    (type != QUIC_PKT_INITIAL && type != QUIC_PKT_HANDSHAKE && type != QUIC_PKT_1RTT))
 		return QUIC_ERR_INVAL;
+	if (c->inject == NULL)
+		c->inject = malloc(QUIC_CONN_INJECT_MAX); /* tests only: not in every connection */
+	if (c->inject == NULL)
+		return QUIC_ERR_NOMEM;
 	if (len > 0)
 		memcpy(c->inject, frames, len);
 	c->inject_len = len;
@@ -1282,4 +1298,40 @@ quic_stateless_reset_write(uint8_t *buf, size_t cap, size_t trigger_len, size_t 
 	memcpy(buf + len - QUIC_RESET_TOKEN_LEN, token, QUIC_RESET_TOKEN_LEN);
 	*out_len = len;
 	return 0;
+}
+
+/* ---- memory ---- */
+
+static size_t
+rangeset_mem(const struct quic_rangeset *rs)
+{
+	return rs->r != NULL ? QUIC_CHUNK_SIZE : 0;
+}
+
+size_t
+quic_conn_mem_bytes(const struct quic_conn *c)
+{
+	size_t n = sizeof(*c) + quic_recovery_mem_bytes(c->rec) + quic_conn_sent_bytes(c);
+	int i;
+
+	for (i = 0; i < LVL_COUNT && c->crypto_ready; i++) {
+		n += (size_t)quic_rbuf_chunks(&c->crypto_rx[i]) * QUIC_CHUNK_SIZE;
+		n += c->crypto_tx[i].cap + rangeset_mem(&c->crypto_tx[i].lost) +
+		     rangeset_mem(&c->crypto_tx[i].acked);
+	}
+	for (i = 0; i < CONN_RX_HOLD; i++)
+		n += c->held[i].data != NULL ? CONN_RX_MAX_DGRAM : 0;
+	n += c->token_len + c->new_token_len + (c->inject != NULL ? QUIC_CONN_INJECT_MAX : 0);
+	if (c->streams_ready)
+		n += quic_streams_state_mem(&c->streams);
+	return n;
+}
+
+size_t
+quic_conn_stream_mem_bytes(const struct quic_conn *c)
+{
+	if (!c->streams_ready)
+		return 0;
+	return quic_streams_mem(&c->streams) - sizeof(c->streams) -
+	       quic_streams_state_mem(&c->streams);
 }

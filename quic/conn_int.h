@@ -47,7 +47,7 @@ enum conn_level {
 /* Packets per datagram: Initial, Handshake, 1-RTT. */
 #define CONN_TX_PKTS_PER_DGRAM 3
 /* Connection events queued for the application (beyond stream events made from state). */
-#define CONN_EV_RING 32
+#define CONN_EV_RING 16
 /* Streams that took a short write and wait for a QUIC_EV_STREAM_WRITABLE. */
 #define CONN_WRITABLE_MAX 32
 /* CRYPTO bytes we keep per level for retransmission (a TLS flight is a few KiB). */
@@ -191,12 +191,15 @@ struct quic_conn {
 	unsigned probes[LVL_COUNT];	  /* PTO probes owed per space */
 	unsigned ack_only_run[LVL_COUNT]; /* ACK-only packets sent in a row */
 	uint32_t sent_cap[LVL_COUNT];	  /* recovery ring size per space */
-	struct sent_pkt *pkts;
-	uint32_t n_pkts;
+	/* Records of what sent packets carried: pool blocks taken as needed (tx.c), all given
+	 * back whenever no packet is tracked; the capacities are the hard limits. */
+	struct quic_parray pkts;
 	uint32_t pkt_free;
-	struct sent_frame *frames;
-	uint32_t n_frames;
+	uint32_t pkt_hw; /* slots below were handed out at least once since the last shrink */
+	uint32_t pkts_used;
+	struct quic_parray frames;
 	uint32_t frame_free;
+	uint32_t frame_hw;
 	uint32_t frames_used;
 
 	/* Streams. */
@@ -253,7 +256,7 @@ struct quic_conn {
 	/* Tests only: a packet with exactly these frames (quic_conn_inject_frames_for_test()). */
 	bool inject_pending;
 	uint8_t inject_level;
-	uint8_t inject[QUIC_CONN_INJECT_MAX];
+	uint8_t *inject; /* QUIC_CONN_INJECT_MAX bytes, allocated on first use */
 	size_t inject_len;
 
 	/* Events. */
@@ -264,8 +267,7 @@ struct quic_conn {
 	uint64_t writable[CONN_WRITABLE_MAX];
 	uint32_t n_writable;
 
-	/* Receive scratch and held packets. */
-	uint8_t rxbuf[CONN_RX_MAX_DGRAM];
+	/* Held packets. */
 	struct held_pkt held[CONN_RX_HOLD];
 	bool keys_changed; /* receive keys were installed while processing a datagram */
 
@@ -352,7 +354,7 @@ bool quic_conn_keys_auth_failed(struct quic_conn *c, enum conn_level level);
 /* ---- rx.c ---- */
 
 /*
- * Process a datagram already copied into c->rxbuf (or a held packet replayed). held: the bytes
+ * Process a datagram already copied into the per-thread receive buffer (or a held packet replayed). held: the bytes
  * are a packet that was held, not a new datagram (no size or amplification accounting).
  */
 void quic_conn_rx_datagram(struct quic_conn *c, uint8_t *buf, size_t len, bool held, uint64_t now);
@@ -371,6 +373,8 @@ void quic_conn_on_pkt_fate(void *ctx, enum quic_pn_space space, uint64_t pn, uin
 /* Tracked packet and frame storage. @return 0 or QUIC_ERR_NOMEM */
 int quic_conn_sent_init(struct quic_conn *c, uint32_t n_pkts);
 void quic_conn_sent_fini(struct quic_conn *c);
+/* Bytes the sent-packet and frame records hold now. */
+size_t quic_conn_sent_bytes(const struct quic_conn *c);
 /* Drop the send state of a CRYPTO level. */
 void quic_conn_crypto_tx_fini(struct quic_conn *c, enum conn_level level);
 /* Append TLS output to our CRYPTO stream at level. @return 0 or QUIC_ERR_CRYPTO_BUFFER/NOMEM */

@@ -172,3 +172,99 @@ quic_pool_put(struct quic_pool *p, void *obj)
 	free_push(p, obj);
 #endif
 }
+
+/* ---- Arrays in pool blocks ---- */
+
+int
+quic_parray_init(struct quic_parray *a, struct quic_pool *pool, size_t elem_size, uint32_t cap)
+{
+	size_t block = pool != NULL ? pool->obj_size : QUIC_CHUNK_SIZE;
+
+	*a = (struct quic_parray){0};
+	if (elem_size == 0 || elem_size > block || cap == 0)
+		return QUIC_ERR_INVAL;
+	a->pool = pool;
+	a->cap = cap;
+	a->elem_size = (uint32_t)elem_size;
+	a->per_block = (uint32_t)(block / elem_size);
+	a->n_blocks = (cap + a->per_block - 1) / a->per_block;
+	a->block_bytes = (uint32_t)block;
+	return 0;
+}
+
+void *
+quic_parray_get(struct quic_parray *a, uint32_t i)
+{
+	uint32_t b = i / a->per_block;
+
+	if (i >= a->cap)
+		return NULL;
+	if (a->blocks == NULL) {
+		a->blocks = calloc(a->n_blocks, sizeof(*a->blocks));
+		if (a->blocks == NULL)
+			return NULL;
+	}
+	if (a->blocks[b] == NULL) {
+		a->blocks[b] = a->pool != NULL ? quic_pool_get(a->pool) : malloc(a->block_bytes);
+		if (a->blocks[b] == NULL) {
+			if (a->held == 0)
+				quic_parray_clear(a);
+			return NULL;
+		}
+		a->held++;
+	}
+	return quic_parray_at(a, i);
+}
+
+bool
+quic_parray_available(const struct quic_parray *a, uint32_t i)
+{
+	if (i >= a->cap)
+		return false;
+	if (a->blocks != NULL && a->blocks[i / a->per_block] != NULL)
+		return true;
+	return a->pool == NULL || a->pool->in_use < a->pool->cap;
+}
+
+/* Give back block b, which is held. */
+static void
+block_put(struct quic_parray *a, uint32_t b)
+{
+	if (a->pool != NULL)
+		quic_pool_put(a->pool, a->blocks[b]);
+	else
+		free(a->blocks[b]);
+	a->blocks[b] = NULL;
+	a->held--;
+}
+
+void
+quic_parray_put_block(struct quic_parray *a, uint32_t b)
+{
+	if (a->blocks == NULL || b >= a->n_blocks || a->blocks[b] == NULL)
+		return;
+	block_put(a, b);
+	if (a->held == 0)
+		quic_parray_clear(a);
+}
+
+void
+quic_parray_clear(struct quic_parray *a)
+{
+	if (a->blocks == NULL)
+		return;
+	for (uint32_t b = 0; b < a->n_blocks && a->held > 0; b++)
+		if (a->blocks[b] != NULL)
+			block_put(a, b);
+	free(a->blocks);
+	a->blocks = NULL;
+	a->held = 0;
+}
+
+size_t
+quic_parray_bytes(const struct quic_parray *a)
+{
+	if (a->blocks == NULL)
+		return 0;
+	return (size_t)a->held * a->block_bytes + (size_t)a->n_blocks * sizeof(*a->blocks);
+}

@@ -4,7 +4,9 @@
  * and B; ECN validation (RFC 9000 §13.4.2); packet-number skipping (RFC 9000 §21.4).
  *
  * Sent packets of a space sit in a ring in packet-number order, from the oldest packet still
- * outstanding to the newest. Acknowledged and lost records stay in place until the oldest
+ * outstanding to the newest. The ring's storage is a struct quic_parray: blocks come from the
+ * worker's pool as the ring fills and go back as its oldest records leave them, so an idle
+ * connection holds no record at all, while the configured capacity stays the hard limit. Acknowledged and lost records stay in place until the oldest
  * outstanding packet moves past them: persistent congestion (§7.6.2) needs to know whether a
  * packet sent between two lost ones was acknowledged, and those are exactly the records
  * between them in the ring. An ACK frame is merged against the ring from the top, range by
@@ -44,11 +46,12 @@ struct sent_rec {
 };
 
 struct space_state {
-	struct sent_rec *ring;
+	struct quic_parray ring;
 	uint32_t cap;
 	uint32_t head;	/* physical index of the oldest record */
 	uint32_t count; /* records from head on, done ones included */
 	uint32_t outstanding;
+	uint32_t in_flight; /* outstanding records counted in bytes in flight */
 	uint32_t ack_eliciting_in_flight;
 	uint64_t next_pn;
 	uint64_t largest_sent;		  /* PN_NONE before the first packet */
@@ -98,7 +101,6 @@ struct quic_recovery {
 	uint64_t ecn_marked_sent;
 	uint64_t ecn_marked_acked;
 	uint64_t ecn_marked_lost;
-	struct sent_rec storage[];
 };
 
 /* What one ACK frame newly acknowledged: ring positions lo..hi hold the REC_NEW records. */
@@ -147,7 +149,7 @@ max_u64(uint64_t a, uint64_t b)
 static struct sent_rec *
 rec_at(const struct space_state *sp, uint32_t i)
 {
-	return &sp->ring[(sp->head + i) % sp->cap];
+	return quic_parray_at(&sp->ring, (sp->head + i) % sp->cap);
 }
 
 static bool
@@ -262,10 +264,10 @@ schedule_skip(struct quic_recovery *r)
 }
 
 static void
-space_init(struct space_state *sp, struct sent_rec *ring, uint32_t cap)
+space_init(struct space_state *sp, struct quic_pool *pool, uint32_t cap)
 {
 	memset(sp, 0, sizeof(*sp));
-	sp->ring = ring;
+	(void)quic_parray_init(&sp->ring, pool, sizeof(struct sent_rec), cap);
 	sp->cap = cap;
 	sp->largest_sent = PN_NONE;
 	sp->largest_acked = PN_NONE;
@@ -275,12 +277,7 @@ space_init(struct space_state *sp, struct sent_rec *ring, uint32_t cap)
 size_t
 quic_recovery_size(const struct quic_recovery_config *cfg)
 {
-	size_t records;
-
-	if (!config_valid(cfg))
-		return 0;
-	records = (size_t)cfg->sent_cap + 2 * (size_t)cfg->sent_cap_handshake;
-	return sizeof(struct quic_recovery) + records * sizeof(struct sent_rec);
+	return config_valid(cfg) ? sizeof(struct quic_recovery) : 0;
 }
 
 int
@@ -294,9 +291,9 @@ quic_recovery_init(void *mem, size_t len, const struct quic_recovery_config *cfg
 	if (need == 0 || mem == NULL || len < need)
 		return QUIC_ERR_INVAL;
 	memset(r, 0, need);
-	space_init(&r->sp[QUIC_PN_SPACE_INITIAL], r->storage, hs);
-	space_init(&r->sp[QUIC_PN_SPACE_HANDSHAKE], r->storage + hs, hs);
-	space_init(&r->sp[QUIC_PN_SPACE_APP], r->storage + 2 * (size_t)hs, cfg->sent_cap);
+	space_init(&r->sp[QUIC_PN_SPACE_INITIAL], cfg->pool, hs);
+	space_init(&r->sp[QUIC_PN_SPACE_HANDSHAKE], cfg->pool, hs);
+	space_init(&r->sp[QUIC_PN_SPACE_APP], cfg->pool, cfg->sent_cap);
 	quic_rtt_init(&r->rtt, cfg->initial_rtt_ns);
 	(void)quic_cc_init(&r->cc, cfg->cc_algo, cfg->max_datagram_size);
 	quic_pacer_init(&r->pacer, cfg->pacing_burst != 0 ? cfg->pacing_burst : r->cc.cwnd);
@@ -331,9 +328,29 @@ quic_recovery_new(struct quic_recovery **out, const struct quic_recovery_config 
 }
 
 void
+quic_recovery_fini(struct quic_recovery *r)
+{
+	if (r == NULL)
+		return;
+	for (int s = 0; s < QUIC_PN_SPACE_COUNT; s++)
+		quic_parray_clear(&r->sp[s].ring);
+}
+
+void
 quic_recovery_free(struct quic_recovery *r)
 {
+	quic_recovery_fini(r);
 	free(r);
+}
+
+size_t
+quic_recovery_mem_bytes(const struct quic_recovery *r)
+{
+	size_t n = sizeof(*r);
+
+	for (int s = 0; s < QUIC_PN_SPACE_COUNT; s++)
+		n += quic_parray_bytes(&r->sp[s].ring);
+	return n;
 }
 
 /* ---- Timer, RFC 9002 §A.8 ---- */
@@ -449,13 +466,58 @@ report(struct quic_recovery *r, enum quic_pn_space space, const struct sent_rec 
 	r->on_pkt(r->ctx, space, rec->pn, rec->cookie, fate);
 }
 
-/* Drop acknowledged and lost records from the front of the ring. */
+/* Whether ring position p (physical) holds a live record. */
+static bool
+live_at(const struct space_state *sp, uint32_t p)
+{
+	uint32_t rel = (p + sp->cap - sp->head) % sp->cap;
+
+	return rel < sp->count;
+}
+
+/*
+ * Give back the blocks of positions [from, to) that no live record uses any more. Two arcs of
+ * the ring meet exactly when one holds the other's start: a block is unused when it does not
+ * hold the head and the live window does not hold its first position.
+ */
+static void
+release_blocks(struct space_state *sp, uint32_t from, uint32_t to)
+{
+	uint32_t per = sp->ring.per_block;
+
+	for (uint32_t b = from / per; b * per < to; b++) {
+		uint32_t first = b * per;
+
+		if (sp->count > 0 && (live_at(sp, first) || (sp->head >= first &&
+							     sp->head < first + per)))
+			continue;
+		quic_parray_put_block(&sp->ring, b);
+	}
+}
+
+/*
+ * Drop acknowledged and lost records from the front of the ring, and give back the blocks
+ * they leave empty (all of them once nothing is tracked).
+ */
 static void
 pop_done(struct space_state *sp)
 {
-	while (sp->count > 0 && (sp->ring[sp->head].flags & REC_DONE) != 0) {
+	uint32_t old = sp->head;
+
+	while (sp->count > 0 && (rec_at(sp, 0)->flags & REC_DONE) != 0) {
 		sp->head = (sp->head + 1) % sp->cap;
 		sp->count--;
+	}
+	if (sp->count == 0) {
+		quic_parray_clear(&sp->ring);
+		sp->head = 0;
+	} else if (sp->head / sp->ring.per_block != old / sp->ring.per_block) {
+		if (sp->head > old)
+			release_blocks(sp, old, sp->head);
+		else {
+			release_blocks(sp, old, sp->cap);
+			release_blocks(sp, 0, sp->head);
+		}
 	}
 }
 
@@ -492,7 +554,10 @@ quic_recovery_can_send(const struct quic_recovery *r, enum quic_pn_space space)
 	sp = &r->sp[space];
 	if (sp->discarded)
 		return false;
-	return sp->count < sp->cap || (rec_at(sp, 0)->flags & (REC_IN_FLIGHT | REC_DONE)) == 0;
+	if (sp->count == sp->cap && (rec_at(sp, 0)->flags & (REC_IN_FLIGHT | REC_DONE)) != 0)
+		return false;
+	/* The record's block may have to come from the pool (shared by the worker). */
+	return quic_parray_available(&sp->ring, (sp->head + sp->count) % sp->cap);
 }
 
 static void
@@ -547,9 +612,13 @@ quic_recovery_on_packet_sent(struct quic_recovery *r, enum quic_pn_space space, 
 		return QUIC_ERR_INVAL;
 	if (sp->count == sp->cap && !evict_ack_only(r, space))
 		return QUIC_ERR_BUFFER;
-	rec = rec_at(sp, sp->count);
+	rec = quic_parray_get(&sp->ring, (sp->head + sp->count) % sp->cap);
+	if (rec == NULL)
+		return QUIC_ERR_NOMEM;
 	sp->count++;
 	sp->outstanding++;
+	if (in_flight)
+		sp->in_flight++;
 	rec->pn = pn;
 	rec->time_sent = now;
 	rec->cookie = cookie;
@@ -613,6 +682,8 @@ mark_acked(struct space_state *sp, struct sent_rec *rec, uint32_t i, uint64_t la
 {
 	rec->flags |= REC_ACKED | REC_NEW;
 	sp->outstanding--;
+	if ((rec->flags & REC_IN_FLIGHT) != 0)
+		sp->in_flight--;
 	if ((rec->flags & REC_ACK_ELICITING) != 0) {
 		sp->ack_eliciting_in_flight--;
 		scan->ack_eliciting = true;
@@ -776,6 +847,8 @@ declare_lost(struct quic_recovery *r, enum quic_pn_space space, struct sent_rec 
 
 	rec->flags |= REC_LOST;
 	sp->outstanding--;
+	if ((rec->flags & REC_IN_FLIGHT) != 0)
+		sp->in_flight--;
 	if ((rec->flags & REC_ACK_ELICITING) != 0)
 		sp->ack_eliciting_in_flight--;
 	if ((rec->flags & REC_IN_FLIGHT) != 0)
@@ -987,7 +1060,9 @@ quic_recovery_discard_space(struct quic_recovery *r, enum quic_pn_space space, u
 	}
 	sp->count = 0;
 	sp->head = 0;
+	quic_parray_clear(&sp->ring);
 	sp->outstanding = 0;
+	sp->in_flight = 0;
 	sp->ack_eliciting_in_flight = 0;
 	sp->loss_time = QUIC_TIMER_NONE;
 	sp->discarded = true;
@@ -1038,6 +1113,68 @@ void
 quic_recovery_set_app_limited(struct quic_recovery *r, bool limited)
 {
 	quic_cc_set_app_limited(&r->cc, limited);
+}
+
+/* ---- Giving memory back when idle ---- */
+
+/*
+ * Records of ACK-only packets are all an idle space still holds: the peer owes them no
+ * acknowledgment (RFC 9000 §13.2.1), so they may stay forever. Once nothing is in flight and
+ * the newest record is three PTO periods old, an acknowledgment is no longer expected.
+ */
+static uint64_t
+space_trim_time(const struct quic_recovery *r, int s)
+{
+	const struct space_state *sp = &r->sp[s];
+
+	if (sp->count == 0 || sp->in_flight > 0)
+		return QUIC_TIMER_NONE;
+	return sat_add(rec_at(sp, sp->count - 1)->time_sent,
+		       sat_mul(quic_recovery_pto_period(r, (enum quic_pn_space)s), 3));
+}
+
+uint64_t
+quic_recovery_trim_time(const struct quic_recovery *r)
+{
+	uint64_t t = QUIC_TIMER_NONE;
+
+	for (int s = 0; s < QUIC_PN_SPACE_COUNT; s++)
+		t = space_trim_time(r, s) < t ? space_trim_time(r, s) : t;
+	return t;
+}
+
+void
+quic_recovery_trim(struct quic_recovery *r, uint64_t now)
+{
+	for (int s = 0; s < QUIC_PN_SPACE_COUNT; s++) {
+		struct space_state *sp = &r->sp[s];
+
+		if (now < space_trim_time(r, s))
+			continue;
+		for (uint32_t i = 0; i < sp->count; i++) {
+			struct sent_rec *rec = rec_at(sp, i);
+
+			if ((rec->flags & REC_DONE) != 0)
+				continue;
+			/* Reported LOST: an ACK frame is never sent again (RFC 9000 §13.3). */
+			rec->flags |= REC_LOST;
+			sp->outstanding--;
+			report(r, (enum quic_pn_space)s, rec, QUIC_PKT_LOST);
+		}
+		pop_done(sp);
+	}
+}
+
+size_t
+quic_recovery_tracked(const struct quic_recovery *r, enum quic_pn_space space)
+{
+	return valid_space(space) ? r->sp[space].count : 0;
+}
+
+size_t
+quic_recovery_capacity(const struct quic_recovery *r, enum quic_pn_space space)
+{
+	return valid_space(space) ? r->sp[space].cap : 0;
 }
 
 /* ---- Queries ---- */

@@ -725,5 +725,10 @@ quic_conn_rx_replay_held(struct quic_conn *c, uint64_t now)
 			continue;
 		h->used = false;
 		quic_conn_rx_datagram(c, h->data, h->len, true, now);
+		/* Held packets are a handshake-time thing: give the buffer back once done. */
+		if (!h->used) {
+			free(h->data);
+			h->data = NULL;
+		}
 	}
 }

@@ -499,6 +499,26 @@ quic_streams_mem(const struct quic_streams *ss)
 	return sizeof(*ss) + tree_mem(ss->root);
 }
 
+size_t
+quic_streams_state_mem(const struct quic_streams *ss)
+{
+	return (size_t)ss->count * sizeof(struct quic_stream);
+}
+
+bool
+quic_streams_send_pending(const struct quic_streams *ss)
+{
+	if (ss->ctrl != 0 || !list_empty(&ss->ctrl_q) || !list_empty(&ss->retx_q))
+		return true;
+	return !list_empty(&ss->send_q) && ss->tx_sent < ss->tx_max;
+}
+
+bool
+quic_streams_recv_pending(const struct quic_streams *ss)
+{
+	return !list_empty(&ss->ready_q);
+}
+
 /* *v = max(*v, x) */
 static void
 raise_to(uint64_t *v, uint64_t x)

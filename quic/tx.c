@@ -69,33 +69,40 @@ struct tx_batch {
 
 /* ---- sent packet and frame records ---- */
 
+#define SENT_PKT(c, i)   ((struct sent_pkt *)quic_parray_at(&(c)->pkts, (i)))
+#define SENT_FRAME(c, i) ((struct sent_frame *)quic_parray_at(&(c)->frames, (i)))
+
 int
 quic_conn_sent_init(struct quic_conn *c, uint32_t n_pkts)
 {
-	uint32_t i, n_frames = n_pkts * CONN_FRAMES_PER_PKT;
-
-	c->pkts = calloc(n_pkts, sizeof(*c->pkts));
-	c->frames = calloc(n_frames, sizeof(*c->frames));
-	if (c->pkts == NULL || c->frames == NULL)
-		return QUIC_ERR_NOMEM;
-	for (i = 0; i < n_pkts; i++)
-		c->pkts[i].head = i + 1 < n_pkts ? i + 1 : SENT_NONE;
-	for (i = 0; i < n_frames; i++)
-		c->frames[i].next = i + 1 < n_frames ? i + 1 : SENT_NONE;
-	c->n_pkts = n_pkts;
-	c->n_frames = n_frames;
-	c->pkt_free = 0;
-	c->frame_free = 0;
+	if (quic_parray_init(&c->pkts, c->chunk_pool, sizeof(struct sent_pkt), n_pkts) != 0 ||
+	    quic_parray_init(&c->frames, c->chunk_pool, sizeof(struct sent_frame),
+			     n_pkts * CONN_FRAMES_PER_PKT) != 0)
+		return QUIC_ERR_INVAL;
+	c->pkt_free = c->frame_free = SENT_NONE;
 	return 0;
+}
+
+/* No packet is tracked: every record block goes back to the pool. */
+static void
+sent_shrink(struct quic_conn *c)
+{
+	quic_parray_clear(&c->pkts);
+	quic_parray_clear(&c->frames);
+	c->pkt_free = c->frame_free = SENT_NONE;
+	c->pkt_hw = c->frame_hw = 0;
 }
 
 void
 quic_conn_sent_fini(struct quic_conn *c)
 {
-	free(c->pkts);
-	free(c->frames);
-	c->pkts = NULL;
-	c->frames = NULL;
+	sent_shrink(c);
+}
+
+size_t
+quic_conn_sent_bytes(const struct quic_conn *c)
+{
+	return quic_parray_bytes(&c->pkts) + quic_parray_bytes(&c->frames);
 }
 
 static uint32_t
@@ -103,10 +110,15 @@ slot_alloc(struct quic_conn *c, enum conn_level level)
 {
 	uint32_t s = c->pkt_free;
 
-	if (s == SENT_NONE)
-		return SENT_NONE;
-	c->pkt_free = c->pkts[s].head;
-	c->pkts[s] = (struct sent_pkt){
+	if (s != SENT_NONE) {
+		c->pkt_free = SENT_PKT(c, s)->head;
+	} else {
+		if (quic_parray_get(&c->pkts, c->pkt_hw) == NULL)
+			return SENT_NONE;
+		s = c->pkt_hw++;
+	}
+	c->pkts_used++;
+	*SENT_PKT(c, s) = (struct sent_pkt){
 		.head = SENT_NONE, .used = 1, .space = (uint8_t)level, .key_gen = c->app.tx_gen};
 	return s;
 }
@@ -114,25 +126,33 @@ slot_alloc(struct quic_conn *c, enum conn_level level)
 static void
 slot_release(struct quic_conn *c, uint32_t s)
 {
-	uint32_t f = c->pkts[s].head;
+	struct sent_pkt *p = SENT_PKT(c, s);
+	uint32_t f = p->head;
 
 	while (f != SENT_NONE) {
-		uint32_t next = c->frames[f].next;
+		struct sent_frame *r = SENT_FRAME(c, f);
+		uint32_t next = r->next;
 
-		c->frames[f].next = c->frame_free;
+		r->next = c->frame_free;
 		c->frame_free = f;
 		c->frames_used--;
 		f = next;
 	}
-	c->pkts[s].used = 0;
-	c->pkts[s].head = c->pkt_free;
+	p->used = 0;
+	p->head = c->pkt_free;
 	c->pkt_free = s;
+	if (--c->pkts_used == 0)
+		sent_shrink(c);
 }
 
+/*
+ * Whether one more frame record can be had: a free one, or the next new one, whose block is
+ * taken from the pool now so that track() cannot fail after the frame was written.
+ */
 static bool
-frame_room(const struct quic_conn *c)
+frame_room(struct quic_conn *c)
 {
-	return c->frame_free != SENT_NONE;
+	return c->frame_free != SENT_NONE || quic_parray_get(&c->frames, c->frame_hw) != NULL;
 }
 
 /* Record a frame of packet p (frame_room() was checked). */
@@ -141,9 +161,15 @@ track(struct quic_conn *c, const struct tx_pkt *p, uint64_t type, uint64_t a, ui
       uint64_t v, bool fin)
 {
 	uint32_t f = c->frame_free;
-	struct sent_frame *r = &c->frames[f];
+	struct sent_frame *r;
 
-	c->frame_free = r->next;
+	if (f != SENT_NONE) {
+		r = SENT_FRAME(c, f);
+		c->frame_free = r->next;
+	} else {
+		f = c->frame_hw++;
+		r = SENT_FRAME(c, f); /* its block was taken by frame_room() */
+	}
 	c->frames_used++;
 	*r = (struct sent_frame){.type = type,
 				 .a = a,
@@ -151,8 +177,8 @@ track(struct quic_conn *c, const struct tx_pkt *p, uint64_t type, uint64_t a, ui
 				 .c = v,
 				 .level = (uint8_t)p->level,
 				 .fin = fin,
-				 .next = c->pkts[p->slot].head};
-	c->pkts[p->slot].head = f;
+				 .next = SENT_PKT(c, p->slot)->head};
+	SENT_PKT(c, p->slot)->head = f;
 }
 
 /* ---- CRYPTO send streams ---- */
@@ -354,18 +380,18 @@ quic_conn_on_pkt_fate(void *ctx, enum quic_pn_space space, uint64_t pn, uint64_t
 	uint32_t f;
 
 	(void)pn;
-	if (cookie >= c->n_pkts || !c->pkts[cookie].used)
+	if (cookie >= c->pkt_hw || !SENT_PKT(c, cookie)->used)
 		return;
-	p = &c->pkts[cookie];
+	p = SENT_PKT(c, cookie);
 	if (fate == QUIC_PKT_LOST)
 		c->stats.pkts_lost++;
 	if (fate == QUIC_PKT_ACKED && space == QUIC_PN_SPACE_APP)
 		quic_conn_keys_app_acked(c, p->key_gen);
-	for (f = p->head; f != SENT_NONE && fate != QUIC_PKT_DISCARDED; f = c->frames[f].next) {
+	for (f = p->head; f != SENT_NONE && fate != QUIC_PKT_DISCARDED; f = SENT_FRAME(c, f)->next) {
 		if (fate == QUIC_PKT_ACKED)
-			frame_acked(c, p, &c->frames[f]);
+			frame_acked(c, p, SENT_FRAME(c, f));
 		else
-			frame_lost(c, &c->frames[f]);
+			frame_lost(c, SENT_FRAME(c, f));
 	}
 	slot_release(c, (uint32_t)cookie);
 }
@@ -517,12 +543,6 @@ phase_streams(struct quic_conn *c, struct tx_pkt *p)
 /* ---- what is owed ---- */
 
 static bool
-list_busy(const struct quic_stream_link *h)
-{
-	return h->next != h;
-}
-
-static bool
 app_has_data(struct quic_conn *c)
 {
 	const struct quic_streams *ss = &c->streams;
@@ -533,9 +553,7 @@ app_has_data(struct quic_conn *c)
 		return true;
 	if (quic_local_cids_next_frame(&c->lcids, &f) || quic_peer_cids_retire_pending(&c->pcids))
 		return true;
-	if (ss->ctrl != 0 || list_busy(&ss->ctrl_q) || list_busy(&ss->retx_q))
-		return true;
-	return list_busy(&ss->send_q) && ss->tx_sent < ss->tx_max;
+	return quic_streams_send_pending(ss);
 }
 
 /* Whether anything ack-eliciting waits at level. */

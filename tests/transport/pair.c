@@ -244,6 +244,34 @@ min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/* The next delivery or connection timer. */
+static uint64_t
+next_event(const struct pair *p)
+{
+	uint64_t t;
+
+	t = min_u64(sim_dir_next_time(&p->dir[PAIR_C2S]), sim_dir_next_time(&p->dir[PAIR_S2C]));
+	t = min_u64(t, quic_conn_next_timeout(p->cli));
+	if (p->srv != NULL)
+		t = min_u64(t, quic_conn_next_timeout(p->srv));
+	return t;
+}
+
+void
+pair_run_for(struct pair *p, uint64_t ns)
+{
+	uint64_t end = p->now + ns;
+
+	for (;;) {
+		pair_flush(p, p->cli, PAIR_C2S);
+		pair_flush(p, p->srv, PAIR_S2C);
+		if (next_event(p) > end)
+			break;
+		pair_step(p);
+	}
+	p->now = end;
+}
+
 bool
 pair_step(struct pair *p)
 {
@@ -252,10 +280,7 @@ pair_step(struct pair *p)
 	pair_flush(p, p->cli, PAIR_C2S);
 	pair_flush(p, p->srv, PAIR_S2C);
 	check_amp(p);
-	t = min_u64(sim_dir_next_time(&p->dir[PAIR_C2S]), sim_dir_next_time(&p->dir[PAIR_S2C]));
-	t = min_u64(t, quic_conn_next_timeout(p->cli));
-	if (p->srv != NULL)
-		t = min_u64(t, quic_conn_next_timeout(p->srv));
+	t = next_event(p);
 	if (t == UINT64_MAX)
 		return false;
 	/* A timer already due that did not move makes progress by the nanosecond. */

@@ -77,6 +77,8 @@ void pair_free(struct pair *p);
 bool pair_step(struct pair *p);
 /* Steps until done(p, arg) or simulated time passes deadline_ns from now. @return done */
 bool pair_run(struct pair *p, bool (*done)(struct pair *p, void *arg), void *arg, uint64_t max_ns);
+/* Steps whatever falls within the next ns of simulated time, then time moves to its end. */
+void pair_run_for(struct pair *p, uint64_t ns);
 /* Until both sides finished the handshake (server complete, client confirmed). */
 bool pair_handshake(struct pair *p, uint64_t max_ns);
 

@@ -4,8 +4,9 @@
  * numbers received (duplicates refused), when an ACK frame is due, and the ACK frame itself
  * (written with quic_frame_encode_ack()), with ECN counts (RFC 9000 §13.4.1).
  *
- * State is bounded and embedded (no allocation): at most QUIC_ACKGEN_MAX_RANGES ranges per
- * space. When a new gap would need one more, the oldest range is dropped, and every packet
+ * State is bounded and embedded (no allocation): at most QUIC_ACKGEN_MAX_RANGES ranges in the
+ * Application space and QUIC_ACKGEN_HS_RANGES in each of Initial and Handshake, which carry a
+ * handful of packets (memory per connection). When a new gap would need one more, the oldest range is dropped, and every packet
  * number at or below it is from then on refused as a duplicate (RFC 9000 §13.2.3: a range is
  * only forgotten once such packets can no longer be accepted). Not thread-safe.
  */
@@ -25,13 +26,16 @@ extern "C" {
 #endif
 
 #define QUIC_ACKGEN_MAX_RANGES 32
+#define QUIC_ACKGEN_HS_RANGES  8
 /* RFC 9000 §13.2.2: acknowledge at least every second ack-eliciting packet. */
 #define QUIC_ACKGEN_PACKET_THRESHOLD 2
 
 struct quic_ackgen_space {
-	/* Received packet numbers, highest range first, separated by gaps. */
-	struct quic_ack_range ranges[QUIC_ACKGEN_MAX_RANGES];
-	size_t n;
+	/* Received packet numbers, highest range first, separated by gaps: cap entries in the
+	 * storage of struct quic_ackgen (which must therefore not be copied). */
+	struct quic_ack_range *ranges;
+	uint32_t cap;
+	uint32_t n;
 	uint64_t largest;		/* largest received (UINT64_MAX: none); kept */
 	uint64_t largest_time;		/* when it arrived, for the ACK Delay field */
 	uint64_t largest_ack_eliciting; /* UINT64_MAX when none */
@@ -46,6 +50,8 @@ struct quic_ackgen_space {
 
 struct quic_ackgen {
 	struct quic_ackgen_space sp[QUIC_PN_SPACE_COUNT];
+	struct quic_ack_range app_ranges[QUIC_ACKGEN_MAX_RANGES];
+	struct quic_ack_range hs_ranges[2][QUIC_ACKGEN_HS_RANGES];
 	uint64_t max_ack_delay;	    /* ours, ns (our max_ack_delay transport parameter) */
 	uint8_t ack_delay_exponent; /* ours */
 };

@@ -323,6 +323,17 @@ struct quic_conn_stats {
 
 void quic_conn_stats(const struct quic_conn *c, struct quic_conn_stats *out);
 
+/*
+ * Bytes of memory this connection holds now, stream data buffers excluded: the connection
+ * struct, loss recovery and its sent-packet records, the frame records, CRYPTO send and
+ * receive buffers, held packets, tokens and stream objects. Not counted: stream data chunks
+ * (quic_conn_stream_mem_bytes()), and what lives outside quic/: the TLS engine's state and
+ * the AEAD and header protection contexts of crypto/.
+ */
+size_t quic_conn_mem_bytes(const struct quic_conn *c);
+/* Bytes of stream data buffers (send and receive chunks) this connection holds now. */
+size_t quic_conn_stream_mem_bytes(const struct quic_conn *c);
+
 /* ---- Events ---- */
 
 enum quic_event_type {

@@ -18,6 +18,7 @@
 #ifndef HB_QUIC_POOL_H
 #define HB_QUIC_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,6 +76,55 @@ quic_chunk_pool_init(struct quic_pool *p, uint32_t cap, uint32_t prealloc)
 {
 	return quic_pool_init(p, QUIC_CHUNK_SIZE, cap, prealloc);
 }
+
+
+/*
+ * A bounded array of up to cap fixed-size elements whose storage is taken from a pool in
+ * blocks (one pool object each) when an element of the block is first needed, and given back
+ * when the owner says a block, or everything, is unused. The block table is allocated with the
+ * first block and freed with the last one, so an array that holds nothing costs only this
+ * struct. This is how per-connection bookkeeping (sent-packet records) grows with the traffic
+ * and shrinks back when the connection goes idle, with cap as the hard limit.
+ */
+struct quic_parray {
+	void **blocks;		 /* n_blocks entries, NULL when nothing is held */
+	struct quic_pool *pool;	 /* NULL: blocks of QUIC_CHUNK_SIZE bytes from malloc() */
+	uint32_t cap;		 /* elements */
+	uint32_t elem_size;	 /* bytes per element */
+	uint32_t per_block;	 /* elements per block */
+	uint32_t n_blocks;	 /* blocks to cover cap elements */
+	uint32_t held;		 /* blocks held now */
+	uint32_t block_bytes;	 /* bytes of one block */
+};
+
+/*
+ * @param pool       where blocks come from (object size >= elem_size), or NULL for malloc()
+ * @return 0 or QUIC_ERR_INVAL (elem_size 0 or larger than a block, cap 0)
+ */
+int quic_parray_init(struct quic_parray *a, struct quic_pool *pool, size_t elem_size,
+		     uint32_t cap);
+
+/* Element i, whose block is held (quic_parray_get() returned it once, not released since). */
+static inline void *
+quic_parray_at(const struct quic_parray *a, uint32_t i)
+{
+	return (unsigned char *)a->blocks[i / a->per_block] + (size_t)(i % a->per_block) * a->elem_size;
+}
+
+/* Element i (< cap), taking its block if needed. @return NULL when the pool refuses */
+void *quic_parray_get(struct quic_parray *a, uint32_t i);
+
+/* Whether element i's block is held, or could be taken now (the pool is below its cap). */
+bool quic_parray_available(const struct quic_parray *a, uint32_t i);
+
+/* Give back block b (elements b * per_block ...); nothing happens if it is not held. */
+void quic_parray_put_block(struct quic_parray *a, uint32_t b);
+
+/* Give back every block and the table. */
+void quic_parray_clear(struct quic_parray *a);
+
+/* Bytes held now: blocks and table. */
+size_t quic_parray_bytes(const struct quic_parray *a);
 
 #ifdef __cplusplus
 }

@@ -6,9 +6,10 @@
  *
  * Clock-free and I/O-free: every call takes now in nanoseconds, and the caller owns the timer
  * (quic_recovery_timer() says when to call quic_recovery_on_timeout()). Sent packets live in
- * one fixed array per packet number space, sized by the configuration and placed once, by
- * quic_recovery_new() or in caller memory by quic_recovery_init(); nothing is allocated per
- * packet. Each packet carries an opaque cookie
+ * one ring per packet number space, whose capacity the configuration sets (the hard limit on
+ * packets tracked) and whose storage comes in blocks from a pool (struct quic_parray) as the
+ * ring fills, going back as it empties: an idle connection holds no record (see
+ * quic_recovery_trim()). Each packet carries an opaque cookie
  * the connection uses to find the frames it carried; acknowledged, lost and discarded
  * packets are reported through a callback with that cookie.
  *
@@ -23,6 +24,7 @@
 
 #include <quic/cc.h>
 #include <quic/frame.h>
+#include <quic/pool.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -119,6 +121,8 @@ struct quic_recovery_config {
 	uint64_t pacing_burst; /* pacer bucket in bytes; 0: the initial window (RFC 9002 §7.7) */
 	quic_recovery_pkt_fn on_pkt;
 	void *ctx;
+	/* Record blocks (objects of at least 32 bytes, e.g. the chunk pool); NULL: malloc(). */
+	struct quic_pool *pool;
 };
 
 /* Defaults: NewReno, 1200-byte datagrams, 1024 + 2 x 64 records, 333 ms initial RTT, the
@@ -128,15 +132,17 @@ void quic_recovery_config_default(struct quic_recovery_config *cfg);
 struct quic_recovery;
 
 /*
- * Bytes the recovery state of cfg takes (the struct and its packet records), for callers that
- * place it in their own pool with quic_recovery_init(); 0 when cfg is invalid.
+ * Bytes the recovery state of cfg takes (the struct; packet records come from cfg->pool as
+ * needed), for callers that place it in their own memory with quic_recovery_init(); 0 when
+ * cfg is invalid.
  */
 size_t quic_recovery_size(const struct quic_recovery_config *cfg);
 
 /*
  * Set up the recovery state of a connection (RFC 9002 §A.4, §B.3) in caller memory.
  * @param mem  len bytes, at least quic_recovery_size(cfg), aligned for uint64_t; the caller
- *             owns it (no quic_recovery_free()) and it holds no other pointer to release
+ *             owns it (no quic_recovery_free()) and calls quic_recovery_fini() to give back
+ *             the record blocks
  * @param out  set on success; points into mem
  * @return 0, or QUIC_ERR_INVAL (a config value out of range, unknown cc_algo, no callback,
  *         mem too small)
@@ -149,8 +155,12 @@ int quic_recovery_init(void *mem, size_t len, const struct quic_recovery_config 
  * @return 0, QUIC_ERR_INVAL (as quic_recovery_init()) or QUIC_ERR_NOMEM
  */
 int quic_recovery_new(struct quic_recovery **out, const struct quic_recovery_config *cfg);
+/* Give back the record blocks (after quic_recovery_init()); no callbacks are made. */
+void quic_recovery_fini(struct quic_recovery *r);
 /* Free what quic_recovery_new() made (NULL is ignored); no callbacks are made. */
 void quic_recovery_free(struct quic_recovery *r);
+/* Bytes held: the struct and the record blocks (and their tables) held now. */
+size_t quic_recovery_mem_bytes(const struct quic_recovery *r);
 
 /*
  * The packet number the next packet in space must carry. In the Application space it skips a
@@ -275,6 +285,16 @@ uint64_t quic_recovery_bytes_in_flight(const struct quic_recovery *r);
 /* Bytes cwnd still allows; 0 when full (probes may still be sent on PTO). */
 uint64_t quic_recovery_cwnd_available(const struct quic_recovery *r);
 unsigned quic_recovery_pto_count(const struct quic_recovery *r);
+/*
+ * When a space with nothing in flight may forget its ACK-only records (three PTO periods
+ * after the newest), or QUIC_TIMER_NONE. quic_recovery_trim() at or after that time reports
+ * them LOST (an ACK frame is never retransmitted, RFC 9000 §13.3) and gives the blocks back.
+ */
+uint64_t quic_recovery_trim_time(const struct quic_recovery *r);
+void quic_recovery_trim(struct quic_recovery *r, uint64_t now);
+/* Ring occupancy of space: records held (done ones not yet popped included), and capacity. */
+size_t quic_recovery_tracked(const struct quic_recovery *r, enum quic_pn_space space);
+size_t quic_recovery_capacity(const struct quic_recovery *r, enum quic_pn_space space);
 /* Packets tracked in space and not yet acknowledged, lost or discarded. */
 size_t quic_recovery_outstanding(const struct quic_recovery *r, enum quic_pn_space space);
 /* Largest packet number acknowledged in space, or UINT64_MAX when none. */

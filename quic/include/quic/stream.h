@@ -270,6 +270,19 @@ void quic_streams_fini(struct quic_streams *ss);
 /* Bytes this connection's stream state holds: the struct, stream objects, chunks. */
 size_t quic_streams_mem(const struct quic_streams *ss);
 
+/* Bytes of the stream objects alone (no data buffers): sizeof(struct quic_stream) each. */
+size_t quic_streams_state_mem(const struct quic_streams *ss);
+
+/*
+ * Whether anything waits to be sent, in O(1): stream data the connection's flow control lets
+ * out, retransmissions, stream or connection control frames. A server skips connections for
+ * which this (and the connection's own frames) is false without looking at their streams.
+ */
+bool quic_streams_send_pending(const struct quic_streams *ss);
+
+/* Whether a stream has data, its end or a reset for the application to read, in O(1). */
+bool quic_streams_recv_pending(const struct quic_streams *ss);
+
 /* Stream by ID, or NULL (never opened, or closed and collected). O(log n). */
 struct quic_stream *quic_streams_get(struct quic_streams *ss, uint64_t id);
 

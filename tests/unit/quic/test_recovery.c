@@ -775,6 +775,7 @@ HB_TEST(recovery, init_in_place)
 	send_pkt(r, APP, true, 0);
 	cr_assert(eq(int, ack_range(r, APP, 0, 0, 0, 10 * MS), 0));
 	cr_assert(eq(sz, log.count[QUIC_PKT_ACKED], 1));
+	quic_recovery_fini(r);
 	free(mem);
 }
 

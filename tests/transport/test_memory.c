@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Memory per connection (issue: "memory per idle established connection, target <= 8 KiB
+ * without stream buffers"). Both sides take their stream objects, data chunks and sent-packet
+ * record blocks from per-worker pools, as a server worker does; after a lossy transfer and a
+ * few seconds of silence, each connection must have given back every record block and stream
+ * buffer, and quic_conn_mem_bytes() must be at most QUIC_MEM_IDLE_LIMIT.
+ */
+
+#include <quic/conn.h>
+#include <quic/pool.h>
+#include <quic/stream.h>
+
+#include "hb_test.h"
+#include "pair.h"
+#include "xfer.h"
+
+TestSuite(transport_memory, .timeout = 120);
+
+#define QUIC_MEM_IDLE_LIMIT 8192u
+#define KB		    1024u
+
+/* One worker's pools for each side. */
+struct pools {
+	struct quic_pool streams[2];
+	struct quic_pool chunks[2];
+};
+
+static void
+use_pools(void *arg, struct quic_conn_config *cli, struct quic_conn_config *srv)
+{
+	struct pools *w = arg;
+
+	cli->stream_pool = &w->streams[0];
+	cli->chunk_pool = &w->chunks[0];
+	srv->stream_pool = &w->streams[1];
+	srv->chunk_pool = &w->chunks[1];
+}
+
+/* Application I/O, and the largest figure seen on either side while it ran. */
+struct watch {
+	struct xfer x;
+	size_t peak;
+};
+
+static void
+watch_step(struct pair *p, void *arg)
+{
+	struct watch *w = arg;
+	size_t m;
+
+	xfer_step(p, &w->x);
+	m = quic_conn_mem_bytes(p->cli);
+	if (p->srv != NULL && quic_conn_mem_bytes(p->srv) > m)
+		m = quic_conn_mem_bytes(p->srv);
+	if (m > w->peak)
+		w->peak = m;
+}
+
+HB_TEST(transport_memory, idle_connection_at_most_8_kib)
+{
+	struct pair_opts o;
+	struct pools w;
+	struct watch v = {0};
+	struct pair p;
+	size_t cm, sm;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		cr_assert(eq(int, quic_stream_pool_init(&w.streams[i], 1024, 0), 0));
+		cr_assert(eq(int, quic_chunk_pool_init(&w.chunks[i], 4096, 0), 0));
+	}
+	pair_opts_default(&o, 10);
+	o.link[PAIR_C2S].loss_permille = 30;
+	o.link[PAIR_S2C].loss_permille = 30;
+	o.tweak = use_pools;
+	o.tweak_arg = &w;
+	pair_init(&p, &o);
+	xfer_init(&v.x, 8, 256 * KB, 256 * KB, false);
+	p.on_step = watch_step;
+	p.step_arg = &v;
+	cr_assert(pair_run(&p, xfer_done, &v.x, 600000 * PAIR_MS));
+	cr_assert(eq(u64, v.x.mismatches, 0));
+	/* Silence: the last ACKs settle, ACK-only records age out (3 PTO), nothing is sent. */
+	p.on_step = NULL;
+	pair_run_for(&p, 5000 * PAIR_MS);
+	cr_assert(eq(int, quic_conn_state(p.cli), QUIC_CONN_ESTABLISHED));
+	cr_assert(eq(int, quic_conn_state(p.srv), QUIC_CONN_ESTABLISHED));
+
+	cm = quic_conn_mem_bytes(p.cli);
+	sm = quic_conn_mem_bytes(p.srv);
+	cr_log_info("memory per idle connection: client %zu B, server %zu B (limit %u B; peak "
+		    "during the transfer %zu B)\n",
+		    cm, sm, QUIC_MEM_IDLE_LIMIT, v.peak);
+	cr_assert(le(sz, cm, QUIC_MEM_IDLE_LIMIT));
+	cr_assert(le(sz, sm, QUIC_MEM_IDLE_LIMIT));
+	/* The figure moved with the traffic: records were taken during it and given back. */
+	cr_assert(gt(sz, v.peak, cm + 4096));
+	cr_assert(eq(sz, quic_conn_stream_mem_bytes(p.cli), 0));
+	cr_assert(eq(sz, quic_conn_stream_mem_bytes(p.srv), 0));
+	/* Nothing left out on loan from the worker's pools but the streams' own objects. */
+	cr_assert(eq(u32, w.chunks[0].in_use, 0));
+	cr_assert(eq(u32, w.chunks[1].in_use, 0));
+	cr_assert(gt(u32, w.chunks[1].high_water, 8));
+
+	xfer_free(&v.x);
+	pair_free(&p);
+	for (i = 0; i < 2; i++) {
+		quic_pool_fini(&w.streams[i]);
+		quic_pool_fini(&w.chunks[i]);
+	}
+}
