@@ -2,10 +2,10 @@
 /*
  * Byte-exact stream transfers in both directions over the simulated link (RFC 9000 §2-§4):
  * 0 B, 1 KB, 1 MB and 10 MB, on 1 and 100 streams, with 0 %, 5 % and 30 % of the datagrams
- * of each direction lost (seeded, so every run loses the same ones). Sizes larger than the
- * 1 MiB connection and 256 KiB stream windows only get through if MAX_DATA and
- * MAX_STREAM_DATA are sent as the receiver reads; more streams than the 100 of
- * initial_max_streams_bidi only if MAX_STREAMS is.
+ * of each direction lost, then 50 MB on one stream and 1,000 streams at 2 % loss (seeded, so
+ * every run loses the same ones). Sizes larger than the 1 MiB connection and 256 KiB stream
+ * windows only get through if MAX_DATA and MAX_STREAM_DATA are sent as the receiver reads;
+ * more streams than the 100 of initial_max_streams_bidi only if MAX_STREAMS is.
  */
 #include <string.h>
 
@@ -120,6 +120,22 @@ HB_TEST(transport_transfer, ten_mb_30_percent_one_stream)
 HB_TEST(transport_transfer, ten_mb_30_percent_100_streams)
 {
 	static const struct case_ k = {10 * MB, 100, 300};
+
+	run_case(&k, NULL, 0);
+}
+
+/* Scale (issue #4): 50 MB on one stream, byte-exact, with 2 % loss each way. */
+HB_TEST(transport_transfer, fifty_mb_one_stream_lossy)
+{
+	static const struct case_ k = {50 * MB, 1, 20};
+
+	run_case(&k, NULL, 0);
+}
+
+/* Scale: 1,000 concurrent streams of 10 KB each way, 2 % loss each way (MAX_STREAMS too). */
+HB_TEST(transport_transfer, thousand_streams_lossy)
+{
+	static const struct case_ k = {1000 * 10 * KB, 1000, 20};
 
 	run_case(&k, NULL, 0);
 }
