@@ -127,6 +127,7 @@ struct held_pkt {
 	uint8_t *data; /* CONN_RX_MAX_DGRAM bytes, allocated on first use */
 	size_t len;
 	uint8_t level;
+	uint8_t ecn; /* ECN codepoint of the datagram it came in */
 	bool used;
 };
 

@@ -142,6 +142,12 @@ on_ack(struct quic_conn *c, const struct quic_frame *f, struct rx_ctx *x)
 
 	if (rc != 0)
 		return rc == QUIC_ERR_PROTOCOL ? rc : 0;
+	if (f->type == QUIC_FRAME_ACK_ECN && x->level == LVL_APP) {
+		/* The peer's counts only grow (RFC 9000 §13.4.2.1): keep the largest seen. */
+		c->stats.peer_ect0 = f->ack.ect0 > c->stats.peer_ect0 ? f->ack.ect0 : c->stats.peer_ect0;
+		c->stats.peer_ect1 = f->ack.ect1 > c->stats.peer_ect1 ? f->ack.ect1 : c->stats.peer_ect1;
+		c->stats.peer_ce = f->ack.ce > c->stats.peer_ce ? f->ack.ce : c->stats.peer_ce;
+	}
 	/* RFC 9002 §A.8: a Handshake ACK tells the client its address was validated. */
 	if (!c->is_server && x->level == LVL_HANDSHAKE)
 		quic_recovery_set_peer_validated(c->rec, x->now);
@@ -405,7 +411,8 @@ rx_packet(struct quic_conn *c, struct rx_pkt *p, uint64_t now)
 	if (rc != 0 || c->state >= QUIC_CONN_DRAINING)
 		return;
 	c->stats.pkts_rx++;
-	quic_ackgen_on_received(&c->ack, space, p->rx.pn, x.ack_eliciting, QUIC_ECN_NOT_ECT, now);
+	quic_ackgen_on_received(&c->ack, space, p->rx.pn, x.ack_eliciting,
+				(enum quic_ecn)(c->rx_path.ecn & 3), now);
 	quic_conn_idle_restart(c, now);
 	c->idle_restart_on_send = true;
 	/* RFC 9000 §9.3: only the highest-numbered non-probing packet moves us. */
@@ -665,6 +672,7 @@ rx_hold(struct quic_conn *c, const struct rx_pkt *p)
 			break;
 		memcpy(h->data, p->hdr.pkt, p->hdr.len);
 		h->len = p->hdr.len;
+		h->ecn = c->rx_path.ecn;
 		h->level = (uint8_t)p->level;
 		h->used = true;
 		c->stats.pkts_buffered++;
@@ -724,6 +732,7 @@ quic_conn_rx_replay_held(struct quic_conn *c, uint64_t now)
 		if (!quic_conn_keys_rx_ready(c, level))
 			continue;
 		h->used = false;
+		c->rx_path.ecn = h->ecn; /* the packet's own mark (RFC 9000 §13.4.1) */
 		quic_conn_rx_datagram(c, h->data, h->len, true, now);
 		/* Held packets are a handshake-time thing: give the buffer back once done. */
 		if (!h->used) {

@@ -139,6 +139,7 @@ path_to_quic(struct quic_path *q, const struct dp_path *d)
 	memset(q, 0, sizeof(*q));
 	addr_to_quic(&q->local, &d->local);
 	addr_to_quic(&q->remote, &d->remote);
+	q->ecn = d->ecn; /* counted in our ACK frames (RFC 9000 §13.4.1) */
 }
 
 /* ---- Connection table ---- */

@@ -53,6 +53,13 @@ struct quic_addr {
 struct quic_path {
 	struct quic_addr local;
 	struct quic_addr remote;
+	/*
+	 * quic_conn_recv(): the ECN codepoint of the datagram's IP header (enum quic_ecn of
+	 * quic/recovery.h: the TOS or Traffic Class low two bits), counted per packet number
+	 * space and echoed in ACK frames (RFC 9000 §13.4.1, §19.3.2); 0 (not-ECT) when unknown.
+	 * Not part of the path's identity (quic_path_equal() ignores it).
+	 */
+	uint8_t ecn;
 };
 
 /* Same family, address and port. */
@@ -319,6 +326,11 @@ struct quic_conn_stats {
 	uint64_t migrations;	  /* server: the peer's address changed (RFC 9000 §9.3) */
 	uint64_t paths_validated; /* PATH_RESPONSE matched our challenge */
 	uint64_t paths_failed;	  /* validation timed out: back to the last validated path */
+	/* ECN counts of the Application space the peer reported in its ACK_ECN frames (RFC 9000
+	 * §19.3.2), the largest seen: what it received marked ECT(0), ECT(1) and CE. */
+	uint64_t peer_ect0;
+	uint64_t peer_ect1;
+	uint64_t peer_ce;
 };
 
 void quic_conn_stats(const struct quic_conn *c, struct quic_conn_stats *out);
