@@ -596,7 +596,12 @@ check_limits(struct quic_rbuf *rb, uint64_t off, uint64_t end)
 
 	if (after > is->cap)
 		return rb->gaps_err;
-	if (rb->budget == NULL)
+	/*
+	 * Data that extends the readable run is always taken: flow control bounds it, and it
+	 * is what lets the reader free chunks. Refusing it when islands spent the budget would
+	 * stall the stream for good, since acknowledged islands are never sent again.
+	 */
+	if (rb->budget == NULL || off == rb->contig)
 		return 0;
 	walk_new(rb, off, end, NULL, &need);
 	if (need > 0 && (uint64_t)rb->budget->used + need > rb->budget->max)

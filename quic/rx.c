@@ -197,7 +197,13 @@ on_stream_frame(struct quic_conn *c, const struct quic_frame *f, struct rx_ctx *
 
 	(void)x;
 	rc = quic_streams_on_frame(&c->streams, f);
-	if (rc == QUIC_ERR_REASSEMBLY)
+	/*
+	 * Too many out-of-order fragments (RFC 9000 §21.7), or the worker's chunk pool is
+	 * empty: the packet is dropped unacknowledged, as if lost, so the peer sends the data
+	 * again later. Data at the head of a stream's gap is never refused for this (see
+	 * quic_rbuf_write()), so the stream still fills in order and memory stays bounded.
+	 */
+	if (rc == QUIC_ERR_REASSEMBLY || rc == QUIC_ERR_NOMEM)
 		return RX_DROP_PACKET;
 	if (rc == 0 && f->type == QUIC_FRAME_STOP_SENDING)
 		quic_conn_event(c, QUIC_EV_STREAM_STOPPED, f->stop_sending.stream_id,
