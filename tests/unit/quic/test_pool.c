@@ -164,3 +164,39 @@ HB_TEST(pool, debug_mode_behaviour)
 	cr_assert(eq(u32, p.in_use, 0));
 	quic_pool_fini(&p);
 }
+
+/* Arrays in pool blocks: blocks taken on first touch, given back, bounded by cap and the pool. */
+HB_TEST(pool, parray_grows_and_shrinks)
+{
+	struct quic_pool p;
+	struct quic_parray a;
+	uint32_t per;
+
+	cr_assert(eq(int, quic_pool_init(&p, 256, 2, 0), 0));
+	cr_assert(eq(int, quic_parray_init(&a, &p, 32, 20), 0));
+	per = a.per_block;
+	cr_assert(eq(u32, per, 8));
+	cr_assert(eq(sz, quic_parray_bytes(&a), 0));
+	cr_assert(not(quic_parray_get(&a, 0) == NULL));
+	cr_assert(eq(u32, p.in_use, 1));
+	*(uint32_t *)quic_parray_get(&a, 9) = 7; /* second block */
+	cr_assert(eq(u32, *(uint32_t *)quic_parray_at(&a, 9), 7));
+	cr_assert(eq(u32, p.in_use, 2));
+	/* The pool's cap is reached: the third block is refused, and said so beforehand. */
+	cr_assert(not(quic_parray_available(&a, 17)));
+	cr_assert(quic_parray_get(&a, 17) == NULL);
+	cr_assert(quic_parray_get(&a, 20) == NULL); /* beyond cap */
+	cr_assert(quic_parray_available(&a, 1));
+	quic_parray_put_block(&a, 0);
+	cr_assert(eq(u32, p.in_use, 1));
+	cr_assert(quic_parray_available(&a, 17));
+	quic_parray_put_block(&a, 1); /* the last block: the table goes too */
+	cr_assert(eq(u32, p.in_use, 0));
+	cr_assert(eq(sz, quic_parray_bytes(&a), 0));
+	cr_assert(a.blocks == NULL);
+	cr_assert(not(quic_parray_get(&a, 19) == NULL));
+	quic_parray_clear(&a);
+	cr_assert(eq(u32, p.in_use, 0));
+	cr_assert(eq(int, quic_parray_init(&a, &p, 512, 4), QUIC_ERR_INVAL)); /* > block */
+	quic_pool_fini(&p);
+}
