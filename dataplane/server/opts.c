@@ -112,40 +112,73 @@ parse_alpn(struct srv_opts *o, const char *v)
 	return o->n_alpn > 0 ? 0 : -1;
 }
 
-/* "A.B.C.D[/LEN]:PORT" or "[X::Y][/LEN]:PORT": appends ",ip=ADDR/LEN" to o->port_arg. */
+/* Split an optional "/LEN" (1..max) off host, in place. @return 0, or -1 */
+static int
+split_len(char *host, uint32_t max, uint32_t *plen)
+{
+	char *slash = strchr(host, '/');
+
+	if (slash == NULL)
+		return 0;
+	*slash = '\0';
+	return parse_u32(slash + 1, 1, max, plen);
+}
+
+/*
+ * Split a --listen value into host (the address with its "/LEN" if any, NUL-terminated) and
+ * the port. Forms: "A.B.C.D[/LEN]:PORT", "[X::Y][/LEN]:PORT" or "[X::Y/LEN]:PORT".
+ * @return 0, or -1
+ */
+static int
+split_listen(const char *v, char *host, size_t cap, bool *v6, uint32_t *port)
+{
+	const char *colon, *end;
+	size_t hl;
+
+	*v6 = v[0] == '[';
+	end = *v6 ? strchr(v, ']') : NULL;
+	if (*v6 && end == NULL)
+		return -1;
+	/* Between "]" and the port's ":" only "/LEN" may stand; it moves into the host. */
+	colon = *v6 ? strchr(end, ':') : strrchr(v, ':');
+	if (colon == NULL || (*v6 && colon != end + 1 && end[1] != '/'))
+		return -1;
+	hl = *v6 ? (size_t)(colon - v) - 2 : (size_t)(colon - v);
+	if (hl == 0 || hl >= cap)
+		return -1;
+	if (*v6) {
+		memcpy(host, v + 1, (size_t)(end - v) - 1);
+		memcpy(host + (end - v) - 1, end + 1, (size_t)(colon - end) - 1);
+	} else {
+		memcpy(host, v, hl);
+	}
+	host[hl] = '\0';
+	/* "[X::Y/64]/64:PORT": two prefix lengths. */
+	if (strchr(host, '/') != strrchr(host, '/'))
+		return -1;
+	return parse_u32(colon + 1, 1, 65535, port);
+}
+
+/* --listen: appends ",ip=ADDR/LEN" to o->port_arg (split_listen() lists the forms). */
 static int
 parse_listen(struct srv_opts *o, const char *v, uint32_t *port)
 {
-	char host[64], *colon, *slash;
+	char host[64];
 	uint8_t bin[16];
 	uint32_t plen;
-	bool v6 = v[0] == '[';
-	const char *end = v6 ? strchr(v, ']') : strrchr(v, ':');
-	size_t hl;
+	size_t used;
+	bool v6;
+	int n;
 
-	if (end == NULL)
+	if (split_listen(v, host, sizeof(host), &v6, port) != 0)
 		return -1;
-	hl = (size_t)(end - v) - (v6 ? 1 : 0);
-	colon = strrchr(v, ':');
-	if (hl == 0 || hl >= sizeof(host) || colon == NULL || colon < end ||
-	    parse_u32(colon + 1, 1, 65535, port) != 0)
-		return -1;
-	memcpy(host, v + (v6 ? 1 : 0), hl);
-	host[hl] = '\0';
 	plen = v6 ? 64 : 24;
-	slash = strchr(host, '/');
-	if (slash != NULL) {
-		*slash = '\0';
-		if (parse_u32(slash + 1, 1, v6 ? 128 : 32, &plen) != 0)
-			return -1;
-	}
-	if (v6 && end[1] == '/' && parse_u32(end + 2, 1, 128, &plen) != 0)
+	if (split_len(host, v6 ? 128 : 32, &plen) != 0 ||
+	    inet_pton(v6 ? AF_INET6 : AF_INET, host, bin) != 1)
 		return -1;
-	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, bin) != 1)
-		return -1;
-	size_t used = strlen(o->port_arg);
-	int n = snprintf(o->port_arg + used, sizeof(o->port_arg) - used, ",ip=%s/%u", host,
-			 (unsigned)plen);
+	used = strlen(o->port_arg);
+	n = snprintf(o->port_arg + used, sizeof(o->port_arg) - used, ",ip=%s/%u", host,
+		     (unsigned)plen);
 	return n > 0 && (size_t)n < sizeof(o->port_arg) - used ? 0 : -1;
 }
 
@@ -252,6 +285,13 @@ srv_opts_parse(struct srv_opts *o, int argc, char **argv, char **dp_argv, int *d
 			continue;
 		}
 		rc = opt_value(o, a, argv[i + 1], &listen_port);
+		if (rc < 0 && strcmp(a, "--listen") == 0) {
+			snprintf(err, err_len,
+				 "--listen %s: expected A.B.C.D[/LEN]:PORT or [IPv6][/LEN]:PORT "
+				 "(every --listen with the same PORT)",
+				 argv[i + 1]);
+			return -1;
+		}
 		if (rc != 0) {
 			snprintf(err, err_len,
 				 rc > 0 ? "%s: unknown option (try --help)"
