@@ -35,6 +35,11 @@ static const char usage[] =
 	"  --retry-auto-rate R         auto: Retry above R Initials/s per worker [10000]\n"
 	"  --token-keys FILE           token key file, mode 0600 (`hayabusa keygen FILE`);\n"
 	"                              SIGHUP reloads it [a key made at start]\n"
+	"  --tickets on|off            TLS session tickets for resumption; the ticket key is\n"
+	"                              derived from the current token key, so SIGHUP rotates it\n"
+	"                              too (tickets of the previous key still resume) [on]\n"
+	"  --new-token on|off          NEW_TOKEN after the handshake: the client's next Initial\n"
+	"                              skips the Retry [on]\n"
 	"  --server-id HEX             QUIC-LB server ID, 1..11 bytes [01]\n"
 	"  --cc newreno|cubic          congestion controller [newreno]\n"
 	"  --keylog FILE               NSS key log, appended (also SSLKEYLOGFILE)\n"
@@ -71,6 +76,15 @@ parse_u32(const char *v, uint32_t lo, uint32_t hi, uint32_t *out)
 	if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || x < lo || x > hi)
 		return -1;
 	*out = (uint32_t)x;
+	return 0;
+}
+
+static int
+parse_on_off(const char *v, bool *out)
+{
+	if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+		return -1;
+	*out = strcmp(v, "on") == 0;
 	return 0;
 }
 
@@ -195,6 +209,8 @@ opts_default(struct srv_opts *o)
 	o->sid_len = 1;
 	o->cc = "newreno";
 	o->max_conns = 4096;
+	o->tickets = true;
+	o->new_token = true;
 	strcpy(o->port_arg, "0");
 }
 
@@ -235,6 +251,10 @@ opt_value(struct srv_opts *o, const char *a, const char *v, uint32_t *listen_por
 		o->token_keys = v;
 	} else if (strcmp(a, "--server-id") == 0) {
 		return parse_hex(v, o->server_id, SRV_SID_USABLE, &o->sid_len);
+	} else if (strcmp(a, "--tickets") == 0) {
+		return parse_on_off(v, &o->tickets);
+	} else if (strcmp(a, "--new-token") == 0) {
+		return parse_on_off(v, &o->new_token);
 	} else if (strcmp(a, "--cc") == 0) {
 		if (strcmp(v, "newreno") != 0 && strcmp(v, "cubic") != 0)
 			return -1;
