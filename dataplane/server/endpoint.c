@@ -83,7 +83,7 @@ struct srv_worker {
 	struct quic_token_worker *tw;
 	struct quic_validator *val;
 	struct quic_token_ops tops;
-	struct quic_token_ops wall_tops; /* tops in wall-clock time: what connections use */
+	struct srv_wall_tokens wall; /* tops in wall-clock time: what connections use */
 	uint8_t vresp[QUIC_VALIDATOR_RESP_MAX];
 	/* Initials per second for --retry auto: count in the current 1 s window, last rate. */
 	uint64_t win_start_ns;
@@ -563,16 +563,6 @@ send_bytes(struct srv_worker *sw, const struct dp_path *path, const uint8_t *dat
 		cnt_add(sw, SRV_CNT_TX_FAIL, 1);
 }
 
-/* Tokens carry real time (ns since the epoch): the dataplane's now_ns is a TSC clock. */
-static uint64_t
-real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* --retry auto: handshakes in flight and Initials per second (last or current 1 s window). */
 static void
 load_update(struct srv_worker *sw, uint64_t now_ns, struct quic_validator_load *load)
@@ -602,7 +592,7 @@ screen(struct srv_worker *sw, const uint8_t *p, size_t len, const struct dp_path
 	dg->len = len;
 	addr_to_quic(&dg->peer, &path->remote);
 	load_update(sw, now_ns, &load);
-	quic_validator_burst(sw->val, dg, 1, &load, real_ns(), sw->vresp, sizeof(sw->vresp), r);
+	quic_validator_burst(sw->val, dg, 1, &load, srv_real_ns(), sw->vresp, sizeof(sw->vresp), r);
 	switch (r->action) {
 	case QUIC_VA_ACCEPT:
 		return true;
@@ -635,7 +625,7 @@ send_reset(struct srv_worker *sw, const uint8_t *cid, size_t cid_len, size_t tri
 
 	if (trigger_len <= QUIC_STATELESS_RESET_MIN_LEN + 1)
 		return; /* the reset could not be both smaller and >= 21 bytes */
-	if (!quic_validator_reset_allowed(sw->val, real_ns())) {
+	if (!quic_validator_reset_allowed(sw->val, srv_real_ns())) {
 		cnt_add(sw, SRV_CNT_RESET_LIMITED, 1);
 		return;
 	}
@@ -846,35 +836,6 @@ retry_cid(void *arg, struct quic_cid *out)
 	return quic_lb_encode(sw->lb, (uint8_t)dp_worker_id(sw->w), NULL, out);
 }
 
-/*
- * The connection asks for tokens with its own clock, the TSC-based now_ns of the dataplane;
- * tokens carry real time so that they outlive the process and mean the same on every server
- * sharing the key file (RFC 9000 §8.1.3). These two put the wall clock in.
- */
-static int
-wall_issue(void *arg, enum quic_token_kind kind, const struct quic_addr *peer, const uint8_t *odcid,
-	   size_t odcid_len, uint64_t now_ns, uint8_t *out, size_t cap)
-{
-	struct srv_worker *sw = arg;
-	int rc;
-
-	(void)now_ns;
-	rc = sw->tops.issue(sw->tops.arg, kind, peer, odcid, odcid_len, real_ns(), out, cap);
-	if (rc > 0 && kind == QUIC_TOKEN_NEW_TOKEN)
-		cnt_add(sw, SRV_CNT_NEW_TOKENS, 1);
-	return rc;
-}
-
-static int
-wall_validate(void *arg, const uint8_t *token, size_t len, const struct quic_addr *peer,
-	      uint64_t now_ns, struct quic_token_info *info)
-{
-	struct srv_worker *sw = arg;
-
-	(void)now_ns;
-	return sw->tops.validate(sw->tops.arg, token, len, peer, real_ns(), info);
-}
-
 /* Token state and validator; worker ids are fleet-unique: (server id << 8) | worker. */
 static int
 worker_tokens(struct srv_worker *sw, unsigned index)
@@ -906,10 +867,8 @@ worker_tokens(struct srv_worker *sw, unsigned index)
 	if (rc != 0)
 		return rc;
 	quic_validator_token_ops(sw->val, &sw->tops);
-	sw->wall_tops.issue = wall_issue;
-	sw->wall_tops.validate = wall_validate;
-	sw->wall_tops.arg = sw;
-	sw->qcfg.tokens = &sw->wall_tops;
+	srv_wall_tokens_init(&sw->wall, &sw->tops, srv_real_ns, &sw->cnt.v[SRV_CNT_NEW_TOKENS]);
+	sw->qcfg.tokens = &sw->wall.ops;
 	/* RFC 9000 §8.1.3: a token for the next connection, once the handshake is confirmed. */
 	sw->qcfg.send_new_token = o->new_token;
 	return 0;

@@ -12,6 +12,7 @@
  * the tokens of the CIDs in use were sent with the old one.
  */
 #include <string.h>
+#include <time.h>
 
 #include <crypto/crypto.h>
 #include <quic/error.h>
@@ -100,4 +101,53 @@ srv_ticket_keys_sync(struct srv *s, struct tls_server_config *cfg, uint32_t *see
 		*seen = g;
 	}
 	crypto_wipe(key, sizeof(key));
+}
+
+uint64_t
+srv_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int
+wall_issue(void *arg, enum quic_token_kind kind, const struct quic_addr *peer, const uint8_t *odcid,
+	   size_t odcid_len, uint64_t now_ns, uint8_t *out, size_t cap)
+{
+	struct srv_wall_tokens *w = arg;
+	uint64_t n;
+	int rc;
+
+	(void)now_ns;
+	rc = w->inner->issue(w->inner->arg, kind, peer, odcid, odcid_len, w->clock(), out, cap);
+	if (rc > 0 && kind == QUIC_TOKEN_NEW_TOKEN && w->new_tokens != NULL) {
+		/* Single writer: relaxed, pairs with the relaxed loads of the stats reader. */
+		n = __atomic_load_n(w->new_tokens, __ATOMIC_RELAXED);
+		__atomic_store_n(w->new_tokens, n + 1, __ATOMIC_RELAXED);
+	}
+	return rc;
+}
+
+static int
+wall_validate(void *arg, const uint8_t *token, size_t len, const struct quic_addr *peer,
+	      uint64_t now_ns, struct quic_token_info *info)
+{
+	struct srv_wall_tokens *w = arg;
+
+	(void)now_ns;
+	return w->inner->validate(w->inner->arg, token, len, peer, w->clock(), info);
+}
+
+void
+srv_wall_tokens_init(struct srv_wall_tokens *w, const struct quic_token_ops *inner,
+		     uint64_t (*clock)(void), uint64_t *new_tokens)
+{
+	w->inner = inner;
+	w->clock = clock;
+	w->new_tokens = new_tokens;
+	w->ops.issue = wall_issue;
+	w->ops.validate = wall_validate;
+	w->ops.arg = w;
 }

@@ -133,6 +133,26 @@ struct srv_worker;
  */
 int srv_tls_new(struct srv *s, struct tls_server_config **out);
 
+/* CLOCK_REALTIME in ns since the epoch: the time tokens carry. */
+uint64_t srv_real_ns(void);
+
+/*
+ * Token ops for connections whose clock is not the wall clock (the dataplane's now_ns counts
+ * TSC time): inner's calls with clock() instead of the connection's now_ns, so that tokens
+ * outlive the process and mean the same on every server sharing the key file (RFC 9000
+ * §8.1.3). new_tokens (may be NULL) counts the NEW_TOKEN tokens sealed; its only writer is
+ * the thread using ops (relaxed stores).
+ */
+struct srv_wall_tokens {
+	struct quic_token_ops ops; /* give connections &ops */
+	const struct quic_token_ops *inner;
+	uint64_t (*clock)(void);
+	uint64_t *new_tokens;
+};
+
+void srv_wall_tokens_init(struct srv_wall_tokens *w, const struct quic_token_ops *inner,
+			  uint64_t (*clock)(void), uint64_t *new_tokens);
+
 /*
  * len bytes of key for one purpose (label) from the current key of ks (HKDF-SHA256).
  * @return 0, QUIC_ERR_CRYPTO
