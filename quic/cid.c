@@ -448,6 +448,7 @@ quic_local_cids_add(struct quic_local_cids *s, const struct quic_cid *cid,
 		s->sent_below = e->seq + 1;
 	if (seq != NULL)
 		*seq = e->seq;
+	s->gen++;
 	return 0;
 }
 
@@ -465,6 +466,17 @@ quic_local_cids_issue(struct quic_local_cids *s, const struct quic_cid_issuer *i
 		rc = quic_local_cids_add(s, &cid, token, false, seq);
 	crypto_wipe(token, sizeof(token));
 	return rc;
+}
+
+size_t
+quic_local_cids_list(const struct quic_local_cids *s, struct quic_cid *out, size_t max)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; s != NULL && !s->zero_len && i < QUIC_CID_LOCAL_SLOTS && n < max; i++)
+		if (s->slot[i].state != QUIC_LOCAL_CID_FREE)
+			out[n++] = s->slot[i].cid;
+	return n;
 }
 
 const struct quic_local_cid *
@@ -573,6 +585,7 @@ quic_local_cids_on_retire(struct quic_local_cids *s,
 	*retired = e->cid;
 	crypto_wipe(e->token, sizeof(e->token));
 	memset(e, 0, sizeof(*e));
+	s->gen++;
 	return 0;
 }
 

@@ -1133,6 +1133,26 @@ quic_conn_dcid(const struct quic_conn *c)
 	return &c->pcids.slot[c->pcids.cur].cid;
 }
 
+size_t
+quic_conn_local_cids(const struct quic_conn *c, struct quic_cid *out, size_t max, uint32_t *gen)
+{
+	if (gen != NULL)
+		*gen = c->lcids.gen;
+	return quic_local_cids_list(&c->lcids, out, max);
+}
+
+uint32_t
+quic_conn_local_cids_gen(const struct quic_conn *c)
+{
+	return c->lcids.gen;
+}
+
+bool
+quic_conn_resumed(const struct quic_conn *c)
+{
+	return c->tls != NULL && tls_conn_resumed(c->tls);
+}
+
 void
 quic_conn_stats(const struct quic_conn *c, struct quic_conn_stats *out)
 {

@@ -20,14 +20,18 @@
 
 #include "srv.h"
 
-/* Keys per connection: the original DCID, then server CIDs (oldest replaced when full). */
-#define CONN_KEYS	    6
+/* Keys per connection: the original DCID, then every server CID the peer may use (RFC 9000
+ * §5.1.1): seq 0 and those issued in NEW_CONNECTION_ID, until the peer retires them. */
+#define CONN_KEYS	    (1 + QUIC_CID_LOCAL_SLOTS)
 #define TX_PER_CONN	    64	/* datagrams one connection may write per loop iteration */
 #define EVENTS_PER_PUMP	    256 /* events handled per connection per pump */
 #define PENDING_PER_PUMP    32
 #define DRAIN_NS	    (300ull * 1000 * 1000)
 #define SCRATCH_LEN	    (64u * 1024)
 #define SRV_MAX_UDP_PAYLOAD 1472u
+/* Longest Stateless Reset we send: as long as a short 1-RTT packet, so that it is not told
+ * apart by its size (RFC 9000 §10.3), and never longer than its trigger minus one (§10.3.3). */
+#define SRV_RESET_MAX_LEN 64u
 
 struct srv_conn;
 
@@ -47,14 +51,20 @@ struct srv_conn {
 	struct dp_timer timer;
 	struct dp_path tx_path; /* where the peer was last heard from */
 	struct conn_key key[CONN_KEYS];
-	unsigned next_key; /* round robin over key[1..) */
+	uint32_t cid_gen; /* quic_conn_local_cids_gen() when key[1..) was last synced */
+	bool cids_synced;
 	bool handshake_counted;
+	/* quic_conn_stats() values already added to the worker's counters. */
+	uint64_t seen_key_updates;
+	uint64_t seen_migrations;
 };
 
 struct srv_worker {
 	struct srv *s;
 	struct dp_worker *w;
 	struct crypto_ctx *ctx;
+	struct tls_server_config *tls; /* this worker's: it rotates the ticket key itself */
+	uint32_t ticket_seen;	       /* last ticket key generation installed in tls */
 	struct quic_lb *lb;
 	struct quic_conn_config qcfg;
 	uint8_t hkey[DP_SIPHASH_KEY_LEN];
@@ -73,6 +83,7 @@ struct srv_worker {
 	struct quic_token_worker *tw;
 	struct quic_validator *val;
 	struct quic_token_ops tops;
+	struct srv_wall_tokens wall; /* tops in wall-clock time: what connections use */
 	uint8_t vresp[QUIC_VALIDATOR_RESP_MAX];
 	/* Initials per second for --retry auto: count in the current 1 s window, last rate. */
 	uint64_t win_start_ns;
@@ -82,9 +93,10 @@ struct srv_worker {
 };
 
 static const char *const cnt_names[SRV_CNT_MAX] = {
-	"conns_accepted", "conns_closed", "conns_active", "handshakes",	 "refused_full",
-	"screen_drop",	  "screen_reply", "accept_fail",  "unknown_cid", "app_errors",
-	"tx_fail",	  "retry_sent",	  "validated",
+	"conns_accepted", "conns_closed", "conns_active", "handshakes",	   "refused_full",
+	"screen_drop",	  "screen_reply", "accept_fail",  "unknown_cid",   "app_errors",
+	"tx_fail",	  "retry_sent",	  "validated",	  "resumed",	   "key_updates",
+	"migrations",	  "new_tokens",	  "reset_sent",	  "reset_limited",
 };
 
 const char *
@@ -192,23 +204,27 @@ key_insert(struct srv_worker *sw, struct srv_conn *c, struct conn_key *k,
 	k->used = true;
 }
 
-/* Register the server CID the connection uses now, if it is new (slot 0 is the ODCID). */
+/*
+ * Keep key[1..) equal to the CIDs the peer may send to (RFC 9000 §5.1.1, §19.16): a client
+ * that moves to a CID of a NEW_CONNECTION_ID frame (migration, RFC 9000 §9.5) stays
+ * reachable, and a retired CID stops naming the connection. At most QUIC_CID_LOCAL_SLOTS.
+ */
 static void
-track_scid(struct srv_worker *sw, struct srv_conn *c)
+sync_cids(struct srv_worker *sw, struct srv_conn *c)
 {
-	const struct quic_cid *cid = quic_conn_scid(c->qc);
-	unsigned i;
+	struct quic_cid cids[CONN_KEYS - 1];
+	uint32_t gen;
+	size_t n, i;
 
-	if (cid == NULL || cid->len == 0 || table_find(sw, cid->data, cid->len) == c)
+	if (c->cids_synced && quic_conn_local_cids_gen(c->qc) == c->cid_gen)
 		return;
-	for (i = 1; i < CONN_KEYS; i++) {
-		if (!c->key[i].used) {
-			key_insert(sw, c, &c->key[i], cid);
-			return;
-		}
-	}
-	key_insert(sw, c, &c->key[1 + c->next_key], cid);
-	c->next_key = (c->next_key + 1) % (CONN_KEYS - 1);
+	n = quic_conn_local_cids(c->qc, cids, CONN_KEYS - 1, &gen);
+	for (i = 1; i < CONN_KEYS; i++)
+		key_remove(sw, &c->key[i]);
+	for (i = 0; i < n; i++)
+		key_insert(sw, c, &c->key[1 + i], &cids[i]);
+	c->cid_gen = gen;
+	c->cids_synced = true;
 }
 
 /* ---- Connection life ---- */
@@ -343,6 +359,7 @@ app_event(struct srv_worker *sw, struct srv_conn *c, const struct quic_event *ev
 	case QUIC_EV_HANDSHAKE_DONE:
 		if (!c->handshake_counted) {
 			cnt_add(sw, SRV_CNT_HANDSHAKES, 1);
+			cnt_add(sw, SRV_CNT_RESUMED, quic_conn_resumed(c->qc) ? 1 : 0);
 			sw->hs_in_flight--;
 		}
 		c->handshake_counted = true;
@@ -467,6 +484,19 @@ conn_write_one(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
 	return 1;
 }
 
+/* Add what the connection counted since last time to the worker's counters. */
+static void
+conn_count_stats(struct srv_worker *sw, struct srv_conn *c)
+{
+	struct quic_conn_stats st;
+
+	quic_conn_stats(c->qc, &st);
+	cnt_add(sw, SRV_CNT_KEY_UPDATES, (int64_t)(st.key_updates - c->seen_key_updates));
+	cnt_add(sw, SRV_CNT_MIGRATIONS, (int64_t)(st.migrations - c->seen_migrations));
+	c->seen_key_updates = st.key_updates;
+	c->seen_migrations = st.migrations;
+}
+
 /* Flush c: pump the app, write what it allows, re-arm, free it once closed. */
 static void
 conn_service(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
@@ -477,7 +507,8 @@ conn_service(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
 	for (i = 0; i < TX_PER_CONN; i++)
 		if (conn_write_one(sw, c, now_ns) <= 0)
 			break;
-	track_scid(sw, c);
+	sync_cids(sw, c);
+	conn_count_stats(sw, c);
 	if (quic_conn_is_closed(c->qc)) {
 		conn_free(sw, c);
 		return;
@@ -533,16 +564,6 @@ send_bytes(struct srv_worker *sw, const struct dp_path *path, const uint8_t *dat
 		cnt_add(sw, SRV_CNT_TX_FAIL, 1);
 }
 
-/* Tokens carry real time (ns since the epoch): the dataplane's now_ns is a TSC clock. */
-static uint64_t
-real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* --retry auto: handshakes in flight and Initials per second (last or current 1 s window). */
 static void
 load_update(struct srv_worker *sw, uint64_t now_ns, struct quic_validator_load *load)
@@ -572,7 +593,7 @@ screen(struct srv_worker *sw, const uint8_t *p, size_t len, const struct dp_path
 	dg->len = len;
 	addr_to_quic(&dg->peer, &path->remote);
 	load_update(sw, now_ns, &load);
-	quic_validator_burst(sw->val, dg, 1, &load, real_ns(), sw->vresp, sizeof(sw->vresp), r);
+	quic_validator_burst(sw->val, dg, 1, &load, srv_real_ns(), sw->vresp, sizeof(sw->vresp), r);
 	switch (r->action) {
 	case QUIC_VA_ACCEPT:
 		return true;
@@ -588,6 +609,34 @@ screen(struct srv_worker *sw, const uint8_t *p, size_t len, const struct dp_path
 		cnt_add(sw, SRV_CNT_SCREEN_DROP, 1);
 		return false;
 	}
+}
+
+/*
+ * Answer a short-header packet for an unknown CID with a Stateless Reset (RFC 9000 §10.3):
+ * the token of that CID under the static key, so the peer recognises it if the CID was ours
+ * before a restart or a lost state. Never for a trigger too short to answer with a smaller
+ * packet of at least 21 bytes (§10.3.3, bad-input A14), and rate-limited per worker.
+ */
+static void
+send_reset(struct srv_worker *sw, const uint8_t *cid, size_t cid_len, size_t trigger_len,
+	   const struct dp_path *path)
+{
+	uint8_t token[QUIC_RESET_TOKEN_LEN], pkt[SRV_RESET_MAX_LEN];
+	size_t len;
+
+	if (trigger_len <= QUIC_STATELESS_RESET_MIN_LEN + 1)
+		return; /* the reset could not be both smaller and >= 21 bytes */
+	if (!quic_validator_reset_allowed(sw->val, srv_real_ns())) {
+		cnt_add(sw, SRV_CNT_RESET_LIMITED, 1);
+		return;
+	}
+	if (quic_reset_token(sw->ctx, sw->s->reset_key, sizeof(sw->s->reset_key), cid, cid_len,
+			     token) != 0 ||
+	    quic_stateless_reset_write(pkt, sizeof(pkt), trigger_len, sizeof(pkt), token, NULL,
+				       &len) != 0)
+		return;
+	send_bytes(sw, path, pkt, len);
+	cnt_add(sw, SRV_CNT_RESET_SENT, 1);
 }
 
 /* A datagram naming no connection: a response from the validator, a drop, or a connection. */
@@ -626,7 +675,7 @@ new_conn(struct srv_worker *sw, const uint8_t *p, size_t len, const struct quic_
 	if (r.validated)
 		cnt_add(sw, SRV_CNT_VALIDATED, 1);
 	key_insert(sw, c, &c->key[0], odcid);
-	track_scid(sw, c);
+	sync_cids(sw, c);
 	conn_service(sw, c, now_ns);
 }
 
@@ -656,8 +705,8 @@ on_datagram(void *ctx, struct dp_worker *w, const uint8_t *p, size_t len,
 		return;
 	}
 	if (!is_long) {
-		/* No Stateless Reset yet (RFC 9000 §10.3): counted and dropped. */
 		cnt_add(sw, SRV_CNT_UNKNOWN_CID, 1);
+		send_reset(sw, cid, cid_len, len, path);
 		return;
 	}
 	odcid.len = (uint8_t)cid_len;
@@ -687,6 +736,8 @@ on_tick(void *ctx, struct dp_worker *w, uint64_t now_ns)
 	/* A quiescent point every tick, so that key rotations never wait on an idle worker. */
 	quic_token_worker_enter(sw->tw);
 	quic_token_worker_exit(sw->tw);
+	/* Between two packets: no handshake of this worker is inside a tls_* call. */
+	srv_ticket_keys_sync(sw->s, sw->tls, &sw->ticket_seen);
 	if (!sw->stop_seen) {
 		/* Acquire pairs with the release store of the control thread in main.c. */
 		if (__atomic_load_n(&sw->s->stopping, __ATOMIC_ACQUIRE) == 0)
@@ -725,7 +776,10 @@ worker_config(struct srv_worker *sw)
 	struct quic_conn_config *q = &sw->qcfg;
 
 	quic_conn_config_default(q, QUIC_ROLE_SERVER);
-	q->tls_server = sw->s->tls;
+	if (srv_tls_new(sw->s, &sw->tls) != 0)
+		return QUIC_ERR_CRYPTO;
+	srv_ticket_keys_sync(sw->s, sw->tls, &sw->ticket_seen);
+	q->tls_server = sw->tls;
 	q->crypto = sw->ctx;
 	q->cc_algo = o->cc;
 	q->lb = sw->lb;
@@ -814,9 +868,10 @@ worker_tokens(struct srv_worker *sw, unsigned index)
 	if (rc != 0)
 		return rc;
 	quic_validator_token_ops(sw->val, &sw->tops);
-	sw->qcfg.tokens = &sw->tops;
-	/* No NEW_TOKEN: the connection's clock is the TSC, tokens need real time. */
-	sw->qcfg.send_new_token = false;
+	srv_wall_tokens_init(&sw->wall, &sw->tops, srv_real_ns, &sw->cnt.v[SRV_CNT_NEW_TOKENS]);
+	sw->qcfg.tokens = &sw->wall.ops;
+	/* RFC 9000 §8.1.3: a token for the next connection, once the handshake is confirmed. */
+	sw->qcfg.send_new_token = o->new_token;
 	return 0;
 }
 
@@ -889,6 +944,7 @@ srv_worker_free(struct srv_worker *sw)
 	free(sw->slots);
 	free(sw->bucket);
 	quic_lb_free(sw->lb);
+	tls_server_config_free(sw->tls);
 	crypto_ctx_free(sw->ctx);
 	free(sw);
 }

@@ -152,7 +152,11 @@ reload_keys(struct srv *s)
 		quic_token_keyset_free(ks);
 		return;
 	}
-	fprintf(stderr, "hayabusa: SIGHUP: token keys reloaded from %s (current key %u)\n",
+	/* ks is the domain's now, alive until a later publish retires it (this thread). */
+	if (srv_ticket_key_publish(s, ks) != 0)
+		fprintf(stderr, "hayabusa: SIGHUP: ticket key not rotated\n");
+	fprintf(stderr,
+		"hayabusa: SIGHUP: token and ticket keys reloaded from %s (current key %u)\n",
 		s->opts.token_keys, 0u + quic_token_keyset_current(ks));
 }
 
@@ -278,15 +282,42 @@ static int
 setup_keylog(struct srv *s)
 {
 	const char *path = s->opts.keylog != NULL ? s->opts.keylog : getenv("SSLKEYLOGFILE");
-	struct tls_keylog kl = {.fn = keylog_line, .arg = s};
 
 	if (path == NULL || path[0] == '\0')
 		return 0;
 	s->keylog_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (s->keylog_fd < 0)
 		return die_usage("key log %s: %s", path, strerror(errno));
-	tls_server_config_set_keylog(s->tls, &kl);
 	fprintf(stderr, "hayabusa: warning: writing TLS secrets to %s (debugging only)\n", path);
+	return 0;
+}
+
+int
+srv_tls_new(struct srv *s, struct tls_server_config **out)
+{
+	const struct srv_opts *o = &s->opts;
+	struct tls_keylog kl = {.fn = keylog_line, .arg = s};
+	struct tls_server_config *cfg;
+	int rc;
+
+	*out = NULL;
+	rc = tls_server_config_new(&cfg);
+	if (rc != 0)
+		return rc;
+	rc = tls_server_config_set_cert_files(cfg, s->cert_path, s->key_path);
+	if (rc == 0)
+		rc = tls_server_config_set_alpn(cfg, o->alpn, o->n_alpn);
+	/* One ticket per connection; none with --tickets off (RFC 9846 §4.6.1). */
+	if (rc == 0)
+		rc = tls_server_config_set_tickets(cfg, o->tickets ? 1 : 0,
+						   TLS_DEFAULT_TICKET_LIFETIME_S);
+	if (rc == 0 && s->keylog_fd >= 0)
+		tls_server_config_set_keylog(cfg, &kl);
+	if (rc != 0) {
+		tls_server_config_free(cfg);
+		return rc;
+	}
+	*out = cfg;
 	return 0;
 }
 
@@ -315,26 +346,28 @@ static int
 setup_srv(struct srv *s, struct control *ctl)
 {
 	const struct srv_opts *o = &s->opts;
-	char cert[96], key[96];
 	int rc;
 
 	if ((o->cert == NULL) != (o->key == NULL))
 		return die_usage("--cert and --key go together");
-	if (o->cert == NULL && make_cert(ctl, cert, key, sizeof(cert)) != 0)
+	if (o->cert == NULL && make_cert(ctl, s->cert_path, s->key_path, sizeof(s->cert_path)) != 0)
 		return die_usage("cannot generate a self-signed certificate");
-	if (tls_server_config_new(&s->tls) != 0)
-		return EXIT_RUNTIME;
-	rc = tls_server_config_set_cert_files(s->tls, o->cert ? o->cert : cert,
-					      o->key ? o->key : key);
+	if (o->cert != NULL && ((size_t)snprintf(s->cert_path, sizeof(s->cert_path), "%s",
+						 o->cert) >= sizeof(s->cert_path) ||
+				(size_t)snprintf(s->key_path, sizeof(s->key_path), "%s", o->key) >=
+					sizeof(s->key_path)))
+		return die_usage("--cert/--key: path longer than %zu bytes",
+				 sizeof(s->cert_path) - 1);
+	rc = setup_keylog(s);
+	if (rc != 0)
+		return rc;
+	rc = srv_tls_new(s, &s->tls);
 	if (rc == TLS_ERR_IO)
-		return die_usage("cannot read %s or %s", o->cert ? o->cert : cert,
-				 o->key ? o->key : key);
+		return die_usage("cannot read %s or %s", s->cert_path, s->key_path);
 	if (rc != 0)
 		return die_usage("%s / %s: unusable certificate or key, or the key does not "
 				 "match the certificate",
-				 o->cert ? o->cert : cert, o->key ? o->key : key);
-	if (tls_server_config_set_alpn(s->tls, o->alpn, o->n_alpn) != 0)
-		return die_usage("bad --alpn");
+				 s->cert_path, s->key_path);
 	s->root_fd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->root_fd < 0)
 		return die_usage("--root %s: %s", o->root, strerror(errno));
@@ -342,12 +375,12 @@ setup_srv(struct srv *s, struct control *ctl)
 	rc = setup_keys(o, ctl);
 	if (rc != 0)
 		return rc;
-	rc = setup_keylog(s);
-	if (rc != 0)
-		return rc;
 	if (o->qlog_dir != NULL)
 		fprintf(stderr, "hayabusa: warning: --qlog-dir: qlog is not supported yet\n");
-	if (crypto_rand_bytes(NULL, s->reset_key, sizeof(s->reset_key)) != 0)
+	/* Reset and ticket keys from the token key: the same on every server of the file. */
+	if (srv_keys_derive(ctl->keys, "hayabusa stateless reset key v1", s->reset_key,
+			    sizeof(s->reset_key)) != 0 ||
+	    srv_ticket_key_publish(s, ctl->keys) != 0)
 		return EXIT_RUNTIME;
 	return 0;
 }

@@ -35,6 +35,11 @@ static const char usage[] =
 	"  --retry-auto-rate R         auto: Retry above R Initials/s per worker [10000]\n"
 	"  --token-keys FILE           token key file, mode 0600 (`hayabusa keygen FILE`);\n"
 	"                              SIGHUP reloads it [a key made at start]\n"
+	"  --tickets on|off            TLS session tickets for resumption; the ticket key is\n"
+	"                              derived from the current token key, so SIGHUP rotates it\n"
+	"                              too (tickets of the previous key still resume) [on]\n"
+	"  --new-token on|off          NEW_TOKEN after the handshake: the client's next Initial\n"
+	"                              skips the Retry [on]\n"
 	"  --server-id HEX             QUIC-LB server ID, 1..11 bytes [01]\n"
 	"  --cc newreno|cubic          congestion controller [newreno]\n"
 	"  --keylog FILE               NSS key log, appended (also SSLKEYLOGFILE)\n"
@@ -71,6 +76,15 @@ parse_u32(const char *v, uint32_t lo, uint32_t hi, uint32_t *out)
 	if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || x < lo || x > hi)
 		return -1;
 	*out = (uint32_t)x;
+	return 0;
+}
+
+static int
+parse_on_off(const char *v, bool *out)
+{
+	if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+		return -1;
+	*out = strcmp(v, "on") == 0;
 	return 0;
 }
 
@@ -112,40 +126,73 @@ parse_alpn(struct srv_opts *o, const char *v)
 	return o->n_alpn > 0 ? 0 : -1;
 }
 
-/* "A.B.C.D[/LEN]:PORT" or "[X::Y][/LEN]:PORT": appends ",ip=ADDR/LEN" to o->port_arg. */
+/* Split an optional "/LEN" (1..max) off host, in place. @return 0, or -1 */
+static int
+split_len(char *host, uint32_t max, uint32_t *plen)
+{
+	char *slash = strchr(host, '/');
+
+	if (slash == NULL)
+		return 0;
+	*slash = '\0';
+	return parse_u32(slash + 1, 1, max, plen);
+}
+
+/*
+ * Split a --listen value into host (the address with its "/LEN" if any, NUL-terminated) and
+ * the port. Forms: "A.B.C.D[/LEN]:PORT", "[X::Y][/LEN]:PORT" or "[X::Y/LEN]:PORT".
+ * @return 0, or -1
+ */
+static int
+split_listen(const char *v, char *host, size_t cap, bool *v6, uint32_t *port)
+{
+	const char *colon, *end;
+	size_t hl;
+
+	*v6 = v[0] == '[';
+	end = *v6 ? strchr(v, ']') : NULL;
+	if (*v6 && end == NULL)
+		return -1;
+	/* Between "]" and the port's ":" only "/LEN" may stand; it moves into the host. */
+	colon = *v6 ? strchr(end, ':') : strrchr(v, ':');
+	if (colon == NULL || (*v6 && colon != end + 1 && end[1] != '/'))
+		return -1;
+	hl = *v6 ? (size_t)(colon - v) - 2 : (size_t)(colon - v);
+	if (hl == 0 || hl >= cap)
+		return -1;
+	if (*v6) {
+		memcpy(host, v + 1, (size_t)(end - v) - 1);
+		memcpy(host + (end - v) - 1, end + 1, (size_t)(colon - end) - 1);
+	} else {
+		memcpy(host, v, hl);
+	}
+	host[hl] = '\0';
+	/* "[X::Y/64]/64:PORT": two prefix lengths. */
+	if (strchr(host, '/') != strrchr(host, '/'))
+		return -1;
+	return parse_u32(colon + 1, 1, 65535, port);
+}
+
+/* --listen: appends ",ip=ADDR/LEN" to o->port_arg (split_listen() lists the forms). */
 static int
 parse_listen(struct srv_opts *o, const char *v, uint32_t *port)
 {
-	char host[64], *colon, *slash;
+	char host[64];
 	uint8_t bin[16];
 	uint32_t plen;
-	bool v6 = v[0] == '[';
-	const char *end = v6 ? strchr(v, ']') : strrchr(v, ':');
-	size_t hl;
+	size_t used;
+	bool v6;
+	int n;
 
-	if (end == NULL)
+	if (split_listen(v, host, sizeof(host), &v6, port) != 0)
 		return -1;
-	hl = (size_t)(end - v) - (v6 ? 1 : 0);
-	colon = strrchr(v, ':');
-	if (hl == 0 || hl >= sizeof(host) || colon == NULL || colon < end ||
-	    parse_u32(colon + 1, 1, 65535, port) != 0)
-		return -1;
-	memcpy(host, v + (v6 ? 1 : 0), hl);
-	host[hl] = '\0';
 	plen = v6 ? 64 : 24;
-	slash = strchr(host, '/');
-	if (slash != NULL) {
-		*slash = '\0';
-		if (parse_u32(slash + 1, 1, v6 ? 128 : 32, &plen) != 0)
-			return -1;
-	}
-	if (v6 && end[1] == '/' && parse_u32(end + 2, 1, 128, &plen) != 0)
+	if (split_len(host, v6 ? 128 : 32, &plen) != 0 ||
+	    inet_pton(v6 ? AF_INET6 : AF_INET, host, bin) != 1)
 		return -1;
-	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, bin) != 1)
-		return -1;
-	size_t used = strlen(o->port_arg);
-	int n = snprintf(o->port_arg + used, sizeof(o->port_arg) - used, ",ip=%s/%u", host,
-			 (unsigned)plen);
+	used = strlen(o->port_arg);
+	n = snprintf(o->port_arg + used, sizeof(o->port_arg) - used, ",ip=%s/%u", host,
+		     (unsigned)plen);
 	return n > 0 && (size_t)n < sizeof(o->port_arg) - used ? 0 : -1;
 }
 
@@ -162,6 +209,8 @@ opts_default(struct srv_opts *o)
 	o->sid_len = 1;
 	o->cc = "newreno";
 	o->max_conns = 4096;
+	o->tickets = true;
+	o->new_token = true;
 	strcpy(o->port_arg, "0");
 }
 
@@ -202,6 +251,10 @@ opt_value(struct srv_opts *o, const char *a, const char *v, uint32_t *listen_por
 		o->token_keys = v;
 	} else if (strcmp(a, "--server-id") == 0) {
 		return parse_hex(v, o->server_id, SRV_SID_USABLE, &o->sid_len);
+	} else if (strcmp(a, "--tickets") == 0) {
+		return parse_on_off(v, &o->tickets);
+	} else if (strcmp(a, "--new-token") == 0) {
+		return parse_on_off(v, &o->new_token);
 	} else if (strcmp(a, "--cc") == 0) {
 		if (strcmp(v, "newreno") != 0 && strcmp(v, "cubic") != 0)
 			return -1;
@@ -252,6 +305,13 @@ srv_opts_parse(struct srv_opts *o, int argc, char **argv, char **dp_argv, int *d
 			continue;
 		}
 		rc = opt_value(o, a, argv[i + 1], &listen_port);
+		if (rc < 0 && strcmp(a, "--listen") == 0) {
+			snprintf(err, err_len,
+				 "--listen %s: expected A.B.C.D[/LEN]:PORT or [IPv6][/LEN]:PORT "
+				 "(every --listen with the same PORT)",
+				 argv[i + 1]);
+			return -1;
+		}
 		if (rc != 0) {
 			snprintf(err, err_len,
 				 rc > 0 ? "%s: unknown option (try --help)"

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <crypto/tls.h>
 #include <dataplane/dp.h>
 #include <quic/conn.h>
 #include <quic/h3.h>
@@ -27,6 +28,7 @@
 #define SRV_SID_MAX	  15
 #define SRV_RESET_KEY_LEN 32
 #define SRV_MAX_WORKERS	  128
+#define SRV_TICKET_SLOTS  4 /* published ticket keys a worker may still be copying */
 
 enum srv_retry {
 	SRV_RETRY_NEVER = 0,
@@ -53,6 +55,8 @@ struct srv_opts {
 	const char *cc;
 	const char *keylog;
 	const char *qlog_dir;
+	bool tickets;	/* --tickets: TLS session tickets for resumption (RFC 9846 §4.6.1) */
+	bool new_token; /* --new-token: NEW_TOKEN after the handshake (RFC 9000 §8.1.3) */
 	uint32_t max_conns;
 	uint32_t idle_timeout_ms;
 	bool help;
@@ -66,19 +70,25 @@ struct srv_opts {
 
 /* Server counters of one worker: one writer (the worker), readers use relaxed loads. */
 enum srv_cnt {
-	SRV_CNT_ACCEPTED = 0, /* connections made */
-	SRV_CNT_CLOSED,	      /* connections freed */
-	SRV_CNT_ACTIVE,	      /* connections held now (gauge) */
-	SRV_CNT_HANDSHAKES,   /* handshakes completed */
-	SRV_CNT_REFUSED_FULL, /* Initials dropped: --max-conns reached, or stopping */
-	SRV_CNT_SCREEN_DROP,  /* datagrams for no connection dropped by quic_server_screen() */
-	SRV_CNT_SCREEN_REPLY, /* Version Negotiation or Retry sent */
-	SRV_CNT_ACCEPT_FAIL,  /* quic_conn_accept() refused an Initial */
-	SRV_CNT_UNKNOWN_CID,  /* short-header datagrams whose DCID names no connection */
-	SRV_CNT_APP_ERRORS,   /* connections closed for an application protocol error */
-	SRV_CNT_TX_FAIL,      /* datagrams written but not sent (no mbuf, path, queue full) */
-	SRV_CNT_RETRY_SENT,   /* Retry packets sent by the validator (RFC 9000 §8.1.2) */
-	SRV_CNT_VALIDATED,    /* connections whose address a Retry token proved */
+	SRV_CNT_ACCEPTED = 0,  /* connections made */
+	SRV_CNT_CLOSED,	       /* connections freed */
+	SRV_CNT_ACTIVE,	       /* connections held now (gauge) */
+	SRV_CNT_HANDSHAKES,    /* handshakes completed */
+	SRV_CNT_REFUSED_FULL,  /* Initials dropped: --max-conns reached, or stopping */
+	SRV_CNT_SCREEN_DROP,   /* datagrams for no connection dropped by quic_server_screen() */
+	SRV_CNT_SCREEN_REPLY,  /* Version Negotiation or Retry sent */
+	SRV_CNT_ACCEPT_FAIL,   /* quic_conn_accept() refused an Initial */
+	SRV_CNT_UNKNOWN_CID,   /* short-header datagrams whose DCID names no connection */
+	SRV_CNT_APP_ERRORS,    /* connections closed for an application protocol error */
+	SRV_CNT_TX_FAIL,       /* datagrams written but not sent (no mbuf, path, queue full) */
+	SRV_CNT_RETRY_SENT,    /* Retry packets sent by the validator (RFC 9000 §8.1.2) */
+	SRV_CNT_VALIDATED,     /* connections whose address a Retry token proved */
+	SRV_CNT_RESUMED,       /* handshakes that resumed a session from a ticket */
+	SRV_CNT_KEY_UPDATES,   /* 1-RTT key phases started, by either side (RFC 9001 §6) */
+	SRV_CNT_MIGRATIONS,    /* peer address changes seen (RFC 9000 §9.3) */
+	SRV_CNT_NEW_TOKENS,    /* NEW_TOKEN tokens sealed for clients (RFC 9000 §8.1.3) */
+	SRV_CNT_RESET_SENT,    /* Stateless Resets sent for unknown CIDs (RFC 9000 §10.3) */
+	SRV_CNT_RESET_LIMITED, /* Stateless Resets not sent: the per-worker rate limit */
 	SRV_CNT_MAX
 };
 
@@ -95,6 +105,15 @@ struct srv {
 	int root_fd;
 	int keylog_fd; /* O_APPEND, -1 when off: one write() per line keeps lines whole */
 	uint8_t reset_key[SRV_RESET_KEY_LEN];
+	char cert_path[96], key_path[96];
+	/*
+	 * TLS ticket keys (RFC 9846 §4.6.1), derived from the current token key. The control
+	 * thread writes slot (ticket_gen + 1) % SRV_TICKET_SLOTS with relaxed stores, then
+	 * stores ticket_gen + 1 (release); each worker loads ticket_gen (acquire) and installs
+	 * the keys it has not seen into its own TLS configuration (srv_ticket_keys_sync()).
+	 */
+	uint64_t ticket_key[SRV_TICKET_SLOTS][TLS_TICKET_KEY_LEN / 8];
+	uint32_t ticket_gen;
 	/* Address-validation token keys: published by the control thread, read by workers. */
 	struct quic_token_domain *tokens;
 	struct srv_worker *workers[SRV_MAX_WORKERS];
@@ -105,6 +124,51 @@ struct srv {
 };
 
 struct srv_worker;
+
+/*
+ * A TLS server configuration from the options: certificate, ALPN, tickets, key log. Each
+ * worker has its own, so that it can rotate the ticket key between two handshakes.
+ * @return 0, or a TLS_ERR_* code (TLS_ERR_IO: a file is unreadable; TLS_ERR_CONFIG: unusable
+ *         certificate or key)
+ */
+int srv_tls_new(struct srv *s, struct tls_server_config **out);
+
+/* CLOCK_REALTIME in ns since the epoch: the time tokens carry. */
+uint64_t srv_real_ns(void);
+
+/*
+ * Token ops for connections whose clock is not the wall clock (the dataplane's now_ns counts
+ * TSC time): inner's calls with clock() instead of the connection's now_ns, so that tokens
+ * outlive the process and mean the same on every server sharing the key file (RFC 9000
+ * §8.1.3). new_tokens (may be NULL) counts the NEW_TOKEN tokens sealed; its only writer is
+ * the thread using ops (relaxed stores).
+ */
+struct srv_wall_tokens {
+	struct quic_token_ops ops; /* give connections &ops */
+	const struct quic_token_ops *inner;
+	uint64_t (*clock)(void);
+	uint64_t *new_tokens;
+};
+
+void srv_wall_tokens_init(struct srv_wall_tokens *w, const struct quic_token_ops *inner,
+			  uint64_t (*clock)(void), uint64_t *new_tokens);
+
+/*
+ * len bytes of key for one purpose (label) from the current key of ks (HKDF-SHA256).
+ * @return 0, QUIC_ERR_CRYPTO
+ */
+int srv_keys_derive(const struct quic_token_keyset *ks, const char *label, uint8_t *out,
+		    size_t len);
+
+/* Control thread: derive the ticket key from ks and publish it. @return 0, QUIC_ERR_CRYPTO */
+int srv_ticket_key_publish(struct srv *s, const struct quic_token_keyset *ks);
+
+/*
+ * Install in cfg the ticket keys published after *seen, in order, and advance *seen: the
+ * latest key issues tickets, the one before still opens them. Worker thread, outside any
+ * tls_* call on cfg.
+ */
+void srv_ticket_keys_sync(struct srv *s, struct tls_server_config *cfg, uint32_t *seen);
 
 /*
  * Build worker w's endpoint state (crypto context, QUIC-LB encoder, connection table) and

@@ -196,6 +196,7 @@ struct quic_local_cids {
 	uint64_t retire_prior_to; /* what our NEW_CONNECTION_ID frames carry */
 	uint8_t limit;		  /* min(peer's active_connection_id_limit, LOCAL_LIMIT) */
 	bool zero_len;		  /* we chose a zero-length CID: nothing can be issued */
+	uint32_t gen;		  /* changes whenever a CID is added or retired */
 };
 
 /*
@@ -226,6 +227,12 @@ int quic_local_cids_add(struct quic_local_cids *s, const struct quic_cid *cid,
 /* quic_cid_make() then quic_local_cids_add(..., false, seq). */
 int quic_local_cids_issue(struct quic_local_cids *s, const struct quic_cid_issuer *iss,
 			  uint64_t *seq);
+/*
+ * The CIDs the peer may send to now (added and not retired, seq 0 included), at most max of
+ * them, into out: what a server's lookup table must map to the connection (s->gen tells when
+ * the set changed). @return how many were written
+ */
+size_t quic_local_cids_list(const struct quic_local_cids *s, struct quic_cid *out, size_t max);
 /* The entry of seq, or NULL (never issued, or retired). */
 const struct quic_local_cid *quic_local_cids_get(const struct quic_local_cids *s, uint64_t seq);
 

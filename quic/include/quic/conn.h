@@ -290,6 +290,18 @@ bool quic_conn_handshake_confirmed(const struct quic_conn *c);
 const struct quic_cid *quic_conn_scid(const struct quic_conn *c);
 /* The CID we send to. */
 const struct quic_cid *quic_conn_dcid(const struct quic_conn *c);
+/*
+ * Our CIDs the peer may send to now: seq 0 and every CID issued in NEW_CONNECTION_ID that it
+ * has not retired (RFC 9000 §5.1.1, §19.16), at most QUIC_CID_LOCAL_SLOTS. A server keeps its
+ * CID lookup table in step with this set, re-reading it when *gen differs from the value of
+ * the last call (gen may be NULL). @return how many were written to out (<= max)
+ */
+size_t quic_conn_local_cids(const struct quic_conn *c, struct quic_cid *out, size_t max,
+			    uint32_t *gen);
+/* The value quic_conn_local_cids() returns in *gen: compare before re-reading the set. */
+uint32_t quic_conn_local_cids_gen(const struct quic_conn *c);
+/* Server and client: whether the handshake resumed a session from a ticket (RFC 9846 §2.2). */
+bool quic_conn_resumed(const struct quic_conn *c);
 
 /* Why a connection closed, and with which code. */
 struct quic_conn_close_info {

@@ -986,3 +986,38 @@ HB_TEST(cid, server_client_exchange)
 	cr_assert(eq(u32, quic_local_cids_room(&srv), 1));
 	issuer_fini(&env);
 }
+
+/* The list a server's CID table follows: what the peer may send to, and a changed gen. */
+HB_TEST(cid, local_list_follows_issue_and_retire)
+{
+	struct quic_frame_retire_connection_id rf = {.seq = 1};
+	struct quic_cid list[QUIC_CID_LOCAL_SLOTS], gone, seq1;
+	struct issuer_env env;
+	struct quic_local_cids s;
+	uint32_t gen;
+
+	issuer_init(&env);
+	local_start(&env, &s);
+	cr_assert(eq(sz, quic_local_cids_list(&s, list, QUIC_CID_LOCAL_SLOTS), 1));
+	cr_assert(eq(int, memcmp(list[0].data, quic_local_cids_get(&s, 0)->cid.data, 16), 0));
+	gen = s.gen;
+	quic_local_cids_set_peer_limit(&s, 3);
+	cr_assert(eq(int, quic_local_cids_issue(&s, &env.iss, NULL), 0));
+	cr_assert(eq(int, quic_local_cids_issue(&s, &env.iss, NULL), 0));
+	cr_assert(ne(u32, s.gen, gen));
+	cr_assert(eq(sz, quic_local_cids_list(&s, list, QUIC_CID_LOCAL_SLOTS), 3));
+	cr_assert(eq(sz, quic_local_cids_list(&s, list, 2), 2));
+	seq1 = quic_local_cids_get(&s, 1)->cid;
+	quic_local_cids_on_sent(&s, 1);
+	gen = s.gen;
+	cr_assert(eq(int, quic_local_cids_on_retire(&s, &rf, list[0].data, 16, &gone), 0));
+	cr_assert(ne(u32, s.gen, gen));
+	cr_assert(eq(sz, quic_local_cids_list(&s, list, QUIC_CID_LOCAL_SLOTS), 2));
+	for (unsigned i = 0; i < 2; i++)
+		cr_assert(ne(int, memcmp(list[i].data, seq1.data, seq1.len), 0));
+	/* A repeated retirement changes nothing. */
+	gen = s.gen;
+	cr_assert(eq(int, quic_local_cids_on_retire(&s, &rf, list[0].data, 16, &gone), 0));
+	cr_assert(eq(u32, s.gen, gen));
+	issuer_fini(&env);
+}
