@@ -22,6 +22,10 @@ engine_for(const struct crypto_ctx *ctx)
 	if (ctx->engine == CRYPTO_ENGINE_IPSEC_MB)
 		return &crypto_aead_engine_imb;
 #endif
+#ifdef HB_CRYPTO_NULL_ENGINE
+	if (ctx->engine == CRYPTO_ENGINE_NULL)
+		return &crypto_aead_engine_null;
+#endif
 	(void)ctx;
 	return &crypto_aead_engine_evp;
 }

@@ -85,6 +85,9 @@ extern const struct crypto_aead_engine crypto_aead_engine_evp;
 #ifdef HB_HAVE_IPSEC_MB
 extern const struct crypto_aead_engine crypto_aead_engine_imb;
 #endif
+#ifdef HB_CRYPTO_NULL_ENGINE
+extern const struct crypto_aead_engine crypto_aead_engine_null;
+#endif
 
 /* Helpers shared by the engines. */
 void crypto_aead_burst_loop(struct crypto_aead_op *ops, const uint8_t (*nonces)[CRYPTO_IV_LEN],

@@ -240,6 +240,12 @@ crypto_engine_available(enum crypto_engine engine)
 #else
 		return false;
 #endif
+	case CRYPTO_ENGINE_NULL:
+#ifdef HB_CRYPTO_NULL_ENGINE
+		return true;
+#else
+		return false;
+#endif
 	default:
 		return false;
 	}
@@ -255,6 +261,8 @@ crypto_engine_name(enum crypto_engine engine)
 		return "evp";
 	case CRYPTO_ENGINE_IPSEC_MB:
 		return "ipsec-mb";
+	case CRYPTO_ENGINE_NULL:
+		return "null";
 	default:
 		return "unknown";
 	}
@@ -330,6 +338,7 @@ pick_engine(struct crypto_ctx *ctx, enum crypto_engine engine)
 	case CRYPTO_ENGINE_EVP:
 		break;
 	case CRYPTO_ENGINE_IPSEC_MB:
+	case CRYPTO_ENGINE_NULL:
 		if (!crypto_engine_available(engine))
 			return CRYPTO_ERR_UNSUPPORTED;
 		break;

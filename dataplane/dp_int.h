@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -131,7 +132,31 @@ struct dp {
 	bool ports_started[DP_MAX_PORTS];
 	/* Set by dp_stop() (release), read by every worker loop (acquire). */
 	int stop;
+	/* 1 while dp_run() runs the workers on their lcores (the thread-ownership check). */
+	int running;
 };
+
+/*
+ * Thread ownership (issue 8), in debug builds (NDEBUG unset): while dp_run() runs the workers,
+ * a worker's fast path (dp_worker_poll() and the handler entries it calls, dp_tx_alloc(),
+ * dp_tx_commit()) may only run on that worker's lcore: its connections, pools and crypto
+ * context have no locks. Tests that poll workers themselves without dp_run() have no owner to
+ * check. A violation prints the two lcores and aborts.
+ */
+void dp_owner_violation(const struct dp_worker *w, unsigned lcore);
+
+static inline void
+dp_check_owner(const struct dp_worker *w)
+{
+#ifndef NDEBUG
+	unsigned lcore = rte_lcore_id();
+
+	if (unlikely(__atomic_load_n(&w->dp->running, __ATOMIC_RELAXED) != 0 && lcore != w->lcore))
+		dp_owner_violation(w, lcore);
+#else
+	(void)w;
+#endif
+}
 
 /* neigh.c */
 void dp_neigh_init(struct dp_worker *w);

@@ -155,6 +155,7 @@ dp_tx_alloc(struct dp_worker *w, const struct dp_path *path, size_t max_payload)
 	struct rte_mbuf *m;
 	int p;
 
+	dp_check_owner(w);
 	dp_tx_abort(w);
 	p = path_port(w, path);
 	if (p < 0 || max_payload > dp_tx_payload_max(w, path)) {
@@ -207,6 +208,7 @@ dp_tx_commit(struct dp_worker *w, size_t len)
 	const uint8_t *hop = path->remote.ip;
 	uint8_t *frame;
 
+	dp_check_owner(w);
 	if (m == NULL)
 		return DP_ERR_STATE;
 	w->tx_m = NULL;

@@ -4,6 +4,8 @@
  * steering ring, timers, the application's tick and TX collection, TX drain; and the idle
  * back-off that keeps a small machine usable (design.md "Idle").
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -103,6 +105,7 @@ dp_worker_poll(struct dp_worker *w, uint64_t now_ns)
 	struct rte_mbuf *pkts[DP_BURST];
 	unsigned work = 0, n;
 
+	dp_check_owner(w);
 	w->now_ns = now_ns;
 	for (unsigned p = 0; p < w->nb_ports; p++) {
 		n = rte_eth_rx_burst(w->ports[p].port_id, (uint16_t)w->id, pkts, DP_BURST);
@@ -173,6 +176,20 @@ lcore_main(void *arg)
 	return 0;
 }
 
+void
+dp_owner_violation(const struct dp_worker *w, unsigned lcore)
+{
+	fprintf(stderr, "dataplane: worker %u (lcore %u) entered from lcore %d\n", w->id, w->lcore,
+		lcore == LCORE_ID_ANY ? -1 : (int)lcore);
+	abort();
+}
+
+void
+dp_worker_assert_owner(const struct dp_worker *w)
+{
+	dp_check_owner(w);
+}
+
 int
 dp_run(struct dp *dp)
 {
@@ -180,6 +197,8 @@ dp_run(struct dp *dp)
 
 	if (rte_lcore_id() != rte_get_main_lcore())
 		return DP_ERR_STATE;
+	/* Before any launch: rte_eal_remote_launch() orders it before the workers' reads. */
+	__atomic_store_n(&dp->running, 1, __ATOMIC_RELAXED);
 	for (unsigned i = 1; i < dp->nb_workers; i++) {
 		if (rte_eal_remote_launch(lcore_main, dp->w[i], dp->w[i]->lcore) != 0) {
 			dp_stop(dp);
@@ -190,6 +209,7 @@ dp_run(struct dp *dp)
 	if (rc == 0)
 		dp_worker_run(dp->w[0]);
 	rte_eal_mp_wait_lcore();
+	__atomic_store_n(&dp->running, 0, __ATOMIC_RELAXED);
 	return rc;
 }
 

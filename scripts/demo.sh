@@ -134,11 +134,14 @@ done
 
 hb_say "stopping the server (SIGTERM)"
 kill -TERM "$srv_pid"
-for _ in $(seq 50); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.1; done
+# Room for a sanitized build's leak check at exit (the integration suite runs one).
+for _ in $(seq 200); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.1; done
 wait "$srv_pid" 2>/dev/null && srv_rc=0 || srv_rc=$?
 srv_pid=
 sed -n '/^--- stats/,$p' "$tmp/server.log"
 hb_say "server exit status $srv_rc"
+# AddressSanitizer, LeakSanitizer or UBSan output, if any, with the failure.
+[ "$srv_rc" -eq 0 ] || sed -n -E '/^==[0-9]+==|runtime error:/,$p' "$tmp/server.log" | head -n 300
 if [ "$bad" -ne 0 ] || [ "$rc" -ne 0 ] || [ "$srv_rc" -ne 0 ]; then
 	hb_say "FAILED: $bad file(s) did not match"
 	exit 1

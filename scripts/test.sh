@@ -5,11 +5,14 @@
 #   1. installs the Debian packages it needs (quietly, only what is missing);
 #   2. configures and builds with warnings as errors, runs every suite;
 #   3. rebuilds with ASan+UBSan (and pool_debug) and runs the unit, vectors, tls, transport,
-#      dataplane and fuzz-replay suites again, where a leak fails its test;
-#   4. with clang, builds the libFuzzer targets and runs each for a bounded time.
+#      dataplane, integration (against the sanitized hayabusa) and fuzz-replay suites again,
+#      where a leak fails its test;
+#   4. builds the ThreadSanitizer program (tests/tsan) and runs it (a few seconds);
+#   5. with clang, builds the libFuzzer targets (the whole-connection one included) and runs
+#      each for a bounded time.
 # Exits non-zero on any failure. .ci/run calls exactly this script.
 #
-# Environment: HB_JOBS (build jobs, default nproc), HB_FUZZ=0 skips step 4.
+# Environment: HB_JOBS (build jobs, default nproc), HB_FUZZ=0 skips step 5.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,9 +64,18 @@ hb_say "build: ASan+UBSan, pool_debug"
 hb_meson_setup build-asan -Dwerror=true -Dtests=enabled -Db_sanitize=address,undefined \
 	-Db_lundef=false -Dpool_debug=true
 ninja -C build-asan -j "$jobs" >/dev/null || { ninja -C build-asan -j1; exit 1; }
+# integration: the same scripts against this build's hayabusa (lib.sh and demo.sh take the
+# binary from meson); a sanitizer report or a leak at exit fails the test with its report.
 run_suites build-asan "sanitizers" --suite unit --suite vectors --suite tls --suite transport \
-	--suite dataplane \
+	--suite dataplane --suite integration \
 	--suite fuzz || status=1
+
+hb_say "build: ThreadSanitizer (steering rings and token key rotation, tests/tsan)"
+hb_meson_setup build-tsan -Dwerror=true -Dtests=disabled -Db_sanitize=thread -Db_lundef=false
+# Only the TSan program: nothing else runs in this build.
+ninja -C build-tsan -j "$jobs" tests/tsan/tsan_steer_keys >/dev/null ||
+	{ ninja -C build-tsan -j1 tests/tsan/tsan_steer_keys; exit 1; }
+run_suites build-tsan "thread sanitizer" --no-rebuild --suite tsan || status=1
 
 if [ "${HB_FUZZ:-1}" != 0 ] && command -v clang >/dev/null; then
 	hb_say "build: libFuzzer targets (clang, ASan+UBSan), bounded runs"

@@ -691,6 +691,7 @@ on_datagram(void *ctx, struct dp_worker *w, const uint8_t *p, size_t len,
 	size_t cid_len;
 	bool is_long;
 
+	dp_worker_assert_owner(w); /* quic_conn_* of this worker's connections follow */
 	(void)w;
 	if (!dgram_dcid(sw, p, len, &cid, &cid_len, &is_long)) {
 		cnt_add(sw, SRV_CNT_SCREEN_DROP, 1);
@@ -732,6 +733,7 @@ on_tick(void *ctx, struct dp_worker *w, uint64_t now_ns)
 	struct srv_worker *sw = ctx;
 	struct srv_conn *c;
 
+	dp_worker_assert_owner(w); /* quic_conn_* of this worker's connections follow */
 	(void)w;
 	/* A quiescent point every tick, so that key rotations never wait on an idle worker. */
 	quic_token_worker_enter(sw->tw);

@@ -200,22 +200,32 @@ it_check()
 	done
 }
 
+# it_sanitizer_report: what AddressSanitizer, LeakSanitizer or UBSan wrote in the server log (a
+# sanitized build exits non-zero after such a report: ASAN_OPTIONS from tests/integration).
+it_sanitizer_report()
+{
+	grep -qE '^==[0-9]+==|runtime error:' "$it_tmp/server.log" || return 0
+	it_say "sanitizer report"
+	sed -n -E '/^==[0-9]+==|runtime error:/,$p' "$it_tmp/server.log" | head -n 300
+}
+
 # it_stop: SIGTERM, bounded wait, the server's counters printed; a non-zero exit is a failure.
+# The wait allows for a sanitized build's leak check at exit.
 it_stop()
 {
 	local rc=0
 
 	[ -n "$it_srv_pid" ] || return 0
 	kill -TERM "$it_srv_pid" 2>/dev/null || true
-	for _ in $(seq 50); do
+	for _ in $(seq 200); do
 		kill -0 "$it_srv_pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	kill -0 "$it_srv_pid" 2>/dev/null && kill -KILL "$it_srv_pid" 2>/dev/null
 	wait "$it_srv_pid" 2>/dev/null || rc=$?
 	it_srv_pid=
-	sed -n '/^--- stats/,$p' "$it_tmp/server.log"
-	[ "$rc" -eq 0 ] || it_bad "server exit status $rc"
+	sed -n '/^--- stats/,$p' "$it_tmp/server.log" | sed -E '/^==[0-9]+==|^={40,}$/,$d'
+	[ "$rc" -eq 0 ] || { it_sanitizer_report; it_bad "server exit status $rc"; }
 }
 
 # it_counter NAME: a counter from the server's final stats (after it_stop), or empty.

@@ -5,6 +5,7 @@
 
 #include <quic/packet.h>
 
+#include "hb_addr.h"
 #include "hb_test.h"
 #include "pair.h"
 
@@ -80,17 +81,6 @@ pair_opts_default(struct pair_opts *o, uint64_t delay_ms)
 }
 
 static void
-addr4(struct quic_addr *a, uint8_t last, uint16_t port)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = QUIC_AF_INET;
-	a->port = port;
-	a->ip[0] = 198;
-	a->ip[1] = 18;
-	a->ip[3] = last;
-}
-
-static void
 pair_tls(struct pair *p)
 {
 	struct tls_cert_params cp = {.key_type = TLS_KEY_ECDSA_P256, .host_name = PAIR_HOST};
@@ -120,8 +110,8 @@ pair_init(struct pair *p, const struct pair_opts *o)
 	pair_tls(p);
 	sim_dir_init(&p->dir[PAIR_C2S], &o->link[PAIR_C2S]);
 	sim_dir_init(&p->dir[PAIR_S2C], &o->link[PAIR_S2C]);
-	addr4(&p->cpath.local, 1, 50000);
-	addr4(&p->cpath.remote, 2, 443);
+	hb_test_addr4(&p->cpath.local, 1, 50000);
+	hb_test_addr4(&p->cpath.remote, 2, 443);
 	p->spath.local = p->cpath.remote;
 	p->spath.remote = p->cpath.local;
 

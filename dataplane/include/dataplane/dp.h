@@ -87,6 +87,12 @@ struct dp_worker *dp_worker_get(struct dp *dp, unsigned i);
 unsigned dp_worker_id(const struct dp_worker *w);
 /* The lcore that dp_run() runs the worker on. */
 unsigned dp_worker_lcore(const struct dp_worker *w);
+/*
+ * Debug builds (NDEBUG unset): abort unless called on w's lcore while dp_run() runs the
+ * workers (thread ownership, issue 8). For the application's own entries that touch a
+ * worker's state (its connections, pools, crypto context). Release builds: nothing.
+ */
+void dp_worker_assert_owner(const struct dp_worker *w);
 
 /*
  * Give a worker its handler (copied) and context; before dp_run(), from the control thread.

@@ -31,6 +31,16 @@ HB_TEST(crypto_misc, ctx_engines)
 	cr_log_info("ipsec-mb engine %s", imb ? "available" : "not available");
 }
 
+/* The null engine of the fuzz target (crypto/aead_null.c) is not in the production library. */
+HB_TEST(crypto_misc, null_engine_refused)
+{
+	struct crypto_ctx *ctx = NULL;
+
+	cr_assert(not(crypto_engine_available(CRYPTO_ENGINE_NULL)));
+	cr_assert(eq(int, crypto_ctx_new(&ctx, CRYPTO_ENGINE_NULL), CRYPTO_ERR_UNSUPPORTED));
+	cr_assert(eq(ptr, ctx, NULL));
+}
+
 struct counting_rand {
 	unsigned calls;
 	size_t bytes;
