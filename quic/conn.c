@@ -300,6 +300,7 @@ quic_conn_new_client(struct quic_conn **out, const struct quic_conn_config *cfg,
 		goto fail;
 	c->hs_scid.len = c->scid_len;
 	c->init_dcid = c->odcid;
+	quic_conn_qlog_open(c);
 	quic_local_cids_init(&c->lcids, c->hs_scid.data, c->hs_scid.len, NULL);
 	quic_peer_cids_init(&c->pcids, c->local_tp.active_connection_id_limit, c->odcid.data,
 			    c->odcid.len, NULL);
@@ -407,6 +408,8 @@ quic_conn_accept(struct quic_conn **out, const struct quic_conn_config *cfg, con
 	server_token(c, &h, path);
 	rc = server_cids(c, &h);
 	if (rc == 0)
+		quic_conn_qlog_open(c);
+	if (rc == 0)
 		rc = quic_conn_keys_initial(c, h.dcid, h.dcid_len);
 	if (rc == 0)
 		rc = conn_tls(c, now_ns);
@@ -428,6 +431,7 @@ quic_conn_free(struct quic_conn *c)
 
 	if (c == NULL)
 		return;
+	quic_conn_qlog_close(c);
 	tls_conn_free(c->tls);
 	quic_conn_keys_free_all(c);
 	quic_recovery_free(c->rec);
@@ -471,15 +475,12 @@ closing_rx(struct quic_conn *c)
  */
 static _Thread_local uint8_t rx_scratch[CONN_RX_MAX_DGRAM];
 
-int
-quic_conn_recv(struct quic_conn *c, const uint8_t *data, size_t len, const struct quic_path *path,
-	       uint64_t now_ns)
+static void
+conn_recv(struct quic_conn *c, const uint8_t *data, size_t len, const struct quic_path *path,
+	  uint64_t now_ns)
 {
-	if (c == NULL || data == NULL || path == NULL)
-		return QUIC_ERR_INVAL;
-	c->now = now_ns;
 	if (c->state == QUIC_CONN_CLOSED)
-		return 0;
+		return;
 	c->stats.dgrams_rx++;
 	c->stats.bytes_rx += len;
 	c->rx_path = *path;
@@ -489,14 +490,14 @@ quic_conn_recv(struct quic_conn *c, const uint8_t *data, size_t len, const struc
 	if (c->pv_active && quic_path_equal(path, &c->path))
 		c->pv_rx += len;
 	if (c->state == QUIC_CONN_DRAINING)
-		return 0;
+		return;
 	if (c->state == QUIC_CONN_CLOSING) {
 		closing_rx(c);
-		return 0;
+		return;
 	}
 	if (len > CONN_RX_MAX_DGRAM || len == 0) {
 		c->stats.pkts_dropped++;
-		return 0;
+		return;
 	}
 	memcpy(rx_scratch, data, len);
 	c->keys_changed = false;
@@ -509,6 +510,18 @@ quic_conn_recv(struct quic_conn *c, const uint8_t *data, size_t len, const struc
 		quic_conn_amp_update(c, now_ns);
 		quic_streams_collect(&c->streams);
 	}
+}
+
+int
+quic_conn_recv(struct quic_conn *c, const uint8_t *data, size_t len, const struct quic_path *path,
+	       uint64_t now_ns)
+{
+	if (c == NULL || data == NULL || path == NULL)
+		return QUIC_ERR_INVAL;
+	c->now = now_ns;
+	conn_recv(c, data, len, path, now_ns);
+	if (c->qlog.ctx != NULL)
+		quic_conn_qlog_sync(c, true);
 	return 0;
 }
 
@@ -800,12 +813,11 @@ on_pto(struct quic_conn *c, const struct quic_timeout *to)
 				     ct->acked.r[i].end);
 }
 
-void
-quic_conn_handle_timeout(struct quic_conn *c, uint64_t now_ns)
+static void
+conn_timeout(struct quic_conn *c, uint64_t now_ns)
 {
 	struct quic_timeout to;
 
-	c->now = now_ns;
 	if (c->state == QUIC_CONN_CLOSED)
 		return;
 	if (quic_conn_closing(c)) {
@@ -830,6 +842,15 @@ quic_conn_handle_timeout(struct quic_conn *c, uint64_t now_ns)
 	}
 	/* An idle connection gives its sent-packet records back (memory per connection). */
 	quic_recovery_trim(c->rec, now_ns);
+}
+
+void
+quic_conn_handle_timeout(struct quic_conn *c, uint64_t now_ns)
+{
+	c->now = now_ns;
+	conn_timeout(c, now_ns);
+	if (c->qlog.ctx != NULL)
+		quic_conn_qlog_sync(c, true);
 }
 
 /* ---- closing ---- */
@@ -875,6 +896,8 @@ quic_conn_close(struct quic_conn *c, uint64_t app_error, const char *reason, uin
 		return QUIC_ERR_STREAM_STATE;
 	c->now = now_ns;
 	close_start(c, app_error, 0, true, reason);
+	if (c->qlog.ctx != NULL)
+		quic_conn_qlog_sync(c, false);
 	return 0;
 }
 

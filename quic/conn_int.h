@@ -20,6 +20,7 @@
 #include <quic/frame.h>
 #include <quic/packet.h>
 #include <quic/pool.h>
+#include <quic/qlog.h>
 #include <quic/rbuf.h>
 #include <quic/recovery.h>
 #include <quic/stream.h>
@@ -148,6 +149,17 @@ struct conn_close {
 	uint32_t rx_trigger; /* resend after this many (doubles: RFC 9000 §10.2.1 rate limit) */
 };
 
+/* The event trace of a connection (quic/qlog.h): what was last reported, to report changes. */
+struct conn_qlog {
+	void *ctx; /* NULL: off */
+	enum quic_qlog_state state;
+	bool closed_logged;
+	uint8_t keys;	 /* bit 2 * level + (tx ? 1 : 0): keys reported as installed */
+	uint64_t rx_gen; /* 1-RTT generations reported */
+	uint64_t tx_gen;
+	struct quic_qlog_metrics metrics;
+};
+
 struct quic_conn {
 	struct quic_conn_config cfg;
 	bool is_server;
@@ -273,6 +285,7 @@ struct quic_conn {
 	bool keys_changed; /* receive keys were installed while processing a datagram */
 
 	struct quic_conn_stats stats;
+	struct conn_qlog qlog;
 };
 
 /* ---- conn.c ---- */
@@ -365,6 +378,19 @@ int quic_conn_tls_advance(struct quic_conn *c, enum conn_level level, uint64_t n
 int quic_conn_tls_collect(struct quic_conn *c);
 /* Replay held packets once their keys exist. */
 void quic_conn_rx_replay_held(struct quic_conn *c, uint64_t now);
+
+/* ---- qlog.c (only called when c->qlog.ctx is set, but safe either way) ---- */
+
+/* Ask cfg.qlog for this connection's trace, once its original DCID is known. */
+void quic_conn_qlog_open(struct quic_conn *c);
+/* Report state, key and (with metrics) recovery changes since the last call. */
+void quic_conn_qlog_sync(struct quic_conn *c, bool metrics);
+/* A packet received (authenticated), sent (before sealing) or declared lost. */
+void quic_conn_qlog_packet(struct quic_conn *c, enum quic_qlog_event_type ev,
+			   enum quic_pkt_type type, uint64_t pn, size_t length,
+			   const uint8_t *frames, size_t frames_len);
+/* Final report and close() of the trace (quic_conn_free()). */
+void quic_conn_qlog_close(struct quic_conn *c);
 
 /* ---- tx.c ---- */
 

@@ -405,6 +405,9 @@ rx_packet(struct quic_conn *c, struct rx_pkt *p, uint64_t now)
 		c->stats.pkts_dropped++;
 		return;
 	}
+	if (c->qlog.ctx != NULL)
+		quic_conn_qlog_packet(c, QUIC_QLOG_PACKET_RECEIVED, p->hdr.type, p->rx.pn,
+				      p->hdr.len, p->rx.payload, p->rx.payload_len);
 	learn_peer_scid(c, &p->hdr);
 	if (p->level == LVL_APP && quic_conn_keys_app_opened(c, p->gen, p->rx.pn) != 0) {
 		quic_conn_close_err(c, QUIC_ERR_CRYPTO, 0);

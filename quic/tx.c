@@ -72,6 +72,13 @@ struct tx_batch {
 #define SENT_PKT(c, i)   ((struct sent_pkt *)quic_parray_at(&(c)->pkts, (i)))
 #define SENT_FRAME(c, i) ((struct sent_frame *)quic_parray_at(&(c)->frames, (i)))
 
+static enum quic_pkt_type
+pkt_type(enum conn_level level)
+{
+	return level == LVL_APP ? QUIC_PKT_1RTT
+				: (level == LVL_INITIAL ? QUIC_PKT_INITIAL : QUIC_PKT_HANDSHAKE);
+}
+
 int
 quic_conn_sent_init(struct quic_conn *c, uint32_t n_pkts)
 {
@@ -379,12 +386,14 @@ quic_conn_on_pkt_fate(void *ctx, enum quic_pn_space space, uint64_t pn, uint64_t
 	struct sent_pkt *p;
 	uint32_t f;
 
-	(void)pn;
 	if (cookie >= c->pkt_hw || !SENT_PKT(c, cookie)->used)
 		return;
 	p = SENT_PKT(c, cookie);
 	if (fate == QUIC_PKT_LOST)
 		c->stats.pkts_lost++;
+	if (fate == QUIC_PKT_LOST && c->qlog.ctx != NULL)
+		quic_conn_qlog_packet(c, QUIC_QLOG_PACKET_LOST, pkt_type((enum conn_level)space), pn,
+				      0, NULL, 0);
 	if (fate == QUIC_PKT_ACKED && space == QUIC_PN_SPACE_APP)
 		quic_conn_keys_app_acked(c, p->key_gen);
 	for (f = p->head; f != SENT_NONE && fate != QUIC_PKT_DISCARDED; f = SENT_FRAME(c, f)->next) {
@@ -586,8 +595,7 @@ pkt_begin(struct quic_conn *c, struct tx_dgram *d, struct tx_pkt *p, enum conn_l
 	o.pn_len = (size_t)pn_len;
 	o.dcid = dcid->data;
 	o.dcid_len = dcid->len;
-	o.type = level == LVL_APP ? QUIC_PKT_1RTT
-				  : (level == LVL_INITIAL ? QUIC_PKT_INITIAL : QUIC_PKT_HANDSHAKE);
+	o.type = pkt_type(level);
 	o.scid = c->hs_scid.data;
 	o.scid_len = c->hs_scid.len;
 	o.key_phase = (c->app.tx_gen & 1) != 0;
@@ -780,6 +788,10 @@ dgram_finish(struct quic_conn *c, struct tx_dgram *d, struct tx_batch *b, uint64
 		b->pn_len[k] = p->lay.pn_len;
 		b->hp[k] = tx_hp(c, p->level);
 		c->stats.pkts_tx++;
+		if (c->qlog.ctx != NULL)
+			quic_conn_qlog_packet(c, QUIC_QLOG_PACKET_SENT, pkt_type(p->level),
+					      p->lay.pn, b->len[k], p->start + p->lay.hdr_len,
+					      quic_writer_len(&p->w));
 		if (d->close)
 			continue;
 		rc = quic_recovery_on_packet_sent(c->rec, (enum quic_pn_space)p->level, p->lay.pn,
@@ -986,5 +998,7 @@ quic_conn_write(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t max_da
 		quic_recovery_set_app_limited(c->rec, !limited && n < max_datagrams);
 		quic_streams_collect(&c->streams);
 	}
+	if (c->qlog.ctx != NULL)
+		quic_conn_qlog_sync(c, false);
 	return (int)n;
 }

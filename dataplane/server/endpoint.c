@@ -788,6 +788,7 @@ worker_config(struct srv_worker *sw)
 	q->worker = (uint8_t)dp_worker_id(sw->w);
 	q->reset_key = sw->s->reset_key;
 	q->reset_key_len = sizeof(sw->s->reset_key);
+	q->qlog = sw->s->qlog.dir_fd >= 0 ? &sw->s->qlog.ops : NULL;
 	if (o->idle_timeout_ms != 0 &&
 	    quic_tparams_set_int(&q->tparams, QUIC_TP_MAX_IDLE_TIMEOUT, o->idle_timeout_ms) != 0)
 		return QUIC_ERR_INVAL;

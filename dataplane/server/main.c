@@ -346,6 +346,7 @@ static int
 setup_srv(struct srv *s, struct control *ctl)
 {
 	const struct srv_opts *o = &s->opts;
+	char msg[320];
 	int rc;
 
 	if ((o->cert == NULL) != (o->key == NULL))
@@ -375,8 +376,8 @@ setup_srv(struct srv *s, struct control *ctl)
 	rc = setup_keys(o, ctl);
 	if (rc != 0)
 		return rc;
-	if (o->qlog_dir != NULL)
-		fprintf(stderr, "hayabusa: warning: --qlog-dir: qlog is not supported yet\n");
+	if (o->qlog_dir != NULL && srv_qlog_init(&s->qlog, o->qlog_dir, msg, sizeof(msg)) != 0)
+		return die_usage("%s", msg);
 	/* Reset and ticket keys from the token key: the same on every server of the file. */
 	if (srv_keys_derive(ctl->keys, "hayabusa stateless reset key v1", s->reset_key,
 			    sizeof(s->reset_key)) != 0 ||
@@ -428,6 +429,7 @@ teardown(struct srv *s, struct control *ctl)
 		close(s->root_fd);
 	if (s->keylog_fd >= 0)
 		close(s->keylog_fd);
+	srv_qlog_fini(&s->qlog);
 	remove_cert(ctl);
 }
 
@@ -517,7 +519,7 @@ serve(struct srv *s, struct control *ctl)
 int
 main(int argc, char **argv)
 {
-	static struct srv s = {.root_fd = -1, .keylog_fd = -1};
+	static struct srv s = {.root_fd = -1, .keylog_fd = -1, .qlog = {.dir_fd = -1}};
 	static struct control ctl;
 	struct dp_opts dpo = {0};
 	int n, rc;

@@ -43,7 +43,7 @@ static const char usage[] =
 	"  --server-id HEX             QUIC-LB server ID, 1..11 bytes [01]\n"
 	"  --cc newreno|cubic          congestion controller [newreno]\n"
 	"  --keylog FILE               NSS key log, appended (also SSLKEYLOGFILE)\n"
-	"  --qlog-dir DIR              qlog traces: not supported yet\n"
+	"  --qlog-dir DIR              qlog: one JSON-SEQ file per connection\n"
 	"  --max-conns N               connections per worker, 1..1000000 [4096]\n"
 	"  --idle-timeout MS           max_idle_timeout, 1..600000 ms [30000]\n"
 	"  --stats SEC                 print dataplane and QUIC counters every SEC seconds\n"

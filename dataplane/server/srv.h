@@ -23,6 +23,8 @@
 #include <quic/h3.h>
 #include <quic/token.h>
 
+#include "qlog.h"
+
 #define SRV_MAX_ALPN	  4
 #define SRV_MAX_LISTEN	  4
 #define SRV_SID_MAX	  15
@@ -104,6 +106,7 @@ struct srv {
 	struct quic_app_provider provider;
 	int root_fd;
 	int keylog_fd; /* O_APPEND, -1 when off: one write() per line keeps lines whole */
+	struct srv_qlog qlog; /* --qlog-dir (dir_fd -1: off) */
 	uint8_t reset_key[SRV_RESET_KEY_LEN];
 	char cert_path[96], key_path[96];
 	/*

@@ -103,6 +103,8 @@ struct quic_token_ops {
 
 /* ---- Configuration ---- */
 
+struct quic_qlog_ops; /* quic/qlog.h */
+
 enum quic_role {
 	QUIC_ROLE_CLIENT = 0,
 	QUIC_ROLE_SERVER = 1,
@@ -167,6 +169,9 @@ struct quic_conn_config {
 	/* Server: the token service (NULL: none). */
 	const struct quic_token_ops *tokens;
 	bool send_new_token; /* server: send a NEW_TOKEN once the handshake is confirmed */
+
+	/* Event trace (quic/qlog.h), NULL: off. Borrowed, like the rest. */
+	const struct quic_qlog_ops *qlog;
 };
 
 /*
