@@ -121,7 +121,10 @@ it_start()
 		--log-level=lib.eal:warning --log-level=pmd.net.tap:error)
 	hp=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
 	if [ "${hp:-0}" -ge 128 ]; then eal+=(-m 256); else eal+=(--no-huge -m 256); fi
-	if [ "$(nproc)" -ge 2 ]; then eal+=(--lcores=0@1); else eal+=(--lcores=0@0); fi
+	# IT_LCORES: an --lcores mapping of the test's own (several workers), else one worker.
+	if [ -n "${IT_LCORES:-}" ]; then
+		eal+=(--lcores="$IT_LCORES")
+	elif [ "$(nproc)" -ge 2 ]; then eal+=(--lcores=0@1); else eal+=(--lcores=0@0); fi
 	listen=(--listen "$IT_SRV_IP/24:$IT_PORT")
 	[ "$v6" -eq 0 ] || listen+=(--listen "[$IT_SRV_IP6]:$IT_PORT") # on-link /64 by default
 	ip netns exec "$it_ns" "$it_bin" "${eal[@]}" -- "${listen[@]}" --root "$it_tmp/www" \
