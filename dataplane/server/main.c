@@ -413,12 +413,16 @@ setup_dp(struct srv *s, struct control *ctl, const struct dp_opts *dpo)
 			return EXIT_RUNTIME;
 		}
 	}
+	/* Best effort, like the dataplane's: a server without telemetry still serves. */
+	if (srv_telemetry_publish(s) != 0)
+		fprintf(stderr, "hayabusa: warning: telemetry command /hayabusa/server refused\n");
 	return 0;
 }
 
 static void
 teardown(struct srv *s, struct control *ctl)
 {
+	srv_telemetry_withdraw();
 	for (unsigned i = 0; i < s->n_workers; i++)
 		srv_worker_free(s->workers[i]);
 	dp_free(s->dp);

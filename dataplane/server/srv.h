@@ -206,6 +206,15 @@ void srv_provider_init(struct quic_app_provider *p, struct srv *s);
 int srv_opts_parse(struct srv_opts *o, int argc, char **argv, char **dp_argv, int *dp_argc,
 		   char *err, size_t err_len);
 
+/*
+ * Answer the DPDK telemetry command /hayabusa/server (server counters, summed or ",N" for
+ * worker N) from s, whose workers must exist. Main thread, after the workers are made.
+ * @return 0, or the negative errno of rte_telemetry_register_cmd()
+ */
+int srv_telemetry_publish(const struct srv *s);
+/* Stop answering from the server; call before its workers are freed. */
+void srv_telemetry_withdraw(void);
+
 /* Multi-line usage text of our options. */
 const char *srv_opts_usage(void);
 
