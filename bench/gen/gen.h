@@ -130,6 +130,10 @@ enum bench_gen_cnt {
 	GEN_CNT_IMPAIR_REORDER,
 	GEN_CNT_IMPAIR_DUP,
 	GEN_CNT_IMPAIR_CORRUPT,
+	/* the generator's own CPU: poll-loop time, and the part of it in iterations that neither
+	   received nor sent a datagram (its headroom) */
+	GEN_CNT_LOOP_NS,
+	GEN_CNT_IDLE_NS,
 	GEN_CNT_MAX
 };
 

@@ -65,6 +65,11 @@ struct bench_gen_worker {
 	uint64_t t_stop;     /* when the load stopped (duration or count) */
 	uint64_t ops;	     /* operations started (handshakes, requests, packets) */
 	uint64_t next_op_ns; /* --rate schedule: when the next operation is due */
+	/* CPU headroom: the last loop iteration's start, whether it moved no datagram, and
+	   datagrams moved (sent + received) at its end */
+	uint64_t loop_last_ns;
+	bool loop_idle;
+	uint64_t loop_mark;
 	/* rr: intended send times waiting for a stream */
 	uint64_t *backlog;
 	uint32_t bl_head, bl_n, bl_cap;

@@ -39,6 +39,8 @@ static const char *const cnt_names[GEN_CNT_MAX] = {
 	"impair_reorder",
 	"impair_dup",
 	"impair_corrupt",
+	"loop_ns",
+	"idle_ns",
 };
 
 const char *
@@ -118,6 +120,7 @@ struct figures {
 	double retry_s, vn_s, hs_s, req_s, goodput_gbit;
 	uint64_t fails;
 	double p50, p90, p99, p999, max, mean; /* microseconds */
+	double busy_pct;			/* the generator's loop: share of busy time */
 };
 
 static void
@@ -146,6 +149,10 @@ figures_make(const struct bench_gen *g, const struct bench_gen_counters *c, stru
 	f->p999 = (double)bench_gen_hist_quantile(h, 0.999) / 1e3;
 	f->max = (double)h->max / 1e3;
 	f->mean = h->n ? (double)h->sum / (double)h->n / 1e3 : 0;
+	f->busy_pct = c->v[GEN_CNT_LOOP_NS] == 0
+			      ? 0
+			      : 100.0 * (double)(c->v[GEN_CNT_LOOP_NS] - c->v[GEN_CNT_IDLE_NS]) /
+					(double)c->v[GEN_CNT_LOOP_NS];
 }
 
 static const char *
@@ -222,6 +229,8 @@ bench_gen_print_table(const struct bench_gen *g, const struct bench_gen_counters
 	printf("%-22s %14.4f Gbit/s\n", "goodput", f.goodput_gbit);
 	printf("%-22s n=%" PRIu64 " p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f max %.1f us\n", "latency",
 	       g->hist.n, f.p50, f.p90, f.p99, f.p999, f.max);
+	printf("%-22s busy %.1f%% headroom %.1f%%\n", "generator cpu", f.busy_pct,
+	       100.0 - f.busy_pct);
 	printf("--- failures: %" PRIu64 "\n", f.fails);
 	for (i = GEN_CNT_FAIL_FIRST; i <= GEN_CNT_FAIL_LAST; i++)
 		printf("%-22s %" PRIu64 "\n", cnt_names[i], c->v[i]);
@@ -269,6 +278,8 @@ json_figures(FILE *fp, const struct figures *f, uint64_t n)
 		"  \"latency_us\": {\"count\": %" PRIu64 ", \"p50\": %.1f, \"p90\": %.1f, "
 		"\"p99\": %.1f, \"p99_9\": %.1f, \"max\": %.1f, \"mean\": %.1f},\n",
 		n, f->p50, f->p90, f->p99, f->p999, f->max, f->mean);
+	fprintf(fp, "  \"cpu\": {\"busy_pct\": %.2f, \"headroom_pct\": %.2f},\n", f->busy_pct,
+		100.0 - f->busy_pct);
 }
 
 static void
