@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# bench/compare.sh: Hayabusa side by side with ngtcp2's gtlsserver (issue #6, figures of #7),
+# every figure measured in one invocation together with its floors:
+#   - hayabusa, one busy worker core, joined to hayabusa-bench by net_memif (shared memory, no
+#     kernel): two DPDK processes, distinct --file-prefix, busy lcores on different CPUs;
+#   - gtlsserver (ngtcp2 + GnuTLS, kernel UDP) pinned to the same CPU, reached by the bench over
+#     net_tap into a network namespace this script creates (198.18.0.0/15 only);
+#   - floors: hayabusa-crypto-bench (crypto) and hayabusa-bench link-floor (net_memif, no QUIC).
+# Writes OUT/REPORT.md, OUT/*.png (gnuplot) and, with --json FILE, the figures as JSON.
+# Every run is bounded (timeout); a trap stops every process and removes the namespace, also
+# on Ctrl-C. Exit status: 0 every figure measured, 1 a run failed or a figure is missing,
+# 2 bad option, 77 a prerequisite is missing (root, /dev/net/tun, iproute2, gtlsserver).
+set -u
+
+usage()
+{
+	cat <<'EOF'
+usage: bench/compare.sh [--quick] [--duration SEC] [--out DIR] [--json FILE] [--build DIR]
+
+Runs the same hayabusa-bench modes against hayabusa (net_memif, one worker core) and against
+ngtcp2's gtlsserver (kernel UDP over net_tap, one core), plus the crypto and link floors, and
+writes a report with every figure as a ratio to its floor and to gtlsserver.
+
+  --quick          one point per sweep, 0.5 s runs, crypto --quick (~45 s; rough figures)
+  --duration SEC   seconds of load per run, 0.5..60 [3; --quick 0.5]
+  --out DIR        where REPORT.md and the plots go [bench/report]
+  --json FILE      also write the figures as JSON (keys hayabusa, ngtcp2, limits, ...)
+  --build DIR      the meson build directory with the binaries [build]
+  --help           this text
+
+Needs root, /dev/net/tun, iproute2, python3 and gtlsserver (Debian ngtcp2-server); plots need
+gnuplot (Debian gnuplot-nox, installed on demand when apt-get can; else skipped with a line).
+EOF
+}
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+quick=0 dur='' out="$top/bench/report" json='' build="$top/build"
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=1 ;;
+	--duration | --out | --json | --build)
+		[ $# -ge 2 ] || { echo "compare.sh: $1 needs a value" >&2; exit 2; }
+		case $1 in
+		--duration) dur=$2 ;; --out) out=$2 ;; --json) json=$2 ;; --build) build=$2 ;;
+		esac
+		shift ;;
+	--help | -h) usage; exit 0 ;;
+	*) echo "compare.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -n "$dur" ] || { [ "$quick" -eq 1 ] && dur=0.5 || dur=3; }
+awk -v d="$dur" 'BEGIN { exit !(d ~ /^[0-9]+(\.[0-9]+)?$/ && d >= 0.5 && d <= 60) }' ||
+	{ echo "compare.sh: --duration $dur: want 0.5..60" >&2; exit 2; }
+
+skip() { echo "SKIP: $*"; exit 77; }
+say() { printf '== %s\n' "$*"; }
+bench=${HB_BENCH:-$build/bench/hayabusa-bench}
+server=${HB_SERVER:-$build/dataplane/server/hayabusa}
+cbench=${HB_CRYPTO_BENCH:-$build/bench/hayabusa-crypto-bench}
+for b in "$bench" "$server" "$cbench"; do
+	[ -x "$b" ] || { echo "compare.sh: no binary $b (build first, or --build DIR)" >&2; exit 1; }
+done
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespace, tap device)"
+[ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
+command -v ip >/dev/null || skip "iproute2 missing"
+command -v python3 >/dev/null || skip "python3 missing"
+command -v gtlsserver >/dev/null || skip "gtlsserver missing (Debian ngtcp2-server)"
+command -v openssl >/dev/null || skip "openssl missing"
+
+ns="hb-cmp-$$"
+tmp=$(mktemp -d /tmp/hb-cmp.XXXXXX)
+pids=()
+cleanup()
+{
+	local p
+	trap - EXIT INT TERM
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do
+		for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	ip netns del "$ns" 2>/dev/null
+	if [ -n "${HB_KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ip netns add "$ns" 2>/dev/null || skip "cannot create network namespaces here"
+ip -n "$ns" link set lo up
+mkdir -p "$tmp/www" "$out"
+
+SRV_IP=198.18.0.1 CLI_IP=198.18.0.2 SRV_IP2=198.18.1.1 CLI_IP2=198.18.1.2 PORT=4433
+scpu=0 ccpu=0
+[ "$(nproc)" -ge 2 ] && scpu=1
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+fail=0
+bad() { printf 'FAIL: %s\n' "$*"; fail=1; }
+
+# The web root both servers serve: the bulk file and the small rr response.
+bulk_file=1m.bin bulk_size=1048576 rr_file=r64.bin
+head -c "$bulk_size" /dev/urandom >"$tmp/www/$bulk_file"
+head -c 64 /dev/urandom >"$tmp/www/$rr_file"
+echo ok >"$tmp/www/index.html"
+
+# shellcheck source-path=SCRIPTDIR source=../tests/integration/lib.sh
+. "$top/tests/integration/lib.sh" # it_bench_eal, it_cert, it_wait_link; nothing runs
+it_ns=$ns it_tmp=$tmp # lib.sh's namespace and directory
+it_cert
+
+# eal PREFIX LCORE VDEV...: EAL options of one DPDK process (lib.sh's, more vdevs), as eal[].
+eal()
+{
+	local prefix=$1 cpu=$2 v
+	shift 2
+	it_bench_eal "$prefix" "$1" "$cpu"
+	shift
+	for v in "$@"; do it_eal+=(--vdev="$v"); done
+	eal=("${it_eal[@]}")
+}
+
+# stop_pid PID: SIGTERM, bounded wait, SIGKILL.
+stop_pid()
+{
+	kill -TERM "$1" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# ---- hayabusa over net_memif ----
+srv_pid=
+# hay_start RETRY: hayabusa on CPU $scpu, busy poll, two memif ports (the second for the
+# legitimate clients of the flood run), file prefix unique to this run.
+hay_start()
+{
+	eal "hbs_$ns" "$scpu" "net_memif0,role=server,socket=$tmp/m0.sock,mac=02:48:42:00:00:01" \
+		"net_memif1,role=server,socket=$tmp/m1.sock,mac=02:48:42:00:01:01"
+	ip netns exec "$ns" "$server" "${eal[@]}" -- --port "0,ip=$SRV_IP/24" \
+		--port "1,ip=$SRV_IP2/24" --udp-port "$PORT" --root "$tmp/www" \
+		--cert "$tmp/cert.pem" --key "$tmp/key.pem" --alpn h3,hq-interop,perf \
+		--retry "$1" --poll busy --max-conns 16384 >"$tmp/server.log" 2>&1 &
+	srv_pid=$!
+	pids+=("$srv_pid")
+	it_srv_pid=$srv_pid
+	it_wait_serving
+}
+
+# hay_stop NAME: stops hayabusa; its log (final counters) becomes $tmp/server-NAME.log.
+hay_stop()
+{
+	stop_pid "$srv_pid"
+	mv "$tmp/server.log" "$tmp/server-$1.log"
+}
+
+# run NAME VDEV CPU POLL [bench args]: one bounded hayabusa-bench run; $tmp/NAME.json.
+run()
+{
+	local name=$1 vdev=$2 cpu=$3 poll=$4 rc=0
+	shift 4
+	eal "hbc_${ns}_$name" "$cpu" "$vdev"
+	say "$name: hayabusa-bench $*"
+	ip netns exec "$ns" timeout --kill-after=5 $((${dur%.*} + 60)) "$bench" "${eal[@]}" -- \
+		"$@" --poll "$poll" --quiet --json "$tmp/$name.json" >"$tmp/$name.log" 2>&1 || rc=$?
+	grep -E '^(handshakes|goodput|retries|latency|generator cpu|failures_total|--- failures)' \
+		"$tmp/$name.log" | sed 's/^/   /'
+	# 3: the run counted failures (reported in the figures); anything else is broken.
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
+		tail -n 20 "$tmp/$name.log"
+		bad "$name: hayabusa-bench exit status $rc"
+	fi
+	[ -s "$tmp/$name.json" ] || bad "$name: no JSON"
+}
+
+m0="net_memif0,role=client,socket=$tmp/m0.sock,mac=02:48:42:00:00:02"
+m1="net_memif0,role=client,socket=$tmp/m1.sock,mac=02:48:42:00:01:02"
+hay=(--server "$SRV_IP:$PORT" --local "$CLI_IP/24" --start-delay 0.5)
+
+if [ "$quick" -eq 1 ]; then
+	hs_conns=(8) bulk_conns=(1) rr_rates=(2000)
+else
+	hs_conns=(1 8 64) bulk_conns=(1 4 16) rr_rates=(1000 5000 20000 50000)
+fi
+d=(--duration "$dur")
+rr_opts=(--alpn h3 --path "/$rr_file" --conns 4 --streams 16 --warmup 0.5 "${d[@]}")
+hs_opts=(--warmup 0.5 "${d[@]}")
+# bulk: each connection fetches $bulk_per_conn files one after the other (--count), bounded by
+# 30 s; against gtlsserver a connection stalls after about 7 MiB (see REPORT.md), so the runs
+# stay below that, the same on both sides. The time measured includes the handshake.
+bulk_per_conn=6
+bulk_opts=(--alpn h3 --path "/$bulk_file" --streams 1 --duration 30)
+
+say "crypto floors: hayabusa-crypto-bench"
+cq=()
+[ "$quick" -eq 1 ] && cq=(--quick)
+timeout 120 "$cbench" "${cq[@]}" --json "$tmp/crypto.json" >"$tmp/crypto.log" 2>&1 ||
+	bad "hayabusa-crypto-bench failed"
+tail -n 1 "$tmp/crypto.log" | sed 's/^/   /'
+
+say "hayabusa (net_memif, busy worker on CPU $scpu; bench on CPU $ccpu), --retry never"
+hay_start never
+for n in "${hs_conns[@]}"; do run "hay-hs-$n" "$m0" "$ccpu" busy handshake --conns "$n" "${hs_opts[@]}" "${hay[@]}"; done
+for n in "${bulk_conns[@]}"; do run "hay-bulk-$n" "$m0" "$ccpu" busy bulk --conns "$n" --count $((n * bulk_per_conn)) "${bulk_opts[@]}" "${hay[@]}"; done
+for r in "${rr_rates[@]}"; do run "hay-rr-$r" "$m0" "$ccpu" busy rr --rate "$r" "${rr_opts[@]}" "${hay[@]}"; done
+# Link floors: raw datagrams of the sizes used (Initials and full packets) over the same port
+# and cores; the bulk size is what the bulk run's server packets carried on average.
+psize=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]; print(min(1500, max(64, round(t["bytes_rx"]/max(1,t["pkts_rx"])))))' "$tmp/hay-bulk-${bulk_conns[0]}.json" 2>/dev/null || echo 1452)
+run hay-floor-1200 "$m0" "$ccpu" busy link-floor --size 1200 "${d[@]}" "${hay[@]}"
+run hay-floor-bulk "$m0" "$ccpu" busy link-floor --size "$psize" "${d[@]}" "${hay[@]}"
+hay_stop never
+
+say "hayabusa, --retry always: retry-flood alone, then with legitimate handshakes beside it"
+hay_start always
+run hay-flood "$m0" "$ccpu" busy retry-flood --rate 0 --src-port 1024-65535 "${d[@]}" "${hay[@]}"
+# Legitimate clients on the second port (own address), adaptive polling: they share CPU $ccpu
+# with the flooding generator (a 2-core machine has no third), which their latency includes.
+# They start first, so that their memif link comes up before the flood takes the CPU, and
+# begin their handshakes once the flood runs (which lasts 1 s longer to cover them).
+eal "hbc_${ns}_legit" "$ccpu" "$m1"
+ip netns exec "$ns" timeout --kill-after=5 $((${dur%.*} + 60)) "$bench" "${eal[@]}" -- \
+	handshake --conns 4 --rate 200 --server "$SRV_IP2:$PORT" --local "$CLI_IP2/24" \
+	--start-delay 2 --duration "$dur" --poll adaptive --quiet --json "$tmp/hay-legit.json" \
+	>"$tmp/hay-legit.log" 2>&1 &
+legit=$!
+pids+=("$legit")
+sleep 1
+run hay-flood-legit "$m0" "$ccpu" busy retry-flood --rate 0 --src-port 1024-65535 \
+	--duration "$(awk -v d="$dur" 'BEGIN { print d + 1 }')" "${hay[@]}"
+wait "$legit"
+[ -s "$tmp/hay-legit.json" ] || bad "hay-legit: no JSON"
+grep -E '^(handshakes|latency|--- failures)' "$tmp/hay-legit.log" | sed 's/^/   legit /'
+hay_stop always
+
+# ---- gtlsserver over net_tap ----
+tap="hbcmp$$"
+tap=${tap:0:15}
+gpid=
+gtls_start()
+{
+	ip netns exec "$ns" timeout --kill-after=5 600 taskset -c "$scpu" gtlsserver -q \
+		-d "$tmp/www" "$@" '*' "$PORT" "$tmp/key.pem" "$tmp/cert.pem" \
+		>"$tmp/gtls$*.log" 2>&1 &
+	gpid=$!
+	pids+=("$gpid")
+	sleep 0.3
+	kill -0 "$gpid" 2>/dev/null || { cat "$tmp/gtls$*.log"; echo "FAIL: gtlsserver"; exit 1; }
+}
+
+# grun NAME [bench args]: run() over net_tap, the kernel side configured alongside.
+grun()
+{
+	it_wait_link "$tap" &
+	local t=$!
+	run "$@"
+	wait "$t"
+}
+
+tv="net_tap0,iface=$tap"
+gt=(--server "$SRV_IP:$PORT" --local "$CLI_IP/24" --start-delay 1)
+# The bench polls adaptively here: the kernel's side of the tap needs CPU $ccpu too.
+say "gtlsserver (kernel UDP, pinned to CPU $scpu), bench on net_tap (CPU $ccpu, adaptive poll)"
+gtls_start
+for n in "${hs_conns[@]}"; do grun "ng-hs-$n" "$tv" "$ccpu" adaptive handshake --conns "$n" "${hs_opts[@]}" "${gt[@]}"; done
+for n in "${bulk_conns[@]}"; do grun "ng-bulk-$n" "$tv" "$ccpu" adaptive bulk --conns "$n" --count $((n * bulk_per_conn)) "${bulk_opts[@]}" "${gt[@]}"; done
+for r in "${rr_rates[@]}"; do grun "ng-rr-$r" "$tv" "$ccpu" adaptive rr --rate "$r" "${rr_opts[@]}" "${gt[@]}"; done
+stop_pid "$gpid"
+gtls_start -V
+grun ng-flood "$tv" "$ccpu" adaptive retry-flood --rate 0 --src-port 1024-65535 "${d[@]}" "${gt[@]}"
+stop_pid "$gpid"
+
+# ---- figures, report, plots ----
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+gp=
+if command -v gnuplot >/dev/null; then
+	gp=gnuplot
+elif command -v apt-get >/dev/null && { apt-get install -y -qq --no-install-recommends \
+	gnuplot-nox >"$tmp/apt.log" 2>&1 || { apt-get update -qq && apt-get install -y -qq \
+	--no-install-recommends gnuplot-nox; } >>"$tmp/apt.log" 2>&1; }; then
+	gp=gnuplot
+fi
+python3 "$top/bench/report/compare.py" --tmp "$tmp" --out "$out" --json "${json:-}" \
+	--quick "$quick" --duration "$dur" --load "$load_start" --load-end "$load_end" \
+	--hs "${hs_conns[*]}" --bulk "${bulk_conns[*]}" --rr "${rr_rates[*]}" \
+	--bulk-file-size "$bulk_size" --packet-size "$psize" --gnuplot "$gp" || bad "report"
+[ -n "$gp" ] || echo "plots skipped: gnuplot (Debian gnuplot-nox) missing and not installable"
+say "report: $out/REPORT.md${json:+, JSON: $json}"
+exit "$fail"

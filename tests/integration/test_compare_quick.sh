@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# bench/compare.sh --quick (issue 6): one short side-by-side run, hayabusa over net_memif and
+# ngtcp2's gtlsserver over net_tap, with the crypto and link floors. Checks that every figure
+# that should exist is in the JSON (no nulls: handshakes/s, bulk goodput, Retries/s, rr p99 for
+# hayabusa, ngtcp2 and the limits; the fraction of legitimate handshakes during the flood),
+# that bulk transfers verified, and that REPORT.md was written. No timing assertions. Exit 77
+# (meson: skipped) when compare.sh says a prerequisite is missing.
+set -u
+
+bench=${1:?usage: test_compare_quick.sh HAYABUSA-BENCH HAYABUSA CRYPTO-BENCH}
+server=${2:?usage: test_compare_quick.sh HAYABUSA-BENCH HAYABUSA CRYPTO-BENCH}
+cbench=${3:?usage: test_compare_quick.sh HAYABUSA-BENCH HAYABUSA CRYPTO-BENCH}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
+out=$(mktemp -d /tmp/hb-cmpq.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+rc=0
+HB_BENCH=$bench HB_SERVER=$server HB_CRYPTO_BENCH=$cbench timeout --kill-after=10 170 \
+	"$top/bench/compare.sh" --quick --out "$out" --json "$out/compare.json" || rc=$?
+[ "$rc" -eq 77 ] && exit 77
+[ "$rc" -eq 0 ] || echo "FAIL: compare.sh exit status $rc"
+[ -s "$out/REPORT.md" ] || { echo "FAIL: no REPORT.md"; exit 1; }
+python3 - "$out/compare.json" <<'PY' || rc=1
+import json, numbers, sys
+j = json.load(open(sys.argv[1]))
+bad = []
+for side in ("hayabusa", "ngtcp2", "limits"):
+    for k in ("handshakes_per_s", "bulk_gbit_per_s", "retry_per_s", "rr_p99_us"):
+        v = j.get(side, {}).get(k)
+        ok = isinstance(v, numbers.Real) and v > 0
+        print("   %-8s %-18s %-14s %s" % (side, k, v, "ok" if ok else "MISSING"))
+        if not ok:
+            bad.append(side + "." + k)
+f = j["hayabusa"].get("legit_fraction")
+print("   legit_fraction %s" % f)
+if not isinstance(f, numbers.Real):
+    bad.append("hayabusa.legit_fraction")
+print("   bulk_verified %s %s" % (j["checks"]["bulk_verified"], j["checks"]["bulk_failed"]))
+if j["checks"]["bulk_verified"] is not True:
+    bad.append("bulk transfers not verified")
+for b in bad:
+    print("FAIL: " + b)
+sys.exit(1 if bad else 0)
+PY
+[ "$rc" -eq 0 ] && echo "== passed" || echo "== FAILED"
+exit "$rc"
