@@ -216,18 +216,24 @@ hay_start always
 run hay-flood "$m0" "$ccpu" busy retry-flood --rate 0 --src-port 1024-65535 "${d[@]}" "${hay[@]}"
 # Legitimate clients on the second port (own address), adaptive polling: they share CPU $ccpu
 # with the flooding generator (a 2-core machine has no third), which their latency includes.
-# They start first, so that their memif link comes up before the flood takes the CPU, and
-# begin their handshakes once the flood runs (which lasts 1 s longer to cover them).
+# They start first; once their handshakes complete (link up: a memif link may not come up
+# while the flood holds the CPU) the flood starts. Their warm-up covers the flood's start-up,
+# so they are measured while it runs (the flood lasts 2 s longer to cover them).
 eal "hbc_${ns}_legit" "$ccpu" "$m1"
 ip netns exec "$ns" timeout --kill-after=5 $((${dur%.*} + 60)) "$bench" "${eal[@]}" -- \
-	handshake --conns 4 --rate 200 --server "$SRV_IP2:$PORT" --local "$CLI_IP2/24" \
-	--start-delay 2 --duration "$dur" --poll adaptive --quiet --json "$tmp/hay-legit.json" \
-	>"$tmp/hay-legit.log" 2>&1 &
+	handshake --conns 32 --rate 200 --server "$SRV_IP2:$PORT" --local "$CLI_IP2/24" \
+	--start-delay 0.5 --warmup 3 --duration "$dur" --poll adaptive \
+	--json "$tmp/hay-legit.json" >"$tmp/hay-legit.log" 2>&1 &
 legit=$!
 pids+=("$legit")
-sleep 1
+for _ in $(seq 100); do
+	grep -q ' hs [1-9]' "$tmp/hay-legit.log" && break
+	kill -0 "$legit" 2>/dev/null || break
+	sleep 0.1
+done
+grep -q ' hs [1-9]' "$tmp/hay-legit.log" || bad "hay-legit: no handshake before the flood"
 run hay-flood-legit "$m0" "$ccpu" busy retry-flood --rate 0 --src-port 1024-65535 \
-	--duration "$(awk -v d="$dur" 'BEGIN { print d + 1 }')" "${hay[@]}"
+	--duration "$(awk -v d="$dur" 'BEGIN { print d + 2 }')" "${hay[@]}"
 wait "$legit"
 [ -s "$tmp/hay-legit.json" ] || bad "hay-legit: no JSON"
 grep -E '^(handshakes|latency|--- failures)' "$tmp/hay-legit.log" | sed 's/^/   legit /'
