@@ -96,6 +96,7 @@ SRV_IP=198.18.0.1 CLI_IP=198.18.0.2 SRV_IP2=198.18.1.1 CLI_IP2=198.18.1.2 PORT=4
 scpu=0 ccpu=0
 [ "$(nproc)" -ge 2 ] && scpu=1
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+started=$(date -u '+%Y-%m-%d %H:%M')
 fail=0
 bad() { printf 'FAIL: %s\n' "$*"; fail=1; }
 
@@ -308,6 +309,7 @@ elif command -v apt-get >/dev/null && { apt-get install -y -qq --no-install-reco
 fi
 python3 "$top/bench/report/compare.py" --tmp "$tmp" --out "$out" --json "${json:-}" \
 	--quick "$quick" --duration "$dur" --load "$load_start" --load-end "$load_end" \
+	--started "$started" \
 	--hs "${hs_conns[*]}" --bulk "${bulk_conns[*]}" --rr "${rr_rates[*]}" \
 	--bulk-file-size "$bulk_size" --packet-size "$psize" --gnuplot "$gp" || bad "report"
 [ -n "$gp" ] || echo "plots skipped: gnuplot (Debian gnuplot-nox) missing and not installable"
