@@ -279,9 +279,9 @@ def sweep_table(a, hay, ng):
     return out
 
 
-def write_report(a, hay, ng, lim, lg, bad, made, cpu):
-    rows = report_rows(hay, ng, lim)
-    L = ["# Hayabusa against ngtcp2's gtlsserver", "",
+def report_intro(a, cpu):
+    """The report's title and the conditions of the run."""
+    return ["# Hayabusa against ngtcp2's gtlsserver", "",
          "Measured by `bench/compare.sh%s --duration %s` from %s (UTC), report written %s." % (
              " --quick" if a.quick == "1" else "", a.duration, a.started,
              datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M")), "",
@@ -307,25 +307,11 @@ def write_report(a, hay, ng, lim, lg, bad, made, cpu):
          "- The generator opens and acknowledges every packet normally (no header-only ACK "
          "shortcut); its CPU headroom (share of its poll loop that moved no datagram) is "
          "given beside each figure: near 0 % means the generator may be the limit.", ""]
-    L += ["## Headline figures", "",
-          "| figure | hayabusa | gtlsserver | floor | hayabusa / floor | hayabusa vs "
-          "gtlsserver | target | result | gen. headroom (hay / ng) |",
-          "|---|---|---|---|---|---|---|---|---|"]
-    for (name, h, n, fl, p, x, tgt, ok, hh, nh) in rows:
-        # Below 10 % headroom the generator, not the server, may be what the figure shows.
-        lim_by = [w for w, v in (("hayabusa", hh), ("gtlsserver", nh)) if v is not None and v < 10]
-        L.append("| %s | %s | %s | %s | %s | %s | %s | %s%s | %s / %s |" % (
-            name, fmt(h), fmt(n), fmt(fl), fmt(p, " %"), fmt(x, "x"), tgt, verdict(ok),
-            " (generator near its limit in the run against: %s)" % ", ".join(lim_by) if lim_by else "",
-            fmt(hh, " %", 0), fmt(nh, " %", 0)))
-    frac = lg["fraction"]
-    L.append("| legitimate handshakes completed during a Retry flood | %s of %s (%s) | - | - | - "
-             "| - | >= 99 %% | %s | - |" % (lg["completed"], lg["ended"],
-                                          fmt(pct(frac, 1), " %"),
-                                          verdict(None if frac is None else frac >= 0.99)))
-    L.append("| memory per idle connection (at 100,000) | **missing** | - | - | - | - | "
-             "<= 8 KiB | **missing** | - |")
-    L += ["", "rr: the ratio columns are floor / p99 and gtlsserver p99 / hayabusa p99 (higher "
+
+
+def report_notes(lg):
+    """What the headline table cannot say: rr's columns, the flood run, what is missing."""
+    return ["", "rr: the ratio columns are floor / p99 and gtlsserver p99 / hayabusa p99 (higher "
           "is better on both); rr has no target, \"met\" only says it was measured.", "",
           "Legitimate handshakes during the flood: %s started (offered at 200/s, 32 in flight at "
           "most) on a second memif port "
@@ -349,6 +335,31 @@ def write_report(a, hay, ng, lim, lg, bad, made, cpu):
           "For scale: picoquic on DPDK published %s for one connection; Firedancer issues %s "
           "Retries per core and validates %s tokens." % (PICOQUIC_BULK, FIREDANCER_RETRY,
                                                         FIREDANCER_TOKENS), ""]
+
+
+def write_report(a, hay, ng, lim, lg, bad, made, cpu):
+    rows = report_rows(hay, ng, lim)
+    L = report_intro(a, cpu)
+    L += ["## Headline figures", "",
+          "| figure | hayabusa | gtlsserver | floor | hayabusa / floor | hayabusa vs "
+          "gtlsserver | target | result | gen. headroom (hay / ng) |",
+          "|---|---|---|---|---|---|---|---|---|"]
+    for (name, h, n, fl, p, x, tgt, ok, hh, nh) in rows:
+        # Below 10 % headroom the generator, not the server, may be what the figure shows.
+        lim_by = [w for w, v in (("hayabusa", hh), ("gtlsserver", nh)) if v is not None and v < 10]
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s%s | %s / %s |" % (
+            name, fmt(h), fmt(n), fmt(fl), fmt(p, " %"), fmt(x, "x"), tgt, verdict(ok),
+            " (generator near its limit in the run against: %s)" % ", ".join(lim_by)
+            if lim_by else "",
+            fmt(hh, " %", 0), fmt(nh, " %", 0)))
+    frac = lg["fraction"]
+    L.append("| legitimate handshakes completed during a Retry flood | %s of %s (%s) | - | - | - "
+             "| - | >= 99 %% | %s | - |" % (lg["completed"], lg["ended"],
+                                          fmt(pct(frac, 1), " %"),
+                                          verdict(None if frac is None else frac >= 0.99)))
+    L.append("| memory per idle connection (at 100,000) | **missing** | - | - | - | - | "
+             "<= 8 KiB | **missing** | - |")
+    L += report_notes(lg)
     L += ["## Floors (measured in this run)", "",
           "| figure | crypto floor | from | link floor | from | floor |", "|---|---|---|---|---|---|"]
     for k, v in lim.items():
