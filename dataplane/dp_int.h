@@ -168,6 +168,8 @@ void dp_neigh_learn(struct dp_worker *w, unsigned port, uint8_t family, const ui
  * Send a frame whose headers lack only the destination MAC, to next hop ip: at once when known,
  * else after resolution (consumes m). @return 0 or DP_ERR_NOBUF (counted drop)
  */
+/* Whether the MAC of next hop ip is known (frames to it leave at once). */
+bool dp_neigh_known(const struct dp_worker *w, unsigned port, uint8_t family, const uint8_t *ip);
 int dp_neigh_send(struct dp_worker *w, unsigned port, uint8_t family, const uint8_t *ip,
 		  struct rte_mbuf *m);
 

@@ -29,18 +29,27 @@ bucket(const struct dp_neigh_table *t, const struct dp_neigh_key *k)
 	return (unsigned)dp_siphash24(t->hash_key, k, sizeof(*k)) & (DP_NEIGH_SIZE - 1);
 }
 
-static struct dp_neigh *
-lookup(struct dp_neigh_table *t, const struct dp_neigh_key *k)
+/* Index of k's entry in t, or -1. */
+static int
+find(const struct dp_neigh_table *t, const struct dp_neigh_key *k)
 {
 	unsigned b = bucket(t, k);
 
 	for (unsigned i = 0; i < DP_NEIGH_PROBE; i++) {
-		struct dp_neigh *e = &t->e[(b + i) & (DP_NEIGH_SIZE - 1)];
+		unsigned j = (b + i) & (DP_NEIGH_SIZE - 1);
 
-		if (e->state != NEIGH_FREE && memcmp(&e->key, k, sizeof(*k)) == 0)
-			return e;
+		if (t->e[j].state != NEIGH_FREE && memcmp(&t->e[j].key, k, sizeof(*k)) == 0)
+			return (int)j;
 	}
-	return NULL;
+	return -1;
+}
+
+static struct dp_neigh *
+lookup(struct dp_neigh_table *t, const struct dp_neigh_key *k)
+{
+	int i = find(t, k);
+
+	return i < 0 ? NULL : &t->e[i];
 }
 
 static void
@@ -194,6 +203,17 @@ dp_neigh_learn(struct dp_worker *w, unsigned port, uint8_t family, const uint8_t
 	dp_timer_arm(&w->timers, &e->timer, w->now_ns + DP_NEIGH_REACHABLE_NS);
 	dp_cnt_inc(&w->cnt, DP_CNT_NEIGH_LEARNED);
 	flush_pending(w, e);
+}
+
+bool
+dp_neigh_known(const struct dp_worker *w, unsigned port, uint8_t family, const uint8_t *ip)
+{
+	struct dp_neigh_key k;
+	int i;
+
+	make_key(&k, port, family, ip);
+	i = find(&w->neigh, &k);
+	return i >= 0 && w->neigh.e[i].state != NEIGH_INCOMPLETE;
 }
 
 int

@@ -197,6 +197,29 @@ set_offload(struct rte_mbuf *m, uint8_t family, unsigned offload)
 		m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
 }
 
+/* The next hop toward ip on port p: ip itself when on-link, else the gateway, or NULL. */
+static const uint8_t *
+next_hop(const struct dp_port *p, uint8_t family, const uint8_t *ip)
+{
+	if (dp_iface_on_link(&p->ifc, family, ip))
+		return ip;
+	if (!(family == DP_AF_INET ? p->ifc.has_gw4 : p->ifc.has_gw6))
+		return NULL;
+	return family == DP_AF_INET ? p->ifc.gw4 : p->ifc.gw6;
+}
+
+bool
+dp_path_resolved(const struct dp_worker *w, const struct dp_path *path)
+{
+	int p = path_port(w, path);
+	const uint8_t *hop;
+
+	if (p < 0)
+		return false;
+	hop = next_hop(&w->ports[p], path->local.family, path->remote.ip);
+	return hop != NULL && dp_neigh_known(w, (unsigned)p, path->local.family, hop);
+}
+
 int
 dp_tx_commit(struct dp_worker *w, size_t len)
 {
@@ -217,15 +240,11 @@ dp_tx_commit(struct dp_worker *w, size_t len)
 		dp_cnt_inc(&w->cnt, DP_CNT_DROP_TX_INVALID);
 		return DP_ERR_TOOBIG;
 	}
-	if (!dp_iface_on_link(&p->ifc, family, hop)) {
-		bool gw = family == DP_AF_INET ? p->ifc.has_gw4 : p->ifc.has_gw6;
-
-		if (!gw) {
-			rte_pktmbuf_free(m);
-			dp_cnt_inc(&w->cnt, DP_CNT_DROP_NO_ROUTE);
-			return DP_ERR_NOROUTE;
-		}
-		hop = family == DP_AF_INET ? p->ifc.gw4 : p->ifc.gw6;
+	hop = next_hop(p, family, hop);
+	if (hop == NULL) {
+		rte_pktmbuf_free(m);
+		dp_cnt_inc(&w->cnt, DP_CNT_DROP_NO_ROUTE);
+		return DP_ERR_NOROUTE;
 	}
 	rte_pktmbuf_append(m, (uint16_t)len);
 	frame = (uint8_t *)rte_pktmbuf_prepend(m,

@@ -201,6 +201,8 @@ const struct bench_gen_counters *bench_gen_worker_counters(const struct bench_ge
 /* The counters when the warm-up ended (all zero without warm-up); read after the run. */
 const struct bench_gen_counters *bench_gen_worker_at_measure(const struct bench_gen_worker *gw);
 /* Get mode: whether every path was fetched with status 200 and stored. */
+/* Why the load never began (link down, next hop unresolved), or NULL when it did. */
+const char *bench_gen_worker_not_started(const struct bench_gen_worker *gw);
 bool bench_gen_worker_get_ok(const struct bench_gen_worker *gw);
 
 /* Counter names and the report (gen_report.c). */

@@ -33,24 +33,62 @@
 /* ---- Phases ---- */
 
 /*
- * Before the load: wait (bounded by the control thread's limit) for the port's link, which a
- * net_memif or net_tap peer brings up some time after we start, then send one small datagram
- * so that ARP/NDP resolves the server's address during --start-delay. @return true when ready
+ * Before the load the server's address (or the gateway's) must resolve through ARP/NDP: frames
+ * wait for it a few at a time and are dropped when it fails, so a load started earlier would
+ * measure nothing. Probes (uncounted datagrams, which make the dataplane solicit) go out with a
+ * back-off from GEN_PROBE_FIRST_NS to GEN_PROBE_MAX_NS; the dataplane itself gives up an
+ * unanswered address after a few requests, and the next probe starts it over.
+ */
+#define GEN_PROBE_FIRST_NS   (10ull * 1000000)
+#define GEN_PROBE_MAX_NS     (500ull * 1000000)
+#define GEN_RESOLVE_LIMIT_NS (5000ull * 1000000) /* below the control thread's slack */
+
+/* Nothing could be sent: end the run now, a failure that report() explains. */
+static void
+give_up_unresolved(struct bench_gen_worker *gw)
+{
+	gw->unresolved = true;
+	gw->finished = true;
+	/* Release pairs with the acquire load of the control thread in gen_main.c. */
+	__atomic_store_n(&gw->g->done, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Wait (bounded by the control thread's limit) for the port's link, which a net_memif or
+ * net_tap peer brings up some time after we start, then for the server's next hop to resolve
+ * (bounded by GEN_RESOLVE_LIMIT_NS). @return true when the load may begin
  */
 static bool
-link_ready(struct bench_gen_worker *gw)
+link_ready(struct bench_gen_worker *gw, uint64_t now_ns)
 {
 	struct rte_eth_link link;
 	uint8_t probe[32] = {0x40};
 
 	if (gw->begun)
 		return true;
-	memset(&link, 0, sizeof(link));
-	if (rte_eth_link_get_nowait(gw->base.port_id, &link) != 0 ||
-	    link.link_status != RTE_ETH_LINK_UP)
+	if (gw->t_link == 0) {
+		memset(&link, 0, sizeof(link));
+		if (rte_eth_link_get_nowait(gw->base.port_id, &link) != 0 ||
+		    link.link_status != RTE_ETH_LINK_UP)
+			return false;
+		gw->t_link = now_ns;
+		gw->probe_at = now_ns;
+		gw->probe_gap = GEN_PROBE_FIRST_NS;
+	}
+	if (dp_path_resolved(gw->w, &gw->base))
+		return true;
+	if (now_ns - gw->t_link >= GEN_RESOLVE_LIMIT_NS) {
+		give_up_unresolved(gw);
 		return false;
-	gen_send_probe(gw, probe, sizeof(probe));
-	return true;
+	}
+	if (now_ns >= gw->probe_at) {
+		gen_send_probe(gw, probe, sizeof(probe));
+		gw->probe_at = now_ns + gw->probe_gap;
+		gw->probe_gap *= 2;
+		if (gw->probe_gap > GEN_PROBE_MAX_NS)
+			gw->probe_gap = GEN_PROBE_MAX_NS;
+	}
+	return false;
 }
 
 static void
@@ -648,7 +686,7 @@ loop_end(struct bench_gen_worker *gw)
 static void
 collect_tx_work(struct bench_gen_worker *gw, uint64_t now_ns)
 {
-	if (gw->finished || !link_ready(gw))
+	if (gw->finished || !link_ready(gw, now_ns))
 		return;
 	phase_update(gw, now_ns);
 	if (now_ns < gw->t_begin)
@@ -806,6 +844,18 @@ const struct bench_gen_counters *
 bench_gen_worker_at_measure(const struct bench_gen_worker *gw)
 {
 	return &gw->at_measure;
+}
+
+const char *
+bench_gen_worker_not_started(const struct bench_gen_worker *gw)
+{
+	if (gw->begun)
+		return NULL;
+	if (gw->t_link == 0)
+		return "the port's link never came up (is the peer running?)";
+	if (gw->unresolved)
+		return "the server's address (or --gw) never resolved through ARP/NDP";
+	return "the run ended while the server's address was resolving";
 }
 
 bool

@@ -58,6 +58,9 @@ struct bench_gen_worker {
 	uint64_t rng;
 	/* Phases, in dp time: first loop, end of warm-up, end of the offered load. */
 	bool begun;
+	bool unresolved; /* the server's next hop never resolved: nothing was sent */
+	uint64_t t_link;		/* when the link was first seen up (0: not yet) */
+	uint64_t probe_at, probe_gap; /* next resolution probe, back-off */
 	bool measuring;
 	bool stopping;
 	bool finished;

@@ -11,6 +11,7 @@
  * Signals: SIGINT and SIGTERM are blocked before the EAL starts its threads; the control
  * thread takes them with sigtimedwait() and stops the dataplane (the report is still written).
  */
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -147,6 +148,27 @@ setup_dp(struct bench_gen *g, const struct dp_opts *dpo)
 	return 0;
 }
 
+/* A run that sent nothing is a failure with its reason, never a silent row of zeros. */
+static int
+verdict(struct bench_gen *g, const struct bench_gen_counters *fin, uint64_t fails)
+{
+	const char *why = bench_gen_worker_not_started(g->gw);
+
+	if (why != NULL) {
+		fprintf(stderr, "hayabusa-bench: FAIL: %s: nothing was sent\n", why);
+		return EXIT_FAILURES;
+	}
+	if (fin->v[GEN_CNT_PKTS_TX] == 0) {
+		fprintf(stderr,
+			"hayabusa-bench: FAIL: no datagram was sent (drop_tx %" PRIu64 ")\n",
+			fin->v[GEN_CNT_DROP_TX]);
+		return EXIT_FAILURES;
+	}
+	if (g->opts.mode == GEN_MODE_GET && !bench_gen_worker_get_ok(g->gw))
+		return EXIT_FAILURES;
+	return fails == 0 ? 0 : EXIT_FAILURES;
+}
+
 /* Final table and JSON. @return the exit code */
 static int
 report(struct bench_gen *g)
@@ -169,9 +191,7 @@ report(struct bench_gen *g)
 		return die_usage("--json %s: cannot write", g->opts.json);
 	for (unsigned i = GEN_CNT_FAIL_FIRST; i <= GEN_CNT_FAIL_LAST; i++)
 		fails += fin.v[i];
-	if (g->opts.mode == GEN_MODE_GET && !bench_gen_worker_get_ok(g->gw))
-		return EXIT_FAILURES;
-	return fails == 0 ? 0 : EXIT_FAILURES;
+	return verdict(g, &fin, fails);
 }
 
 static int

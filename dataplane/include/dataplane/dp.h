@@ -174,6 +174,12 @@ uint8_t *dp_tx_alloc(struct dp_worker *w, const struct dp_path *path, size_t max
  */
 int dp_tx_commit(struct dp_worker *w, size_t len);
 
+/*
+ * Whether frames on path leave at once: the MAC of its next hop (the peer, or the gateway for
+ * an off-link peer) is known through ARP/NDP. False for an unusable path. Worker thread only.
+ */
+bool dp_path_resolved(const struct dp_worker *w, const struct dp_path *path);
+
 /* Release an allocation without sending it. */
 void dp_tx_abort(struct dp_worker *w);
 
