@@ -38,7 +38,12 @@ enum bench_gen_mode {
 	GEN_MODE_RR,
 	GEN_MODE_RETRY_FLOOD,
 	GEN_MODE_LINK_FLOOR,
+	GEN_MODE_TOKEN_FLOOD,
 };
+
+/* token-flood: tokens live 10 s + 2 s grace (quic/token.h): the pool is sent within this. */
+#define GEN_TOKEN_MAX_MS   8000
+#define GEN_TOKEN_POOL_MAX 65536
 
 enum bench_gen_alpn {
 	GEN_ALPN_H3 = 0,
@@ -88,6 +93,9 @@ struct bench_gen_opts {
 	bool has_flood_ip;
 	uint16_t flood_port_lo, flood_port_hi;
 	uint32_t flood_version; /* 0: the first of versions (Retries); else VN probes */
+	/* token-flood */
+	const char *token_keys; /* the fleet's token key file (quic/token.h) */
+	uint32_t token_pool;	/* Initials with distinct sources and tokens, sent round */
 	struct bench_gen_impair impair;
 	const char *json;
 	bool quiet;

@@ -585,7 +585,7 @@ on_datagram(void *ctx, struct dp_worker *w, const uint8_t *p, size_t len,
 	(void)w;
 	gen_cnt_add(gw, GEN_CNT_PKTS_RX, 1);
 	gen_cnt_add(gw, GEN_CNT_BYTES_RX, len);
-	if (gw->o->mode == GEN_MODE_RETRY_FLOOD || gw->o->mode == GEN_MODE_LINK_FLOOR) {
+	if (gen_mode_raw(gw->o->mode)) {
 		gen_classify_rx(gw, p, len);
 		return;
 	}
@@ -632,7 +632,7 @@ check_finished(struct bench_gen_worker *gw, uint64_t now_ns)
 	if (gw->o->mode == GEN_MODE_GET && !idle && gw->get_done < gw->o->n_paths &&
 	    now_ns < gw->t_end)
 		return;
-	if (gw->o->mode == GEN_MODE_RETRY_FLOOD || gw->o->mode == GEN_MODE_LINK_FLOOR) {
+	if (gen_mode_raw(gw->o->mode)) {
 		/* No state: only the answers still on the wire are waited for. */
 		if (now_ns < gw->t_stop + GEN_RAW_DRAIN_NS)
 			return;
@@ -649,9 +649,7 @@ check_finished(struct bench_gen_worker *gw, uint64_t now_ns)
 	}
 	gw->finished = true;
 	/* Raw modes: rates over the sending time; the drain only collects late answers. */
-	gw->g->end_ns = gw->o->mode == GEN_MODE_RETRY_FLOOD || gw->o->mode == GEN_MODE_LINK_FLOOR
-				? gw->t_stop
-				: now_ns;
+	gw->g->end_ns = gen_mode_raw(gw->o->mode) ? gw->t_stop : now_ns;
 	/* Release pairs with the acquire load of the control thread in gen_main.c. */
 	__atomic_store_n(&gw->g->done, 1, __ATOMIC_RELEASE);
 }
@@ -691,7 +689,7 @@ collect_tx_work(struct bench_gen_worker *gw, uint64_t now_ns)
 	phase_update(gw, now_ns);
 	if (now_ns < gw->t_begin)
 		return; /* --start-delay */
-	if (gw->o->mode == GEN_MODE_RETRY_FLOOD || gw->o->mode == GEN_MODE_LINK_FLOOR) {
+	if (gen_mode_raw(gw->o->mode)) {
 		if (!gw->stopping)
 			gen_raw_send(gw, now_ns);
 	} else {
@@ -815,6 +813,8 @@ bench_gen_worker_new(struct bench_gen *g, struct dp_worker *w)
 		rc = worker_slots(gw);
 	if (rc == 0 && g->opts.mode == GEN_MODE_RETRY_FLOOD)
 		rc = gen_flood_setup(gw);
+	if (rc == 0 && g->opts.mode == GEN_MODE_TOKEN_FLOOD)
+		rc = gen_token_setup(gw);
 	if (rc == 0 && dp_worker_set_handler(w, &h, gw) != 0)
 		rc = QUIC_ERR_INVAL;
 	return rc;
@@ -830,6 +830,7 @@ bench_gen_worker_free(struct bench_gen_worker *gw)
 	free(gw->conns);
 	free(gw->streams);
 	free(gw->backlog);
+	gen_token_free(gw);
 	crypto_ctx_free(gw->ctx);
 	free(gw);
 }

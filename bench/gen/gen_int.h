@@ -86,6 +86,7 @@ struct bench_gen_worker {
 	uint8_t tmpl[GEN_FLOOD_TEMPLATES][GEN_DGRAM_MAX];
 	uint16_t tmpl_len[GEN_FLOOD_TEMPLATES];
 	unsigned n_tmpl;
+	struct gen_token_pool *tokens; /* token-flood (gen_token.c) */
 	char authority[160];
 	size_t txlens[GEN_TX_BURST];
 	uint8_t txbuf[GEN_TX_BURST * GEN_DGRAM_MAX];
@@ -128,5 +129,23 @@ bool gen_classify_rx(struct bench_gen_worker *gw, const uint8_t *p, size_t len);
 int gen_flood_setup(struct bench_gen_worker *gw);
 /* Whether the --rate schedule allows one more operation now (and books it). */
 bool gen_rate_take(struct bench_gen_worker *gw, uint64_t now_ns);
+
+/* Whether the mode sends datagrams without connections of its own (gen_raw.c). */
+static inline bool
+gen_mode_raw(enum bench_gen_mode m)
+{
+	return m == GEN_MODE_RETRY_FLOOD || m == GEN_MODE_LINK_FLOOR || m == GEN_MODE_TOKEN_FLOOD;
+}
+
+/* A source address and port drawn from the --src-ip/--src-port ranges (ip: our address when
+   no --src-ip range was given). */
+void gen_spoof_source(struct bench_gen_worker *gw, uint8_t ip[16], uint16_t *port);
+
+/* gen_token.c */
+/* token-flood: load --token-keys and build the pool. @return 0 or a negative code */
+int gen_token_setup(struct bench_gen_worker *gw);
+void gen_token_free(struct bench_gen_worker *gw);
+/* The next pool entry: its source into path->local, its Initial into d. @return its length */
+size_t gen_token_next(struct bench_gen_worker *gw, struct dp_path *path, uint8_t *d);
 
 #endif /* HB_BENCH_GEN_INT_H */

@@ -15,8 +15,8 @@
 
 #include "gen.h"
 
-static const char *const mode_names[] = {"get", "handshake",   "bulk",
-					 "rr",	"retry-flood", "link-floor"};
+static const char *const mode_names[] = {"get",		"handshake",  "bulk",	    "rr",
+					 "retry-flood", "link-floor", "token-flood"};
 static const char *const alpn_names[] = {"h3", "hq-interop", "perf"};
 
 static const char usage[] =
@@ -36,6 +36,11 @@ static const char usage[] =
 	"  link-floor           raw UDP datagrams of --size bytes to --server at --rate (0: max),\n"
 	"                       no QUIC: the server drops each as an unknown CID, its counters\n"
 	"                       give what arrived; our table gives what was sent\n"
+	"  token-flood          Initials carrying valid Retry tokens that we seal with the\n"
+	"                       fleet's --token-keys FILE, from spoofed --src-ip/--src-port\n"
+	"                       sources: a pool of --token-pool of them sent round at --rate\n"
+	"                       for at most 8 s (token lifetime); the server's tokens_valid\n"
+	"                       counter is the figure\n"
 	"Options:\n"
 	"  --server ADDR:PORT   the server (IPv4, or [IPv6]:PORT) (required)\n"
 	"  --local ADDR[/LEN]   our address on the port, LEN the on-link prefix [24 / 64]\n"
@@ -66,6 +71,8 @@ static const char usage[] =
 	"  --lport N            first local UDP port; connection i uses N+i [20000]\n"
 	"  --src-ip A[-B]       retry-flood: source address range [--local's address]\n"
 	"  --src-port P[-Q]     retry-flood: source port range [1024-65535]\n"
+	"  --token-keys FILE    token-flood: the token key file the server uses (keygen)\n"
+	"  --token-pool N       token-flood: distinct sources and tokens, 1..65536 [1024]\n"
 	"  --flood-version HEX  retry-flood: version of the Initials; one the server does not\n"
 	"                       speak draws Version Negotiation [the first of --versions]\n"
 	"  --loss PCT, --reorder PCT, --dup PCT, --corrupt PCT   impairment of our own path, in\n"
@@ -394,6 +401,16 @@ parse_valued(struct bench_gen_opts *o, const char *a, const char *v)
 		return parse_ip_range(o, v);
 	if (strcmp(a, "--src-port") == 0)
 		return parse_port_range(o, v);
+	if (strcmp(a, "--token-keys") == 0)
+		return (o->token_keys = v) != NULL ? 0 : -1;
+	if (strcmp(a, "--token-pool") == 0) {
+		uint64_t x;
+
+		if (parse_u64(v, 1, GEN_TOKEN_POOL_MAX, &x) != 0)
+			return -1;
+		o->token_pool = (uint32_t)x;
+		return 0;
+	}
 	if (strcmp(a, "--loss") == 0)
 		return parse_pct(v, &o->impair.loss);
 	if (strcmp(a, "--reorder") == 0)
@@ -426,6 +443,26 @@ opts_default(struct bench_gen_opts *o)
 	strcpy(o->port_arg, "0");
 }
 
+/* token-flood: keys given, and the run ends before the pool's tokens expire. */
+static int
+check_token_flood(struct bench_gen_opts *o, char *err, size_t err_len)
+{
+	if (o->token_keys == NULL) {
+		snprintf(err, err_len, "token-flood: --token-keys FILE is required");
+		return -1;
+	}
+	if (o->token_pool == 0)
+		o->token_pool = 1024;
+	if (o->start_delay_ms + o->warmup_ms + o->duration_ms > GEN_TOKEN_MAX_MS) {
+		snprintf(err, err_len,
+			 "token-flood: --start-delay + --warmup + --duration must "
+			 "stay within %u s (the tokens' lifetime)",
+			 GEN_TOKEN_MAX_MS / 1000);
+		return -1;
+	}
+	return 0;
+}
+
 /* Mode-dependent defaults and checks once everything is parsed. */
 static int
 opts_finish(struct bench_gen_opts *o, char *err, size_t err_len)
@@ -454,6 +491,8 @@ opts_finish(struct bench_gen_opts *o, char *err, size_t err_len)
 		snprintf(err, err_len, "link-floor: --size must be 16..1472");
 		return -1;
 	}
+	if (o->mode == GEN_MODE_TOKEN_FLOOD && check_token_flood(o, err, err_len) != 0)
+		return -1;
 	if (o->mode == GEN_MODE_RR && o->rate == 0)
 		o->rate = 1000;
 	if (o->mode == GEN_MODE_GET && o->n_paths == 0) {
@@ -480,10 +519,10 @@ parse_mode(struct bench_gen_opts *o, int argc, char **argv, char *err, size_t er
 	if (argc < 2) {
 		snprintf(err, err_len,
 			 "no mode (get, handshake, bulk, rr, retry-flood, "
-			 "link-floor); see --help");
+			 "link-floor, token-flood); see --help");
 		return -1;
 	}
-	if (parse_name(argv[1], mode_names, 6, &m) != 0) {
+	if (parse_name(argv[1], mode_names, 7, &m) != 0) {
 		snprintf(err, err_len, "unknown mode '%s'", argv[1]);
 		return -1;
 	}

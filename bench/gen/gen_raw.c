@@ -215,25 +215,35 @@ spoof_ip(struct bench_gen_worker *gw, uint8_t *ip, size_t alen)
 		ip[k + i] = (uint8_t)(a >> (24 - 8 * i));
 }
 
+void
+gen_spoof_source(struct bench_gen_worker *gw, uint8_t ip[16], uint16_t *port)
+{
+	const struct bench_gen_opts *o = gw->o;
+	size_t alen = gw->base.local.family == DP_AF_INET ? 4 : 16;
+
+	memcpy(ip, gw->base.local.ip, 16);
+	if (o->has_flood_ip)
+		spoof_ip(gw, ip, alen);
+	*port = (uint16_t)(o->flood_port_lo +
+			   bench_gen_rand(&gw->rng) %
+				   ((uint32_t)o->flood_port_hi - o->flood_port_lo + 1));
+}
+
 /* One flood or link-floor datagram. */
 static void
 raw_one(struct bench_gen_worker *gw)
 {
 	const struct bench_gen_opts *o = gw->o;
 	struct dp_path path = gw->base;
-	size_t alen = path.local.family == DP_AF_INET ? 4 : 16;
 	uint8_t *d = gw->txbuf;
 	size_t len;
 
-	if (o->mode == GEN_MODE_RETRY_FLOOD) {
+	if (o->mode == GEN_MODE_TOKEN_FLOOD) {
+		len = gen_token_next(gw, &path, d);
+	} else if (o->mode == GEN_MODE_RETRY_FLOOD) {
 		unsigned t = (unsigned)(gw->ops % gw->n_tmpl);
 
-		if (o->has_flood_ip)
-			spoof_ip(gw, path.local.ip, alen);
-		path.local.port =
-			(uint16_t)(o->flood_port_lo +
-				   bench_gen_rand(&gw->rng) %
-					   ((uint32_t)o->flood_port_hi - o->flood_port_lo + 1));
+		gen_spoof_source(gw, path.local.ip, &path.local.port);
 		len = gw->tmpl_len[t];
 		memcpy(d, gw->tmpl[t], len);
 	} else {

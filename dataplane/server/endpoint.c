@@ -57,6 +57,7 @@ struct srv_conn {
 	/* quic_conn_stats() values already added to the worker's counters. */
 	uint64_t seen_key_updates;
 	uint64_t seen_migrations;
+	uint64_t seen_mem; /* bytes this connection added to SRV_CNT_CONN_MEM */
 };
 
 struct srv_worker {
@@ -96,7 +97,8 @@ static const char *const cnt_names[SRV_CNT_MAX] = {
 	"conns_accepted", "conns_closed", "conns_active", "handshakes",	   "refused_full",
 	"screen_drop",	  "screen_reply", "accept_fail",  "unknown_cid",   "app_errors",
 	"tx_fail",	  "retry_sent",	  "validated",	  "resumed",	   "key_updates",
-	"migrations",	  "new_tokens",	  "reset_sent",	  "reset_limited",
+	"migrations",	  "new_tokens",	  "reset_sent",	  "reset_limited", "tokens_valid",
+	"conn_mem_bytes",
 };
 
 const char *
@@ -245,6 +247,7 @@ conn_free(struct srv_worker *sw, struct srv_conn *c)
 		key_remove(sw, &c->key[i]);
 	quic_app_free(c->app);
 	quic_conn_free(c->qc);
+	cnt_add(sw, SRV_CNT_CONN_MEM, -(int64_t)c->seen_mem);
 	*c->pprev = c->next;
 	if (c->next != NULL)
 		c->next->pprev = c->pprev;
@@ -497,6 +500,16 @@ conn_count_stats(struct srv_worker *sw, struct srv_conn *c)
 	c->seen_migrations = st.migrations;
 }
 
+/* Keep the connection's share of SRV_CNT_CONN_MEM up to date (what it holds after a service). */
+static void
+conn_count_mem(struct srv_worker *sw, struct srv_conn *c)
+{
+	uint64_t mem = sizeof(*c) + quic_conn_mem_bytes(c->qc) + quic_conn_stream_mem_bytes(c->qc);
+
+	cnt_add(sw, SRV_CNT_CONN_MEM, (int64_t)(mem - c->seen_mem));
+	c->seen_mem = mem;
+}
+
 /* Flush c: pump the app, write what it allows, re-arm, free it once closed. */
 static void
 conn_service(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
@@ -509,6 +522,7 @@ conn_service(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
 			break;
 	sync_cids(sw, c);
 	conn_count_stats(sw, c);
+	conn_count_mem(sw, c);
 	if (quic_conn_is_closed(c->qc)) {
 		conn_free(sw, c);
 		return;
@@ -594,6 +608,8 @@ screen(struct srv_worker *sw, const uint8_t *p, size_t len, const struct dp_path
 	addr_to_quic(&dg->peer, &path->remote);
 	load_update(sw, now_ns, &load);
 	quic_validator_burst(sw->val, dg, 1, &load, srv_real_ns(), sw->vresp, sizeof(sw->vresp), r);
+	if (r->has_token && r->token == QUIC_TOKEN_OK && r->info.kind == QUIC_TOKEN_RETRY)
+		cnt_add(sw, SRV_CNT_TOKENS_VALID, 1);
 	switch (r->action) {
 	case QUIC_VA_ACCEPT:
 		return true;

@@ -91,6 +91,14 @@ enum srv_cnt {
 	SRV_CNT_NEW_TOKENS,    /* NEW_TOKEN tokens sealed for clients (RFC 9000 §8.1.3) */
 	SRV_CNT_RESET_SENT,    /* Stateless Resets sent for unknown CIDs (RFC 9000 §10.3) */
 	SRV_CNT_RESET_LIMITED, /* Stateless Resets not sent: the per-worker rate limit */
+	/* Initials whose Retry token opened and checked (RFC 9000 §8.1.2), whether or not a
+	   connection followed (--max-conns reached: also refused_full) */
+	SRV_CNT_TOKENS_VALID,
+	/* Gauge: bytes held by the live connections, as of each one's last service: the server's
+	   slot (struct srv_conn), quic_conn_mem_bytes() and its stream data buffers. Not counted:
+	   the TLS engine's state and the AEAD contexts of crypto/ (outside quic/), the slot array
+	   and CID table sized by --max-conns (allocated at start whether used or not). */
+	SRV_CNT_CONN_MEM,
 	SRV_CNT_MAX
 };
 
@@ -105,7 +113,7 @@ struct srv {
 	struct tls_server_config *tls;
 	struct quic_app_provider provider;
 	int root_fd;
-	int keylog_fd; /* O_APPEND, -1 when off: one write() per line keeps lines whole */
+	int keylog_fd;	      /* O_APPEND, -1 when off: one write() per line keeps lines whole */
 	struct srv_qlog qlog; /* --qlog-dir (dir_fd -1: off) */
 	uint8_t reset_key[SRV_RESET_KEY_LEN];
 	char cert_path[96], key_path[96];
