@@ -134,16 +134,18 @@ stop_pid()
 
 # ---- hayabusa over net_memif ----
 srv_pid=
-# hay_start RETRY: hayabusa on CPU $scpu, busy poll, two memif ports (the second for the
-# legitimate clients of the flood run), file prefix unique to this run.
+# hay_start RETRY [server args]: hayabusa on CPU $scpu, busy poll, two memif ports (the second
+# for the legitimate clients of the flood run), file prefix unique to this run.
 hay_start()
 {
+	local retry=$1
+	shift
 	eal "hbs_$ns" "$scpu" "net_memif0,role=server,socket=$tmp/m0.sock,mac=02:48:42:00:00:01" \
 		"net_memif1,role=server,socket=$tmp/m1.sock,mac=02:48:42:00:01:01"
 	ip netns exec "$ns" "$server" "${eal[@]}" -- --port "0,ip=$SRV_IP/24" \
 		--port "1,ip=$SRV_IP2/24" --udp-port "$PORT" --root "$tmp/www" \
 		--cert "$tmp/cert.pem" --key "$tmp/key.pem" --alpn h3,hq-interop,perf \
-		--retry "$1" --poll busy --max-conns 16384 >"$tmp/server.log" 2>&1 &
+		--retry "$retry" --poll busy --max-conns 16384 "$@" >"$tmp/server.log" 2>&1 &
 	srv_pid=$!
 	pids+=("$srv_pid")
 	it_srv_pid=$srv_pid
@@ -200,9 +202,10 @@ m1="net_memif0,role=client,socket=$tmp/m1.sock,mac=02:48:42:00:01:02"
 hay=(--server "$SRV_IP:$PORT" --local "$CLI_IP/24" --start-delay 0.5)
 
 if [ "$quick" -eq 1 ]; then
-	hs_conns=(8) bulk_conns=(1) rr_rates=(2000)
+	hs_conns=(8) bulk_conns=(1) rr_rates=(2000) idle_conns=64 idle_dur=3
 else
 	hs_conns=(1 8 64) bulk_conns=(1 4 16) rr_rates=(1000 5000 20000 50000)
+	idle_conns=${HB_IDLE_CONNS:-2000} idle_dur=${HB_IDLE_SECONDS:-20}
 fi
 d=(--duration "$dur")
 rr_opts=(--alpn h3 --path "/$rr_file" --conns 4 --streams 16 --warmup 0.5 "${d[@]}")
@@ -260,6 +263,24 @@ wait "$legit"
 grep -E '^(handshakes|latency|--- failures)' "$tmp/hay-legit.log" | sed 's/^/   legit /'
 hay_stop always
 
+# Valid tokens validated/s (issue #7): the bench seals Retry tokens for spoofed sources with
+# the key file the server uses (a fleet's shared --token-keys), a pool of 1024 Initials sent
+# round; the server validates each token (tokens_valid), makes connections up to --max-conns
+# 256 and refuses the rest after validation (refused_full). Memory per established idle
+# connection (issue #6): $idle_conns connections held by rr at 1 request/s in all, while the
+# server's --stats 1 lines give conn_mem_bytes and conns_active.
+say "hayabusa, --retry always, --token-keys: token-flood; then idle connections (memory)"
+"$server" keygen "$tmp/token.keys" >/dev/null && chmod 600 "$tmp/token.keys" ||
+	bad "hayabusa keygen"
+hay_start always --token-keys "$tmp/token.keys" --max-conns 256
+run hay-tokens "$m0" "$ccpu" busy token-flood --token-keys "$tmp/token.keys" --rate 0 \
+	--src-port 1024-65535 "${d[@]}" "${hay[@]}"
+hay_stop tokens
+hay_start never --stats 1
+run hay-idle "$m0" "$ccpu" busy rr --conns "$idle_conns" --rate 1 --alpn h3 --path "/$rr_file" \
+	--duration "$idle_dur" "${hay[@]}"
+hay_stop idle
+
 # ---- gtlsserver over net_tap ----
 tap="hbcmp$$"
 tap=${tap:0:15}
@@ -311,7 +332,8 @@ python3 "$top/bench/report/compare.py" --tmp "$tmp" --out "$out" --json "${json:
 	--quick "$quick" --duration "$dur" --load "$load_start" --load-end "$load_end" \
 	--started "$started" \
 	--hs "${hs_conns[*]}" --bulk "${bulk_conns[*]}" --rr "${rr_rates[*]}" \
-	--bulk-file-size "$bulk_size" --packet-size "$psize" --gnuplot "$gp" || bad "report"
+	--bulk-file-size "$bulk_size" --packet-size "$psize" --gnuplot "$gp" \
+	--max-conns 16384 --idle-conns "$idle_conns" || bad "report"
 [ -n "$gp" ] || echo "plots skipped: gnuplot (Debian gnuplot-nox) missing and not installable"
 say "report: $out/REPORT.md${json:+, JSON: $json}"
 exit "$fail"

@@ -4,7 +4,8 @@
 # bench/compare.sh --quick (issue 6): one short side-by-side run, hayabusa over net_memif and
 # ngtcp2's gtlsserver over net_tap, with the crypto and link floors. Checks that every figure
 # that should exist is in the JSON (no nulls: handshakes/s, bulk goodput, Retries/s, rr p99 for
-# hayabusa, ngtcp2 and the limits; the fraction of legitimate handshakes during the flood),
+# hayabusa, ngtcp2 and the limits; the fraction of legitimate handshakes during the flood;
+# hayabusa's valid tokens validated/s and memory per idle connection),
 # that bulk transfers verified, and that REPORT.md was written. No timing assertions. Exit 77
 # (meson: skipped) when compare.sh says a prerequisite is missing.
 set -u
@@ -33,6 +34,12 @@ for side in ("hayabusa", "ngtcp2", "limits"):
         print("   %-8s %-18s %-14s %s" % (side, k, v, "ok" if ok else "MISSING"))
         if not ok:
             bad.append(side + "." + k)
+for k in ("token_validate_per_s", "mem_per_idle_conn_bytes"):
+    v = (j.get(k) or {}).get("hayabusa")
+    ok = isinstance(v, numbers.Real) and v > 0
+    print("   hayabusa %-24s %-14s %s" % (k, v, "ok" if ok else "MISSING"))
+    if not ok:
+        bad.append("hayabusa." + k)
 f = j["hayabusa"].get("legit_fraction")
 print("   legit_fraction %s" % f)
 if not isinstance(f, numbers.Real):
