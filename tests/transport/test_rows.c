@@ -58,14 +58,25 @@ setup_keylog(struct pair *p, struct keylog_cap *k)
 	pair_drain_events(p->srv);
 }
 
+/* What client_packet() puts in the payload: frames, then PADDING up to payload_len. */
+struct payload {
+	const uint8_t *frames;
+	size_t len;
+	size_t payload_len;
+};
+
+static const uint8_t ping = 0x01;
+
 /*
- * A 1-RTT packet from the client (PING and padding) sealed with the key of generation gen
- * (RFC 9001 §6.1), key phase bit phase, packet number pn. @return its length
+ * A 1-RTT packet from the client sealed with the key of generation gen (RFC 9001 §6.1), key
+ * phase bit phase, packet number pn; payload: pl, or PING and padding when pl is NULL.
+ * @return its length
  */
 static size_t
-client_packet(struct pair *p, const struct keylog_cap *k, unsigned gen, bool phase, uint64_t pn,
-	      uint8_t *buf, size_t cap)
+client_packet_with(struct pair *p, const struct keylog_cap *k, unsigned gen, bool phase,
+		   uint64_t pn, const struct payload *pl, uint8_t *buf, size_t cap)
 {
+	static const struct payload ping_only = {&ping, 1, 40};
 	const enum crypto_suite suite = CRYPTO_SUITE_AES_128_GCM_SHA256;
 	const struct quic_cid *dcid = quic_conn_dcid(p->cli);
 	uint32_t v = quic_conn_version(p->cli);
@@ -92,10 +103,13 @@ client_packet(struct pair *p, const struct keylog_cap *k, unsigned gen, bool pha
 	/* The header protection key never changes (RFC 9001 §6.6): generation 0's. */
 	cr_assert(eq(int, crypto_hp_new(&hp, p->ctx, suite, k0.hp), 0));
 	cr_assert(eq(int, crypto_aead_new(&aead, p->ctx, suite, kg.key, kg.iv), 0));
+	if (pl == NULL)
+		pl = &ping_only;
 	cr_assert(eq(int, quic_packet_write_header(buf, cap, &out, &lay), 0));
-	memset(buf + lay.hdr_len, 0, 40); /* PADDING */
-	buf[lay.hdr_len] = 0x01;	  /* PING */
-	cr_assert(eq(int, quic_packet_protect(buf, cap, &lay, 40, aead, hp, &len), 0));
+	cr_assert(le(sz, lay.hdr_len + pl->payload_len + CRYPTO_TAG_LEN, cap));
+	memset(buf + lay.hdr_len, 0, pl->payload_len); /* PADDING */
+	memcpy(buf + lay.hdr_len, pl->frames, pl->len);
+	cr_assert(eq(int, quic_packet_protect(buf, cap, &lay, pl->payload_len, aead, hp, &len), 0));
 	crypto_aead_free(aead);
 	crypto_hp_free(hp);
 	return len;
@@ -107,6 +121,13 @@ srv_closing_both(struct pair *p, void *arg)
 	(void)arg;
 	return quic_conn_state(p->srv) >= QUIC_CONN_CLOSING &&
 	       quic_conn_state(p->cli) >= QUIC_CONN_CLOSING;
+}
+
+static size_t
+client_packet(struct pair *p, const struct keylog_cap *k, unsigned gen, bool phase, uint64_t pn,
+	      uint8_t *buf, size_t cap)
+{
+	return client_packet_with(p, k, gen, phase, pn, NULL, buf, cap);
 }
 
 /* The server closed with code: closing, and its CONNECTION_CLOSE reaches the client. */
@@ -305,5 +326,149 @@ HB_TEST(transport_rows, confidentiality_limit_updates_keys)
 	cr_assert(eq(int, quic_conn_state(p.cli), QUIC_CONN_ESTABLISHED));
 	cr_assert(eq(int, quic_conn_state(p.srv), QUIC_CONN_ESTABLISHED));
 	xfer_free(&x);
+	pair_free(&p);
+}
+
+/* ---- PATH_CHALLENGE answered on its own path (RFC 9000 §8.2.2) ---- */
+
+/*
+ * n PATH_CHALLENGE frames (data from seed) from the client, padded to pad bytes of payload;
+ * each seed gets its own packet number.
+ */
+static size_t
+challenges(struct pair *p, const struct keylog_cap *k, unsigned seed, unsigned n, size_t pad,
+	   uint8_t *buf, size_t cap)
+{
+	uint8_t f[9 * 128];
+	struct payload pl = {f, 9 * (size_t)n, pad};
+
+	cr_assert(le(u32, n, 128));
+	for (unsigned j = 0; j < n; j++) {
+		f[9 * j] = 0x1a;
+		for (int i = 1; i < 9; i++)
+			f[9 * j + i] = (uint8_t)(seed + j + i);
+	}
+	return client_packet_with(p, k, 0, false, pn_above(p) + seed, &pl, buf, cap);
+}
+
+static size_t
+challenge(struct pair *p, const struct keylog_cap *k, unsigned seed, size_t pad, uint8_t *buf,
+	  size_t cap)
+{
+	return challenges(p, k, seed, 1, pad, buf, cap);
+}
+
+/* A path like the client's, from another port. */
+static struct quic_path
+other_path(const struct pair *p, uint16_t port)
+{
+	struct quic_path o = p->spath;
+
+	o.remote.port = port;
+	return o;
+}
+
+/* One server write of at most one datagram. @return its length, 0 if none */
+static size_t
+srv_write_one(struct pair *p, uint8_t *buf, size_t cap, struct quic_path *path)
+{
+	size_t len = 0;
+	int n = quic_conn_write(p->srv, buf, cap, 1452, &len, 1, path, p->now);
+
+	cr_assert(ge(int, n, 0));
+	return n == 1 ? len : 0;
+}
+
+/*
+ * RFC 9000 §8.2.2, §9.3: a probe (PATH_CHALLENGE and PADDING only: a probing packet, §9.1)
+ * from a second address is answered there, in a datagram of its own expanded to 1200 bytes
+ * (§8.2.1); the server does not move, and its next datagram goes to the client's address.
+ * A small probe gets a response within three times its size (§8.1).
+ */
+HB_TEST(transport_rows, path_response_on_probe_path)
+{
+	struct keylog_cap k = {0};
+	struct quic_path probe = {0}, to;
+	struct quic_conn_stats ss;
+	uint8_t pkt[1500], out[1500];
+	struct pair p;
+	size_t len, olen;
+
+	setup_keylog(&p, &k);
+	probe = other_path(&p, 40001);
+	len = challenge(&p, &k, 1, 1200, pkt, sizeof(pkt));
+	cr_assert(ge(sz, len, 1200));
+	cr_assert(eq(int, quic_conn_recv(p.srv, pkt, len, &probe, p.now), 0));
+	olen = srv_write_one(&p, out, sizeof(out), &to);
+	cr_assert(quic_path_equal(&to, &probe));
+	cr_assert(ge(sz, olen, 1200));
+	/* The next write is for the client's own address again (the ACK it owes). */
+	olen = srv_write_one(&p, out, sizeof(out), &to);
+	cr_assert(gt(sz, olen, 0));
+	cr_assert(quic_path_equal(&to, &p.spath));
+	quic_conn_stats(p.srv, &ss);
+	cr_assert(eq(u64, ss.migrations, 0));
+	/* A 60-byte probe from a third address: at most 180 bytes go back there. */
+	probe = other_path(&p, 40002);
+	len = challenge(&p, &k, 2, 20, pkt, sizeof(pkt));
+	cr_assert(eq(int, quic_conn_recv(p.srv, pkt, len, &probe, p.now), 0));
+	olen = srv_write_one(&p, out, sizeof(out), &to);
+	cr_assert(quic_path_equal(&to, &probe));
+	cr_assert(gt(sz, olen, 0));
+	cr_assert(le(sz, olen, 3 * len));
+	cr_assert(eq(int, quic_conn_state(p.srv), QUIC_CONN_ESTABLISHED));
+	pair_free(&p);
+}
+
+static bool
+drop_all(void *arg, uint8_t *data, size_t *len, uint64_t index)
+{
+	(void)arg;
+	(void)data;
+	(void)len;
+	(void)index;
+	return false;
+}
+
+/*
+ * C28, RFC 9000 §8.2.2: PATH_CHALLENGE floods from new addresses while the client withholds
+ * every ACK, so that the server's congestion window is full: at most CONN_PATH_RESP_MAX
+ * responses are kept, the rest are counted as dropped, and memory stays flat.
+ */
+HB_TEST(transport_rows, path_challenge_flood_bounded)
+{
+	static uint8_t data[256 * 1024];
+	struct keylog_cap k = {0};
+	struct quic_conn_stats ss;
+	struct quic_path probe, to;
+	uint8_t pkt[1500], out[1500];
+	size_t len, mem_early = 0;
+	struct pair p;
+	uint64_t id;
+	unsigned i;
+
+	setup_keylog(&p, &k);
+	p.dir[PAIR_C2S].filter = drop_all; /* no ACK from the client from now on */
+	cr_assert(eq(int, quic_conn_stream_open(p.srv, true, &id), 0));
+	cr_assert(gt(int, quic_conn_stream_write(p.srv, id, data, sizeof(data), false), 0));
+	for (i = 0; i < 50; i++) {
+		p.now += PAIR_MS; /* past the pacer */
+		pair_flush(&p, p.srv, PAIR_S2C);
+	}
+	/* 20 datagrams of 100 challenges each, from 20 addresses. */
+	for (i = 0; i < 20; i++) {
+		probe = other_path(&p, (uint16_t)(41000 + i));
+		len = challenges(&p, &k, i, 100, 1200, pkt, sizeof(pkt));
+		cr_assert(eq(int, quic_conn_recv(p.srv, pkt, len, &probe, p.now), 0));
+		/* Nothing may go to the probe paths: the window is full. */
+		while (srv_write_one(&p, out, sizeof(out), &to) > 0)
+			cr_assert(quic_path_equal(&to, &p.spath));
+		if (i == 1)
+			mem_early = quic_conn_mem_bytes(p.srv);
+	}
+	quic_conn_stats(p.srv, &ss);
+	cr_assert(eq(u64, ss.path_resp_dropped, 20 * 100 - 4));
+	cr_assert(le(sz, quic_conn_mem_bytes(p.srv), mem_early));
+	cr_assert(eq(int, quic_conn_state(p.srv), QUIC_CONN_ESTABLISHED));
 	pair_free(&p);
 }
