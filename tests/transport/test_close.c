@@ -291,6 +291,13 @@ static const struct bad bads[] = {
 	/* C20, §19.15: NEW_CONNECTION_ID with a zero-length CID. */
 	{"C20", QUIC_PKT_1RTT, "18 01 00 00 00112233445566778899aabbccddeeff",
 	 QUIC_FRAME_ENCODING_ERROR, 0x18},
+	/* C22, §5.1.1: four more CIDs than our active_connection_id_limit of 4 allows. */
+	{"C22", QUIC_PKT_1RTT,
+	 "18 0a 00 08 0a0a0a0a0a0a0a0a aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+	 "18 0b 00 08 0b0b0b0b0b0b0b0b aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+	 "18 0c 00 08 0c0c0c0c0c0c0c0c aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+	 "18 0d 00 08 0d0d0d0d0d0d0d0d aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa ",
+	 QUIC_CONNECTION_ID_LIMIT_ERROR, 0x18},
 	/* C25, §19.16: RETIRE_CONNECTION_ID of sequence 100, never issued. */
 	{"C25", QUIC_PKT_1RTT, "19 40 64", QUIC_PROTOCOL_VIOLATION, 0x19},
 	/* B17, §17.2.4, §12.4: PATH_CHALLENGE in a Handshake packet. */

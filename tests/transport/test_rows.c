@@ -11,6 +11,7 @@
 
 #include <crypto/crypto.h>
 #include <crypto/tls.h>
+#include <quic/cid.h>
 #include <quic/conn.h>
 #include <quic/packet.h>
 
@@ -27,6 +28,8 @@ TestSuite(transport_rows);
 struct keylog_cap {
 	uint8_t secret[CRYPTO_MAX_SECRET_LEN]; /* CLIENT_TRAFFIC_SECRET_0 */
 	size_t len;
+	uint8_t server[CRYPTO_MAX_SECRET_LEN]; /* SERVER_TRAFFIC_SECRET_0 */
+	size_t server_len;
 };
 
 static void
@@ -39,6 +42,10 @@ on_keylog(void *arg, const char *label, const uint8_t client_random[32], const u
 	if (strcmp(label, "CLIENT_TRAFFIC_SECRET_0") == 0 && len <= sizeof(k->secret)) {
 		memcpy(k->secret, secret, len);
 		k->len = len;
+	}
+	if (strcmp(label, "SERVER_TRAFFIC_SECRET_0") == 0 && len <= sizeof(k->server)) {
+		memcpy(k->server, secret, len);
+		k->server_len = len;
 	}
 }
 
@@ -58,11 +65,17 @@ setup_keylog(struct pair *p, struct keylog_cap *k)
 	pair_drain_events(p->srv);
 }
 
-/* What client_packet() puts in the payload: frames, then PADDING up to payload_len. */
+/*
+ * What client_packet() puts in the payload: frames, then PADDING up to payload_len; reserved:
+ * header bits set that must be 0 (RFC 9000 §17.3.1); from_server: a server packet to the
+ * client (SERVER_TRAFFIC_SECRET_0, to the client's CID).
+ */
 struct payload {
 	const uint8_t *frames;
 	size_t len;
 	size_t payload_len;
+	uint8_t reserved;
+	bool from_server;
 };
 
 static const uint8_t ping = 0x01;
@@ -76,16 +89,12 @@ static size_t
 client_packet_with(struct pair *p, const struct keylog_cap *k, unsigned gen, bool phase,
 		   uint64_t pn, const struct payload *pl, uint8_t *buf, size_t cap)
 {
-	static const struct payload ping_only = {&ping, 1, 40};
+	static const struct payload ping_only = {&ping, 1, 40, 0, false};
 	const enum crypto_suite suite = CRYPTO_SUITE_AES_128_GCM_SHA256;
-	const struct quic_cid *dcid = quic_conn_dcid(p->cli);
+	const struct quic_cid *dcid;
 	uint32_t v = quic_conn_version(p->cli);
-	struct quic_packet_out out = {.type = QUIC_PKT_1RTT,
-				      .dcid = dcid->data,
-				      .dcid_len = dcid->len,
-				      .pn = pn,
-				      .pn_len = 4,
-				      .key_phase = phase};
+	struct quic_packet_out out = {
+		.type = QUIC_PKT_1RTT, .pn = pn, .pn_len = 4, .key_phase = phase};
 	struct crypto_quic_keys k0, kg;
 	struct quic_packet_layout lay;
 	uint8_t s[CRYPTO_MAX_SECRET_LEN], next[CRYPTO_MAX_SECRET_LEN];
@@ -93,19 +102,27 @@ client_packet_with(struct pair *p, const struct keylog_cap *k, unsigned gen, boo
 	struct crypto_hp *hp = NULL;
 	size_t len = 0;
 
-	memcpy(s, k->secret, k->len);
-	cr_assert(eq(int, crypto_quic_derive_keys(p->ctx, v, suite, s, k->len, &k0), 0));
+	size_t slen;
+
+	if (pl == NULL)
+		pl = &ping_only;
+	dcid = pl->from_server ? quic_conn_scid(p->cli) : quic_conn_dcid(p->cli);
+	out.dcid = dcid->data;
+	out.dcid_len = dcid->len;
+	slen = pl->from_server ? k->server_len : k->len;
+	cr_assert(eq(sz, slen, 32));
+	memcpy(s, pl->from_server ? k->server : k->secret, slen);
+	cr_assert(eq(int, crypto_quic_derive_keys(p->ctx, v, suite, s, slen, &k0), 0));
 	for (unsigned g = 0; g < gen; g++) {
-		cr_assert(eq(int, crypto_quic_key_update(p->ctx, v, suite, s, k->len, next), 0));
-		memcpy(s, next, k->len);
+		cr_assert(eq(int, crypto_quic_key_update(p->ctx, v, suite, s, slen, next), 0));
+		memcpy(s, next, slen);
 	}
-	cr_assert(eq(int, crypto_quic_derive_keys(p->ctx, v, suite, s, k->len, &kg), 0));
+	cr_assert(eq(int, crypto_quic_derive_keys(p->ctx, v, suite, s, slen, &kg), 0));
 	/* The header protection key never changes (RFC 9001 §6.6): generation 0's. */
 	cr_assert(eq(int, crypto_hp_new(&hp, p->ctx, suite, k0.hp), 0));
 	cr_assert(eq(int, crypto_aead_new(&aead, p->ctx, suite, kg.key, kg.iv), 0));
-	if (pl == NULL)
-		pl = &ping_only;
 	cr_assert(eq(int, quic_packet_write_header(buf, cap, &out, &lay), 0));
+	buf[0] |= pl->reserved;
 	cr_assert(le(sz, lay.hdr_len + pl->payload_len + CRYPTO_TAG_LEN, cap));
 	memset(buf + lay.hdr_len, 0, pl->payload_len); /* PADDING */
 	memcpy(buf + lay.hdr_len, pl->frames, pl->len);
@@ -235,6 +252,126 @@ HB_TEST(transport_rows, failed_apparent_update_dropped)
 	cr_assert(eq(int, quic_conn_initiate_key_update(p.cli), 0));
 	cr_assert(pair_run(&p, srv_updated, NULL, BUDGET));
 	expect_dropped(&p, &k, 4, false);
+	pair_free(&p);
+}
+
+static bool
+cli_1rtt_unconfirmed(struct pair *p, void *arg)
+{
+	const struct keylog_cap *k = arg;
+
+	return k->server_len > 0 && !quic_conn_handshake_confirmed(p->cli);
+}
+
+/*
+ * C30, RFC 9001 §6.2: a key update before the handshake is confirmed. The client has its
+ * 1-RTT keys but no HANDSHAKE_DONE yet when a server packet of the next phase arrives:
+ * KEY_UPDATE_ERROR.
+ */
+HB_TEST(transport_rows, key_update_before_confirmation_is_key_update_error)
+{
+	struct keylog_cap k = {0};
+	struct tls_keylog kl = {.fn = on_keylog, .arg = &k};
+	struct payload pl = {&ping, 1, 40, 0, true};
+	struct quic_conn_close_info ci;
+	struct pair_opts o;
+	uint8_t pkt[256];
+	struct pair p;
+	size_t len;
+
+	pair_opts_default(&o, 10);
+	pair_init(&p, &o);
+	tls_client_config_set_keylog(p.tls_cli, &kl);
+	cr_assert(pair_run(&p, cli_1rtt_unconfirmed, &k, BUDGET));
+	len = client_packet_with(&p, &k, 1, true, 1000, &pl, pkt, sizeof(pkt));
+	cr_assert(eq(int, quic_conn_recv(p.cli, pkt, len, &p.cpath, p.now), 0));
+	cr_assert(eq(int, quic_conn_state(p.cli), QUIC_CONN_CLOSING));
+	cr_assert(quic_conn_close_info(p.cli, &ci));
+	cr_assert(not(ci.remote));
+	cr_assert(eq(u64, ci.error_code, QUIC_KEY_UPDATE_ERROR));
+	pair_free(&p);
+}
+
+/*
+ * B16, RFC 9000 §17.3.1: reserved bits set in an authentic short header: PROTOCOL_VIOLATION
+ * (checked only after the packet opened, RFC 9001 §9.5).
+ */
+HB_TEST(transport_rows, reserved_bits_are_protocol_violation)
+{
+	struct keylog_cap k = {0};
+	struct payload pl = {&ping, 1, 40, 0x08, false};
+	uint8_t pkt[256];
+	struct pair p;
+	size_t len;
+
+	setup_keylog(&p, &k);
+	len = client_packet_with(&p, &k, 0, false, pn_above(&p), &pl, pkt, sizeof(pkt));
+	cr_assert(eq(int, quic_conn_recv(p.srv, pkt, len, &p.spath, p.now), 0));
+	expect_srv_closed(&p, QUIC_PROTOCOL_VIOLATION);
+	pair_free(&p);
+}
+
+/* C29, RFC 9000 §19.18: a PATH_RESPONSE that answers no challenge of ours is ignored. */
+HB_TEST(transport_rows, unmatched_path_response_ignored)
+{
+	struct keylog_cap k = {0};
+	uint8_t f[] = {0x1b, 1, 2, 3, 4, 5, 6, 7, 8};
+	struct quic_conn_stats before, after;
+	struct pair p;
+
+	setup_keylog(&p, &k);
+	quic_conn_stats(p.srv, &before);
+	cr_assert(eq(int, quic_conn_inject_frames_for_test(p.cli, QUIC_PKT_1RTT, f, sizeof(f)), 0));
+	pair_run_for(&p, 50 * PAIR_MS);
+	quic_conn_stats(p.srv, &after);
+	cr_assert(gt(u64, after.pkts_rx, before.pkts_rx));
+	cr_assert(eq(u64, after.paths_validated, 0));
+	cr_assert(eq(int, quic_conn_state(p.srv), QUIC_CONN_ESTABLISHED));
+	cr_assert(eq(int, quic_conn_state(p.cli), QUIC_CONN_ESTABLISHED));
+	pair_free(&p);
+}
+
+static bool
+drop_all(void *arg, uint8_t *data, size_t *len, uint64_t index)
+{
+	(void)arg;
+	(void)data;
+	(void)len;
+	(void)index;
+	return false;
+}
+
+/*
+ * C27, RFC 9000 §5.1.2: NEW_CONNECTION_ID frames with a rising Retire Prior To while nothing
+ * the server sends reaches the client (its RETIRE_CONNECTION_ID frames are never
+ * acknowledged): the retirements owed stay bounded and the server closes with
+ * CONNECTION_ID_LIMIT_ERROR once QUIC_CID_RETIRE_QUEUE of them wait.
+ */
+HB_TEST(transport_rows, new_cid_flood_with_acks_withheld_closes)
+{
+	struct quic_conn_close_info si;
+	uint8_t f[28] = {0x18, 0, 0, 8};
+	struct keylog_cap k = {0};
+	struct pair p;
+	unsigned n;
+
+	setup_keylog(&p, &k);
+	p.dir[PAIR_S2C].filter = drop_all;
+	for (n = 1; n <= 50 && quic_conn_state(p.srv) == QUIC_CONN_ESTABLISHED; n++) {
+		f[1] = (uint8_t)(n + 10); /* Sequence Number (1-byte varint) */
+		f[2] = (uint8_t)(n + 10); /* Retire Prior To: every older one */
+		memset(f + 4, (int)n, 8);
+		memset(f + 12, (int)(0xa0 + n), 16);
+		cr_assert(
+			eq(int, quic_conn_inject_frames_for_test(p.cli, QUIC_PKT_1RTT, f, 28), 0));
+		pair_run_for(&p, 5 * PAIR_MS);
+	}
+	cr_assert(quic_conn_close_info(p.srv, &si));
+	cr_assert(eq(u64, si.error_code, QUIC_CONNECTION_ID_LIMIT_ERROR));
+	cr_assert(eq(u64, si.frame_type, 0x18));
+	/* Each frame retires one more CID: the queue fills after about QUIC_CID_RETIRE_QUEUE. */
+	cr_assert(le(u32, n, QUIC_CID_RETIRE_QUEUE + 4));
+	cr_assert(ge(u32, n, QUIC_CID_RETIRE_QUEUE / 2));
 	pair_free(&p);
 }
 
@@ -418,16 +555,6 @@ HB_TEST(transport_rows, path_response_on_probe_path)
 	cr_assert(le(sz, olen, 3 * len));
 	cr_assert(eq(int, quic_conn_state(p.srv), QUIC_CONN_ESTABLISHED));
 	pair_free(&p);
-}
-
-static bool
-drop_all(void *arg, uint8_t *data, size_t *len, uint64_t index)
-{
-	(void)arg;
-	(void)data;
-	(void)len;
-	(void)index;
-	return false;
 }
 
 /*
