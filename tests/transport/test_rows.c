@@ -292,6 +292,64 @@ HB_TEST(transport_rows, key_update_before_confirmation_is_key_update_error)
 	pair_free(&p);
 }
 
+static bool
+cli_has_1rtt_keys(struct pair *p, void *arg)
+{
+	const struct keylog_cap *k = arg;
+
+	(void)p;
+	return k->len > 0;
+}
+
+static bool
+srv_confirmed(struct pair *p, void *arg)
+{
+	(void)arg;
+	return quic_conn_handshake_confirmed(p->srv);
+}
+
+/*
+ * B15, RFC 9001 §5.7: 1-RTT packets that reach the server before the client's Finished are
+ * not processed; a few are held (CONN_RX_HOLD, 4) and processed once the handshake completes,
+ * the rest are dropped.
+ */
+HB_TEST(transport_rows, early_1rtt_held_bounded)
+{
+	struct keylog_cap k = {0};
+	struct tls_keylog kl = {.fn = on_keylog, .arg = &k};
+	struct quic_conn_stats before, mid, after;
+	struct pair_opts o;
+	uint8_t pkt[256];
+	struct pair p;
+	uint64_t held;
+	size_t len;
+
+	pair_opts_default(&o, 10);
+	pair_init(&p, &o);
+	tls_client_config_set_keylog(p.tls_cli, &kl);
+	cr_assert(pair_run(&p, cli_has_1rtt_keys, &k, BUDGET));
+	cr_assert(not(eq(ptr, p.srv, NULL)));
+	cr_assert(not(quic_conn_handshake_confirmed(p.srv)));
+	quic_conn_stats(p.srv, &before);
+	for (unsigned i = 0; i < 10; i++) {
+		len = client_packet(&p, &k, 0, false, 100 + i, pkt, sizeof(pkt));
+		cr_assert(eq(int, quic_conn_recv(p.srv, pkt, len, &p.spath, p.now), 0));
+	}
+	quic_conn_stats(p.srv, &mid);
+	cr_assert(eq(u64, mid.pkts_rx, before.pkts_rx));
+	held = mid.pkts_buffered - before.pkts_buffered;
+	cr_assert(ge(u64, held, 1));
+	cr_assert(le(u64, held, 4));
+	cr_assert(ge(u64, mid.pkts_dropped - before.pkts_dropped, 10 - held));
+	/* The client's Finished completes the server's handshake: the held ones are processed
+	 * then. (Not further: the server would acknowledge packet numbers the real client never
+	 * used, which the client rightly takes as C6.) */
+	cr_assert(pair_run(&p, srv_confirmed, NULL, BUDGET));
+	quic_conn_stats(p.srv, &after);
+	cr_assert(ge(u64, after.pkts_rx, mid.pkts_rx + held));
+	pair_free(&p);
+}
+
 /*
  * B16, RFC 9000 §17.3.1: reserved bits set in an authentic short header: PROTOCOL_VIOLATION
  * (checked only after the packet opened, RFC 9001 §9.5).
@@ -386,6 +444,24 @@ low_limits(void *arg, struct quic_conn_config *cli, struct quic_conn_config *srv
 	srv->aead_integrity_limit = lim[1];
 }
 
+/* A handshaken pair with limits lim (see low_limits()); bps: link bandwidth, 0: infinite. */
+static void
+setup_limits(struct pair *p, uint64_t *lim, uint64_t bps)
+{
+	struct pair_opts o;
+
+	pair_opts_default(&o, 10);
+	o.tweak = low_limits;
+	o.tweak_arg = lim;
+	for (int d = 0; d < 2 && bps > 0; d++) {
+		o.link[d].bandwidth_bps = bps;
+		o.link[d].queue_bytes = 64 * 1024;
+	}
+	pair_init(p, &o);
+	cr_assert(pair_handshake(p, BUDGET));
+	pair_drain_events(p->cli);
+}
+
 /* A short-header datagram to the server's CID whose protection is random bytes. */
 static size_t
 forged_packet(struct pair *p, uint64_t i, uint8_t *buf)
@@ -406,16 +482,11 @@ HB_TEST(transport_rows, integrity_limit_closes)
 {
 	uint64_t lim[2] = {0, 40};
 	struct quic_conn_stats ss;
-	struct pair_opts o;
 	uint8_t buf[128];
 	struct pair p;
 	uint64_t i;
 
-	pair_opts_default(&o, 10);
-	o.tweak = low_limits;
-	o.tweak_arg = lim;
-	pair_init(&p, &o);
-	cr_assert(pair_handshake(&p, BUDGET));
+	setup_limits(&p, lim, 0);
 	for (i = 0; i + 1 < lim[1]; i++)
 		cr_assert(eq(int,
 			     quic_conn_recv(p.srv, buf, forged_packet(&p, i, buf), &p.spath, p.now),
@@ -438,19 +509,10 @@ HB_TEST(transport_rows, confidentiality_limit_updates_keys)
 {
 	uint64_t lim[2] = {400, 0};
 	struct quic_conn_stats cs;
-	struct pair_opts o;
 	struct xfer x;
 	struct pair p;
 
-	pair_opts_default(&o, 10);
-	o.tweak = low_limits;
-	o.tweak_arg = lim;
-	for (int d = 0; d < 2; d++) {
-		o.link[d].bandwidth_bps = 20000000;
-		o.link[d].queue_bytes = 64 * 1024;
-	}
-	pair_init(&p, &o);
-	cr_assert(pair_handshake(&p, BUDGET));
+	setup_limits(&p, lim, 20000000);
 	xfer_init(&x, 2, 2 * 1024 * 1024, 64 * 1024, false);
 	p.on_step = xfer_step;
 	p.step_arg = &x;
@@ -597,5 +659,40 @@ HB_TEST(transport_rows, path_challenge_flood_bounded)
 	cr_assert(eq(u64, ss.path_resp_dropped, 20 * 100 - 4));
 	cr_assert(le(sz, quic_conn_mem_bytes(p.srv), mem_early));
 	cr_assert(eq(int, quic_conn_state(p.srv), QUIC_CONN_ESTABLISHED));
+	pair_free(&p);
+}
+
+static bool
+cli_closed(struct pair *p, void *arg)
+{
+	(void)arg;
+	return quic_conn_state(p->cli) == QUIC_CONN_CLOSED;
+}
+
+/*
+ * C32, RFC 9001 §6.6: a client allowed 6 packets per key cannot update in time (an update
+ * waits for an ACK of the current phase and the peer's answer to the last one, §6.1) when
+ * it sends a burst of data: it stops at the limit, closed silently with AEAD_LIMIT_REACHED.
+ */
+HB_TEST(transport_rows, confidentiality_limit_without_update_stops)
+{
+	static uint8_t data[256 * 1024];
+	uint64_t lim[2] = {6, 0};
+	struct quic_conn_close_info ci;
+	struct quic_conn_stats before, after;
+	struct pair p;
+	uint64_t id;
+
+	setup_limits(&p, lim, 0);
+	quic_conn_stats(p.cli, &before);
+	cr_assert(eq(int, quic_conn_stream_open(p.cli, true, &id), 0));
+	cr_assert(gt(int, quic_conn_stream_write(p.cli, id, data, sizeof(data), false), 0));
+	cr_assert(pair_run(&p, cli_closed, NULL, 2000 * PAIR_MS));
+	quic_conn_stats(p.cli, &after);
+	cr_assert(quic_conn_close_info(p.cli, &ci));
+	cr_assert(not(ci.remote));
+	cr_assert(eq(u64, ci.error_code, QUIC_AEAD_LIMIT_REACHED));
+	/* No key sealed more than its limit. */
+	cr_assert(le(u64, after.pkts_tx - before.pkts_tx, (after.key_updates + 1) * lim[0]));
 	pair_free(&p);
 }
