@@ -73,7 +73,6 @@ struct conn_keys {
  * key never changes (§6.6).
  */
 struct conn_app_keys {
-	enum crypto_suite suite;
 	size_t secret_len;
 	uint8_t rx_secret[CRYPTO_MAX_SECRET_LEN]; /* of generation rx_gen */
 	uint8_t tx_secret[CRYPTO_MAX_SECRET_LEN]; /* of generation tx_gen */
@@ -90,6 +89,7 @@ struct conn_app_keys {
 	uint64_t prev_discard_at;    /* when rx_prev goes (QUIC_TIMER_NONE: none) */
 	bool tx_acked;		     /* a packet of generation tx_gen was acknowledged */
 	bool update_requested;	     /* tests or the confidentiality limit ask for an update */
+	enum crypto_suite suite;     /* (here: fills the padding after the bools) */
 	uint64_t integrity_failures; /* across generations (RFC 9001 §6.6) */
 };
 
@@ -247,7 +247,6 @@ struct quic_conn {
 	/* Transport parameters. */
 	struct quic_tparams local_tp;
 	struct quic_tparams peer_tp;
-	bool have_peer_tp;
 	uint64_t peer_max_udp; /* peer's max_udp_payload_size */
 
 	/* Handshake. */
@@ -260,6 +259,10 @@ struct quic_conn {
 	bool sent_handshake;	/* client: a Handshake packet went out */
 	bool new_token_pending; /* server: NEW_TOKEN to send */
 	bool amp_blocked;
+	/* Flags of other sections, kept here where they fill padding (memory per connection). */
+	bool have_peer_tp;	   /* transport parameters */
+	bool idle_restart_on_send; /* timers: an ack-eliciting packet after a receive restarts */
+	bool keys_changed;	   /* receive keys were installed while processing a datagram */
 
 	/* Path validation (RFC 9000 §8.2): responses owed, NULL while none (bad-input C28). */
 	struct conn_path_resps *path_resp;
@@ -278,9 +281,8 @@ struct quic_conn {
 	/* Timers. */
 	uint64_t idle_timeout_ns; /* negotiated, 0: none */
 	uint64_t idle_deadline;
-	bool idle_restart_on_send; /* first ack-eliciting packet after a receive restarts it */
-	uint64_t pacing_at;	   /* data waits for the pacer until then (QUIC_TIMER_NONE) */
-	uint64_t now;		   /* time of the call being processed */
+	uint64_t pacing_at; /* data waits for the pacer until then (QUIC_TIMER_NONE) */
+	uint64_t now;	    /* time of the call being processed */
 
 	struct conn_close close;
 
@@ -300,7 +302,6 @@ struct quic_conn {
 
 	/* Held packets. */
 	struct held_pkt held[CONN_RX_HOLD];
-	bool keys_changed; /* receive keys were installed while processing a datagram */
 
 	struct quic_conn_stats stats;
 	struct conn_qlog qlog;
