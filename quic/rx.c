@@ -165,18 +165,33 @@ on_ack(struct quic_conn *c, const struct quic_frame *f, struct rx_ctx *x)
 	return 0;
 }
 
+/* TLS reads at a higher level than level now: level's CRYPTO stream is complete. */
+static bool
+crypto_level_done(const struct quic_conn *c, enum conn_level level)
+{
+	if (level == LVL_INITIAL)
+		return c->rx[LVL_HANDSHAKE].aead != NULL;
+	return level == LVL_HANDSHAKE && c->app_rx_ready;
+}
+
 static int
 on_crypto(struct quic_conn *c, const struct quic_frame *f, struct rx_ctx *x)
 {
+	struct quic_rbuf *rb = &c->crypto_rx[x->level];
 	int rc;
 
 	if (c->discarded[x->level])
 		return 0; /* keys dropped while this packet was processed (RFC 9001 §4.9) */
-	rc = quic_rbuf_write(&c->crypto_rx[x->level], f->crypto.offset, f->crypto.data,
-			     f->crypto.len);
-	if (rc != 0)
-		return rc;
-	return quic_conn_tls_advance(c, x->level, x->now);
+	/* RFC 9001 §4.1.3 (B12): nothing past the data received before keys moved on. */
+	if (crypto_level_done(c, x->level) && f->crypto.offset + f->crypto.len > rb->highest)
+		return QUIC_ERR_PROTOCOL;
+	rc = quic_rbuf_write(rb, f->crypto.offset, f->crypto.data, f->crypto.len);
+	if (rc == 0)
+		rc = quic_conn_tls_advance(c, x->level, x->now);
+	/* §4.1.3: keys for a higher level arrived with data TLS did not consume still here. */
+	if (rc == 0 && crypto_level_done(c, x->level) && rb->highest > rb->base)
+		rc = QUIC_ERR_PROTOCOL;
+	return rc;
 }
 
 static int

@@ -307,6 +307,9 @@ static const struct bad bads[] = {
 	/* B13, §7.5: CRYPTO data 1 MiB ahead: beyond what is buffered. */
 	{"B13", QUIC_PKT_HANDSHAKE, "06 80 10 00 00 04 61 62 63 64", QUIC_CRYPTO_BUFFER_EXCEEDED,
 	 0x06},
+	/* B12, RFC 9001 §4.1.3: Initial CRYPTO data at offset 3000, before the ClientHello:
+	 * still unconsumed when the ClientHello gives the server its Handshake keys. */
+	{"B12", QUIC_PKT_INITIAL, "06 4b b8 04 61 62 63 64", QUIC_PROTOCOL_VIOLATION, 0x06},
 	/* B11/B18 in Initial: NEW_CONNECTION_ID is not allowed there either. */
 	{"B18i", QUIC_PKT_INITIAL, "18 01 00 08 0102030405060708 00112233445566778899aabbccddeeff",
 	 QUIC_PROTOCOL_VIOLATION, 0x18},
