@@ -1042,12 +1042,35 @@ tx_path_resp(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t mds, size
 	return 1;
 }
 
+/*
+ * Before the packets of a write: a key update asked for or due (RFC 9001 §6.6), then the
+ * PATH_RESPONSE datagrams for other paths. @return true when the call ends here, with *n
+ */
+static bool
+write_prelude(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t mds, size_t *lens,
+	      size_t max, struct quic_path *path, int *n)
+{
+	*n = 0;
+	(void)quic_conn_keys_tx_limit(c, 0); /* asks for an update as the limit nears */
+	if (c->app.update_requested && quic_conn_keys_app_update(c) == 0)
+		c->app.update_requested = false;
+	if (quic_conn_keys_tx_limit(c, 0) != 0) {
+		/* RFC 9001 §6.6: no update was possible in time: stop using the connection. */
+		quic_conn_close_silent(c, QUIC_AEAD_LIMIT_REACHED);
+		return true;
+	}
+	if (max > 0)
+		*n = (int)tx_path_resp(c, buf, buf_len, mds, lens, path, c->now);
+	return *n > 0;
+}
+
 int
 quic_conn_write(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t max_datagram_size,
 		size_t *out_lens, size_t max_datagrams, struct quic_path *path, uint64_t now_ns)
 {
 	size_t n = 0, off = 0, used, k;
 	bool limited = false, close;
+	int pre;
 
 	if (c == NULL || buf == NULL || out_lens == NULL || path == NULL ||
 	    max_datagram_size < TX_INITIAL_MIN)
@@ -1060,20 +1083,12 @@ quic_conn_write(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t max_da
 	close = c->state == QUIC_CONN_CLOSING;
 	if (close && !c->close.send_pending)
 		return 0;
-	if (!close) {
-		(void)quic_conn_keys_tx_limit(c, 0); /* asks for an update as the limit nears */
-		if (c->app.update_requested && quic_conn_keys_app_update(c) == 0)
-			c->app.update_requested = false;
-		if (quic_conn_keys_tx_limit(c, 0) != 0) {
-			/* RFC 9001 §6.6: no update was possible in time: stop using the connection.
-			 */
-			quic_conn_close_silent(c, QUIC_AEAD_LIMIT_REACHED);
-			return 0;
-		}
+	if (!close && write_prelude(c, buf, buf_len, max_datagram_size, out_lens, max_datagrams,
+				    path, &pre)) {
+		if (c->qlog.ctx != NULL)
+			quic_conn_qlog_sync(c, false);
+		return pre;
 	}
-	if (!close && max_datagrams > 0 &&
-	    tx_path_resp(c, buf, buf_len, max_datagram_size, out_lens, path, now_ns) == 1)
-		return 1;
 	while (n < max_datagrams) {
 		k = tx_batch(c, buf + off, buf_len - off, max_datagram_size, out_lens + n,
 			     max_datagrams - n, close, &used, &limited, now_ns);
