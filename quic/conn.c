@@ -449,6 +449,7 @@ quic_conn_free(struct quic_conn *c)
 	for (i = 0; i < CONN_RX_HOLD; i++)
 		free(c->held[i].data);
 	free(c->inject);
+	free(c->path_resp);
 	free(c->token);
 	free(c->new_token);
 	crypto_wipe(c, sizeof(*c));
@@ -563,6 +564,41 @@ quic_conn_on_path_response(struct quic_conn *c, const uint8_t *data)
 	c->stats.paths_validated++;
 	/* §9.3: a fresh token for the new address. */
 	c->new_token_pending = c->cfg.send_new_token && c->cfg.tokens != NULL;
+}
+
+int
+quic_conn_path_resp_add(struct quic_conn *c, const uint8_t *data)
+{
+	struct conn_path_resp *r;
+
+	if (c->path_resp == NULL) {
+		c->path_resp = calloc(1, sizeof(*c->path_resp));
+		if (c->path_resp == NULL)
+			return QUIC_ERR_NOMEM;
+	}
+	if (c->path_resp->n == CONN_PATH_RESP_MAX) {
+		/* A flood, or our congestion window is starved (C28): keep the latest. */
+		quic_conn_path_resp_drop(c, 0);
+		c->stats.path_resp_dropped++;
+	}
+	r = &c->path_resp->q[c->path_resp->n++];
+	r->path = c->rx_path;
+	/* RFC 9000 §8.1: at most three times what the path sent us, on a server. */
+	r->budget = c->is_server ? 3 * (uint64_t)c->rx_len : UINT64_MAX;
+	memcpy(r->data, data, sizeof(r->data));
+	return 0;
+}
+
+void
+quic_conn_path_resp_drop(struct quic_conn *c, unsigned i)
+{
+	struct conn_path_resps *q = c->path_resp;
+
+	memmove(&q->q[i], &q->q[i + 1], (q->n - i - 1) * sizeof(q->q[0]));
+	if (--q->n == 0) {
+		free(q);
+		c->path_resp = NULL;
+	}
 }
 
 /* §9.3.2: validation failed; back to the last validated path. */
@@ -887,6 +923,16 @@ quic_conn_close_err(struct quic_conn *c, int err, uint64_t frame_type)
 {
 	if (!quic_conn_closing(c))
 		close_start(c, quic_err_to_transport(err), frame_type, false, NULL);
+}
+
+void
+quic_conn_close_silent(struct quic_conn *c, uint64_t code)
+{
+	if (quic_conn_closing(c))
+		return;
+	c->close = (struct conn_close){.set = true, .error = code};
+	c->state = QUIC_CONN_CLOSED;
+	quic_conn_event(c, QUIC_EV_CLOSED, 0, code);
 }
 
 int
@@ -1365,6 +1411,7 @@ quic_conn_mem_bytes(const struct quic_conn *c)
 	for (i = 0; i < CONN_RX_HOLD; i++)
 		n += c->held[i].data != NULL ? CONN_RX_MAX_DGRAM : 0;
 	n += c->token_len + c->new_token_len + (c->inject != NULL ? QUIC_CONN_INJECT_MAX : 0);
+	n += c->path_resp != NULL ? sizeof(*c->path_resp) : 0;
 	if (c->streams_ready)
 		n += quic_streams_state_mem(&c->streams);
 	return n;

@@ -53,6 +53,8 @@ enum conn_level {
 #define CONN_WRITABLE_MAX 32
 /* CRYPTO bytes we keep per level for retransmission (a TLS flight is a few KiB). */
 #define CONN_CRYPTO_TX_MAX (64u * 1024)
+/* PATH_RESPONSE frames owed at once (RFC 9000 §8.2.2, bad-input C28). */
+#define CONN_PATH_RESP_MAX 4
 /* Bytes of a reason phrase we keep or send. */
 #define CONN_REASON_MAX 64
 /* Frame records per tracked packet on average. */
@@ -71,7 +73,6 @@ struct conn_keys {
  * key never changes (§6.6).
  */
 struct conn_app_keys {
-	enum crypto_suite suite;
 	size_t secret_len;
 	uint8_t rx_secret[CRYPTO_MAX_SECRET_LEN]; /* of generation rx_gen */
 	uint8_t tx_secret[CRYPTO_MAX_SECRET_LEN]; /* of generation tx_gen */
@@ -88,6 +89,7 @@ struct conn_app_keys {
 	uint64_t prev_discard_at;    /* when rx_prev goes (QUIC_TIMER_NONE: none) */
 	bool tx_acked;		     /* a packet of generation tx_gen was acknowledged */
 	bool update_requested;	     /* tests or the confidentiality limit ask for an update */
+	enum crypto_suite suite;     /* (here: fills the padding after the bools) */
 	uint64_t integrity_failures; /* across generations (RFC 9001 §6.6) */
 };
 
@@ -130,6 +132,23 @@ struct held_pkt {
 	uint8_t level;
 	uint8_t ecn; /* ECN codepoint of the datagram it came in */
 	bool used;
+};
+
+/*
+ * PATH_RESPONSE frames owed, each on the path its PATH_CHALLENGE came from (RFC 9000 §8.2.2),
+ * oldest first. Allocated at the first challenge and freed once empty: most connections never
+ * see one. budget: bytes we may send on that path for it, three times the challenge's
+ * datagram on a server (RFC 9000 §8.1, §8.2.1).
+ */
+struct conn_path_resp {
+	struct quic_path path;
+	uint64_t budget;
+	uint8_t data[QUIC_FRAME_PATH_DATA_LEN];
+};
+
+struct conn_path_resps {
+	struct conn_path_resp q[CONN_PATH_RESP_MAX];
+	unsigned n;
 };
 
 /* How the connection ends. */
@@ -228,7 +247,6 @@ struct quic_conn {
 	/* Transport parameters. */
 	struct quic_tparams local_tp;
 	struct quic_tparams peer_tp;
-	bool have_peer_tp;
 	uint64_t peer_max_udp; /* peer's max_udp_payload_size */
 
 	/* Handshake. */
@@ -241,10 +259,13 @@ struct quic_conn {
 	bool sent_handshake;	/* client: a Handshake packet went out */
 	bool new_token_pending; /* server: NEW_TOKEN to send */
 	bool amp_blocked;
+	/* Flags of other sections, kept here where they fill padding (memory per connection). */
+	bool have_peer_tp;	   /* transport parameters */
+	bool idle_restart_on_send; /* timers: an ack-eliciting packet after a receive restarts */
+	bool keys_changed;	   /* receive keys were installed while processing a datagram */
 
-	/* Path validation (RFC 9000 §8.2): one response at a time (bad-input C28). */
-	bool path_resp_pending;
-	uint8_t path_resp[QUIC_FRAME_PATH_DATA_LEN];
+	/* Path validation (RFC 9000 §8.2): responses owed, NULL while none (bad-input C28). */
+	struct conn_path_resps *path_resp;
 	/* Server: the peer moved (RFC 9000 §9.3); the new path is validated before it is
 	 * trusted, with the anti-amplification limit counted on it alone. */
 	struct quic_path rx_path;   /* where the datagram being processed came from */
@@ -260,9 +281,8 @@ struct quic_conn {
 	/* Timers. */
 	uint64_t idle_timeout_ns; /* negotiated, 0: none */
 	uint64_t idle_deadline;
-	bool idle_restart_on_send; /* first ack-eliciting packet after a receive restarts it */
-	uint64_t pacing_at;	   /* data waits for the pacer until then (QUIC_TIMER_NONE) */
-	uint64_t now;		   /* time of the call being processed */
+	uint64_t pacing_at; /* data waits for the pacer until then (QUIC_TIMER_NONE) */
+	uint64_t now;	    /* time of the call being processed */
 
 	struct conn_close close;
 
@@ -282,7 +302,6 @@ struct quic_conn {
 
 	/* Held packets. */
 	struct held_pkt held[CONN_RX_HOLD];
-	bool keys_changed; /* receive keys were installed while processing a datagram */
 
 	struct quic_conn_stats stats;
 	struct conn_qlog qlog;
@@ -301,6 +320,8 @@ void quic_conn_event(struct quic_conn *c, enum quic_event_type type, uint64_t st
 void quic_conn_close_transport(struct quic_conn *c, uint64_t code, uint64_t frame_type,
 			       const char *reason);
 void quic_conn_close_err(struct quic_conn *c, int err, uint64_t frame_type);
+/* Closed at once without a CONNECTION_CLOSE (nothing may be sent: RFC 9001 §6.6). */
+void quic_conn_close_silent(struct quic_conn *c, uint64_t code);
 /* The peer closed (CONNECTION_CLOSE) or reset us: draining (RFC 9000 §10.2.2). */
 void quic_conn_enter_draining(struct quic_conn *c, const struct quic_conn_close_info *info);
 /* Whether we are closing, draining or closed. */
@@ -326,6 +347,14 @@ void quic_conn_issue_cids(struct quic_conn *c);
 void quic_conn_on_new_path(struct quic_conn *c, const struct quic_path *path);
 /* A PATH_RESPONSE arrived. */
 void quic_conn_on_path_response(struct quic_conn *c, const uint8_t *data);
+/*
+ * A PATH_CHALLENGE arrived in the datagram being processed: owe a PATH_RESPONSE on its path.
+ * When CONN_PATH_RESP_MAX are owed already, the oldest is dropped and counted (C28).
+ * @return 0 or QUIC_ERR_NOMEM (the challenge is ignored; the peer tries again)
+ */
+int quic_conn_path_resp_add(struct quic_conn *c, const uint8_t *data);
+/* Forget response i (written, or pushed out); the queue is freed once empty. */
+void quic_conn_path_resp_drop(struct quic_conn *c, unsigned i);
 /* Client: a Version Negotiation packet (RFC 9000 §6.2). */
 void quic_conn_on_vn(struct quic_conn *c, const uint8_t *pkt, size_t len);
 /* Apply and check the peer's transport parameters once TLS has them. @return 0 or QUIC_ERR_* */
@@ -350,6 +379,12 @@ bool quic_conn_keys_tx_ready(const struct quic_conn *c, enum conn_level level);
 struct crypto_aead *quic_conn_keys_app_rx(struct quic_conn *c, bool phase, uint64_t pn,
 					  uint64_t *gen);
 /*
+ * RFC 9001 §6.4: the previous receive key, when a packet of the other key phase above the
+ * first packet number of the current phase (taken for the next key) must also be tried with
+ * it; NULL when there is none or the packet is not such a packet.
+ */
+struct crypto_aead *quic_conn_keys_app_rx_old(struct quic_conn *c, bool phase, uint64_t pn);
+/*
  * A 1-RTT packet of generation gen (pn) opened: move to a new generation when gen is the
  * next one (a peer-initiated update or its answer to ours), checking RFC 9001 §6.2 and §6.4.
  * @return 0, QUIC_ERR_PROTOCOL (the connection was closed with KEY_UPDATE_ERROR),
@@ -364,6 +399,12 @@ void quic_conn_keys_app_acked(struct quic_conn *c, uint64_t gen);
 void quic_conn_keys_timeout(struct quic_conn *c, uint64_t now);
 /* Count an AEAD failure (RFC 9001 §6.6). @return true when the integrity limit is reached */
 bool quic_conn_keys_auth_failed(struct quic_conn *c, enum conn_level level);
+/*
+ * Before sealing: ask for a key update as the confidentiality limit nears (RFC 9001 §6.6).
+ * pending: packets of the current batch not sealed yet.
+ * @return 0, or QUIC_ERR_AEAD_LIMIT when the current key has no packet left (seal no more)
+ */
+int quic_conn_keys_tx_limit(struct quic_conn *c, unsigned pending);
 
 /* ---- rx.c ---- */
 

@@ -221,6 +221,16 @@ quic_conn_keys_app_rx(struct quic_conn *c, bool phase, uint64_t pn, uint64_t *ge
 	return a->rx_next;
 }
 
+struct crypto_aead *
+quic_conn_keys_app_rx_old(struct quic_conn *c, bool phase, uint64_t pn)
+{
+	struct conn_app_keys *a = &c->app;
+
+	if (phase == ((a->rx_gen & 1) != 0) || pn < a->rx_first_pn)
+		return NULL;
+	return a->rx_prev;
+}
+
 /* Move our sending side to the next generation. */
 static int
 tx_update(struct quic_conn *c)
@@ -326,11 +336,37 @@ quic_conn_keys_timeout(struct quic_conn *c, uint64_t now)
 	}
 }
 
+/* A configured limit, never above the RFC's (RFC 9001 §6.6); 0 means the RFC's. */
+static uint64_t
+limit_of(uint64_t configured, uint64_t rfc)
+{
+	return configured != 0 && configured < rfc ? configured : rfc;
+}
+
 bool
 quic_conn_keys_auth_failed(struct quic_conn *c, enum conn_level level)
 {
 	if (level != LVL_APP || !c->app_rx_ready)
 		return false;
 	c->app.integrity_failures++;
-	return c->app.integrity_failures >= crypto_suite_integrity_limit(c->app.suite);
+	return c->app.integrity_failures >=
+	       limit_of(c->cfg.aead_integrity_limit, crypto_suite_integrity_limit(c->app.suite));
+}
+
+int
+quic_conn_keys_tx_limit(struct quic_conn *c, unsigned pending)
+{
+	struct conn_app_keys *a = &c->app;
+	uint64_t limit, sealed;
+
+	if (!c->app_tx_ready || a->tx_cur == NULL)
+		return 0;
+	limit = limit_of(c->cfg.aead_confidentiality_limit,
+			 crypto_suite_confidentiality_limit(a->suite));
+	sealed = crypto_aead_sealed(a->tx_cur);
+	/* RFC 9001 §6.6: update well before the limit: half of it is left for the peer to
+	 * acknowledge the current phase first (§6.1 allows no update before that). */
+	if (sealed >= limit / 2)
+		a->update_requested = true;
+	return sealed + pending >= limit ? QUIC_ERR_AEAD_LIMIT : 0;
 }

@@ -18,8 +18,9 @@ struct rx_pkt {
 	uint8_t *pkt; /* writable view of hdr.pkt */
 	enum conn_level level;
 	struct crypto_aead *aead;
-	uint64_t gen; /* 1-RTT key generation */
-	int status;   /* 0 while fine, else the QUIC_ERR_* that stopped it */
+	struct crypto_aead *old; /* 1-RTT: the previous key, also tried (RFC 9001 §6.4) */
+	uint64_t gen;		 /* 1-RTT key generation */
+	int status;		 /* 0 while fine, else the QUIC_ERR_* that stopped it */
 	bool todo;
 };
 
@@ -41,6 +42,16 @@ typedef int (*frame_handler)(struct quic_conn *c, const struct quic_frame *f, st
  * handled are idempotent when repeated (RFC 9000 §13.3).
  */
 #define RX_DROP_PACKET 1
+
+/* A packet's status: it opened with the previous 1-RTT key only (RFC 9001 §6.4, C31). */
+#define RX_OLD_KEY 2
+
+/*
+ * Copies of the protected payloads that are opened twice (RFC 9001 §6.4): an open in place
+ * destroys the ciphertext when it fails. Per thread, like the datagram buffer of conn.c: the
+ * packets of one datagram fit in one datagram's size.
+ */
+static _Thread_local uint8_t rx_alt[CONN_RX_MAX_DGRAM];
 
 /* ---- TLS ---- */
 
@@ -154,18 +165,33 @@ on_ack(struct quic_conn *c, const struct quic_frame *f, struct rx_ctx *x)
 	return 0;
 }
 
+/* TLS reads at a higher level than level now: level's CRYPTO stream is complete. */
+static bool
+crypto_level_done(const struct quic_conn *c, enum conn_level level)
+{
+	if (level == LVL_INITIAL)
+		return c->rx[LVL_HANDSHAKE].aead != NULL;
+	return level == LVL_HANDSHAKE && c->app_rx_ready;
+}
+
 static int
 on_crypto(struct quic_conn *c, const struct quic_frame *f, struct rx_ctx *x)
 {
+	struct quic_rbuf *rb = &c->crypto_rx[x->level];
 	int rc;
 
 	if (c->discarded[x->level])
 		return 0; /* keys dropped while this packet was processed (RFC 9001 §4.9) */
-	rc = quic_rbuf_write(&c->crypto_rx[x->level], f->crypto.offset, f->crypto.data,
-			     f->crypto.len);
-	if (rc != 0)
-		return rc;
-	return quic_conn_tls_advance(c, x->level, x->now);
+	/* RFC 9001 §4.1.3 (B12): nothing past the data received before keys moved on. */
+	if (crypto_level_done(c, x->level) && f->crypto.offset + f->crypto.len > rb->highest)
+		return QUIC_ERR_PROTOCOL;
+	rc = quic_rbuf_write(rb, f->crypto.offset, f->crypto.data, f->crypto.len);
+	if (rc == 0)
+		rc = quic_conn_tls_advance(c, x->level, x->now);
+	/* §4.1.3: keys for a higher level arrived with data TLS did not consume still here. */
+	if (rc == 0 && crypto_level_done(c, x->level) && rb->highest > rb->base)
+		rc = QUIC_ERR_PROTOCOL;
+	return rc;
 }
 
 static int
@@ -235,9 +261,9 @@ static int
 on_path_challenge(struct quic_conn *c, const struct quic_frame *f, struct rx_ctx *x)
 {
 	(void)x;
-	/* One response owed at a time: a flood keeps only the latest (bad-input C28). */
-	memcpy(c->path_resp, f->path.data, sizeof(c->path_resp));
-	c->path_resp_pending = true;
+	/* RFC 9000 §8.2.2: answered on the path it came from; a bounded queue (C28). Out of
+	 * memory, the challenge goes unanswered and the peer sends another. */
+	(void)quic_conn_path_resp_add(c, f->path.data);
 	return 0;
 }
 
@@ -551,9 +577,10 @@ rx_hp(const struct quic_conn *c, enum conn_level level)
 static void
 rx_pick_key(struct quic_conn *c, struct rx_pkt *p)
 {
-	if (p->level == LVL_APP)
+	if (p->level == LVL_APP) {
 		p->aead = quic_conn_keys_app_rx(c, p->rx.key_phase, p->rx.pn, &p->gen);
-	else
+		p->old = quic_conn_keys_app_rx_old(c, p->rx.key_phase, p->rx.pn);
+	} else
 		p->aead = c->rx[p->level].aead;
 	if (p->aead == NULL)
 		p->status = QUIC_ERR_CRYPTO;
@@ -593,13 +620,37 @@ rx_hp_phase(struct quic_conn *c, struct rx_pkt *pkts, const size_t *idx, size_t 
 	}
 }
 
+/*
+ * A packet of the other key phase above the first packet number of the current phase goes
+ * to the next key; with the previous key still kept it is opened with that one too, from a
+ * copy (RFC 9001 §6.4). Both opens run whichever succeeds, so the time taken does not tell
+ * which key opened the packet (RFC 9001 §6.3, §9.5): only the key phase bit and the packet
+ * number, which the sender chose, decide how many opens a packet costs.
+ * @return ops added (0 or 1)
+ */
+static size_t
+rx_open_old(const struct rx_pkt *p, struct crypto_aead_op *op, size_t *alt_used)
+{
+	if (p->old == NULL || p->rx.payload_len > sizeof(rx_alt) - *alt_used)
+		return 0;
+	*op = (struct crypto_aead_op){.aead = p->old,
+				      .pn = p->rx.pn,
+				      .aad = p->pkt,
+				      .aad_len = p->rx.hdr_len,
+				      .data = rx_alt + *alt_used,
+				      .len = p->rx.payload_len};
+	memcpy(op->data, p->rx.payload, p->rx.payload_len);
+	*alt_used += p->rx.payload_len;
+	return 1;
+}
+
 /* AEAD opens for the batch in one burst. */
 static void
 rx_open_phase(struct quic_conn *c, struct rx_pkt *pkts, const size_t *idx, size_t n)
 {
-	struct crypto_aead_op ops[CONN_RX_MAX_PKTS];
-	size_t map[CONN_RX_MAX_PKTS];
-	size_t i, m = 0;
+	struct crypto_aead_op ops[2 * CONN_RX_MAX_PKTS];
+	size_t map[CONN_RX_MAX_PKTS], alt[CONN_RX_MAX_PKTS];
+	size_t i, m = 0, k, alt_used = 0;
 
 	for (i = 0; i < n; i++) {
 		struct rx_pkt *p = &pkts[idx[i]];
@@ -609,12 +660,22 @@ rx_open_phase(struct quic_conn *c, struct rx_pkt *pkts, const size_t *idx, size_
 		quic_packet_open_prepare(p->pkt, &p->rx, p->aead, &ops[m]);
 		map[m++] = idx[i];
 	}
-	if (m > 0)
-		crypto_aead_open_burst(ops, (unsigned)m);
+	k = m;
+	for (i = 0; i < m; i++) {
+		alt[i] = rx_open_old(&pkts[map[i]], &ops[k], &alt_used) ? k : SIZE_MAX;
+		k += alt[i] != SIZE_MAX;
+	}
+	if (k > 0)
+		crypto_aead_open_burst(ops, (unsigned)k);
 	for (i = 0; i < m; i++) {
 		struct rx_pkt *p = &pkts[map[i]];
+		bool old_ok = alt[i] != SIZE_MAX && ops[alt[i]].status == 0;
 
 		p->status = quic_packet_open_finish(&p->rx, ops[i].status);
+		if (p->status == QUIC_ERR_CRYPTO && old_ok) {
+			p->status = RX_OLD_KEY; /* authentic: not counted as a forgery */
+			continue;
+		}
 		if (p->status == QUIC_ERR_CRYPTO) {
 			c->stats.pkts_decrypt_fail++;
 			if (quic_conn_keys_auth_failed(c, p->level))
@@ -632,6 +693,8 @@ rx_failed(struct quic_conn *c, const struct rx_pkt *p)
 		quic_conn_close_err(c, QUIC_ERR_PROTOCOL, 0);
 	else if (p->status == QUIC_ERR_AEAD_LIMIT) /* RFC 9001 §6.6, C32 */
 		quic_conn_close_err(c, QUIC_ERR_AEAD_LIMIT, 0);
+	else if (p->status == RX_OLD_KEY) /* RFC 9001 §6.4, C31 */
+		quic_conn_close_transport(c, QUIC_KEY_UPDATE_ERROR, 0, "old keys");
 }
 
 /* One round: every pending packet whose keys exist. @return packets processed */

@@ -42,13 +42,14 @@ struct tx_dgram {
 	size_t used;
 	struct tx_pkt pkts[CONN_TX_PKTS_PER_DGRAM];
 	unsigned n;
-	bool pad;	  /* must reach TX_INITIAL_MIN bytes */
-	bool paced;	  /* the pacer holds new data back */
-	bool limited;	  /* congestion control or pacing held data back */
-	bool close;	  /* CONNECTION_CLOSE only, nothing tracked */
-	bool inject;	  /* tests: one packet with the injected frames */
-	uint64_t cc_left; /* congestion window left for in-flight bytes */
-	uint64_t pace_at; /* when the pacer lets the next full datagram go */
+	bool pad;		      /* must reach TX_INITIAL_MIN bytes */
+	bool paced;		      /* the pacer holds new data back */
+	bool limited;		      /* congestion control or pacing held data back */
+	bool close;		      /* CONNECTION_CLOSE only, nothing tracked */
+	bool inject;		      /* tests: one packet with the injected frames */
+	const struct quic_path *resp; /* PATH_RESPONSE frames for this path only (§8.2.2) */
+	uint64_t cc_left;	      /* congestion window left for in-flight bytes */
+	uint64_t pace_at;	      /* when the pacer lets the next full datagram go */
 };
 
 #define TX_BATCH_PKTS (CONN_TX_BATCH * CONN_TX_PKTS_PER_DGRAM)
@@ -457,6 +458,41 @@ phase_crypto(struct quic_conn *c, struct tx_pkt *p)
 	}
 }
 
+/* The PATH_RESPONSE frames owed on path (RFC 9000 §8.2.2); never sent again (§13.3). */
+static void
+phase_path_resp(struct quic_conn *c, struct tx_pkt *p, const struct quic_path *path)
+{
+	struct quic_frame f = {.type = QUIC_FRAME_PATH_RESPONSE};
+	unsigned i = 0;
+
+	while (c->path_resp != NULL && i < c->path_resp->n) {
+		const struct conn_path_resp *r = &c->path_resp->q[i];
+
+		if (!quic_path_equal(&r->path, path)) {
+			i++;
+			continue;
+		}
+		memcpy(f.path.data, r->data, sizeof(f.path.data));
+		if (quic_frame_encode(&p->w, &f) != 0)
+			break;
+		p->path_frame = true;
+		p->ack_eliciting = true;
+		quic_conn_path_resp_drop(c, i);
+	}
+}
+
+/* Whether a PATH_RESPONSE is owed on path (want true) or on another path (want false). */
+static const struct conn_path_resp *
+path_resp_owed(const struct quic_conn *c, const struct quic_path *path, bool want)
+{
+	unsigned i;
+
+	for (i = 0; c->path_resp != NULL && i < c->path_resp->n; i++)
+		if (quic_path_equal(&c->path_resp->q[i].path, path) == want)
+			return &c->path_resp->q[i];
+	return NULL;
+}
+
 /* HANDSHAKE_DONE, PATH_RESPONSE, NEW_TOKEN: one-off frames of the connection. */
 static void
 phase_conn_frames(struct quic_conn *c, struct tx_pkt *p)
@@ -470,14 +506,7 @@ phase_conn_frames(struct quic_conn *c, struct tx_pkt *p)
 		if (emit(c, p, &f, 0, 0, 0))
 			c->hs_done_pending = false;
 	}
-	if (c->path_resp_pending) {
-		f.type = QUIC_FRAME_PATH_RESPONSE;
-		memcpy(f.path.data, c->path_resp, sizeof(f.path.data));
-		if (emit(c, p, &f, 0, 0, 0)) {
-			c->path_resp_pending = false;
-			p->path_frame = true;
-		}
-	}
+	phase_path_resp(c, p, &c->path);
 	if (c->pv_challenge_pending) {
 		f.type = QUIC_FRAME_PATH_CHALLENGE;
 		memcpy(f.path.data, c->pv_data, sizeof(f.path.data));
@@ -557,8 +586,8 @@ app_has_data(struct quic_conn *c)
 	const struct quic_streams *ss = &c->streams;
 	struct quic_frame f;
 
-	if (c->hs_done_pending || c->path_resp_pending || c->new_token_pending ||
-	    c->pv_challenge_pending)
+	if (c->hs_done_pending || path_resp_owed(c, &c->path, true) != NULL ||
+	    c->new_token_pending || c->pv_challenge_pending)
 		return true;
 	if (quic_local_cids_next_frame(&c->lcids, &f) || quic_peer_cids_retire_pending(&c->pcids))
 		return true;
@@ -701,6 +730,10 @@ pkt_fill(struct quic_conn *c, struct tx_dgram *d, struct tx_pkt *p, bool data, b
 		p->ack_eliciting = true;
 		return true;
 	}
+	if (d->resp != NULL) {
+		phase_path_resp(c, p, d->resp);
+		return quic_writer_len(&p->w) > 0;
+	}
 	if (ack)
 		phase_ack(c, p, now);
 	if (data) {
@@ -730,7 +763,7 @@ pkt_build(struct quic_conn *c, struct tx_dgram *d, struct tx_batch *b, enum conn
 	struct tx_pkt *p = &d->pkts[d->n];
 	bool data = false, ack = false;
 
-	if (!d->close && !d->inject && !pkt_plan(c, d, level, &data, &ack, now))
+	if (!d->close && !d->inject && d->resp == NULL && !pkt_plan(c, d, level, &data, &ack, now))
 		return;
 	if (!pkt_begin(c, d, p, level))
 		return;
@@ -824,6 +857,8 @@ dgram_build(struct quic_conn *c, uint8_t *buf, size_t room, struct tx_batch *b, 
 		if (!quic_conn_keys_tx_ready(c, (enum conn_level)lv) ||
 		    room - d.used < TX_MIN_PKT || (d.inject && lv != c->inject_level))
 			continue;
+		if (lv == LVL_APP && quic_conn_keys_tx_limit(c, b->n) != 0)
+			continue; /* the key's last packets: RFC 9001 §6.6 */
 		pkt_build(c, &d, b, (enum conn_level)lv, now);
 	}
 	if (d.inject && d.n > 0)
@@ -961,12 +996,81 @@ quic_conn_amp_update(struct quic_conn *c, uint64_t now)
 	quic_recovery_set_amplification_blocked(c->rec, blocked, now);
 }
 
+/*
+ * RFC 9000 §8.2.2: PATH_RESPONSE frames owed on a path other than the current one leave in a
+ * datagram of their own on that path, before anything else, expanded to 1200 bytes as far as
+ * that path's amplification budget allows (§8.2.1, §8.1). Congestion control applies (RFC
+ * 9002 §7): while the window is full they wait, and the queue stays bounded (C28).
+ * @return datagrams written (0 or 1)
+ */
+static size_t
+tx_path_resp(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t mds, size_t *lens,
+	     struct quic_path *path, uint64_t now)
+{
+	const struct conn_path_resp *r = path_resp_owed(c, &c->path, false);
+	struct tx_dgram d = {.start = buf};
+	struct quic_path to;
+	struct tx_batch b;
+
+	if (r == NULL || !quic_conn_keys_tx_ready(c, LVL_APP) ||
+	    quic_recovery_cwnd_available(c->rec) == 0 ||
+	    !quic_recovery_can_send(c->rec, QUIC_PN_SPACE_APP) || !ring_room(c, LVL_APP))
+		return 0;
+	to = r->path;
+	d.resp = &to;
+	d.room = buf_len < mds ? buf_len : mds;
+	if (c->peer_max_udp < d.room)
+		d.room = (size_t)c->peer_max_udp;
+	if (r->budget < d.room)
+		d.room = (size_t)r->budget;
+	if (d.room < TX_MIN_PKT)
+		return 0;
+	b.n = 0;
+	pkt_build(c, &d, &b, LVL_APP, now);
+	if (d.n == 0)
+		return 0;
+	put_padding(&d.pkts[0], TX_INITIAL_MIN > d.used ? TX_INITIAL_MIN - d.used : 0);
+	d.used = pkt_size(&d.pkts[0]);
+	if (dgram_finish(c, &d, &b, now) != 0 || batch_seal(c, &b) != 0) {
+		quic_conn_close_err(c, QUIC_ERR_CRYPTO, 0);
+		return 0;
+	}
+	lens[0] = d.used;
+	*path = to;
+	c->stats.dgrams_tx++;
+	c->stats.bytes_tx += d.used;
+	return 1;
+}
+
+/*
+ * Before the packets of a write: a key update asked for or due (RFC 9001 §6.6), then the
+ * PATH_RESPONSE datagrams for other paths. @return true when the call ends here, with *n
+ */
+static bool
+write_prelude(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t mds, size_t *lens,
+	      size_t max, struct quic_path *path, int *n)
+{
+	*n = 0;
+	(void)quic_conn_keys_tx_limit(c, 0); /* asks for an update as the limit nears */
+	if (c->app.update_requested && quic_conn_keys_app_update(c) == 0)
+		c->app.update_requested = false;
+	if (quic_conn_keys_tx_limit(c, 0) != 0) {
+		/* RFC 9001 §6.6: no update was possible in time: stop using the connection. */
+		quic_conn_close_silent(c, QUIC_AEAD_LIMIT_REACHED);
+		return true;
+	}
+	if (max > 0)
+		*n = (int)tx_path_resp(c, buf, buf_len, mds, lens, path, c->now);
+	return *n > 0;
+}
+
 int
 quic_conn_write(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t max_datagram_size,
 		size_t *out_lens, size_t max_datagrams, struct quic_path *path, uint64_t now_ns)
 {
 	size_t n = 0, off = 0, used, k;
 	bool limited = false, close;
+	int pre;
 
 	if (c == NULL || buf == NULL || out_lens == NULL || path == NULL ||
 	    max_datagram_size < TX_INITIAL_MIN)
@@ -979,8 +1083,12 @@ quic_conn_write(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t max_da
 	close = c->state == QUIC_CONN_CLOSING;
 	if (close && !c->close.send_pending)
 		return 0;
-	if (!close && c->app.update_requested && quic_conn_keys_app_update(c) == 0)
-		c->app.update_requested = false;
+	if (!close && write_prelude(c, buf, buf_len, max_datagram_size, out_lens, max_datagrams,
+				    path, &pre)) {
+		if (c->qlog.ctx != NULL)
+			quic_conn_qlog_sync(c, false);
+		return pre;
+	}
 	while (n < max_datagrams) {
 		k = tx_batch(c, buf + off, buf_len - off, max_datagram_size, out_lens + n,
 			     max_datagrams - n, close, &used, &limited, now_ns);

@@ -291,6 +291,13 @@ static const struct bad bads[] = {
 	/* C20, §19.15: NEW_CONNECTION_ID with a zero-length CID. */
 	{"C20", QUIC_PKT_1RTT, "18 01 00 00 00112233445566778899aabbccddeeff",
 	 QUIC_FRAME_ENCODING_ERROR, 0x18},
+	/* C22, §5.1.1: four more CIDs than our active_connection_id_limit of 4 allows. */
+	{"C22", QUIC_PKT_1RTT,
+	 "18 0a 00 08 0a0a0a0a0a0a0a0a aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+	 "18 0b 00 08 0b0b0b0b0b0b0b0b aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+	 "18 0c 00 08 0c0c0c0c0c0c0c0c aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+	 "18 0d 00 08 0d0d0d0d0d0d0d0d aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa ",
+	 QUIC_CONNECTION_ID_LIMIT_ERROR, 0x18},
 	/* C25, §19.16: RETIRE_CONNECTION_ID of sequence 100, never issued. */
 	{"C25", QUIC_PKT_1RTT, "19 40 64", QUIC_PROTOCOL_VIOLATION, 0x19},
 	/* B17, §17.2.4, §12.4: PATH_CHALLENGE in a Handshake packet. */
@@ -300,6 +307,9 @@ static const struct bad bads[] = {
 	/* B13, §7.5: CRYPTO data 1 MiB ahead: beyond what is buffered. */
 	{"B13", QUIC_PKT_HANDSHAKE, "06 80 10 00 00 04 61 62 63 64", QUIC_CRYPTO_BUFFER_EXCEEDED,
 	 0x06},
+	/* B12, RFC 9001 §4.1.3: Initial CRYPTO data at offset 3000, before the ClientHello:
+	 * still unconsumed when the ClientHello gives the server its Handshake keys. */
+	{"B12", QUIC_PKT_INITIAL, "06 4b b8 04 61 62 63 64", QUIC_PROTOCOL_VIOLATION, 0x06},
 	/* B11/B18 in Initial: NEW_CONNECTION_ID is not allowed there either. */
 	{"B18i", QUIC_PKT_INITIAL, "18 01 00 08 0102030405060708 00112233445566778899aabbccddeeff",
 	 QUIC_PROTOCOL_VIOLATION, 0x18},

@@ -172,6 +172,18 @@ struct quic_conn_config {
 
 	/* Event trace (quic/qlog.h), NULL: off. Borrowed, like the rest. */
 	const struct quic_qlog_ops *qlog;
+
+	/*
+	 * AEAD limits of the 1-RTT keys (RFC 9001 §6.6); 0: the RFC's values for the suite, and
+	 * a value above them is taken as them. For tests, and for operators who want lower
+	 * limits. Confidentiality: packets sealed under one key; a key update is started once
+	 * half of it is used, and a connection that could not update by the limit is
+	 * closed silently (nothing more may be sealed under that key). Integrity: packets that
+	 * failed to open, over all keys of the connection; reaching it closes the connection
+	 * with AEAD_LIMIT_REACHED.
+	 */
+	uint64_t aead_confidentiality_limit;
+	uint64_t aead_integrity_limit;
 };
 
 /*
@@ -233,7 +245,9 @@ int quic_conn_recv(struct quic_conn *c, const uint8_t *data, size_t len,
  * of all the datagrams are sealed together through crypto_aead_seal_burst() and
  * crypto_hp_mask_burst(). Congestion control, pacing and the anti-amplification limit (a
  * server sends at most 3x what it received until the path is validated, RFC 9000 §8.1) are
- * applied here.
+ * applied here. One call writes for one path: a PATH_RESPONSE owed on a path other than the
+ * current one (a peer probing a new address, RFC 9000 §8.2.2) comes alone, as one datagram
+ * for that path, and the next call goes on with the current path.
  * @param path  receives the path to send on
  * @return datagrams written (0: nothing to send now; see quic_conn_next_timeout()), or
  *         QUIC_ERR_INVAL (max_datagram_size < 1200, NULL argument)
@@ -340,9 +354,10 @@ struct quic_conn_stats {
 	uint64_t max_amp_ratio_x100; /* largest unvalidated_tx * 100 / unvalidated_rx seen */
 	uint64_t key_updates;	     /* 1-RTT key phases started, by either side */
 	uint64_t pto_count;
-	uint64_t migrations;	  /* server: the peer's address changed (RFC 9000 §9.3) */
-	uint64_t paths_validated; /* PATH_RESPONSE matched our challenge */
-	uint64_t paths_failed;	  /* validation timed out: back to the last validated path */
+	uint64_t migrations;	    /* server: the peer's address changed (RFC 9000 §9.3) */
+	uint64_t paths_validated;   /* PATH_RESPONSE matched our challenge */
+	uint64_t paths_failed;	    /* validation timed out: back to the last validated path */
+	uint64_t path_resp_dropped; /* PATH_RESPONSE owed but pushed out by newer ones (C28) */
 	/* ECN counts of the Application space the peer reported in its ACK_ECN frames (RFC 9000
 	 * §19.3.2), the largest seen: what it received marked ECT(0), ECT(1) and CE. */
 	uint64_t peer_ect0;
