@@ -33,6 +33,8 @@
 #define EXIT_FAILURES 3
 #define ARGV_EXTRA    8
 #define HARD_SLACK_S  10 /* beyond warm-up + duration + grace: the control thread stops it */
+#define NS_PER_S      UINT64_C(1000000000)
+#define TICK_NS	      (NS_PER_S / 10) /* the control thread's tick: 100 ms */
 
 struct control {
 	struct bench_gen *g;
@@ -68,20 +70,49 @@ control_second(struct control *ctl, unsigned sec)
 		bench_gen_print_progress(g, sec, &now, &g->series[g->n_series - 2]);
 }
 
+/* CLOCK_MONOTONIC in nanoseconds: the control thread's clock (the worker keeps the TSC). */
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Wait until deadline (CLOCK_MONOTONIC) or a signal of ctl->sigs; @return the signal, or -1.
+ * sigtimedwait() also returns early, with EINTR, for any other signal the thread takes: DPDK's
+ * net_tap has the kernel raise SIGIO for every datagram it queues, so under load the wait
+ * ends thousands of times a second. Counting those returns as 100 ms ticks made the run's
+ * clock race ahead and the hard limit stop the worker mid-transfer; time is read instead.
+ */
+static int
+control_wait(struct control *ctl, uint64_t deadline)
+{
+	uint64_t now = mono_ns();
+	struct timespec left;
+
+	if (now >= deadline)
+		return -1;
+	left.tv_sec = (time_t)((deadline - now) / NS_PER_S);
+	left.tv_nsec = (long)((deadline - now) % NS_PER_S);
+	return sigtimedwait(&ctl->sigs, NULL, &left);
+}
+
 static void *
 control_main(void *arg)
 {
 	struct control *ctl = arg;
 	const struct bench_gen_opts *o = &ctl->g->opts;
-	struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
 	uint64_t limit =
 		(o->start_delay_ms + o->warmup_ms + o->duration_ms) / 100 + 10 * (3 + HARD_SLACK_S);
-	uint64_t ticks = 0;
+	uint64_t ticks = 0, next = mono_ns() + TICK_NS;
 	int sig;
 
 	control_second(ctl, 0);
 	for (;;) {
-		sig = sigtimedwait(&ctl->sigs, NULL, &tick);
+		sig = control_wait(ctl, next);
 		if (sig == SIGINT || sig == SIGTERM) {
 			ctl->interrupted = true;
 			dp_stop(ctl->g->dp);
@@ -94,6 +125,9 @@ control_main(void *arg)
 			dp_stop(ctl->g->dp);
 			return NULL;
 		}
+		if (mono_ns() < next)
+			continue; /* woken early: not a tick */
+		next += TICK_NS;
 		if (++ticks % 10 == 0)
 			control_second(ctl, (unsigned)(ticks / 10));
 		if (ticks >= limit) {
