@@ -377,9 +377,6 @@ def report_notes(lg):
           "- memory per idle connection at 100,000 connections: the bench holds at most 16,384 "
           "per process; the figure is taken at the number of connections given in the table.",
           "",
-          "Known problem found by this comparison: hayabusa-bench's bulk against gtlsserver "
-          "stalls once a connection has received about 7 MiB (gtlsserver keeps retransmitting "
-          "at a few Mbit/s, no stream completes); the runs stay below that on both sides.", "",
           "For scale: picoquic on DPDK published %s for one connection; Firedancer issues %s "
           "Retries per core and validates %s tokens." % (PICOQUIC_BULK, FIREDANCER_RETRY,
                                                         FIREDANCER_TOKENS), ""]
