@@ -39,6 +39,7 @@ enum bench_gen_mode {
 	GEN_MODE_RETRY_FLOOD,
 	GEN_MODE_LINK_FLOOR,
 	GEN_MODE_TOKEN_FLOOD,
+	GEN_MODE_HOSTILE,
 };
 
 /* token-flood: tokens live 10 s + 2 s grace (quic/token.h): the pool is sent within this. */
@@ -96,6 +97,7 @@ struct bench_gen_opts {
 	/* token-flood */
 	const char *token_keys; /* the fleet's token key file (quic/token.h) */
 	uint32_t token_pool;	/* Initials with distinct sources and tokens, sent round */
+	const char *hostile_case; /* hostile: --case NAME */
 	struct bench_gen_impair impair;
 	const char *json;
 	bool quiet;
@@ -212,6 +214,8 @@ const struct bench_gen_counters *bench_gen_worker_at_measure(const struct bench_
 /* Why the load never began (link down, next hop unresolved), or NULL when it did. */
 const char *bench_gen_worker_not_started(const struct bench_gen_worker *gw);
 bool bench_gen_worker_get_ok(const struct bench_gen_worker *gw);
+/* Hostile mode (hostile.c): whether name is one of its cases. */
+bool bench_gen_hostile_known(const char *name);
 
 /* Counter names and the report (gen_report.c). */
 const char *bench_gen_cnt_name(unsigned i);

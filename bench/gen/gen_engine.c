@@ -58,8 +58,8 @@ give_up_unresolved(struct bench_gen_worker *gw)
  * net_tap peer brings up some time after we start, then for the server's next hop to resolve
  * (bounded by GEN_RESOLVE_LIMIT_NS). @return true when the load may begin
  */
-static bool
-link_ready(struct bench_gen_worker *gw, uint64_t now_ns)
+bool
+gen_link_ready(struct bench_gen_worker *gw, uint64_t now_ns)
 {
 	struct rte_eth_link link;
 	uint8_t probe[32] = {0x40};
@@ -566,12 +566,7 @@ deliver(struct bench_gen_worker *gw, const uint8_t *p, size_t len, const struct 
 		conn_free(gw, c);
 		return;
 	}
-	memset(&qp, 0, sizeof(qp));
-	qp.local.family = qp.remote.family = path->local.family;
-	qp.local.port = path->local.port;
-	qp.remote.port = path->remote.port;
-	memcpy(qp.local.ip, path->local.ip, sizeof(qp.local.ip));
-	memcpy(qp.remote.ip, path->remote.ip, sizeof(qp.remote.ip));
+	gen_path_to_quic(path, &qp);
 	quic_conn_recv(c->qc, p, len, &qp, now_ns);
 	conn_service(gw, c, now_ns);
 }
@@ -684,7 +679,7 @@ loop_end(struct bench_gen_worker *gw)
 static void
 collect_tx_work(struct bench_gen_worker *gw, uint64_t now_ns)
 {
-	if (gw->finished || !link_ready(gw, now_ns))
+	if (gw->finished || !gen_link_ready(gw, now_ns))
 		return;
 	phase_update(gw, now_ns);
 	if (now_ns < gw->t_begin)
@@ -790,7 +785,7 @@ worker_slots(struct bench_gen_worker *gw)
 int
 bench_gen_worker_new(struct bench_gen *g, struct dp_worker *w)
 {
-	const struct dp_handler h = {
+	struct dp_handler h = {
 		.on_datagram = on_datagram,
 		.on_tick = on_tick,
 		.collect_tx = collect_tx,
@@ -815,6 +810,8 @@ bench_gen_worker_new(struct bench_gen *g, struct dp_worker *w)
 		rc = gen_flood_setup(gw);
 	if (rc == 0 && g->opts.mode == GEN_MODE_TOKEN_FLOOD)
 		rc = gen_token_setup(gw);
+	if (rc == 0 && g->opts.mode == GEN_MODE_HOSTILE)
+		rc = gen_hostile_setup(gw, &h);
 	if (rc == 0 && dp_worker_set_handler(w, &h, gw) != 0)
 		rc = QUIC_ERR_INVAL;
 	return rc;
@@ -827,6 +824,7 @@ bench_gen_worker_free(struct bench_gen_worker *gw)
 		return;
 	while (gw->active != NULL)
 		conn_free(gw, gw->active);
+	gen_hostile_free(gw);
 	free(gw->conns);
 	free(gw->streams);
 	free(gw->backlog);

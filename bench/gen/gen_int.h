@@ -4,6 +4,8 @@
 #ifndef HB_BENCH_GEN_INT_H
 #define HB_BENCH_GEN_INT_H
 
+#include <string.h>
+
 #include "gen.h"
 
 #define GEN_TX_BURST	 16
@@ -87,6 +89,8 @@ struct bench_gen_worker {
 	uint16_t tmpl_len[GEN_FLOOD_TEMPLATES];
 	unsigned n_tmpl;
 	struct gen_token_pool *tokens; /* token-flood (gen_token.c) */
+
+	struct gen_hostile *hostile; /* hostile mode (hostile.c) */
 	char authority[160];
 	size_t txlens[GEN_TX_BURST];
 	uint8_t txbuf[GEN_TX_BURST * GEN_DGRAM_MAX];
@@ -147,5 +151,25 @@ int gen_token_setup(struct bench_gen_worker *gw);
 void gen_token_free(struct bench_gen_worker *gw);
 /* The next pool entry: its source into path->local, its Initial into d. @return its length */
 size_t gen_token_next(struct bench_gen_worker *gw, struct dp_path *path, uint8_t *d);
+
+/* The quic/ form of a dataplane path. */
+static inline void
+gen_path_to_quic(const struct dp_path *path, struct quic_path *qp)
+{
+	memset(qp, 0, sizeof(*qp));
+	qp->local.family = qp->remote.family = path->local.family;
+	qp->local.port = path->local.port;
+	qp->remote.port = path->remote.port;
+	memcpy(qp->local.ip, path->local.ip, sizeof(qp->local.ip));
+	memcpy(qp->remote.ip, path->remote.ip, sizeof(qp->remote.ip));
+}
+
+/* gen_engine.c: whether the load may begin (link up, next hop resolved). */
+bool gen_link_ready(struct bench_gen_worker *gw, uint64_t now_ns);
+
+/* hostile.c: the hostile mode's callbacks in hd, its state. @return 0 or a negative code */
+struct gen_hostile;
+int gen_hostile_setup(struct bench_gen_worker *gw, struct dp_handler *hd);
+void gen_hostile_free(struct bench_gen_worker *gw);
 
 #endif /* HB_BENCH_GEN_INT_H */

@@ -15,8 +15,8 @@
 
 #include "gen.h"
 
-static const char *const mode_names[] = {"get",		"handshake",  "bulk",	    "rr",
-					 "retry-flood", "link-floor", "token-flood"};
+static const char *const mode_names[] = {"get",	   "handshake",  "bulk",	 "rr",
+					 "retry-flood", "link-floor", "token-flood", "hostile"};
 static const char *const alpn_names[] = {"h3", "hq-interop", "perf"};
 
 static const char usage[] =
@@ -41,6 +41,9 @@ static const char usage[] =
 	"                       sources: a pool of --token-pool of them sent round at --rate\n"
 	"                       for at most 8 s (token lifetime); the server's tokens_valid\n"
 	"                       counter is the figure\n"
+	"  hostile --case NAME  handshake, then one row of shared/bad-input.md on the wire;\n"
+	"                       exit 0 when the server answers as the case expects (the cases:\n"
+	"                       bench/README.md)\n"
 	"Options:\n"
 	"  --server ADDR:PORT   the server (IPv4, or [IPv6]:PORT) (required)\n"
 	"  --local ADDR[/LEN]   our address on the port, LEN the on-link prefix [24 / 64]\n"
@@ -421,6 +424,8 @@ parse_valued(struct bench_gen_opts *o, const char *a, const char *v)
 		return parse_pct(v, &o->impair.corrupt);
 	if (strcmp(a, "--json") == 0)
 		return (o->json = v) != NULL ? 0 : -1;
+	if (strcmp(a, "--case") == 0)
+		return bench_gen_hostile_known(v) ? (o->hostile_case = v, 0) : -1;
 	return -2;
 }
 
@@ -499,6 +504,10 @@ opts_finish(struct bench_gen_opts *o, char *err, size_t err_len)
 		snprintf(err, err_len, "get: no URL path");
 		return -1;
 	}
+	if (o->mode == GEN_MODE_HOSTILE && o->hostile_case == NULL) {
+		snprintf(err, err_len, "hostile: --case NAME is required (see --help)");
+		return -1;
+	}
 	if (o->alpn != GEN_ALPN_PERF && bulky && o->n_paths == 0) {
 		o->paths[0] = "/";
 		o->n_paths = 1;
@@ -519,10 +528,10 @@ parse_mode(struct bench_gen_opts *o, int argc, char **argv, char *err, size_t er
 	if (argc < 2) {
 		snprintf(err, err_len,
 			 "no mode (get, handshake, bulk, rr, retry-flood, "
-			 "link-floor, token-flood); see --help");
+			 "link-floor, token-flood, hostile); see --help");
 		return -1;
 	}
-	if (parse_name(argv[1], mode_names, 7, &m) != 0) {
+	if (parse_name(argv[1], mode_names, 8, &m) != 0) {
 		snprintf(err, err_len, "unknown mode '%s'", argv[1]);
 		return -1;
 	}
