@@ -270,6 +270,7 @@ h_finish(struct bench_gen_worker *gw, uint64_t now_ns, bool ok, const char *got)
 	fflush(stdout);
 	if (!ok)
 		gen_cnt_add(gw, GEN_CNT_FAIL_VERIFY, 1);
+	gen_cnt_add(gw, GEN_CNT_FAIL_UNFINISHED, (uint64_t)-1); /* the verdict came: see setup */
 	if (h->qc != NULL) {
 		quic_conn_free(h->qc);
 		h->qc = NULL;
@@ -663,6 +664,8 @@ gen_hostile_setup(struct bench_gen_worker *gw, struct dp_handler *hd)
 	if (gw->hostile == NULL)
 		return QUIC_ERR_NOMEM;
 	gw->hostile->hc = hc;
+	/* No verdict yet: a run the time bound ends first (no link, say) must not exit 0. */
+	gen_cnt_add(gw, GEN_CNT_FAIL_UNFINISHED, 1);
 	hd->on_datagram = h_on_datagram;
 	hd->collect_tx = h_collect_tx;
 	return 0;

@@ -101,12 +101,20 @@ n=0
 for c in $cases; do
 	n=$((n + 1))
 	from=$(wc -l <"$it_tmp/server.log")
-	run "h$n" hostile --case "$c" || it_bad "$c: hostile case failed"
+	rc=0
+	run "h$n" hostile --case "$c" || rc=$?
+	if ! grep -q "^hostile $c " "$it_tmp/h$n.log"; then
+		# No verdict: the memif link did not come up in time (seen once in a hundred runs
+		# on this shared machine); one more try, then it is a failure.
+		it_say "$c: no verdict (link?), once more"
+		rc=0
+		run "h$n" hostile --case "$c" || rc=$?
+	fi
 	grep '^hostile' "$it_tmp/h$n.log" || tail -n 30 "$it_tmp/h$n.log"
-	run "g$n" get --out "$it_tmp/dl" /p00.txt || {
-		tail -n 20 "$it_tmp/g$n.log"
-		it_bad "$c: a well-behaved get failed after the case"
-	}
+	[ "$rc" -eq 0 ] || it_bad "$c: hostile case failed (exit status $rc)"
+	run "g$n" get --out "$it_tmp/dl" /p00.txt ||
+		{ grep -qE '^pkts_tx +0$' "$it_tmp/g$n.log" && run "g$n" get --out "$it_tmp/dl" /p00.txt; } ||
+		{ tail -n 20 "$it_tmp/g$n.log"; it_bad "$c: a well-behaved get failed after the case"; }
 	cmp -s "$it_tmp/dl/p00.txt" "$it_tmp/www/p00.txt" || it_bad "$c: p00.txt differs"
 	rm -f "$it_tmp/dl/p00.txt"
 	kill -0 "$it_srv_pid" 2>/dev/null || it_die "$c: the server is gone"
