@@ -229,6 +229,7 @@ struct gen_hostile {
 	uint64_t t_end;	      /* when the last attack packet went out */
 	uint32_t sent;	      /* attack packets or datagrams written */
 	uint64_t rx;	      /* datagrams received */
+	uint64_t rx_ping;     /* ... when our PING after the attack went out */
 	uint64_t held_lost;   /* withheld datagrams overwritten by newer ones */
 	uint32_t held_head, held_n;
 	uint16_t held_len[H_HELD_MAX];
@@ -428,8 +429,10 @@ h_attack_end(struct bench_gen_worker *gw, uint64_t now_ns)
 	h_enter(h, HP_WAIT, now_ns);
 	h_release(gw, now_ns);
 	if (h->hc->expect == H_SILENT && quic_conn_state(h->qc) == QUIC_CONN_ESTABLISHED &&
-	    quic_conn_inject_frames_for_test(h->qc, QUIC_PKT_1RTT, ping, sizeof(ping)) == 0)
+	    quic_conn_inject_frames_for_test(h->qc, QUIC_PKT_1RTT, ping, sizeof(ping)) == 0) {
 		h_flush(gw, now_ns, NULL);
+		h->rx_ping = h->rx;
+	}
 }
 
 /* H_ONE and H_FLOOD: injected 1-RTT packets, H_PER_CALL at most per call. */
@@ -552,12 +555,16 @@ h_wait(struct bench_gen_worker *gw, uint64_t now_ns)
 	}
 	if (now_ns - h->t_phase < (h->hc->kind == H_FLOOD ? H_WAIT_FLOOD : H_WAIT_NS))
 		return;
-	fmt_code(got, sizeof(got), H_SILENT);
+	/* Silent, and the server answered (at least with an ACK) after our PING. */
+	if (h->rx > h->rx_ping)
+		fmt_code(got, sizeof(got), H_SILENT);
+	else
+		snprintf(got, sizeof(got), "no close, but no answer to a PING either");
 	/* Still established after the wait: close it ourselves, H3_NO_ERROR (RFC 9114 §8.1). */
 	quic_conn_close(h->qc, gw->o->alpn == GEN_ALPN_H3 ? QUIC_H3_NO_ERROR : 0,
 			"hostile case over", now_ns);
 	h_flush(gw, now_ns, NULL);
-	h_finish(gw, now_ns, h->hc->expect == H_SILENT, got);
+	h_finish(gw, now_ns, h->hc->expect == H_SILENT && h->rx > h->rx_ping, got);
 }
 
 /* ---- Dataplane callbacks ---- */

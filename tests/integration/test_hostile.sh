@@ -12,8 +12,7 @@
 #     its --stats output within a bounded wait.
 # Every run is bounded (timeout); the floods are bounded by the bench (count and 1 s). The
 # server runs without Retry so that the Initial flood (A17) makes real connection state. No
-# timing assertions. Exit 77 without root,
-# iproute2, gtlsclient or network namespaces.
+# timing assertions. Exit 77 without root, iproute2, gtlsclient or network namespaces.
 set -u
 
 bench=${1:?usage: test_hostile.sh HAYABUSA-BENCH HAYABUSA}
@@ -123,6 +122,9 @@ for c in $cases; do
 	it_say "$c: gauges back to $act $mem (conn_mem_bytes peak during the case: $peak)"
 done
 
+# The gauge must have moved at all, or returning to its level proved nothing.
+read -r _ _ peak < <(gauges 0)
+[ "${peak:-0}" -gt 0 ] || it_bad "conn_mem_bytes never rose above 0"
 it_stop
 hs=$(it_counter handshakes)
 [ "${hs:-0}" -gt 0 ] || it_bad "server counted no handshake"
