@@ -95,8 +95,8 @@ struct bench_gen_opts {
 	uint16_t flood_port_lo, flood_port_hi;
 	uint32_t flood_version; /* 0: the first of versions (Retries); else VN probes */
 	/* token-flood */
-	const char *token_keys; /* the fleet's token key file (quic/token.h) */
-	uint32_t token_pool;	/* Initials with distinct sources and tokens, sent round */
+	const char *token_keys;	  /* the fleet's token key file (quic/token.h) */
+	uint32_t token_pool;	  /* Initials with distinct sources and tokens, sent round */
 	const char *hostile_case; /* hostile: --case NAME */
 	struct bench_gen_impair impair;
 	const char *json;

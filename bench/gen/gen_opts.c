@@ -15,7 +15,7 @@
 
 #include "gen.h"
 
-static const char *const mode_names[] = {"get",	   "handshake",  "bulk",	 "rr",
+static const char *const mode_names[] = {"get",		"handshake",  "bulk",	     "rr",
 					 "retry-flood", "link-floor", "token-flood", "hostile"};
 static const char *const alpn_names[] = {"h3", "hq-interop", "perf"};
 

@@ -42,10 +42,10 @@
 #define H_FLOOD_PKTS 960
 
 enum h_kind {
-	H_ONE = 0,   /* one packet with frames[] */
-	H_FLOOD,     /* count packets, each built by build() */
-	H_GARBAGE,   /* count random UDP datagrams, no connection */
-	H_INITIALS,  /* count first Initials of fresh connections, each with its own DCID */
+	H_ONE = 0,  /* one packet with frames[] */
+	H_FLOOD,    /* count packets, each built by build() */
+	H_GARBAGE,  /* count random UDP datagrams, no connection */
+	H_INITIALS, /* count first Initials of fresh connections, each with its own DCID */
 };
 
 typedef size_t (*h_build_fn)(uint8_t *buf, size_t cap, uint32_t i);
@@ -56,8 +56,8 @@ struct h_case {
 	const char *rfc;
 	uint64_t expect; /* RFC 9000 §20.1 code, or H_SILENT */
 	enum h_kind kind;
-	bool withhold;	 /* hold the server's datagrams (no ACKs) while attacking */
-	uint32_t count;	 /* floods: packets; raw: datagrams */
+	bool withhold;	/* hold the server's datagrams (no ACKs) while attacking */
+	uint32_t count; /* floods: packets; raw: datagrams */
 	h_build_fn build;
 	uint8_t len;
 	uint8_t frames[H_FRAMES_MAX];
@@ -141,6 +141,8 @@ build_fragments(uint8_t *buf, size_t cap, uint32_t i)
 
 /* ---- The cases ---- */
 
+/* One case a line or two, as in the table of bad-input.md. */
+/* clang-format off */
 #define TOKEN16 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, \
 		0x11, 0x11, 0x11
 #define CID8	0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8
@@ -209,6 +211,7 @@ static const struct h_case cases[] = {
 	{.name = "initial-dcid-flood", .row = "A17", .rfc = "RFC 9000 §7.2, §21", .expect = H_SILENT,
 	 .kind = H_INITIALS, .count = 300},
 };
+/* clang-format on */
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -226,11 +229,11 @@ struct gen_hostile {
 	bool begun;
 	bool hs_done;
 	uint64_t t_begin, t_phase;
-	uint64_t t_end;	      /* when the last attack packet went out */
-	uint32_t sent;	      /* attack packets or datagrams written */
-	uint64_t rx;	      /* datagrams received */
-	uint64_t rx_ping;     /* ... when our PING after the attack went out */
-	uint64_t held_lost;   /* withheld datagrams overwritten by newer ones */
+	uint64_t t_end;	    /* when the last attack packet went out */
+	uint32_t sent;	    /* attack packets or datagrams written */
+	uint64_t rx;	    /* datagrams received */
+	uint64_t rx_ping;   /* ... when our PING after the attack went out */
+	uint64_t held_lost; /* withheld datagrams overwritten by newer ones */
 	uint32_t held_head, held_n;
 	uint16_t held_len[H_HELD_MAX];
 	uint8_t held[H_HELD_MAX][GEN_DGRAM_MAX];
@@ -346,9 +349,9 @@ h_service(struct bench_gen_worker *gw, uint64_t now_ns)
 			h->hs_done = true;
 			gen_cnt_add(gw, GEN_CNT_HANDSHAKES, 1);
 		}
-		for (int k = 0; k < 64 && ev.type == QUIC_EV_STREAM_READABLE &&
-				quic_conn_stream_read(h->qc, ev.stream_id, sink, sizeof(sink),
-						      &fin, NULL) > 0;
+		for (int k = 0;
+		     k < 64 && ev.type == QUIC_EV_STREAM_READABLE &&
+		     quic_conn_stream_read(h->qc, ev.stream_id, sink, sizeof(sink), &fin, NULL) > 0;
 		     k++)
 			;
 	}
@@ -445,9 +448,9 @@ h_attack_conn(struct bench_gen_worker *gw, uint64_t now_ns)
 	size_t len;
 
 	for (int k = 0; k < H_PER_CALL; k++) {
-		bool over = hc->kind == H_ONE ? h->sent >= 1
-					      : h->sent >= hc->count ||
-							now_ns - h->t_phase > H_FLOOD_NS;
+		bool over = hc->kind == H_ONE
+				    ? h->sent >= 1
+				    : h->sent >= hc->count || now_ns - h->t_phase > H_FLOOD_NS;
 
 		if (over || quic_conn_state(h->qc) != QUIC_CONN_ESTABLISHED) {
 			h_attack_end(gw, now_ns);
@@ -602,7 +605,8 @@ h_collect_tx(void *ctx, struct dp_worker *w, uint64_t now_ns)
 		h_service(gw, now_ns);
 		if (h->hs_done && quic_conn_state(h->qc) == QUIC_CONN_ESTABLISHED)
 			h_enter(h, HP_ATTACK, now_ns);
-		else if (quic_conn_state(h->qc) != QUIC_CONN_HANDSHAKE || now_ns - h->t_phase > H_HS_NS)
+		else if (quic_conn_state(h->qc) != QUIC_CONN_HANDSHAKE ||
+			 now_ns - h->t_phase > H_HS_NS)
 			h_finish(gw, now_ns, false, "handshake failed");
 		break;
 	case HP_ATTACK:
