@@ -98,6 +98,13 @@ struct bench_gen_opts {
 	const char *token_keys;	  /* the fleet's token key file (quic/token.h) */
 	uint32_t token_pool;	  /* Initials with distinct sources and tokens, sent round */
 	const char *hostile_case; /* hostile: --case NAME */
+	/* tokens across runs and servers (gen_carry.c) */
+	const char *token_out;	   /* handshake, get: save the Initial that carries a Retry token */
+	const char *token_in;	   /* retry-flood: send that saved Initial instead of fresh ones */
+	const char *new_token_out; /* handshake, get: save the first NEW_TOKEN token */
+	const char *new_token_in;  /* connection modes: Initials carry this NEW_TOKEN token */
+	bool linger; /* raw modes: count answers until --duration ends, not 100 ms after */
+	uint64_t handshake_rate; /* retry-flood: legitimate handshakes per second alongside */
 	struct bench_gen_impair impair;
 	const char *json;
 	bool quiet;
@@ -144,6 +151,7 @@ enum bench_gen_cnt {
 	   received nor sent a datagram (its headroom) */
 	GEN_CNT_LOOP_NS,
 	GEN_CNT_IDLE_NS,
+	GEN_CNT_LEGIT_OFFERED, /* retry-flood --handshake-rate: handshakes due (started or not) */
 	GEN_CNT_MAX
 };
 

@@ -119,6 +119,13 @@ phase_update(struct bench_gen_worker *gw, uint64_t now_ns)
 	}
 }
 
+/* Connections that only handshake: handshake mode, and retry-flood's --handshake-rate. */
+static bool
+hs_only(const struct bench_gen_worker *gw)
+{
+	return gw->o->mode == GEN_MODE_HANDSHAKE || gw->o->handshake_rate != 0;
+}
+
 /* May another operation (handshake, request) start now? Books it when it may. */
 static bool
 op_allowed(struct bench_gen_worker *gw)
@@ -181,7 +188,9 @@ conn_start(struct bench_gen_worker *gw, uint64_t now_ns)
 	memcpy(qp.local.ip, gw->base.local.ip, sizeof(qp.local.ip));
 	qp.local.port = c->lport;
 	qp.remote = gw->o->server;
-	if (quic_conn_new_client(&c->qc, &gw->qcfg, &qp, now_ns) != 0) {
+	if (quic_conn_new_client(&c->qc, &gw->qcfg, &qp, now_ns) != 0 ||
+	    (gw->nt_len > 0 && quic_conn_set_token(c->qc, gw->nt, gw->nt_len) != 0)) {
+		quic_conn_free(c->qc);
 		c->qc = NULL;
 		gen_cnt_add(gw, GEN_CNT_FAIL_SETUP, 1);
 		return NULL;
@@ -195,7 +204,7 @@ conn_start(struct bench_gen_worker *gw, uint64_t now_ns)
 	c->active = true;
 	c->t_start = now_ns;
 	c->outstanding = 0;
-	c->hs_done = c->app_ready = c->by_us = c->close_sent = c->failed = false;
+	c->hs_done = c->app_ready = c->by_us = c->close_sent = c->failed = c->capture = false;
 	dp_timer_init(&c->timer, conn_timer_fn, c);
 	gen_cnt_add(gw, GEN_CNT_CONNS_STARTED, 1);
 	return c;
@@ -387,9 +396,10 @@ conn_maybe_close(struct bench_gen_worker *gw, struct gen_conn *c, uint64_t now_n
 
 	if (c->by_us || !c->hs_done)
 		return;
-	switch (o->mode) {
+	switch (hs_only(gw) ? GEN_MODE_HANDSHAKE : o->mode) {
 	case GEN_MODE_HANDSHAKE:
-		done = true;
+		/* --new-token-out: the server sends NEW_TOKEN after the handshake (§8.1.3). */
+		done = o->new_token_out == NULL || gw->nt_saved;
 		break;
 	case GEN_MODE_GET:
 		done = idle && gw->get_next == o->n_paths;
@@ -414,11 +424,15 @@ on_event(struct bench_gen_worker *gw, struct gen_conn *c, const struct quic_even
 			break;
 		c->hs_done = true;
 		gen_cnt_add(gw, GEN_CNT_HANDSHAKES, 1);
-		if (gw->o->mode == GEN_MODE_HANDSHAKE)
+		if (hs_only(gw))
 			lat_add(gw, c->t_start, now_ns);
 		break;
 	case QUIC_EV_STREAM_READABLE:
 		stream_read(gw, c, ev->stream_id, now_ns);
+		break;
+	case QUIC_EV_NEW_TOKEN:
+		if (gw->o->new_token_out != NULL)
+			gen_new_token_save(gw, c);
 		break;
 	default:
 		break;
@@ -459,8 +473,10 @@ conn_flush(struct bench_gen_worker *gw, struct gen_conn *c, uint64_t now_ns)
 		dp.local.port = qp.local.port;
 		dp.remote.port = qp.remote.port;
 		memcpy(dp.remote.ip, qp.remote.ip, sizeof(dp.remote.ip));
-		for (i = 0, off = 0; i < n; off += gw->txlens[i], i++)
+		for (i = 0, off = 0; i < n; off += gw->txlens[i], i++) {
+			gen_token_capture(gw, c, dp.local.port, gw->txbuf + off, gw->txlens[i]);
 			gen_send(gw, &dp, gw->txbuf + off, gw->txlens[i]);
+		}
 		if (n < GEN_TX_BURST)
 			return;
 	}
@@ -560,6 +576,8 @@ deliver(struct bench_gen_worker *gw, const uint8_t *p, size_t len, const struct 
 		gen_cnt_add(gw, GEN_CNT_DROP_UNKNOWN, 1);
 		return;
 	}
+	/* --token-out: the Initial this Retry makes us send carries its token. */
+	c->capture = c->capture || (retry && gw->o->token_out != NULL && !gw->token_saved);
 	if (retry && !gw->o->retry_follow) {
 		conn_fail(gw, c, GEN_CNT_FAIL_NO_RETRY);
 		c->by_us = true;
@@ -571,6 +589,38 @@ deliver(struct bench_gen_worker *gw, const uint8_t *p, size_t len, const struct 
 	conn_service(gw, c, now_ns);
 }
 
+/* retry-flood --handshake-rate: whether port is one of the legitimate connections'. */
+static bool
+legit_port(const struct bench_gen_worker *gw, uint16_t port)
+{
+	return gw->o->handshake_rate != 0 && port >= gw->o->lport_base &&
+	       (uint32_t)port - gw->o->lport_base < gw->o->conns;
+}
+
+/*
+ * retry-flood --handshake-rate: legitimate handshakes from --local's address and the --lport
+ * ports, started at their own rate alongside the flood (issue #7: the fraction that completes
+ * during a flood, and their latency).
+ */
+static void
+legit_fill(struct bench_gen_worker *gw, uint64_t now_ns)
+{
+	struct gen_conn *c;
+
+	if (gw->legit_next_ns == 0)
+		gw->legit_next_ns = now_ns;
+	while (!gw->stopping && gw->legit_next_ns <= now_ns) {
+		gw->legit_next_ns += 1000000000ull / gw->o->handshake_rate;
+		if (now_ns > gw->legit_next_ns + 1000000000ull)
+			gw->legit_next_ns = now_ns; /* behind by a second: no catch-up burst */
+		/* Due but no free slot (--conns in flight): offered, not started. */
+		gen_cnt_add(gw, GEN_CNT_LEGIT_OFFERED, 1);
+		if (gw->free_list == NULL || (c = conn_start(gw, now_ns)) == NULL)
+			continue;
+		conn_service(gw, c, now_ns);
+	}
+}
+
 static void
 on_datagram(void *ctx, struct dp_worker *w, const uint8_t *p, size_t len,
 	    const struct dp_path *path, uint64_t now_ns)
@@ -580,7 +630,7 @@ on_datagram(void *ctx, struct dp_worker *w, const uint8_t *p, size_t len,
 	(void)w;
 	gen_cnt_add(gw, GEN_CNT_PKTS_RX, 1);
 	gen_cnt_add(gw, GEN_CNT_BYTES_RX, len);
-	if (gen_mode_raw(gw->o->mode)) {
+	if (gen_mode_raw(gw->o->mode) && !legit_port(gw, path->local.port)) {
 		gen_classify_rx(gw, p, len);
 		return;
 	}
@@ -628,8 +678,11 @@ check_finished(struct bench_gen_worker *gw, uint64_t now_ns)
 	    now_ns < gw->t_end)
 		return;
 	if (gen_mode_raw(gw->o->mode)) {
-		/* No state: only the answers still on the wire are waited for. */
-		if (now_ns < gw->t_stop + GEN_RAW_DRAIN_NS)
+		/* No state: only the answers still on the wire are waited for; with
+		 * --handshake-rate also the legitimate handshakes in flight (bounded). */
+		if (now_ns < gw->t_stop + GEN_RAW_DRAIN_NS || (gw->o->linger && now_ns < gw->t_end))
+			return;
+		if (!idle && now_ns < gw->t_stop + GEN_GRACE_NS)
 			return;
 	} else if (!idle && now_ns < gw->t_end + GEN_GRACE_NS) {
 		return;
@@ -687,6 +740,8 @@ collect_tx_work(struct bench_gen_worker *gw, uint64_t now_ns)
 	if (gen_mode_raw(gw->o->mode)) {
 		if (!gw->stopping)
 			gen_raw_send(gw, now_ns);
+		if (gw->o->handshake_rate != 0)
+			legit_fill(gw, now_ns);
 	} else {
 		if (gw->o->mode == GEN_MODE_GET && gw->get_done == gw->o->n_paths)
 			gw->stopping = true;
@@ -807,11 +862,13 @@ bench_gen_worker_new(struct bench_gen *g, struct dp_worker *w)
 	if (rc == 0)
 		rc = worker_slots(gw);
 	if (rc == 0 && g->opts.mode == GEN_MODE_RETRY_FLOOD)
-		rc = gen_flood_setup(gw);
+		rc = g->opts.token_in != NULL ? gen_token_load(gw) : gen_flood_setup(gw);
 	if (rc == 0 && g->opts.mode == GEN_MODE_TOKEN_FLOOD)
 		rc = gen_token_setup(gw);
 	if (rc == 0 && g->opts.mode == GEN_MODE_HOSTILE)
 		rc = gen_hostile_setup(gw, &h);
+	if (rc == 0 && g->opts.new_token_in != NULL)
+		rc = gen_new_token_load(gw);
 	if (rc == 0 && dp_worker_set_handler(w, &h, gw) != 0)
 		rc = QUIC_ERR_INVAL;
 	return rc;

@@ -29,6 +29,7 @@ struct gen_conn {
 	bool by_us;	 /* we closed it */
 	bool close_sent; /* ... and its CONNECTION_CLOSE went out */
 	bool failed;	 /* its failure is counted */
+	bool capture;	 /* --token-out: save its next Initial (it followed a Retry) */
 };
 
 /* A datagram held back by the reordering impairment. */
@@ -60,8 +61,8 @@ struct bench_gen_worker {
 	uint64_t rng;
 	/* Phases, in dp time: first loop, end of warm-up, end of the offered load. */
 	bool begun;
-	bool unresolved; /* the server's next hop never resolved: nothing was sent */
-	uint64_t t_link;		/* when the link was first seen up (0: not yet) */
+	bool unresolved;	      /* the server's next hop never resolved: nothing was sent */
+	uint64_t t_link;	      /* when the link was first seen up (0: not yet) */
 	uint64_t probe_at, probe_gap; /* next resolution probe, back-off */
 	bool measuring;
 	bool stopping;
@@ -91,6 +92,14 @@ struct bench_gen_worker {
 	struct gen_token_pool *tokens; /* token-flood (gen_token.c) */
 
 	struct gen_hostile *hostile; /* hostile mode (hostile.c) */
+	/* --token-out: an Initial was saved; --token: the port the saved Initial left from */
+	bool token_saved;
+	uint16_t token_port;
+	/* --new-token-out: one was saved; --new-token: the token every connection uses */
+	bool nt_saved;
+	uint8_t nt[QUIC_TOKEN_MAX_LEN];
+	size_t nt_len;
+	uint64_t legit_next_ns; /* retry-flood --handshake-rate: when the next one is due */
 	char authority[160];
 	size_t txlens[GEN_TX_BURST];
 	uint8_t txbuf[GEN_TX_BURST * GEN_DGRAM_MAX];
@@ -151,6 +160,16 @@ int gen_token_setup(struct bench_gen_worker *gw);
 void gen_token_free(struct bench_gen_worker *gw);
 /* The next pool entry: its source into path->local, its Initial into d. @return its length */
 size_t gen_token_next(struct bench_gen_worker *gw, struct dp_path *path, uint8_t *d);
+/* gen_carry.c */
+/* --token-out: save the datagram when c->capture is set and it is an Initial (clears it). */
+void gen_token_capture(struct bench_gen_worker *gw, struct gen_conn *c, uint16_t lport,
+		       const uint8_t *p, size_t len);
+/* --token: the saved Initial as the only retry-flood template. @return 0 or QUIC_ERR_INVAL */
+int gen_token_load(struct bench_gen_worker *gw);
+/* --new-token-out: save c's NEW_TOKEN token unless one was saved already. */
+void gen_new_token_save(struct bench_gen_worker *gw, struct gen_conn *c);
+/* --new-token: load the token into gw->nt. @return 0 or QUIC_ERR_INVAL */
+int gen_new_token_load(struct bench_gen_worker *gw);
 
 /* The quic/ form of a dataplane path. */
 static inline void

@@ -81,6 +81,20 @@ static const char usage[] =
 	"  --loss PCT, --reorder PCT, --dup PCT, --corrupt PCT   impairment of our own path, in\n"
 	"                       percent, on every datagram we send and receive [0]\n"
 	"  --seed N             seed of the impairment and spoofing PRNG [1]\n"
+	"  --token-out FILE     handshake, get: save the first Initial that carries a Retry\n"
+	"                       token (and its local port) to FILE\n"
+	"  --token FILE         retry-flood: send the Initial saved by --token-out (from its\n"
+	"                       port) instead of fresh ones, e.g. to another server of a fleet\n"
+	"  --new-token-out FILE handshake, get: save the first NEW_TOKEN token received to FILE\n"
+	"                       (handshake: connections wait for it before closing)\n"
+	"  --new-token FILE     connection modes: every connection's Initials carry the token\n"
+	"                       in FILE (from --new-token-out), RFC 9000 section 8.1.3\n"
+	"  --handshake-rate R   retry-flood: also R legitimate handshakes per second from\n"
+	"                       --local's address and --lport ports (--conns in flight),\n"
+	"                       followed through Retry: completed fraction and latency\n"
+	"  --linger             retry-flood, link-floor: count answers until --duration ends,\n"
+	"                       not only 100 ms after the last datagram (--count 1: one Initial\n"
+	"                       and vanish, what comes back measures amplification)\n"
 	"  --json FILE          write the configuration, totals and the one-second series as\n"
 	"                       JSON (see bench/README.md for the keys)\n"
 	"  --quiet              no progress lines\n"
@@ -368,6 +382,59 @@ parse_load(struct bench_gen_opts *o, const char *a, const char *v)
 	return 0;
 }
 
+/* --token-out, --token (gen_carry.c), --handshake-rate. @return 0, -1 bad value, -2 not ours */
+static int
+parse_token_opt(struct bench_gen_opts *o, const char *a, const char *v)
+{
+	if (strcmp(a, "--handshake-rate") == 0)
+		return parse_u64(v, 1, 1000000, &o->handshake_rate);
+	if (strcmp(a, "--new-token-out") == 0)
+		return (o->new_token_out = v)[0] != '\0' ? 0 : -1;
+	if (strcmp(a, "--new-token") == 0)
+		return (o->new_token_in = v)[0] != '\0' ? 0 : -1;
+	if (strcmp(a, "--token-out") == 0)
+		return (o->token_out = v)[0] != '\0' ? 0 : -1;
+	if (strcmp(a, "--token") == 0)
+		return (o->token_in = v)[0] != '\0' ? 0 : -1;
+	return -2;
+}
+
+/* Which modes the token options and --linger go with. @return 0, or -1 with err set */
+static int
+token_opts_check(const struct bench_gen_opts *o, char *err, size_t err_len)
+{
+	bool raw = o->mode == GEN_MODE_RETRY_FLOOD || o->mode == GEN_MODE_LINK_FLOOR;
+
+	if ((o->token_out != NULL || o->new_token_out != NULL) && o->mode != GEN_MODE_HANDSHAKE &&
+	    o->mode != GEN_MODE_GET) {
+		snprintf(err, err_len, "--token-out and --new-token-out go with handshake or get");
+		return -1;
+	}
+	if (o->new_token_in != NULL && raw) {
+		snprintf(err, err_len, "--new-token goes with a connection mode");
+		return -1;
+	}
+	if (o->token_in != NULL && o->mode != GEN_MODE_RETRY_FLOOD) {
+		snprintf(err, err_len, "--token goes with retry-flood");
+		return -1;
+	}
+	if (o->handshake_rate != 0 && o->mode != GEN_MODE_RETRY_FLOOD) {
+		snprintf(err, err_len, "--handshake-rate goes with retry-flood");
+		return -1;
+	}
+	/* The flood's answers to our own address must not reach the legitimate connections. */
+	if (o->handshake_rate != 0 && o->flood_port_lo < (uint32_t)o->lport_base + o->conns &&
+	    o->flood_port_hi >= o->lport_base) {
+		snprintf(err, err_len, "--handshake-rate: --src-port overlaps --lport + --conns");
+		return -1;
+	}
+	if (o->linger && !raw) {
+		snprintf(err, err_len, "--linger goes with retry-flood or link-floor");
+		return -1;
+	}
+	return 0;
+}
+
 /* One "--name value" option of ours. @return 0, -1 bad value, -2 not ours */
 static int
 parse_valued(struct bench_gen_opts *o, const char *a, const char *v)
@@ -426,7 +493,7 @@ parse_valued(struct bench_gen_opts *o, const char *a, const char *v)
 		return (o->json = v) != NULL ? 0 : -1;
 	if (strcmp(a, "--case") == 0)
 		return bench_gen_hostile_known(v) ? (o->hostile_case = v, 0) : -1;
-	return -2;
+	return parse_token_opt(o, a, v);
 }
 
 static void
@@ -516,7 +583,7 @@ opts_finish(struct bench_gen_opts *o, char *err, size_t err_len)
 		snprintf(err, err_len, "--lport + --conns must stay below 65536");
 		return -1;
 	}
-	return 0;
+	return token_opts_check(o, err, err_len);
 }
 
 /* The first argument: the mode, or --help. */
@@ -561,8 +628,8 @@ bench_gen_opts_parse(struct bench_gen_opts *o, int argc, char **argv, char **dp_
 			o->retry_follow = a[2] == 'r';
 			continue;
 		}
-		if (strcmp(a, "--quiet") == 0) {
-			o->quiet = true;
+		if (strcmp(a, "--quiet") == 0 || strcmp(a, "--linger") == 0) {
+			*(a[2] == 'q' ? &o->quiet : &o->linger) = true;
 			continue;
 		}
 		if (a[0] != '-') {

@@ -244,6 +244,8 @@ raw_one(struct bench_gen_worker *gw)
 		unsigned t = (unsigned)(gw->ops % gw->n_tmpl);
 
 		gen_spoof_source(gw, path.local.ip, &path.local.port);
+		if (o->token_in != NULL)
+			path.local.port = gw->token_port; /* the token is bound to it */
 		len = gw->tmpl_len[t];
 		memcpy(d, gw->tmpl[t], len);
 	} else {

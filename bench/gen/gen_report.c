@@ -41,6 +41,7 @@ static const char *const cnt_names[GEN_CNT_MAX] = {
 	"impair_corrupt",
 	"loop_ns",
 	"idle_ns",
+	"legit_offered",
 };
 
 const char *
@@ -120,7 +121,7 @@ struct figures {
 	double retry_s, vn_s, hs_s, req_s, goodput_gbit;
 	uint64_t fails;
 	double p50, p90, p99, p999, max, mean; /* microseconds */
-	double busy_pct;			/* the generator's loop: share of busy time */
+	double busy_pct;		       /* the generator's loop: share of busy time */
 };
 
 static void
@@ -211,6 +212,16 @@ bench_gen_print_progress(const struct bench_gen *g, unsigned sec,
 	fflush(stdout);
 }
 
+/* retry-flood --handshake-rate: the fraction of legitimate handshakes that completed (issue #7
+ * figure; its latency percentiles are the table's). 0 when none started. */
+static double
+legit_fraction(const struct bench_gen_counters *c)
+{
+	uint64_t started = c->v[GEN_CNT_CONNS_STARTED];
+
+	return started == 0 ? 0 : (double)c->v[GEN_CNT_HANDSHAKES] / (double)started;
+}
+
 void
 bench_gen_print_table(const struct bench_gen *g, const struct bench_gen_counters *c,
 		      const struct dp_counters *dc)
@@ -231,6 +242,11 @@ bench_gen_print_table(const struct bench_gen *g, const struct bench_gen_counters
 	       g->hist.n, f.p50, f.p90, f.p99, f.p999, f.max);
 	printf("%-22s busy %.1f%% headroom %.1f%%\n", "generator cpu", f.busy_pct,
 	       100.0 - f.busy_pct);
+	if (g->opts.handshake_rate != 0)
+		printf("%-22s %" PRIu64 " of %" PRIu64 " started completed (%.2f %%); %" PRIu64
+		       " offered\n",
+		       "legit handshakes", c->v[GEN_CNT_HANDSHAKES], c->v[GEN_CNT_CONNS_STARTED],
+		       legit_fraction(c) * 100, c->v[GEN_CNT_LEGIT_OFFERED]);
 	printf("--- failures: %" PRIu64 "\n", f.fails);
 	for (i = GEN_CNT_FAIL_FIRST; i <= GEN_CNT_FAIL_LAST; i++)
 		printf("%-22s %" PRIu64 "\n", cnt_names[i], c->v[i]);
@@ -339,6 +355,13 @@ bench_gen_write_json(const struct bench_gen *g, const struct bench_gen_counters 
 	json_config(fp, &g->opts);
 	json_figures(fp, &f, g->hist.n);
 	json_counters(fp, c, dc, f.fails);
+	if (g->opts.handshake_rate != 0)
+		fprintf(fp,
+			"  \"legit\": {\"rate\": %" PRIu64 ", \"offered\": %" PRIu64
+			", \"started\": %" PRIu64 ", \"completed\": %" PRIu64
+			", \"fraction\": %.6f},\n",
+			g->opts.handshake_rate, c->v[GEN_CNT_LEGIT_OFFERED],
+			c->v[GEN_CNT_CONNS_STARTED], c->v[GEN_CNT_HANDSHAKES], legit_fraction(c));
 	json_series(fp, g);
 	fprintf(fp, "}\n");
 	return fclose(fp) == 0 ? 0 : -1;

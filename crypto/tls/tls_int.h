@@ -62,7 +62,7 @@ enum {
 #define TLS_HS_HDR_LEN	     4
 #define TLS_MAX_HASH	     48
 #define TLS_PSK_DHE_KE	     1
-#define TLS_MAX_CHAIN	     8	  /* certificates accepted in one chain */
+#define TLS_MAX_CHAIN	     10	  /* certificates in one chain (issue #7 serves a chain of 9) */
 #define TLS_MAX_SHARES	     2	  /* key shares a client offers */
 #define TLS_MAX_TP	     2048 /* transport parameters a ticket may carry */
 #define TLS_COOKIE_LEN	     32

@@ -16,6 +16,10 @@ IT_CLI_IP=198.18.0.2
 IT_SRV_IP6=fd00:4842:5359::1
 IT_CLI_IP6=fd00:4842:5359::2
 IT_PORT=4433
+# MAC addresses on net_memif links (hayabusa-bench to hayabusa).
+# shellcheck disable=SC2034 # for the scripts that source this file
+IT_SRV_MAC=02:48:42:00:00:01
+IT_CLI_MAC=02:48:42:00:00:02
 IT_TAP=hbtap0
 
 it_ns=
@@ -212,6 +216,22 @@ it_sanitizer_report()
 	sed -n -E '/^==[0-9]+==|runtime error:/,$p' "$it_tmp/server.log" | head -n 300
 }
 
+# it_term PID: SIGTERM, a bounded wait (20 s: a sanitized build checks for leaks at exit), then
+# SIGKILL; returns the process's exit status.
+it_term()
+{
+	local rc=0
+
+	kill -TERM "$1" 2>/dev/null || true
+	for _ in $(seq 200); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null || rc=$?
+	return "$rc"
+}
+
 # it_stop: SIGTERM, bounded wait, the server's counters printed; a non-zero exit is a failure.
 # The wait allows for a sanitized build's leak check at exit.
 it_stop()
@@ -219,13 +239,7 @@ it_stop()
 	local rc=0
 
 	[ -n "$it_srv_pid" ] || return 0
-	kill -TERM "$it_srv_pid" 2>/dev/null || true
-	for _ in $(seq 200); do
-		kill -0 "$it_srv_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$it_srv_pid" 2>/dev/null && kill -KILL "$it_srv_pid" 2>/dev/null
-	wait "$it_srv_pid" 2>/dev/null || rc=$?
+	it_term "$it_srv_pid" || rc=$?
 	it_srv_pid=
 	sed -n '/^--- stats/,$p' "$it_tmp/server.log" | sed -E '/^==[0-9]+==|^={40,}$/,$d'
 	[ "$rc" -eq 0 ] || { it_sanitizer_report; it_bad "server exit status $rc"; }
@@ -313,15 +327,64 @@ it_peer_stop()
 	it_peer_pid=
 }
 
-# it_wait_serving: waits (bounded) for "hayabusa: serving" in $it_tmp/server.log from the
-# server started as $it_srv_pid; dies with the log when it does not come.
+# shellcheck disable=SC2120 # arguments are optional
+# it_wait_serving [LOG PID]: waits (bounded) for "hayabusa: serving" in LOG from the server
+# started as PID [$it_tmp/server.log, $it_srv_pid]; dies with the log when it does not come.
 it_wait_serving()
 {
+	local log=${1:-$it_tmp/server.log} pid=${2:-$it_srv_pid}
+
 	for _ in $(seq 100); do
-		grep -q '^hayabusa: serving' "$it_tmp/server.log" && return 0
-		kill -0 "$it_srv_pid" 2>/dev/null || break
+		grep -q '^hayabusa: serving' "$log" && return 0
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.2
 	done
-	cat "$it_tmp/server.log"
+	cat "$log"
 	it_die "the server did not start"
+}
+
+# it_bench_run SOCK NAME MODE [options]: one bounded run of hayabusa-bench ($it_bin: it_init was
+# given the bench) in the namespace, the client of the net_memif link at SOCK, from $IT_CLI_IP
+# to $IT_SRV_IP; its JSON in $it_tmp/NAME.json, its output in $it_tmp/NAME.log. A non-zero
+# exit is a failure.
+it_bench_run()
+{
+	local sock=$1 name=$2 rc=0 try
+
+	shift 2
+	it_say "hayabusa-bench $*"
+	it_bench_eal "hbc_${it_ns}_$name" "net_memif0,role=client,socket=$sock,mac=$IT_CLI_MAC" 0
+	for try in 1 2; do
+		rc=0
+		ip netns exec "$it_ns" timeout --kill-after=5 60 "$it_bin" "${it_eal[@]}" -- "$@" \
+			--server "$IT_SRV_IP:$IT_PORT" --local "$IT_CLI_IP/24" --quiet \
+			--start-delay 0.5 --json "$it_tmp/$name.json" >"$it_tmp/$name.log" 2>&1 || rc=$?
+		# The memif link now and then never comes up on a loaded host: nothing was sent,
+		# nothing was tested; once more.
+		if [ "$rc" -eq 0 ] || [ "$try" -eq 2 ] ||
+			! grep -q '^pkts_tx  *0$' "$it_tmp/$name.log" ||
+			! grep -q 'port link down' "$it_tmp/$name.log"; then
+			break
+		fi
+		it_say "$name: the link never came up (nothing sent); once more"
+	done
+	sed -n '/^--- result/,/^latency/p' "$it_tmp/$name.log"
+	if [ "$rc" -ne 0 ]; then
+		tail -n 40 "$it_tmp/$name.log"
+		it_bad "$name: exit status $rc"
+	fi
+}
+
+# it_want NAME PYTHON-EXPR: the expression over $it_tmp/NAME.json (j, its totals t) must hold.
+it_want()
+{
+	[ -f "$it_tmp/$1.json" ] || { it_bad "$1: no JSON"; return; }
+	python3 - "$it_tmp/$1.json" "$2" <<'PY' || it_bad "$1: $2"
+import json, sys
+j = json.load(open(sys.argv[1]))
+t = j["totals"]
+ok = eval(sys.argv[2])
+print("   check %-60s %s" % (sys.argv[2], "ok" if ok else "FAILED"))
+sys.exit(0 if ok else 1)
+PY
 }

@@ -25,10 +25,8 @@ it_www
 sock="$it_tmp/memif.sock"
 scpu=0
 [ "$(nproc)" -ge 2 ] && scpu=1
-srv_mac=02:48:42:00:00:01
-cli_mac=02:48:42:00:00:02
 
-it_bench_eal "hbs_${it_ns}" "net_memif0,role=server,socket=$sock,mac=$srv_mac" "$scpu"
+it_bench_eal "hbs_${it_ns}" "net_memif0,role=server,socket=$sock,mac=$IT_SRV_MAC" "$scpu"
 ip netns exec "$it_ns" "$server" "${it_eal[@]}" -- --listen "$IT_SRV_IP/24:$IT_PORT" \
 	--root "$it_tmp/www" --alpn h3,hq-interop,perf --retry always --poll busy \
 	>"$it_tmp/server.log" 2>&1 &
@@ -38,32 +36,16 @@ it_wait_serving
 # bench NAME MODE [options]: one bounded run; its JSON in $it_tmp/NAME.json.
 bench()
 {
-	local name=$1 rc=0
+	local name=$1
 
 	shift
-	it_say "hayabusa-bench $*"
-	it_bench_eal "hbc_${it_ns}_$name" "net_memif0,role=client,socket=$sock,mac=$cli_mac" 0
-	ip netns exec "$it_ns" timeout --kill-after=5 60 "$bench" "${it_eal[@]}" -- "$@" \
-		--server "$IT_SRV_IP:$IT_PORT" --local "$IT_CLI_IP/24" --poll busy --quiet \
-		--start-delay 0.5 --json "$it_tmp/$name.json" >"$it_tmp/$name.log" 2>&1 || rc=$?
-	sed -n '/^--- result/,/^latency/p' "$it_tmp/$name.log"
-	if [ "$rc" -ne 0 ]; then
-		tail -n 40 "$it_tmp/$name.log"
-		it_bad "$name: exit status $rc"
-	fi
+	it_bench_run "$sock" "$name" "$@" --poll busy
 }
 
 # want NAME PYTHON-EXPR: the expression over the JSON (j) must hold.
 want()
 {
-	python3 - "$it_tmp/$1.json" "$2" <<'PY' || it_bad "$1: $2"
-import json, sys
-j = json.load(open(sys.argv[1]))
-t = j["totals"]
-ok = eval(sys.argv[2])
-print("   check %-60s %s" % (sys.argv[2], "ok" if ok else "FAILED"))
-sys.exit(0 if ok else 1)
-PY
+	it_want "$@"
 }
 
 bench hs handshake --conns 8 --duration 2

@@ -4,6 +4,7 @@
  * §8.1.2, §17.2.5; RFC 9001 §5.8), NEW_TOKEN (§8.1.3, §19.7) and Version Negotiation (§6),
  * with the server screening first datagrams through quic_server_screen() as a dataplane does.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <quic/conn.h>
@@ -252,4 +253,117 @@ HB_TEST(transport_retry, screen_rows)
 					&out_len),
 		     QUIC_SCREEN_DROP));
 	pair_free(&p);
+}
+
+/* ---- Amplification before validation with a long certificate chain (issue #7) ---- */
+
+#define CHAIN_LEN 9
+
+/* A leaf, 7 intermediates and a root (ECDSA P-256), leaf first, as a server is configured. */
+static struct tls_server_config *
+chain_config(size_t *chain_bytes)
+{
+	struct tls_cert_params cp = {.key_type = TLS_KEY_ECDSA_P256, .is_ca = true};
+	char *cert[CHAIN_LEN] = {NULL}, *key[CHAIN_LEN] = {NULL}, *chain;
+	size_t clen[CHAIN_LEN], klen[CHAIN_LEN], off = 0;
+	struct tls_server_config *cfg = NULL;
+	int i;
+
+	/* cert[CHAIN_LEN - 1] is the root; each one below is signed by the one above. */
+	for (i = CHAIN_LEN - 1; i >= 0; i--) {
+		cp.host_name = i == 0 ? PAIR_HOST : "ca.hayabusa.test";
+		cp.is_ca = i > 0;
+		cp.issuer_cert_pem = i < CHAIN_LEN - 1 ? cert[i + 1] : NULL;
+		cp.issuer_key_pem = i < CHAIN_LEN - 1 ? key[i + 1] : NULL;
+		cr_assert(
+			eq(int, tls_cert_generate(&cp, &cert[i], &clen[i], &key[i], &klen[i]), 0));
+		off += clen[i];
+	}
+	*chain_bytes = off;
+	chain = malloc(off);
+	cr_assert(chain != NULL);
+	for (i = 0, off = 0; i < CHAIN_LEN; off += clen[i], i++)
+		memcpy(chain + off, cert[i], clen[i]);
+	cr_assert(eq(int, tls_server_config_new(&cfg), 0));
+	cr_assert(eq(int, tls_server_config_set_cert_pem(cfg, chain, off, key[0], klen[0]), 0));
+	free(chain);
+	for (i = 0; i < CHAIN_LEN; i++) {
+		free(cert[i]);
+		free(key[i]);
+	}
+	return cfg;
+}
+
+static void
+use_chain(void *arg, struct quic_conn_config *cli, struct quic_conn_config *srv)
+{
+	(void)cli;
+	srv->tls_server = arg;
+}
+
+/* What the vanishing client sends and what reaches its address. */
+struct vanish {
+	uint64_t c2s_bytes, s2c_bytes, s2c_dgrams;
+};
+
+/* The client's first datagram only: it vanishes after it. */
+static bool
+first_only(void *arg, uint8_t *data, size_t *len, uint64_t index)
+{
+	struct vanish *v = arg;
+
+	(void)data;
+	if (index > 0)
+		return false;
+	v->c2s_bytes += *len;
+	return true;
+}
+
+/* Counted at the client's address, never delivered: nobody is there. */
+static bool
+count_and_drop(void *arg, uint8_t *data, size_t *len, uint64_t index)
+{
+	struct vanish *v = arg;
+
+	(void)data;
+	(void)index;
+	v->s2c_bytes += *len;
+	v->s2c_dgrams++;
+	return false;
+}
+
+/*
+ * RFC 9000 §8.1: one Initial, then silence, against a server whose first flight (a 9-certificate
+ * chain) is longer than 3 x that Initial: whatever the server sends to the address over 60 s
+ * of probe timeouts (RFC 9002 §6.2) stays within 3 x the bytes received, and it does use that
+ * budget (the chain needed more).
+ */
+HB_TEST(transport_retry, vanish_against_nine_certificates)
+{
+	struct vanish v = {0};
+	struct pair_opts o;
+	struct pair p;
+	size_t chain_bytes = 0;
+	struct tls_server_config *cfg = chain_config(&chain_bytes);
+
+	cr_assert(gt(sz, chain_bytes, 3 * 1200 * 4 / 3)); /* PEM: 4/3 of the DER */
+	pair_opts_default(&o, 10);
+	o.tweak = use_chain;
+	o.tweak_arg = cfg;
+	pair_init(&p, &o);
+	p.dir[PAIR_C2S].filter = first_only;
+	p.dir[PAIR_C2S].filter_arg = &v;
+	p.dir[PAIR_S2C].filter = count_and_drop;
+	p.dir[PAIR_S2C].filter_arg = &v;
+	pair_run_for(&p, 60000 * PAIR_MS);
+	cr_assert(p.srv != NULL);
+	cr_assert(ge(u64, v.c2s_bytes, 1200));
+	cr_assert(gt(u64, v.s2c_dgrams, 0));
+	cr_assert(le(u64, v.s2c_bytes, 3 * v.c2s_bytes), "%llu bytes back for %llu",
+		  (unsigned long long)v.s2c_bytes, (unsigned long long)v.c2s_bytes);
+	cr_assert(gt(u64, v.s2c_bytes, 2 * v.c2s_bytes));
+	cr_assert(eq(u64, p.amp_violations, 0));
+	cr_assert(not(quic_conn_handshake_confirmed(p.srv)));
+	pair_free(&p);
+	tls_server_config_free(cfg);
 }

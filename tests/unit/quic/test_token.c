@@ -445,6 +445,106 @@ HB_TEST(token, every_prefix_refused)
 	fix_fini(&f);
 }
 
+/* The NEW_TOKEN side of every_bit_flip_refused: any single-bit flip is refused (the first
+ * byte's top bit names the other kind, its other bits another key), and the token stays
+ * unused: refusals are not recorded in the replay set. */
+HB_TEST(token, new_token_every_bit_flip_refused)
+{
+	uint8_t tok[QUIC_TOKEN_BUF_LEN], d1[8] = {1};
+	struct quic_token_stats st;
+	struct fix f;
+	size_t len;
+
+	fix_init(&f, keyfile2);
+	len = seal_new(&f, &peer6, NOW_NS, tok);
+	cr_assert(eq(u8, tok[0] & QUIC_TOKEN_SEQ_MAX, 2));
+	for (size_t bit = 0; bit < 8 * len; bit++) {
+		enum quic_token_status want = QUIC_TOKEN_AUTH;
+
+		tok[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+		if (bit == 0)
+			want = QUIC_TOKEN_WRONG_KIND;
+		else if (bit < 8 && (tok[0] & QUIC_TOKEN_SEQ_MAX) != 1)
+			want = QUIC_TOKEN_UNKNOWN_KEY;
+		cr_assert(eq(int, (int)open_new(&f, tok, len, &peer6, d1, NOW_NS), (int)want),
+			  "bit %zu", bit);
+		tok[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+	}
+	quic_token_worker_stats(f.w, &st);
+	cr_assert(eq(u64, st.refused[QUIC_TOKEN_AUTH], 8 * len - 8));
+	cr_assert(eq(u64, st.refused[QUIC_TOKEN_WRONG_KIND], 1));
+	cr_assert(eq(u64, st.refused[QUIC_TOKEN_UNKNOWN_KEY], 7));
+	cr_assert(eq(int, (int)open_new(&f, tok, len, &peer6, d1, NOW_NS), (int)QUIC_TOKEN_OK));
+	fix_fini(&f);
+}
+
+/* Another address, for NEW_TOKEN tokens over IPv6 and IPv4 (the address is in the AAD,
+ * draft-ietf-quic-retry-offload): any one bit of the 16 bytes changed is another address.
+ * The AAD carries an IPv4 address IPv4-mapped (RFC 4291 §2.5.5.2), so the same address seen
+ * as ::ffff:a.b.c.d (a dual-stack socket) is the same client; zero-padded it is not. */
+HB_TEST(token, new_token_other_address)
+{
+	uint8_t tok[QUIC_TOKEN_BUF_LEN], d1[8] = {1};
+	struct quic_addr mapped = {QUIC_AF_INET6, 6666, {0}};
+	struct fix f;
+	size_t len;
+
+	fix_init(&f, keyfile2);
+	len = seal_new(&f, &peer6, NOW_NS, tok);
+	for (size_t bit = 0; bit < 128; bit++) {
+		struct quic_addr other = peer6;
+
+		other.ip[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+		cr_assert(eq(int, (int)open_new(&f, tok, len, &other, d1, NOW_NS),
+			     (int)QUIC_TOKEN_AUTH),
+			  "bit %zu", bit);
+	}
+	len = seal_new(&f, &peer4, NOW_NS, tok);
+	mapped.ip[10] = mapped.ip[11] = 0xff;
+	memcpy(mapped.ip + 12, peer4.ip, 4);
+	cr_assert(eq(int, (int)open_new(&f, tok, len, &mapped, d1, NOW_NS), (int)QUIC_TOKEN_OK));
+	cr_assert(eq(int, (int)open_new(&f, tok, len, &peer4, d1, NOW_NS), (int)QUIC_TOKEN_OK));
+	mapped.ip[10] = mapped.ip[11] = 0;
+	cr_assert(eq(int, (int)open_new(&f, tok, len, &mapped, d1, NOW_NS), (int)QUIC_TOKEN_AUTH));
+	fix_fini(&f);
+}
+
+/* Oversized: an authentic token of either kind with bytes appended fails its tag at every
+ * length up to QUIC_TOKEN_OPEN_MAX and is not read at all beyond it (the buffer is exactly
+ * that long, so ASan sees any read past it). */
+HB_TEST(token, appended_bytes_refused)
+{
+	uint8_t tok[QUIC_TOKEN_BUF_LEN], d1[8] = {1};
+	uint8_t *buf = malloc(QUIC_TOKEN_OPEN_MAX + 1);
+	struct fix f;
+	size_t len;
+
+	cr_assert(buf != NULL);
+	fix_init(&f, keyfile2);
+	for (int kind = 0; kind < 2; kind++) {
+		len = kind == 0 ? seal_retry(&f, &peer4, NOW_NS, tok)
+				: seal_new(&f, &peer4, NOW_NS, tok);
+		memset(buf, 0, QUIC_TOKEN_OPEN_MAX + 1);
+		memcpy(buf, tok, len);
+		for (size_t k = len + 1; k <= QUIC_TOKEN_OPEN_MAX + 1; k++) {
+			int want = k > QUIC_TOKEN_OPEN_MAX ? (int)QUIC_TOKEN_OVERSIZED
+							   : (int)QUIC_TOKEN_AUTH;
+
+			cr_assert(eq(int,
+				     kind == 0 ? (int)open_retry(&f, buf, k, &peer4, NOW_NS)
+					       : (int)open_new(&f, buf, k, &peer4, d1, NOW_NS),
+				     want),
+				  "kind %d length %zu", kind, k);
+		}
+		cr_assert(eq(int,
+			     kind == 0 ? (int)open_retry(&f, buf, len, &peer4, NOW_NS)
+				       : (int)open_new(&f, buf, len, &peer4, d1, NOW_NS),
+			     (int)QUIC_TOKEN_OK));
+	}
+	fix_fini(&f);
+	free(buf);
+}
+
 /* RFC 9000 §8.1.3: NEW_TOKEN tokens survive a port change, not an address change, expire in
  * hours, and are never accepted as Retry tokens. */
 HB_TEST(token, new_token_rules)
