@@ -71,7 +71,10 @@ rt_stop()
 	it_term "${rt_pid[$name]}" || rc=$?
 	unset "rt_pid[$name]"
 	it_say "server $name: $(rt_counters "$name")"
-	[ "$rc" -eq 0 ] || it_bad "server $name exit status $rc"
+	if [ "$rc" -ne 0 ]; then
+		sed -n -E '/^==[0-9]+==|runtime error:/,$p' "$it_tmp/$name.log" | head -n 60
+		it_bad "server $name exit status $rc"
+	fi
 }
 
 # rt_counter NAME CNT: the last value of counter CNT in server NAME's log (0 when none yet).
