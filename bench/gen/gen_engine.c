@@ -389,7 +389,10 @@ conn_maybe_close(struct bench_gen_worker *gw, struct gen_conn *c, uint64_t now_n
 		return;
 	switch (o->mode) {
 	case GEN_MODE_HANDSHAKE:
-		done = true;
+		/* Once confirmed (RFC 9001 §4.1.2: HANDSHAKE_DONE came): closing at completion would
+		 * put CONNECTION_CLOSE in place of our Finished, and the server would never complete
+		 * the handshake (RFC 9000 §10.2: a closing endpoint sends nothing else). */
+		done = quic_conn_handshake_confirmed(c->qc);
 		break;
 	case GEN_MODE_GET:
 		done = idle && gw->get_next == o->n_paths;
