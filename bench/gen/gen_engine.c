@@ -398,8 +398,14 @@ conn_maybe_close(struct bench_gen_worker *gw, struct gen_conn *c, uint64_t now_n
 		return;
 	switch (hs_only(gw) ? GEN_MODE_HANDSHAKE : o->mode) {
 	case GEN_MODE_HANDSHAKE:
-		/* --new-token-out: the server sends NEW_TOKEN after the handshake (§8.1.3). */
-		done = o->new_token_out == NULL || gw->nt_saved;
+		/*
+		 * Once confirmed (RFC 9001 §4.1.2: HANDSHAKE_DONE came): closing at completion would
+		 * put CONNECTION_CLOSE in place of our Finished, and the server would never complete
+		 * the handshake (RFC 9000 §10.2: a closing endpoint sends nothing else).
+		 * --new-token-out: the server sends NEW_TOKEN after the handshake (§8.1.3).
+		 */
+		done = quic_conn_handshake_confirmed(c->qc) &&
+		       (o->new_token_out == NULL || gw->nt_saved);
 		break;
 	case GEN_MODE_GET:
 		done = idle && gw->get_next == o->n_paths;

@@ -98,7 +98,7 @@ static const char *const cnt_names[SRV_CNT_MAX] = {
 	"screen_drop",	  "screen_reply", "accept_fail",  "unknown_cid",   "app_errors",
 	"tx_fail",	  "retry_sent",	  "validated",	  "resumed",	   "key_updates",
 	"migrations",	  "new_tokens",	  "reset_sent",	  "reset_limited", "tokens_valid",
-	"conn_mem_bytes",
+	"conn_mem_bytes", "hs_failed",
 };
 
 const char *
@@ -239,8 +239,10 @@ conn_free(struct srv_worker *sw, struct srv_conn *c)
 	bool counted = c->qc != NULL; /* a failed accept never counted as a connection */
 	unsigned i;
 
-	if (counted && !c->handshake_counted)
+	if (counted && !c->handshake_counted) {
 		sw->hs_in_flight--;
+		cnt_add(sw, SRV_CNT_HS_FAILED, 1);
+	}
 
 	dp_timer_cancel(dp_worker_timers(sw->w), &c->timer);
 	for (i = 0; i < CONN_KEYS; i++)

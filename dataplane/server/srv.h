@@ -99,6 +99,9 @@ enum srv_cnt {
 	   the TLS engine's state and the AEAD contexts of crypto/ (outside quic/), the slot array
 	   and CID table sized by --max-conns (allocated at start whether used or not). */
 	SRV_CNT_CONN_MEM,
+	SRV_CNT_HS_FAILED,     /* connections freed before their handshake completed (closed by
+				* either side, idle timeout, shutdown): conns_accepted ==
+				* handshakes + hs_failed + handshakes still in flight */
 	SRV_CNT_MAX
 };
 
