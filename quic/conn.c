@@ -250,6 +250,82 @@ conn_alloc(struct quic_conn **out, const struct quic_conn_config *cfg, uint32_t 
 	return rc;
 }
 
+/* ---- resumption and 0-RTT (RFC 9001 §4.6, RFC 9000 §7.4.1) ---- */
+
+/*
+ * Server: TLS would accept 0-RTT from a ticket whose remembered transport parameters are tp.
+ * RFC 9000 §7.4.1: only when none of the limits the client may use in 0-RTT is now smaller
+ * (and RFC 9221 §3 for max_datagram_frame_size), and the operator did not turn 0-RTT off.
+ */
+static bool
+accept_early_data(void *arg, const char *alpn, const uint8_t *tp, size_t len)
+{
+	struct quic_conn *c = arg;
+	const struct quic_tparams *now = &c->local_tp;
+	struct quic_tparams old;
+
+	(void)alpn; /* TLS checks that 0-RTT keeps the ALPN (RFC 9846 §4.2.10) */
+	if (c->cfg.reject_early_data || tp == NULL ||
+	    quic_tparams_decode(&old, tp, len, QUIC_TP_FROM_SERVER) != 0)
+		return false;
+	return now->active_connection_id_limit >= old.active_connection_id_limit &&
+	       now->initial_max_data >= old.initial_max_data &&
+	       now->initial_max_stream_data_bidi_local >= old.initial_max_stream_data_bidi_local &&
+	       now->initial_max_stream_data_bidi_remote >=
+		       old.initial_max_stream_data_bidi_remote &&
+	       now->initial_max_stream_data_uni >= old.initial_max_stream_data_uni &&
+	       now->initial_max_streams_bidi >= old.initial_max_streams_bidi &&
+	       now->initial_max_streams_uni >= old.initial_max_streams_uni &&
+	       (!quic_tparams_has(&old, QUIC_TP_MAX_DATAGRAM_FRAME_SIZE) ||
+		(quic_tparams_has(now, QUIC_TP_MAX_DATAGRAM_FRAME_SIZE) &&
+		 now->max_datagram_frame_size >= old.max_datagram_frame_size));
+}
+
+static void
+session_free(struct quic_conn *c)
+{
+	if (c->session != NULL)
+		crypto_wipe(c->session, sizeof(*c->session) + c->session->len);
+	free(c->session);
+	c->session = NULL;
+}
+
+/* Client: a NewSessionTicket arrived; keep the newest session for the application. */
+static void
+on_session(void *arg, const uint8_t *blob, size_t len)
+{
+	struct quic_conn *c = arg;
+	struct conn_session *copy;
+
+	if (len == 0 || (copy = malloc(sizeof(*copy) + len)) == NULL)
+		return; /* no session to offer later: a full handshake next time */
+	copy->len = len;
+	memcpy(copy->data, blob, len);
+	session_free(c);
+	c->session = copy;
+	quic_conn_event(c, QUIC_EV_SESSION, 0, 0);
+}
+
+/*
+ * Client attempting 0-RTT: the server's remembered limits apply to what it sends before the
+ * handshake gives the new ones (RFC 9000 §7.4.1); limits only grow afterwards. Without
+ * usable remembered parameters there is no 0-RTT.
+ */
+static void
+zrtt_remember(struct quic_conn *c)
+{
+	struct quic_tparams tp;
+	size_t len = 0;
+	const uint8_t *buf = tls_conn_session_tparams(c->tls, &len);
+
+	if (buf == NULL || quic_tparams_decode(&tp, buf, len, QUIC_TP_FROM_SERVER) != 0) {
+		quic_conn_keys_zrtt_discard(c);
+		return;
+	}
+	quic_streams_set_peer_params(&c->streams, &tp);
+	c->zrtt_params = true;
+}
+
 /* Encode our transport parameters and start the TLS engine. */
 static int
 conn_tls(struct quic_conn *c, uint64_t now)
@@ -258,7 +334,10 @@ conn_tls(struct quic_conn *c, uint64_t now)
 	struct quic_writer w;
 	int rc;
 
-	c->tls_cb = (struct tls_callbacks){.secret = quic_conn_keys_on_secret, .arg = c};
+	c->tls_cb = (struct tls_callbacks){.secret = quic_conn_keys_on_secret,
+					   .accept_early_data = accept_early_data,
+					   .session = on_session,
+					   .arg = c};
 	quic_writer_init(&w, tp, sizeof(tp));
 	rc = quic_tparams_encode(&w, &c->local_tp,
 				 c->is_server ? QUIC_TP_FROM_SERVER : QUIC_TP_FROM_CLIENT);
@@ -270,10 +349,16 @@ conn_tls(struct quic_conn *c, uint64_t now)
 	else
 		rc = tls_conn_new_client(&c->tls, c->cfg.tls_client, c->cfg.crypto,
 					 c->cfg.server_name, tp, quic_writer_len(&w), &c->tls_cb);
+	/* A session that cannot be used (expired, another server) just means no resumption. */
+	if (rc == 0 && !c->is_server && c->cfg.session != NULL &&
+	    tls_conn_set_session(c->tls, c->cfg.session, c->cfg.session_len, now / 1000000) < 0)
+		rc = TLS_ERR_INVAL;
 	if (rc == 0 && !c->is_server)
 		rc = tls_conn_start(c->tls, now / 1000000);
 	if (rc != 0)
 		return rc == TLS_ERR_NOMEM ? QUIC_ERR_NOMEM : QUIC_ERR_CRYPTO;
+	if (!c->is_server && quic_conn_zrtt_aead(c) != NULL)
+		zrtt_remember(c);
 	return quic_conn_tls_collect(c);
 }
 
@@ -452,6 +537,7 @@ quic_conn_free(struct quic_conn *c)
 	free(c->path_resp);
 	free(c->token);
 	free(c->new_token);
+	session_free(c);
 	crypto_wipe(c, sizeof(*c));
 	free(c);
 }
@@ -1064,7 +1150,9 @@ quic_conn_stream_open(struct quic_conn *c, bool uni, uint64_t *id)
 	struct quic_stream *s;
 	int rc;
 
-	if (quic_conn_closing(c) || !c->have_peer_tp || !c->app_tx_ready)
+	/* Before the handshake only in 0-RTT, within the remembered limits (RFC 9000 §7.4.1). */
+	if (quic_conn_closing(c) || !((c->have_peer_tp && c->app_tx_ready) ||
+				      (c->zrtt_params && quic_conn_zrtt_sending(c))))
 		return QUIC_ERR_STREAM_STATE;
 	rc = quic_streams_open(&c->streams, uni, &s);
 	if (rc == 0)
@@ -1235,6 +1323,19 @@ quic_conn_new_token(const struct quic_conn *c, size_t *len)
 	return c->new_token;
 }
 
+const uint8_t *
+quic_conn_session(const struct quic_conn *c, size_t *len)
+{
+	*len = c->session != NULL ? c->session->len : 0;
+	return c->session != NULL ? c->session->data : NULL;
+}
+
+enum tls_early_data
+quic_conn_early_data(const struct quic_conn *c)
+{
+	return c->tls != NULL ? tls_conn_early_data(c->tls) : TLS_EARLY_NONE;
+}
+
 int
 quic_conn_set_token(struct quic_conn *c, const uint8_t *token, size_t len)
 {
@@ -1259,7 +1360,8 @@ quic_conn_inject_frames_for_test(struct quic_conn *c, enum quic_pkt_type type,
 				 const uint8_t *frames, size_t len)
 {
 	if (len > QUIC_CONN_INJECT_MAX ||
-	    (type != QUIC_PKT_INITIAL && type != QUIC_PKT_HANDSHAKE && type != QUIC_PKT_1RTT))
+	    (type != QUIC_PKT_INITIAL && type != QUIC_PKT_HANDSHAKE && type != QUIC_PKT_1RTT &&
+	     (type != QUIC_PKT_0RTT || c->is_server)))
 		return QUIC_ERR_INVAL;
 	if (c->inject == NULL)
 		c->inject = malloc(QUIC_CONN_INJECT_MAX); /* tests only: not in every connection */
@@ -1268,6 +1370,7 @@ quic_conn_inject_frames_for_test(struct quic_conn *c, enum quic_pkt_type type,
 	if (len > 0)
 		memcpy(c->inject, frames, len);
 	c->inject_len = len;
+	c->inject_zrtt = type == QUIC_PKT_0RTT;
 	c->inject_level = (uint8_t)quic_conn_pkt_level(type);
 	c->inject_pending = true;
 	return 0;
@@ -1412,6 +1515,7 @@ quic_conn_mem_bytes(const struct quic_conn *c)
 		n += c->held[i].data != NULL ? CONN_RX_MAX_DGRAM : 0;
 	n += c->token_len + c->new_token_len + (c->inject != NULL ? QUIC_CONN_INJECT_MAX : 0);
 	n += c->path_resp != NULL ? sizeof(*c->path_resp) : 0;
+	n += c->session != NULL ? sizeof(*c->session) + c->session->len : 0;
 	if (c->streams_ready)
 		n += quic_streams_state_mem(&c->streams);
 	return n;

@@ -60,6 +60,12 @@ enum conn_level {
 /* Frame records per tracked packet on average. */
 #define CONN_FRAMES_PER_PKT 4
 
+/* A session blob for a later connection (quic_conn_session()). */
+struct conn_session {
+	size_t len;
+	uint8_t data[];
+};
+
 /* One direction's packet protection at one level. */
 struct conn_keys {
 	struct crypto_aead *aead;
@@ -119,7 +125,7 @@ struct sent_pkt {
 	uint8_t used;
 	uint8_t space;
 	uint8_t key_gen_lsb; /* 1-RTT: tx generation parity, for key-update ACK tracking */
-	uint8_t pad;
+	uint8_t zero_rtt;    /* a 0-RTT packet (its frames are sent again if 0-RTT fails) */
 	uint64_t key_gen;
 };
 
@@ -132,6 +138,7 @@ struct held_pkt {
 	uint8_t level;
 	uint8_t ecn; /* ECN codepoint of the datagram it came in */
 	bool used;
+	bool zero_rtt; /* a 0-RTT packet (level LVL_APP, 0-RTT keys) */
 };
 
 /*
@@ -182,6 +189,8 @@ struct conn_qlog {
 struct quic_conn {
 	struct quic_conn_config cfg;
 	bool is_server;
+	bool zrtt_over;	  /* no 0-RTT key will (ever again) be installed */
+	bool zrtt_params; /* client: the remembered transport parameters apply (§7.4.1) */
 	enum quic_conn_state state;
 	uint32_t version;
 	struct quic_path path;
@@ -197,8 +206,9 @@ struct quic_conn {
 	struct quic_cid retry_scid;
 	struct quic_cid peer_scid; /* SCID of the peer's first long header */
 	bool retried;
-	bool peer_scid_known; /* client: the server's first Initial was processed */
-	uint8_t *token;	      /* client: Retry or NEW_TOKEN token echoed in Initials */
+	bool peer_scid_known;  /* client: the server's first Initial was processed */
+	uint32_t orig_version; /* the version of the client's first Initial (RFC 9368 §2) */
+	uint8_t *token;	       /* client: Retry or NEW_TOKEN token echoed in Initials */
 	size_t token_len;
 	uint8_t *new_token; /* client: last NEW_TOKEN received */
 	size_t new_token_len;
@@ -206,12 +216,17 @@ struct quic_conn {
 	/* TLS and keys. */
 	struct tls_conn *tls;
 	struct tls_callbacks tls_cb;
-	struct conn_keys rx[LVL_COUNT]; /* Initial and Handshake; [LVL_APP] unused */
+	/*
+	 * Initial and Handshake keys; [LVL_APP]: the 0-RTT keys (RFC 9001 §4.6), one direction
+	 * per role (quic_conn_zrtt_keys()); 1-RTT keys are in app.
+	 */
+	struct conn_keys rx[LVL_COUNT];
 	struct conn_keys tx[LVL_COUNT];
 	struct conn_app_keys app;
 	bool app_rx_ready;
 	bool app_tx_ready;
 	bool discarded[LVL_COUNT];
+	struct conn_session *session; /* client: the last session from the server */
 
 	/* CRYPTO streams. */
 	struct quic_rbuf crypto_rx[LVL_COUNT];
@@ -288,6 +303,7 @@ struct quic_conn {
 
 	/* Tests only: a packet with exactly these frames (quic_conn_inject_frames_for_test()). */
 	bool inject_pending;
+	bool inject_zrtt; /* the injected packet is a 0-RTT one */
 	uint8_t inject_level;
 	uint8_t *inject; /* QUIC_CONN_INJECT_MAX bytes, allocated on first use */
 	size_t inject_len;
@@ -395,6 +411,8 @@ int quic_conn_keys_app_opened(struct quic_conn *c, uint64_t gen, uint64_t pn);
 int quic_conn_keys_app_update(struct quic_conn *c);
 /* A 1-RTT packet we sent under generation gen was acknowledged. */
 void quic_conn_keys_app_acked(struct quic_conn *c, uint64_t gen);
+/* Drop the 0-RTT keys of both directions; no 0-RTT is sent or opened any more. */
+void quic_conn_keys_zrtt_discard(struct quic_conn *c);
 /* Old receive keys past their time go (RFC 9001 §6.5). */
 void quic_conn_keys_timeout(struct quic_conn *c, uint64_t now);
 /* Count an AEAD failure (RFC 9001 §6.6). @return true when the integrity limit is reached */
@@ -409,8 +427,9 @@ int quic_conn_keys_tx_limit(struct quic_conn *c, unsigned pending);
 /* ---- rx.c ---- */
 
 /*
- * Process a datagram already copied into the per-thread receive buffer (or a held packet replayed). held: the bytes
- * are a packet that was held, not a new datagram (no size or amplification accounting).
+ * Process a datagram already copied into the per-thread receive buffer (or a held packet replayed).
+ * held: the bytes are a packet that was held, not a new datagram (no size or amplification
+ * accounting).
  */
 void quic_conn_rx_datagram(struct quic_conn *c, uint8_t *buf, size_t len, bool held, uint64_t now);
 /* Feed received CRYPTO data to TLS and collect its output. @return 0 or QUIC_ERR_* */
@@ -448,6 +467,38 @@ void quic_conn_crypto_tx_fini(struct quic_conn *c, enum conn_level level);
 /* Append TLS output to our CRYPTO stream at level. @return 0 or QUIC_ERR_CRYPTO_BUFFER/NOMEM */
 int quic_conn_crypto_tx_append(struct quic_conn *c, enum conn_level level, const uint8_t *data,
 			       size_t len);
+
+/*
+ * Client: 0-RTT did not get through (rejected, or a Retry): every frame of the 0-RTT packets
+ * in flight is handed back as lost so that it goes again (RFC 9001 §4.6.2, RFC 9000
+ * §17.2.5.3); the packets stay with loss recovery, with nothing attached any more.
+ */
+void quic_conn_zrtt_requeue(struct quic_conn *c);
+
+/*
+ * The 0-RTT keys: a client's send keys (until 1-RTT keys or a rejection), a server's receive
+ * keys (until the first 1-RTT packet, RFC 9001 §4.9.3). 0-RTT packets share the Application
+ * packet number space with 1-RTT (RFC 9000 §12.3).
+ */
+static inline struct conn_keys *
+quic_conn_zrtt_keys(struct quic_conn *c)
+{
+	return c->is_server ? &c->rx[LVL_APP] : &c->tx[LVL_APP];
+}
+
+/* The 0-RTT AEAD of this connection's role, NULL when none. */
+static inline struct crypto_aead *
+quic_conn_zrtt_aead(const struct quic_conn *c)
+{
+	return c->is_server ? c->rx[LVL_APP].aead : c->tx[LVL_APP].aead;
+}
+
+/* Client: whether App-space data goes out in 0-RTT packets now. */
+static inline bool
+quic_conn_zrtt_sending(const struct quic_conn *c)
+{
+	return !c->is_server && !c->app_tx_ready && quic_conn_zrtt_aead(c) != NULL;
+}
 
 /* Track whether a server sits at its anti-amplification limit (RFC 9002 §6.2.2.1). */
 void quic_conn_amp_update(struct quic_conn *c, uint64_t now);

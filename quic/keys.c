@@ -127,6 +127,24 @@ install_app(struct quic_conn *c, enum tls_dir dir, enum crypto_suite suite, cons
 	return rc;
 }
 
+/*
+ * 0-RTT keys (RFC 9001 §4.6.1, §5.1): written by a client right after its ClientHello when it
+ * attempts early data, read by a server that accepted it. Held 0-RTT packets are replayed.
+ */
+static int
+install_zrtt(struct quic_conn *c, enum tls_dir dir, enum crypto_suite suite, const uint8_t *secret,
+	     size_t len)
+{
+	struct conn_keys *k = quic_conn_zrtt_keys(c);
+
+	if (c->is_server != (dir == TLS_DIR_READ) || c->zrtt_over)
+		return QUIC_ERR_INVAL; /* a server never sends 0-RTT (RFC 9001 §4.6.1) */
+	keys_clear(k);
+	if (dir == TLS_DIR_READ)
+		c->keys_changed = true;
+	return make_keys(c, suite, secret, len, &k->aead, &k->hp);
+}
+
 int
 quic_conn_keys_on_secret(void *arg, enum tls_level level, enum tls_dir dir, enum crypto_suite suite,
 			 const uint8_t *secret, size_t len)
@@ -148,11 +166,23 @@ quic_conn_keys_on_secret(void *arg, enum tls_level level, enum tls_dir dir, enum
 			quic_recovery_set_handshake_keys(c->rec, c->now);
 		return rc == 0 ? 0 : -1;
 	case TLS_LEVEL_APPLICATION:
-		return install_app(c, dir, suite, secret, len) == 0 ? 0 : -1;
+		rc = install_app(c, dir, suite, secret, len);
+		/* RFC 9001 §4.9.3: a client sends no 0-RTT once it has 1-RTT keys. */
+		if (rc == 0 && !c->is_server && dir == TLS_DIR_WRITE)
+			keys_clear(quic_conn_zrtt_keys(c));
+		return rc == 0 ? 0 : -1;
+	case TLS_LEVEL_EARLY:
+		return install_zrtt(c, dir, suite, secret, len) == 0 ? 0 : -1;
 	default:
-		/* 0-RTT keys: early data is not used by this connection yet (packets dropped). */
-		return 0;
+		return -1;
 	}
+}
+
+void
+quic_conn_keys_zrtt_discard(struct quic_conn *c)
+{
+	keys_clear(quic_conn_zrtt_keys(c));
+	c->zrtt_over = true;
 }
 
 void
@@ -181,6 +211,7 @@ quic_conn_keys_free_level(struct quic_conn *c, enum conn_level level)
 void
 quic_conn_keys_free_all(struct quic_conn *c)
 {
+	keys_clear(quic_conn_zrtt_keys(c));
 	quic_conn_keys_free_level(c, LVL_INITIAL);
 	quic_conn_keys_free_level(c, LVL_HANDSHAKE);
 	quic_conn_keys_free_level(c, LVL_APP);

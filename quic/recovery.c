@@ -6,11 +6,12 @@
  * Sent packets of a space sit in a ring in packet-number order, from the oldest packet still
  * outstanding to the newest. The ring's storage is a struct quic_parray: blocks come from the
  * worker's pool as the ring fills and go back as its oldest records leave them, so an idle
- * connection holds no record at all, while the configured capacity stays the hard limit. Acknowledged and lost records stay in place until the oldest
- * outstanding packet moves past them: persistent congestion (§7.6.2) needs to know whether a
- * packet sent between two lost ones was acknowledged, and those are exactly the records
- * between them in the ring. An ACK frame is merged against the ring from the top, range by
- * range, so it costs its range count plus the ring size at most.
+ * connection holds no record at all, while the configured capacity stays the hard limit.
+ * Acknowledged and lost records stay in place until the oldest outstanding packet moves past them:
+ * persistent congestion (§7.6.2) needs to know whether a packet sent between two lost ones was
+ * acknowledged, and those are exactly the records between them in the ring. An ACK frame is merged
+ * against the ring from the top, range by range, so it costs its range count plus the ring size at
+ * most.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -371,6 +372,21 @@ ack_eliciting_in_flight(const struct quic_recovery *r)
 	return false;
 }
 
+/*
+ * Whether a PTO can be armed for what is in flight. A client's 0-RTT packets (Application
+ * space) get no PTO before the handshake is confirmed (§6.2.1), so with nothing else in flight
+ * the anti-deadlock PTO of §6.2.2.1 applies: without it, a client whose 0-RTT fills the
+ * congestion window could never send its Finished.
+ */
+static bool
+pto_in_flight(const struct quic_recovery *r)
+{
+	if (r->is_server || r->handshake_confirmed)
+		return ack_eliciting_in_flight(r);
+	return r->sp[QUIC_PN_SPACE_INITIAL].ack_eliciting_in_flight > 0 ||
+	       r->sp[QUIC_PN_SPACE_HANDSHAKE].ack_eliciting_in_flight > 0;
+}
+
 /* GetLossTimeAndSpace: earliest time-threshold deadline, or QUIC_TIMER_NONE. */
 static uint64_t
 loss_time_and_space(const struct quic_recovery *r, enum quic_pn_space *space)
@@ -396,7 +412,7 @@ pto_time_and_space(const struct quic_recovery *r, uint64_t now, enum quic_pn_spa
 	uint64_t best = QUIC_TIMER_NONE;
 
 	/* §6.2.2.1: the client's anti-deadlock PTO runs from now. */
-	if (!ack_eliciting_in_flight(r)) {
+	if (!pto_in_flight(r)) {
 		*space = r->has_handshake_keys ? QUIC_PN_SPACE_HANDSHAKE : QUIC_PN_SPACE_INITIAL;
 		return sat_add(now, duration);
 	}
@@ -488,8 +504,8 @@ release_blocks(struct space_state *sp, uint32_t from, uint32_t to)
 	for (uint32_t b = from / per; b * per < to; b++) {
 		uint32_t first = b * per;
 
-		if (sp->count > 0 && (live_at(sp, first) || (sp->head >= first &&
-							     sp->head < first + per)))
+		if (sp->count > 0 &&
+		    (live_at(sp, first) || (sp->head >= first && sp->head < first + per)))
 			continue;
 		quic_parray_put_block(&sp->ring, b);
 	}
@@ -1021,7 +1037,7 @@ quic_recovery_on_timeout(struct quic_recovery *r, uint64_t now, struct quic_time
 		return;
 	}
 	out->kind = QUIC_TIMEOUT_PTO;
-	if (!ack_eliciting_in_flight(r)) {
+	if (!pto_in_flight(r)) {
 		/* §6.2.2.1 anti-deadlock: one Handshake packet or one padded Initial. */
 		out->anti_deadlock = true;
 		out->probes = 1;

@@ -22,6 +22,7 @@ struct rx_pkt {
 	uint64_t gen;		 /* 1-RTT key generation */
 	int status;		 /* 0 while fine, else the QUIC_ERR_* that stopped it */
 	bool todo;
+	bool zero_rtt; /* a 0-RTT packet: Application space, 0-RTT keys */
 };
 
 /* What a frame handler sees besides the frame, and what the packet held. */
@@ -110,6 +111,28 @@ tls_failed(struct quic_conn *c, int rc)
 	return rc == TLS_ERR_NOMEM ? QUIC_ERR_NOMEM : QUIC_ERR_CRYPTO;
 }
 
+/*
+ * Once TLS knows what became of 0-RTT. Client, refused (RFC 9001 §4.6.2): no more 0-RTT, and
+ * what it carried goes again in 1-RTT. Server, not accepted: 0-RTT packets are dropped from
+ * now on (RFC 9000 §17.2.3) instead of being held for keys that will not come.
+ */
+static void
+zrtt_outcome(struct quic_conn *c)
+{
+	enum tls_early_data e;
+
+	if (c->zrtt_over || c->tls == NULL)
+		return;
+	e = tls_conn_early_data(c->tls);
+	if (!c->is_server && e == TLS_EARLY_REJECTED) {
+		quic_conn_keys_zrtt_discard(c);
+		quic_conn_zrtt_requeue(c);
+	} else if (c->is_server && e != TLS_EARLY_ACCEPTED &&
+		   quic_conn_keys_rx_ready(c, LVL_HANDSHAKE)) {
+		c->zrtt_over = true;
+	}
+}
+
 int
 quic_conn_tls_advance(struct quic_conn *c, enum conn_level level, uint64_t now)
 {
@@ -132,6 +155,7 @@ quic_conn_tls_advance(struct quic_conn *c, enum conn_level level, uint64_t now)
 	rc = quic_conn_tls_collect(c);
 	if (rc == 0)
 		quic_conn_on_handshake_progress(c);
+	zrtt_outcome(c);
 	return rc;
 }
 
@@ -155,8 +179,10 @@ on_ack(struct quic_conn *c, const struct quic_frame *f, struct rx_ctx *x)
 		return rc == QUIC_ERR_PROTOCOL ? rc : 0;
 	if (f->type == QUIC_FRAME_ACK_ECN && x->level == LVL_APP) {
 		/* The peer's counts only grow (RFC 9000 §13.4.2.1): keep the largest seen. */
-		c->stats.peer_ect0 = f->ack.ect0 > c->stats.peer_ect0 ? f->ack.ect0 : c->stats.peer_ect0;
-		c->stats.peer_ect1 = f->ack.ect1 > c->stats.peer_ect1 ? f->ack.ect1 : c->stats.peer_ect1;
+		c->stats.peer_ect0 =
+			f->ack.ect0 > c->stats.peer_ect0 ? f->ack.ect0 : c->stats.peer_ect0;
+		c->stats.peer_ect1 =
+			f->ack.ect1 > c->stats.peer_ect1 ? f->ack.ect1 : c->stats.peer_ect1;
 		c->stats.peer_ce = f->ack.ce > c->stats.peer_ce ? f->ack.ce : c->stats.peer_ce;
 	}
 	/* RFC 9002 §A.8: a Handshake ACK tells the client its address was validated. */
@@ -435,7 +461,8 @@ rx_packet(struct quic_conn *c, struct rx_pkt *p, uint64_t now)
 		quic_conn_qlog_packet(c, QUIC_QLOG_PACKET_RECEIVED, p->hdr.type, p->rx.pn,
 				      p->hdr.len, p->rx.payload, p->rx.payload_len);
 	learn_peer_scid(c, &p->hdr);
-	if (p->level == LVL_APP && quic_conn_keys_app_opened(c, p->gen, p->rx.pn) != 0) {
+	if (p->level == LVL_APP && !p->zero_rtt &&
+	    quic_conn_keys_app_opened(c, p->gen, p->rx.pn) != 0) {
 		quic_conn_close_err(c, QUIC_ERR_CRYPTO, 0);
 		return;
 	}
@@ -446,13 +473,17 @@ rx_packet(struct quic_conn *c, struct rx_pkt *p, uint64_t now)
 	if (rc != 0 || c->state >= QUIC_CONN_DRAINING)
 		return;
 	c->stats.pkts_rx++;
+	if (p->zero_rtt)
+		c->stats.pkts_0rtt_rx++;
+	else if (p->level == LVL_APP && c->is_server && quic_conn_zrtt_aead(c) != NULL)
+		quic_conn_keys_zrtt_discard(c); /* RFC 9001 §4.9.3: 1-RTT from the client */
 	quic_ackgen_on_received(&c->ack, space, p->rx.pn, x.ack_eliciting,
 				(enum quic_ecn)(c->rx_path.ecn & 3), now);
 	quic_conn_idle_restart(c, now);
 	c->idle_restart_on_send = true;
 	/* RFC 9000 §9.3: only the highest-numbered non-probing packet moves us. */
-	if (c->is_server && p->level == LVL_APP && c->hs_confirmed && x.non_probing &&
-	    p->rx.pn == quic_ackgen_largest(&c->ack, space) &&
+	if (c->is_server && p->level == LVL_APP && !p->zero_rtt && c->hs_confirmed &&
+	    x.non_probing && p->rx.pn == quic_ackgen_largest(&c->ack, space) &&
 	    !quic_path_equal(&c->rx_path, &c->path))
 		quic_conn_on_new_path(c, &c->rx_path);
 	if (c->is_server && p->level == LVL_HANDSHAKE) {
@@ -499,9 +530,11 @@ rx_retry(struct quic_conn *c, const struct quic_packet_hdr *h)
 		quic_conn_close_err(c, QUIC_ERR_CRYPTO, 0);
 		return;
 	}
-	/* Send the ClientHello again under the new keys; packet numbers go on (§17.2.5.3). */
+	/* Send the ClientHello again under the new keys; packet numbers go on (§17.2.5.3). The
+	 * server dropped our 0-RTT packets with the first Initial: they go again too. */
 	quic_rangeset_add(&c->crypto_tx[LVL_INITIAL].lost, c->chunk_pool, 0,
 			  c->crypto_tx[LVL_INITIAL].next, true);
+	quic_conn_zrtt_requeue(c);
 }
 
 /* Whether a parsed packet belongs to this datagram's processing; counts it if not. */
@@ -511,8 +544,12 @@ rx_accept_hdr(struct quic_conn *c, const struct quic_packet_hdr *h, const struct
 {
 	bool ok = true;
 
-	if (h->type == QUIC_PKT_0RTT || h->type == QUIC_PKT_VN || h->type == QUIC_PKT_RETRY)
-		ok = false; /* no 0-RTT yet; VN and Retry were handled before */
+	if (h->type == QUIC_PKT_0RTT && (!c->is_server || c->zrtt_over)) {
+		/* RFC 9000 §17.2.3: only a client sends 0-RTT; and only until it may. */
+		c->stats.pkts_dropped++;
+		ok = false;
+	} else if (h->type == QUIC_PKT_VN || h->type == QUIC_PKT_RETRY)
+		ok = false; /* VN and Retry were handled before */
 	else if (h->type != QUIC_PKT_1RTT && h->version != c->version)
 		ok = false;
 	else if (first != NULL &&
@@ -559,6 +596,7 @@ rx_split(struct quic_conn *c, uint8_t *buf, size_t len, bool held, struct rx_pkt
 		pkts[n].hdr = h;
 		pkts[n].pkt = buf + (size_t)(h.pkt - buf);
 		pkts[n].level = quic_conn_pkt_level(h.type);
+		pkts[n].zero_rtt = h.type == QUIC_PKT_0RTT;
 		pkts[n].todo = true;
 		n++;
 	}
@@ -568,16 +606,28 @@ rx_split(struct quic_conn *c, uint8_t *buf, size_t len, bool held, struct rx_pkt
 /* ---- unprotecting in burst phases ---- */
 
 static struct crypto_hp *
-rx_hp(const struct quic_conn *c, enum conn_level level)
+rx_hp(const struct quic_conn *c, const struct rx_pkt *p)
 {
-	return level == LVL_APP ? c->app.rx_hp : c->rx[level].hp;
+	if (p->zero_rtt)
+		return c->rx[LVL_APP].hp; /* server: 0-RTT keys */
+	return p->level == LVL_APP ? c->app.rx_hp : c->rx[p->level].hp;
+}
+
+/* Whether the receive keys of a packet are there. */
+static bool
+rx_keys_ready(const struct quic_conn *c, bool zero_rtt, enum conn_level level)
+{
+	return zero_rtt ? c->is_server && c->rx[LVL_APP].aead != NULL
+			: quic_conn_keys_rx_ready(c, level);
 }
 
 /* Key for an unprotected packet: 1-RTT by key phase (RFC 9001 §6.3), else the level's. */
 static void
 rx_pick_key(struct quic_conn *c, struct rx_pkt *p)
 {
-	if (p->level == LVL_APP) {
+	if (p->zero_rtt) {
+		p->aead = c->rx[LVL_APP].aead;
+	} else if (p->level == LVL_APP) {
 		p->aead = quic_conn_keys_app_rx(c, p->rx.key_phase, p->rx.pn, &p->gen);
 		p->old = quic_conn_keys_app_rx_old(c, p->rx.key_phase, p->rx.pn);
 	} else
@@ -599,7 +649,7 @@ rx_hp_phase(struct quic_conn *c, struct rx_pkt *pkts, const size_t *idx, size_t 
 		struct rx_pkt *p = &pkts[idx[i]];
 
 		p->status = quic_packet_hp_prepare(p->pkt, p->hdr.len, p->hdr.pn_offset,
-						   rx_hp(c, p->level), &ops[m]);
+						   rx_hp(c, p), &ops[m]);
 		if (p->status == 0)
 			map[m++] = idx[i];
 	}
@@ -705,7 +755,7 @@ rx_round(struct quic_conn *c, struct rx_pkt *pkts, size_t n, uint64_t now, size_
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++)
-		if (pkts[i].todo && quic_conn_keys_rx_ready(c, pkts[i].level))
+		if (pkts[i].todo && rx_keys_ready(c, pkts[i].zero_rtt, pkts[i].level))
 			idx[k++] = i;
 	if (k == 0)
 		return 0;
@@ -746,6 +796,7 @@ rx_hold(struct quic_conn *c, const struct rx_pkt *p)
 		h->len = p->hdr.len;
 		h->ecn = c->rx_path.ecn;
 		h->level = (uint8_t)p->level;
+		h->zero_rtt = p->zero_rtt;
 		h->used = true;
 		c->stats.pkts_buffered++;
 		return;
@@ -777,7 +828,9 @@ quic_conn_rx_datagram(struct quic_conn *c, uint8_t *buf, size_t len, bool held, 
 	for (i = 0; i < n && !quic_conn_closing(c); i++) {
 		if (!pkts[i].todo)
 			continue;
-		if (!held && !c->discarded[pkts[i].level])
+		if (pkts[i].zero_rtt && c->zrtt_over)
+			c->stats.pkts_dropped++; /* refused, or keys gone meanwhile */
+		else if (!held && !c->discarded[pkts[i].level])
 			rx_hold(c, &pkts[i]);
 		else
 			c->stats.pkts_dropped++;
@@ -797,11 +850,13 @@ quic_conn_rx_replay_held(struct quic_conn *c, uint64_t now)
 
 		if (!h->used)
 			continue;
-		if (c->discarded[level]) {
+		if (c->discarded[level] || (h->zero_rtt && c->zrtt_over)) {
+			if (h->zero_rtt)
+				c->stats.pkts_dropped++;
 			h->used = false;
 			continue;
 		}
-		if (!quic_conn_keys_rx_ready(c, level))
+		if (!rx_keys_ready(c, h->zero_rtt, level))
 			continue;
 		h->used = false;
 		c->rx_path.ecn = h->ecn; /* the packet's own mark (RFC 9000 §13.4.1) */

@@ -21,10 +21,20 @@
  * stay in the recovery ring); after this many in a row, the next one carries a PING.
  */
 #define TX_ACK_ONLY_RUN 16
+/*
+ * Congestion window a client keeps out of reach of 0-RTT data for its handshake. 0-RTT packets
+ * that reach a server before its connection exists are dropped there, and are only declared
+ * lost once 1-RTT packets sent after them are acknowledged (RFC 9002 §6.1); until then they
+ * fill the window. With this much left, the client's Finished still goes out (RFC 9002 §7
+ * lets only a PTO exceed the window, and no PTO is armed for the Application space before the
+ * handshake is confirmed, §6.2.1), and the 0-RTT data follows in 1-RTT.
+ */
+#define TX_ZRTT_CC_RESERVE 1200
 
 /* A packet being written. */
 struct tx_pkt {
 	enum conn_level level;
+	bool zero_rtt; /* client: a 0-RTT packet (Application space, 0-RTT keys) */
 	uint8_t *start;
 	size_t cap; /* room for the whole packet, tag included */
 	struct quic_packet_layout lay;
@@ -70,7 +80,7 @@ struct tx_batch {
 
 /* ---- sent packet and frame records ---- */
 
-#define SENT_PKT(c, i)   ((struct sent_pkt *)quic_parray_at(&(c)->pkts, (i)))
+#define SENT_PKT(c, i)	 ((struct sent_pkt *)quic_parray_at(&(c)->pkts, (i)))
 #define SENT_FRAME(c, i) ((struct sent_frame *)quic_parray_at(&(c)->frames, (i)))
 
 static enum quic_pkt_type
@@ -114,7 +124,7 @@ quic_conn_sent_bytes(const struct quic_conn *c)
 }
 
 static uint32_t
-slot_alloc(struct quic_conn *c, enum conn_level level)
+slot_alloc(struct quic_conn *c, const struct tx_pkt *p)
 {
 	uint32_t s = c->pkt_free;
 
@@ -126,13 +136,17 @@ slot_alloc(struct quic_conn *c, enum conn_level level)
 		s = c->pkt_hw++;
 	}
 	c->pkts_used++;
-	*SENT_PKT(c, s) = (struct sent_pkt){
-		.head = SENT_NONE, .used = 1, .space = (uint8_t)level, .key_gen = c->app.tx_gen};
+	*SENT_PKT(c, s) = (struct sent_pkt){.head = SENT_NONE,
+					    .used = 1,
+					    .space = (uint8_t)p->level,
+					    .zero_rtt = p->zero_rtt,
+					    .key_gen = c->app.tx_gen};
 	return s;
 }
 
+/* Give the frame records of a packet back. */
 static void
-slot_release(struct quic_conn *c, uint32_t s)
+slot_frames_release(struct quic_conn *c, uint32_t s)
 {
 	struct sent_pkt *p = SENT_PKT(c, s);
 	uint32_t f = p->head;
@@ -146,6 +160,15 @@ slot_release(struct quic_conn *c, uint32_t s)
 		c->frames_used--;
 		f = next;
 	}
+	p->head = SENT_NONE;
+}
+
+static void
+slot_release(struct quic_conn *c, uint32_t s)
+{
+	struct sent_pkt *p = SENT_PKT(c, s);
+
+	slot_frames_release(c, s);
 	p->used = 0;
 	p->head = c->pkt_free;
 	c->pkt_free = s;
@@ -380,6 +403,24 @@ frame_lost(struct quic_conn *c, const struct sent_frame *r)
 }
 
 void
+quic_conn_zrtt_requeue(struct quic_conn *c)
+{
+	uint32_t s, f;
+
+	for (s = 0; s < c->pkt_hw; s++) {
+		struct sent_pkt *p = SENT_PKT(c, s);
+
+		if (!p->used || !p->zero_rtt)
+			continue;
+		for (f = p->head; f != SENT_NONE; f = SENT_FRAME(c, f)->next)
+			frame_lost(c, SENT_FRAME(c, f));
+		/* Its later fate (lost, most likely) has nothing to act on any more. */
+		slot_frames_release(c, s);
+		p->zero_rtt = 0;
+	}
+}
+
+void
 quic_conn_on_pkt_fate(void *ctx, enum quic_pn_space space, uint64_t pn, uint64_t cookie,
 		      enum quic_pkt_fate fate)
 {
@@ -393,11 +434,12 @@ quic_conn_on_pkt_fate(void *ctx, enum quic_pn_space space, uint64_t pn, uint64_t
 	if (fate == QUIC_PKT_LOST)
 		c->stats.pkts_lost++;
 	if (fate == QUIC_PKT_LOST && c->qlog.ctx != NULL)
-		quic_conn_qlog_packet(c, QUIC_QLOG_PACKET_LOST, pkt_type((enum conn_level)space), pn,
-				      0, NULL, 0);
+		quic_conn_qlog_packet(c, QUIC_QLOG_PACKET_LOST, pkt_type((enum conn_level)space),
+				      pn, 0, NULL, 0);
 	if (fate == QUIC_PKT_ACKED && space == QUIC_PN_SPACE_APP)
 		quic_conn_keys_app_acked(c, p->key_gen);
-	for (f = p->head; f != SENT_NONE && fate != QUIC_PKT_DISCARDED; f = SENT_FRAME(c, f)->next) {
+	for (f = p->head; f != SENT_NONE && fate != QUIC_PKT_DISCARDED;
+	     f = SENT_FRAME(c, f)->next) {
 		if (fate == QUIC_PKT_ACKED)
 			frame_acked(c, p, SENT_FRAME(c, f));
 		else
@@ -526,13 +568,28 @@ phase_conn_frames(struct quic_conn *c, struct tx_pkt *p)
 	}
 }
 
-/* NEW_CONNECTION_ID, RETIRE_CONNECTION_ID and the stream control frames. */
+/* The stream and flow control frames (RESET_STREAM ... STREAMS_BLOCKED). */
 static void
-phase_control(struct quic_conn *c, struct tx_pkt *p, uint64_t now)
+phase_stream_ctrl(struct quic_conn *c, struct tx_pkt *p, uint64_t now)
 {
 	const struct quic_rtt *rtt = quic_recovery_rtt(c->rec);
 	struct quic_frame f;
 	uint64_t a, b, v;
+
+	while (quic_streams_ctrl_peek(&c->streams, now, rtt->smoothed, &f)) {
+		ctrl_fields(&f, &a, &b, &v);
+		if (!emit(c, p, &f, a, b, v))
+			break;
+		quic_streams_ctrl_sent(&c->streams, &f);
+	}
+}
+
+/* NEW_CONNECTION_ID, RETIRE_CONNECTION_ID and the stream control frames. */
+static void
+phase_control(struct quic_conn *c, struct tx_pkt *p, uint64_t now)
+{
+	struct quic_frame f;
+	uint64_t a;
 
 	phase_conn_frames(c, p);
 	while (quic_local_cids_next_frame(&c->lcids, &f)) {
@@ -547,12 +604,7 @@ phase_control(struct quic_conn *c, struct tx_pkt *p, uint64_t now)
 			break;
 		quic_peer_cids_retire_sent(&c->pcids, a);
 	}
-	while (quic_streams_ctrl_peek(&c->streams, now, rtt->smoothed, &f)) {
-		ctrl_fields(&f, &a, &b, &v);
-		if (!emit(c, p, &f, a, b, v))
-			break;
-		quic_streams_ctrl_sent(&c->streams, &f);
-	}
+	phase_stream_ctrl(c, p, now);
 }
 
 static void
@@ -625,6 +677,8 @@ pkt_begin(struct quic_conn *c, struct tx_dgram *d, struct tx_pkt *p, enum conn_l
 	o.dcid = dcid->data;
 	o.dcid_len = dcid->len;
 	o.type = pkt_type(level);
+	if (level == LVL_APP && quic_conn_zrtt_sending(c))
+		o.type = QUIC_PKT_0RTT; /* RFC 9000 §17.2.3: before 1-RTT keys */
 	o.scid = c->hs_scid.data;
 	o.scid_len = c->hs_scid.len;
 	o.key_phase = (c->app.tx_gen & 1) != 0;
@@ -632,7 +686,10 @@ pkt_begin(struct quic_conn *c, struct tx_dgram *d, struct tx_pkt *p, enum conn_l
 		o.token = c->token;
 		o.token_len = c->token_len;
 	}
-	*p = (struct tx_pkt){.level = level, .start = d->start + d->used, .cap = d->room - d->used};
+	*p = (struct tx_pkt){.level = level,
+			     .zero_rtt = o.type == QUIC_PKT_0RTT,
+			     .start = d->start + d->used,
+			     .cap = d->room - d->used};
 	if (quic_packet_write_header(p->start, p->cap - CRYPTO_TAG_LEN, &o, &p->lay) != 0)
 		return false;
 	quic_writer_init(&p->w, p->start + p->lay.hdr_len,
@@ -689,6 +746,15 @@ ring_room(const struct quic_conn *c, enum conn_level level)
 	       c->sent_cap[level] / 4 * 3;
 }
 
+/* Congestion window this level may use now (0-RTT leaves TX_ZRTT_CC_RESERVE). */
+static uint64_t
+cc_room(const struct quic_conn *c, const struct tx_dgram *d, enum conn_level level)
+{
+	if (level != LVL_APP || !quic_conn_zrtt_sending(c))
+		return d->cc_left;
+	return d->cc_left > TX_ZRTT_CC_RESERVE ? d->cc_left - TX_ZRTT_CC_RESERVE : 0;
+}
+
 /* What goes into a packet at this level, before any byte is written. */
 static bool
 pkt_plan(struct quic_conn *c, struct tx_dgram *d, enum conn_level level, bool *data, bool *ack,
@@ -696,7 +762,7 @@ pkt_plan(struct quic_conn *c, struct tx_dgram *d, enum conn_level level, bool *d
 {
 	enum quic_pn_space sp = (enum quic_pn_space)level;
 	bool probe = c->probes[level] > 0;
-	bool ok = probe || (d->cc_left > 0 && !d->paced && ring_room(c, level));
+	bool ok = probe || (cc_room(c, d, level) > 0 && !d->paced && ring_room(c, level));
 
 	/* A server's ack-eliciting Initial needs a full 1200-byte datagram (RFC 9000 §14.1). */
 	if (c->is_server && level == LVL_INITIAL && d->room < TX_INITIAL_MIN)
@@ -710,6 +776,8 @@ pkt_plan(struct quic_conn *c, struct tx_dgram *d, enum conn_level level, bool *d
 	}
 	*ack = quic_ackgen_ack_due(&c->ack, sp, now) ||
 	       ((*data || probe) && quic_ackgen_has_new(&c->ack, sp));
+	if (level == LVL_APP && quic_conn_zrtt_sending(c))
+		*ack = false; /* 0-RTT carries no ACK (RFC 9000 §12.4); 1-RTT ones will */
 	return (*data || *ack || (probe && ok)) && quic_recovery_can_send(c->rec, sp);
 }
 
@@ -734,15 +802,22 @@ pkt_fill(struct quic_conn *c, struct tx_dgram *d, struct tx_pkt *p, bool data, b
 		phase_path_resp(c, p, d->resp);
 		return quic_writer_len(&p->w) > 0;
 	}
-	if (ack)
+	if (ack && !p->zero_rtt)
 		phase_ack(c, p, now);
 	if (data) {
-		if (!probe && d->cc_left < (uint64_t)(p->w.end - p->w.p))
-			p->w.end = p->w.p + d->cc_left;
-		phase_crypto(c, p);
-		if (p->level == LVL_APP) {
-			phase_control(c, p, now);
+		if (!probe && cc_room(c, d, p->level) < (uint64_t)(p->w.end - p->w.p))
+			p->w.end = p->w.p + cc_room(c, d, p->level);
+		if (p->zero_rtt) {
+			/* RFC 9000 §12.4 Table 3, §12.5: stream frames only (no ACK, CRYPTO,
+			 * NEW_TOKEN, PATH_RESPONSE, RETIRE_CONNECTION_ID, HANDSHAKE_DONE). */
+			phase_stream_ctrl(c, p, now);
 			phase_streams(c, p);
+		} else {
+			phase_crypto(c, p);
+			if (p->level == LVL_APP) {
+				phase_control(c, p, now);
+				phase_streams(c, p);
+			}
 		}
 		p->w.end = end;
 	}
@@ -767,7 +842,7 @@ pkt_build(struct quic_conn *c, struct tx_dgram *d, struct tx_batch *b, enum conn
 		return;
 	if (!pkt_begin(c, d, p, level))
 		return;
-	p->slot = d->close ? SENT_NONE : slot_alloc(c, level);
+	p->slot = d->close ? SENT_NONE : slot_alloc(c, p);
 	if (!d->close && p->slot == SENT_NONE)
 		return;
 	if (!pkt_fill(c, d, p, data, ack, now)) {
@@ -790,15 +865,35 @@ pkt_build(struct quic_conn *c, struct tx_dgram *d, struct tx_batch *b, enum conn
 /* ---- datagrams ---- */
 
 static struct crypto_aead *
-tx_aead(const struct quic_conn *c, enum conn_level level)
+tx_aead(const struct quic_conn *c, const struct tx_pkt *p)
 {
-	return level == LVL_APP ? c->app.tx_cur : c->tx[level].aead;
+	if (p->zero_rtt)
+		return c->tx[LVL_APP].aead; /* client: 0-RTT keys */
+	return p->level == LVL_APP ? c->app.tx_cur : c->tx[p->level].aead;
 }
 
 static struct crypto_hp *
-tx_hp(const struct quic_conn *c, enum conn_level level)
+tx_hp(const struct quic_conn *c, const struct tx_pkt *p)
 {
-	return level == LVL_APP ? c->app.tx_hp : c->tx[level].hp;
+	if (p->zero_rtt)
+		return c->tx[LVL_APP].hp;
+	return p->level == LVL_APP ? c->app.tx_hp : c->tx[p->level].hp;
+}
+
+/* Whether packets of level can be sealed now (0-RTT keys count for the Application space). */
+static bool
+tx_ready(const struct quic_conn *c, enum conn_level level)
+{
+	return quic_conn_keys_tx_ready(c, level) || (level == LVL_APP && quic_conn_zrtt_sending(c));
+}
+
+/* Whether the packet a test injected can go now. */
+static bool
+inject_ready(const struct quic_conn *c)
+{
+	if (c->inject_zrtt)
+		return quic_conn_zrtt_sending(c);
+	return quic_conn_keys_tx_ready(c, (enum conn_level)c->inject_level);
 }
 
 /* Seal preparation, recovery records and the batch entries of a finished datagram. */
@@ -813,18 +908,21 @@ dgram_finish(struct quic_conn *c, struct tx_dgram *d, struct tx_batch *b, uint64
 		unsigned k = b->n++;
 
 		rc = quic_packet_seal_prepare(p->start, p->cap, &p->lay, quic_writer_len(&p->w),
-					      tx_aead(c, p->level), &b->aops[k], &b->len[k]);
+					      tx_aead(c, p), &b->aops[k], &b->len[k]);
 		if (rc != 0)
 			return rc;
 		b->pkt[k] = p->start;
 		b->pn_offset[k] = p->lay.pn_offset;
 		b->pn_len[k] = p->lay.pn_len;
-		b->hp[k] = tx_hp(c, p->level);
+		b->hp[k] = tx_hp(c, p);
 		c->stats.pkts_tx++;
 		if (c->qlog.ctx != NULL)
-			quic_conn_qlog_packet(c, QUIC_QLOG_PACKET_SENT, pkt_type(p->level),
+			quic_conn_qlog_packet(c, QUIC_QLOG_PACKET_SENT,
+					      p->zero_rtt ? QUIC_PKT_0RTT : pkt_type(p->level),
 					      p->lay.pn, b->len[k], p->start + p->lay.hdr_len,
 					      quic_writer_len(&p->w));
+		if (p->zero_rtt)
+			c->stats.pkts_0rtt_tx++;
 		if (d->close)
 			continue;
 		rc = quic_recovery_on_packet_sent(c->rec, (enum quic_pn_space)p->level, p->lay.pn,
@@ -851,11 +949,10 @@ dgram_build(struct quic_conn *c, uint8_t *buf, size_t room, struct tx_batch *b, 
 	d.cc_left = quic_recovery_cwnd_available(c->rec);
 	d.pace_at = quic_recovery_pacing_time(c->rec, room, false, now);
 	d.paced = d.pace_at > now;
-	d.inject = c->inject_pending && !close &&
-		   quic_conn_keys_tx_ready(c, (enum conn_level)c->inject_level);
+	d.inject = c->inject_pending && !close && inject_ready(c);
 	for (lv = LVL_INITIAL; lv <= LVL_APP; lv++) {
-		if (!quic_conn_keys_tx_ready(c, (enum conn_level)lv) ||
-		    room - d.used < TX_MIN_PKT || (d.inject && lv != c->inject_level))
+		if (!tx_ready(c, (enum conn_level)lv) || room - d.used < TX_MIN_PKT ||
+		    (d.inject && lv != c->inject_level))
 			continue;
 		if (lv == LVL_APP && quic_conn_keys_tx_limit(c, b->n) != 0)
 			continue; /* the key's last packets: RFC 9001 §6.6 */

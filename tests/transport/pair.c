@@ -81,8 +81,9 @@ pair_opts_default(struct pair_opts *o, uint64_t delay_ms)
 }
 
 static void
-pair_tls(struct pair *p)
+pair_tls(struct pair *p, const struct pair_opts *o)
 {
+	static const uint8_t ticket_key[TLS_TICKET_KEY_LEN] = {0x5a, 0x11, 0x7e};
 	struct tls_cert_params cp = {.key_type = TLS_KEY_ECDSA_P256, .host_name = PAIR_HOST};
 	static const char *const alpn[] = {"hq-interop"};
 	char *cert = NULL, *key = NULL;
@@ -95,6 +96,15 @@ pair_tls(struct pair *p)
 	cr_assert(eq(int, tls_client_config_new(&p->tls_cli), 0));
 	cr_assert(eq(int, tls_client_config_set_ca_pem(p->tls_cli, cert, cert_len), 0));
 	cr_assert(eq(int, tls_client_config_set_alpn(p->tls_cli, alpn, 1), 0));
+	if (o->tickets) {
+		cr_assert(eq(int, tls_server_config_rotate_ticket_key(p->tls_srv, ticket_key), 0));
+		cr_assert(eq(
+			int,
+			tls_server_config_set_tickets(p->tls_srv, 1, TLS_DEFAULT_TICKET_LIFETIME_S),
+			0));
+	}
+	tls_server_config_set_early_data(p->tls_srv, o->early_data,
+					 TLS_DEFAULT_FRESHNESS_WINDOW_MS);
 	free(cert);
 	free(key);
 }
@@ -107,7 +117,8 @@ pair_init(struct pair *p, const struct pair_opts *o)
 	p->rng = o->seed != 0 ? o->seed : 1;
 	p->rand = (struct crypto_rand){.fn = pair_rand, .arg = &p->rng};
 	cr_assert(eq(int, crypto_ctx_new(&p->ctx, CRYPTO_ENGINE_AUTO), 0));
-	pair_tls(p);
+	pair_tls(p, o);
+	memcpy(p->link, o->link, sizeof(p->link));
 	sim_dir_init(&p->dir[PAIR_C2S], &o->link[PAIR_C2S]);
 	sim_dir_init(&p->dir[PAIR_S2C], &o->link[PAIR_S2C]);
 	hb_test_addr4(&p->cpath.local, 1, 50000);
@@ -146,6 +157,31 @@ pair_free(struct pair *p)
 	tls_client_config_free(p->tls_cli);
 	crypto_ctx_free(p->ctx);
 	memset(p, 0, sizeof(*p));
+}
+
+void
+pair_reconnect(struct pair *p, const uint8_t *session, size_t session_len)
+{
+	uint8_t *copy = NULL;
+
+	if (session != NULL) {
+		copy = malloc(session_len);
+		cr_assert(copy != NULL);
+		memcpy(copy, session, session_len);
+	}
+	quic_conn_free(p->cli);
+	quic_conn_free(p->srv);
+	p->cli = p->srv = NULL;
+	sim_dir_fini(&p->dir[PAIR_C2S]);
+	sim_dir_fini(&p->dir[PAIR_S2C]);
+	sim_dir_init(&p->dir[PAIR_C2S], &p->link[PAIR_C2S]);
+	sim_dir_init(&p->dir[PAIR_S2C], &p->link[PAIR_S2C]);
+	p->ccfg.session = copy;
+	p->ccfg.session_len = session_len;
+	cr_assert(eq(int, quic_conn_new_client(&p->cli, &p->ccfg, &p->cpath, p->now), 0));
+	p->ccfg.session = NULL;
+	p->ccfg.session_len = 0;
+	free(copy);
 }
 
 unsigned

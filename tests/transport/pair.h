@@ -30,7 +30,9 @@ struct pair_opts {
 	struct sim_dir_config link[2]; /* by PAIR_C2S / PAIR_S2C */
 	uint64_t seed;		       /* connection randomness */
 	const char *cc_algo;
-	bool retry; /* the server requires a Retry round trip (quic_server_screen()) */
+	bool retry;	 /* the server requires a Retry round trip (quic_server_screen()) */
+	bool tickets;	 /* the server issues session tickets (a fixed ticket key) */
+	bool early_data; /* and its tickets allow 0-RTT (tls_server_config_set_early_data()) */
 	/* Optional changes to the configurations before the connections are made. */
 	void (*tweak)(void *arg, struct quic_conn_config *client, struct quic_conn_config *server);
 	void *tweak_arg;
@@ -47,6 +49,7 @@ struct pair {
 	struct quic_path cpath; /* the client's view */
 	struct quic_path spath; /* the server's view */
 	struct sim_dir dir[2];
+	struct sim_dir_config link[2]; /* for pair_reconnect() */
 	uint64_t now;
 	uint64_t rng;
 	struct crypto_rand rand;
@@ -72,6 +75,14 @@ void pair_opts_default(struct pair_opts *o, uint64_t delay_ms);
 /* Certificates, TLS configurations, the client connection (its Initial is ready). */
 void pair_init(struct pair *p, const struct pair_opts *o);
 void pair_free(struct pair *p);
+
+/*
+ * A new client connection to the same server (same TLS configurations, ticket key, paths and
+ * link settings, time going on): the old connections are freed and the links emptied. session
+ * (copied; NULL: none) goes into the client configuration. The new client's first flight is
+ * not written yet: a test may open streams and write early data first.
+ */
+void pair_reconnect(struct pair *p, const uint8_t *session, size_t session_len);
 
 /* One step. @return false when nothing at all is pending (no datagram, no timer). */
 bool pair_step(struct pair *p);

@@ -180,7 +180,8 @@ xfer_step(struct pair *p, void *arg)
 	struct xfer *x = arg;
 	size_t i;
 
-	if (quic_conn_state(p->cli) != QUIC_CONN_ESTABLISHED)
+	if (quic_conn_state(p->cli) != QUIC_CONN_ESTABLISHED &&
+	    !(x->early && quic_conn_state(p->cli) == QUIC_CONN_HANDSHAKE))
 		return;
 	client_open(x, p);
 	for (i = 0; i < x->opened; i++)

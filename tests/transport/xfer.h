@@ -33,6 +33,7 @@ struct xfer {
 	uint64_t up;		/* client bytes per stream */
 	uint64_t down;		/* server bytes per stream (bidirectional streams only) */
 	bool uni;		/* client streams are unidirectional: no answer */
+	bool early;		/* the client opens and writes before the handshake (0-RTT) */
 	size_t opened;		/* streams opened so far */
 	struct xfer_stream *st; /* by stream index (id >> 2) */
 	uint64_t mismatches;	/* bytes that differed from the pattern */

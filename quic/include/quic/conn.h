@@ -128,8 +128,15 @@ enum quic_role {
  */
 struct quic_conn_config {
 	enum quic_role role;
-	/* Versions we speak, preferred first (QUIC_VERSION_1, QUIC_VERSION_2, RFC 9369). A
-	 * client offers versions[0]. */
+	/*
+	 * Versions we speak, preferred first (QUIC_VERSION_1, QUIC_VERSION_2, RFC 9369). A
+	 * client offers versions[0] and lists all of them as compatible in its
+	 * version_information (RFC 9368 §3); it follows a server that switches to one of them.
+	 * A server accepts a first Initial in any of them and, when the client's
+	 * version_information lists a version the server prefers over the one the client
+	 * used, switches to it (compatible version negotiation, RFC 9368 §2.3): {v2, v1} makes
+	 * a server move v1 clients that offer v2 to v2; the default {v1, v2} keeps them on v1.
+	 */
 	uint32_t versions[QUIC_CONN_MAX_VERSIONS];
 	size_t n_versions;
 
@@ -145,6 +152,20 @@ struct quic_conn_config {
 	const struct tls_server_config *tls_server;
 	const struct tls_client_config *tls_client;
 	const char *server_name; /* client: SNI and certificate name; NULL: none */
+	/*
+	 * Client: resume this session, a blob that quic_conn_session() gave on an earlier
+	 * connection to the same server (NULL: a full handshake). It holds the ticket and what
+	 * RFC 9000 §7.4.1 says to remember for 0-RTT: the server's transport parameters and
+	 * ALPN. Borrowed for quic_conn_new_client() only. An expired blob, or one for
+	 * another server, is ignored (full handshake); a malformed one makes
+	 * quic_conn_new_client() fail with QUIC_ERR_CRYPTO. When the ticket allows early data (and
+	 * the client TLS configuration does, tls_client_config_set_early_data()), streams may be
+	 * opened and written right after quic_conn_new_client(): their data goes in 0-RTT packets
+	 * within the remembered limits; quic_conn_early_data() tells the outcome. When the server
+	 * rejects 0-RTT the same bytes are sent again in 1-RTT packets (RFC 9001 §4.6.2).
+	 */
+	const uint8_t *session;
+	size_t session_len;
 
 	struct crypto_ctx *crypto; /* the worker's crypto context (required) */
 	struct crypto_rand rand;   /* fn NULL: the system source */
@@ -159,6 +180,13 @@ struct quic_conn_config {
 	struct quic_lb *lb;
 	uint8_t worker;
 	uint8_t cid_len; /* without lb: 0 means QUIC_CONN_CLIENT_CID_LEN (client) or 16 (server) */
+	/*
+	 * Server: refuse 0-RTT even when the TLS configuration would accept it (a ticket with
+	 * early data, tls_server_config_set_early_data()). Without this a server accepts 0-RTT
+	 * whose remembered transport parameters are not above the current ones (RFC 9000
+	 * §7.4.1) and gives its STREAM data to the application before the handshake completes.
+	 */
+	bool reject_early_data;
 	const uint8_t *reset_key;
 	size_t reset_key_len;
 
@@ -363,6 +391,8 @@ struct quic_conn_stats {
 	uint64_t peer_ect0;
 	uint64_t peer_ect1;
 	uint64_t peer_ce;
+	uint64_t pkts_0rtt_rx; /* server: 0-RTT packets opened and processed */
+	uint64_t pkts_0rtt_tx; /* client: 0-RTT packets sent */
 };
 
 void quic_conn_stats(const struct quic_conn *c, struct quic_conn_stats *out);
@@ -388,6 +418,7 @@ enum quic_event_type {
 	QUIC_EV_STREAM_WRITABLE, /* stream_id, which took a short write, has room again */
 	QUIC_EV_STREAM_STOPPED,	 /* the peer sent STOP_SENDING for stream_id (error_code) */
 	QUIC_EV_NEW_TOKEN,	 /* client: a NEW_TOKEN arrived (quic_conn_new_token()) */
+	QUIC_EV_SESSION,	 /* client: a NewSessionTicket arrived (quic_conn_session()) */
 	QUIC_EV_CLOSED,		 /* the connection is closing or draining: see close info */
 };
 
@@ -409,6 +440,21 @@ bool quic_conn_poll_event(struct quic_conn *c, struct quic_event *ev);
 const uint8_t *quic_conn_new_token(const struct quic_conn *c, size_t *len);
 
 /*
+ * Client: the last session the server handed out (a TLS NewSessionTicket, RFC 9846 §4.6.1,
+ * with the server's transport parameters and ALPN remembered for 0-RTT, RFC 9000 §7.4.1) as
+ * a self-contained blob for quic_conn_config.session of a later connection; NULL if none
+ * yet. QUIC_EV_SESSION says when a new one arrives. It holds a resumption secret: store it
+ * like a key. Valid until the next event or quic_conn_free().
+ */
+const uint8_t *quic_conn_session(const struct quic_conn *c, size_t *len);
+
+/*
+ * Outcome of 0-RTT on either side: TLS_EARLY_NONE (not attempted, or not known yet),
+ * TLS_EARLY_ACCEPTED, TLS_EARLY_REJECTED (the client sent its 0-RTT data again in 1-RTT).
+ */
+enum tls_early_data quic_conn_early_data(const struct quic_conn *c);
+
+/*
  * Client: use token (from a NEW_TOKEN of an earlier connection) in the Initial packets; call
  * before the first quic_conn_write(). @return 0, QUIC_ERR_INVAL (too long), QUIC_ERR_NOMEM
  */
@@ -417,10 +463,11 @@ int quic_conn_set_token(struct quic_conn *c, const uint8_t *token, size_t len);
 /* ---- Streams (RFC 9000 §2-§4) ---- */
 
 /*
- * Open our next bidirectional or unidirectional stream.
+ * Open our next bidirectional or unidirectional stream. A client resuming a session with
+ * 0-RTT may open streams before the handshake completes (within the remembered limits).
  * @return 0 with *id set; QUIC_ERR_STREAM_LIMIT (the peer's MAX_STREAMS is reached: a
  *         STREAMS_BLOCKED is sent, retry after QUIC_EV_STREAM_* or later); QUIC_ERR_STREAM_STATE
- *         (not established, or closing); QUIC_ERR_NOMEM
+ *         (not established and no 0-RTT, or closing); QUIC_ERR_NOMEM
  */
 int quic_conn_stream_open(struct quic_conn *c, bool uni, uint64_t *id);
 
@@ -457,10 +504,10 @@ uint64_t quic_conn_stream_send_room(struct quic_conn *c, uint64_t id);
 
 /*
  * Tests only: the next quic_conn_write() sends, as soon as keys for type exist, one packet of
- * type (QUIC_PKT_INITIAL, QUIC_PKT_HANDSHAKE or QUIC_PKT_1RTT) whose payload is exactly
- * frames[0..len) — possibly empty or malformed — with a 4-byte packet number so that no padding
- * is added. Lets the transport suites hand a peer the bad input of shared/bad-input.md through
- * real, protected packets. Never use it on a live connection.
+ * type (QUIC_PKT_INITIAL, QUIC_PKT_0RTT (client), QUIC_PKT_HANDSHAKE or QUIC_PKT_1RTT) whose
+ * payload is exactly frames[0..len) — possibly empty or malformed — with a 4-byte packet number so
+ * that no padding is added. Lets the transport suites hand a peer the bad input of
+ * shared/bad-input.md through real, protected packets. Never use it on a live connection.
  * @return 0, QUIC_ERR_INVAL (type, or len above QUIC_CONN_INJECT_MAX)
  */
 int quic_conn_inject_frames_for_test(struct quic_conn *c, enum quic_pkt_type type,
