@@ -265,7 +265,8 @@ accept_early_data(void *arg, const char *alpn, const uint8_t *tp, size_t len)
 	struct quic_tparams old;
 
 	(void)alpn; /* TLS checks that 0-RTT keeps the ALPN (RFC 9846 §4.2.10) */
-	if (c->cfg.reject_early_data || tp == NULL ||
+	/* 0-RTT keys are made for the client's version: none after a switch (RFC 9368 §2.3). */
+	if (c->cfg.reject_early_data || tp == NULL || c->version != c->orig_version ||
 	    quic_tparams_decode(&old, tp, len, QUIC_TP_FROM_SERVER) != 0)
 		return false;
 	return now->active_connection_id_limit >= old.active_connection_id_limit &&
@@ -338,6 +339,7 @@ conn_tls(struct quic_conn *c, uint64_t now)
 					   .accept_early_data = accept_early_data,
 					   .session = on_session,
 					   .arg = c};
+	quic_conn_vneg_local(c);
 	quic_writer_init(&w, tp, sizeof(tp));
 	rc = quic_tparams_encode(&w, &c->local_tp,
 				 c->is_server ? QUIC_TP_FROM_SERVER : QUIC_TP_FROM_CLIENT);
@@ -360,6 +362,17 @@ conn_tls(struct quic_conn *c, uint64_t now)
 	if (!c->is_server && quic_conn_zrtt_aead(c) != NULL)
 		zrtt_remember(c);
 	return quic_conn_tls_collect(c);
+}
+
+int
+quic_conn_server_tls(struct quic_conn *c)
+{
+	bool wait = false;
+	int rc = quic_conn_vneg_server(c, &wait);
+
+	if (rc != 0 || wait)
+		return rc != 0 ? rc : 1;
+	return conn_tls(c, c->now);
 }
 
 int
@@ -386,6 +399,7 @@ quic_conn_new_client(struct quic_conn **out, const struct quic_conn_config *cfg,
 	c->hs_scid.len = c->scid_len;
 	c->init_dcid = c->odcid;
 	quic_conn_qlog_open(c);
+	c->orig_version = c->version;
 	quic_local_cids_init(&c->lcids, c->hs_scid.data, c->hs_scid.len, NULL);
 	quic_peer_cids_init(&c->pcids, c->local_tp.active_connection_id_limit, c->odcid.data,
 			    c->odcid.len, NULL);
@@ -491,13 +505,13 @@ quic_conn_accept(struct quic_conn **out, const struct quic_conn_config *cfg, con
 	if (rc != 0)
 		goto fail;
 	server_token(c, &h, path);
+	c->orig_version = h.version;
 	rc = server_cids(c, &h);
+	/* TLS starts with the ClientHello (quic_conn_server_tls()): the version may change. */
 	if (rc == 0)
 		quic_conn_qlog_open(c);
 	if (rc == 0)
 		rc = quic_conn_keys_initial(c, h.dcid, h.dcid_len);
-	if (rc == 0)
-		rc = conn_tls(c, now_ns);
 	if (rc != 0)
 		goto fail;
 	quic_conn_idle_restart(c, now_ns);
@@ -720,6 +734,8 @@ vn_restart(struct quic_conn *c, uint32_t version)
 	struct conn_crypto_tx *ct = &c->crypto_tx[LVL_INITIAL];
 
 	c->version = version;
+	c->orig_version = version;
+	c->vn_restarted = true;
 	tls_conn_free(c->tls);
 	c->tls = NULL;
 	ct->len = 0;
@@ -884,6 +900,9 @@ quic_conn_peer_params(struct quic_conn *c)
 		rc = check_peer_cids(c, &c->peer_tp);
 	if (rc != 0)
 		return QUIC_ERR_TRANSPORT_PARAM;
+	rc = quic_conn_vneg_check_peer(c, &c->peer_tp);
+	if (rc != 0)
+		return rc;
 	c->have_peer_tp = true;
 	apply_peer_params(c, &c->peer_tp);
 	return 0;

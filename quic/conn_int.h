@@ -189,8 +189,9 @@ struct conn_qlog {
 struct quic_conn {
 	struct quic_conn_config cfg;
 	bool is_server;
-	bool zrtt_over;	  /* no 0-RTT key will (ever again) be installed */
-	bool zrtt_params; /* client: the remembered transport parameters apply (§7.4.1) */
+	bool zrtt_over;	   /* no 0-RTT key will (ever again) be installed */
+	bool zrtt_params;  /* client: the remembered transport parameters apply (§7.4.1) */
+	bool vn_restarted; /* client: a Version Negotiation packet made us start over */
 	enum quic_conn_state state;
 	uint32_t version;
 	struct quic_path path;
@@ -423,6 +424,33 @@ bool quic_conn_keys_auth_failed(struct quic_conn *c, enum conn_level level);
  * @return 0, or QUIC_ERR_AEAD_LIMIT when the current key has no packet left (seal no more)
  */
 int quic_conn_keys_tx_limit(struct quic_conn *c, unsigned pending);
+
+/*
+ * Server: start TLS once the ClientHello is there, after compatible version negotiation.
+ * @return 0 (started), 1 (wait for more of the ClientHello), or QUIC_ERR_*
+ */
+int quic_conn_server_tls(struct quic_conn *c);
+
+/* ---- vneg.c (RFC 9368) ---- */
+
+/* Fill our version_information (unless the configuration set one): in use, then ours. */
+void quic_conn_vneg_local(struct quic_conn *c);
+/*
+ * Server, before TLS sees the ClientHello: switch to the version we prefer among those the
+ * client lists as available (RFC 9368 §2.3), with new Initial keys. *wait: the ClientHello is
+ * not complete yet. @return 0 or QUIC_ERR_*
+ */
+int quic_conn_vneg_server(struct quic_conn *c, bool *wait);
+/*
+ * Client: an Initial in another version before any server packet was processed: follow it when
+ * we listed that version (new Initial keys; 0-RTT data goes again in 1-RTT). @return followed
+ */
+bool quic_conn_vneg_client_follow(struct quic_conn *c, const struct quic_packet_hdr *h);
+/*
+ * The peer's version_information against the versions used on the wire (RFC 9368 §4); closes
+ * with VERSION_NEGOTIATION_ERROR on a mismatch. @return 0 or QUIC_ERR_PROTOCOL
+ */
+int quic_conn_vneg_check_peer(struct quic_conn *c, const struct quic_tparams *tp);
 
 /* ---- rx.c ---- */
 

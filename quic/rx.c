@@ -141,6 +141,11 @@ quic_conn_tls_advance(struct quic_conn *c, enum conn_level level, uint64_t now)
 	size_t n;
 	int rc;
 
+	if (c->tls == NULL) {
+		rc = quic_conn_server_tls(c); /* a server's first ClientHello bytes */
+		if (rc != 0)
+			return rc > 0 ? 0 : rc;
+	}
 	while ((n = quic_rbuf_peek(rb, &data)) > 0) {
 		rc = tls_conn_recv(c->tls, tls_level_of(level), data, n, now / 1000000);
 		quic_rbuf_consume(rb, n);
@@ -590,6 +595,8 @@ rx_split(struct quic_conn *c, uint8_t *buf, size_t len, bool held, struct rx_pkt
 				quic_conn_on_vn(c, h.pkt, h.len);
 			break;
 		}
+		if (n == 0 && h.type == QUIC_PKT_INITIAL && h.version != c->version)
+			quic_conn_vneg_client_follow(c, &h); /* RFC 9368 §2.3 */
 		if (!rx_accept_hdr(c, &h, n > 0 ? &pkts[0] : NULL, len, held))
 			continue;
 		memset(&pkts[n], 0, sizeof(pkts[n]));

@@ -130,15 +130,20 @@ struct quic_conn_config {
 	enum quic_role role;
 	/*
 	 * Versions we speak, preferred first (QUIC_VERSION_1, QUIC_VERSION_2, RFC 9369). A
-	 * client offers versions[0] and lists all of them as compatible in its
-	 * version_information (RFC 9368 §3); it follows a server that switches to one of them.
-	 * A server accepts a first Initial in any of them and, when the client's
-	 * version_information lists a version the server prefers over the one the client
-	 * used, switches to it (compatible version negotiation, RFC 9368 §2.3): {v2, v1} makes
-	 * a server move v1 clients that offer v2 to v2; the default {v1, v2} keeps them on v1.
+	 * client offers versions[0] and lists all of them in its version_information (RFC 9368
+	 * §3): it follows a server that switches it to one of them. A server accepts a first
+	 * Initial in any of them, and lists them in Version Negotiation packets.
 	 */
 	uint32_t versions[QUIC_CONN_MAX_VERSIONS];
 	size_t n_versions;
+	/*
+	 * Server: compatible version negotiation (RFC 9368 §2.3). The first of these versions
+	 * (each also in versions[]; the list ends at the first 0) that the client lists as
+	 * available becomes the version of the connection, from the server's first Initial on,
+	 * when the client's version converts to it (v1 <-> v2, RFC 9369 §4). {v2, v1}: move v1
+	 * clients that offer v2 to v2. None (the default): every client keeps its version.
+	 */
+	uint32_t preferred_versions[QUIC_CONN_MAX_VERSIONS];
 
 	/*
 	 * Local transport parameters to advertise (RFC 9000 §18.2). Limits and timers are taken
