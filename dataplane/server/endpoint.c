@@ -94,11 +94,11 @@ struct srv_worker {
 };
 
 static const char *const cnt_names[SRV_CNT_MAX] = {
-	"conns_accepted", "conns_closed", "conns_active", "handshakes",	   "refused_full",
-	"screen_drop",	  "screen_reply", "accept_fail",  "unknown_cid",   "app_errors",
-	"tx_fail",	  "retry_sent",	  "validated",	  "resumed",	   "key_updates",
-	"migrations",	  "new_tokens",	  "reset_sent",	  "reset_limited", "tokens_valid",
-	"conn_mem_bytes", "hs_failed",
+	"conns_accepted", "conns_closed", "conns_active",  "handshakes",    "refused_full",
+	"screen_drop",	  "screen_reply", "accept_fail",   "unknown_cid",   "app_errors",
+	"tx_fail",	  "retry_sent",	  "validated",	   "resumed",	    "key_updates",
+	"migrations",	  "new_tokens",	  "reset_sent",	   "reset_limited", "tokens_valid",
+	"conn_mem_bytes", "hs_failed",	  "handshakes_v2",
 };
 
 const char *
@@ -365,6 +365,8 @@ app_event(struct srv_worker *sw, struct srv_conn *c, const struct quic_event *ev
 		if (!c->handshake_counted) {
 			cnt_add(sw, SRV_CNT_HANDSHAKES, 1);
 			cnt_add(sw, SRV_CNT_RESUMED, quic_conn_resumed(c->qc) ? 1 : 0);
+			if (quic_conn_version(c->qc) == QUIC_VERSION_2)
+				cnt_add(sw, SRV_CNT_HS_V2, 1);
 			sw->hs_in_flight--;
 		}
 		c->handshake_counted = true;
@@ -807,6 +809,12 @@ worker_config(struct srv_worker *sw)
 	q->reset_key = sw->s->reset_key;
 	q->reset_key_len = sizeof(sw->s->reset_key);
 	q->qlog = sw->s->qlog.dir_fd >= 0 ? &sw->s->qlog.ops : NULL;
+	if (o->n_versions > 0) {
+		/* --versions: the order is also the preference a client is moved by (RFC 9368). */
+		memcpy(q->versions, o->versions, o->n_versions * sizeof(o->versions[0]));
+		memcpy(q->preferred_versions, o->versions, o->n_versions * sizeof(o->versions[0]));
+		q->n_versions = o->n_versions; /* preferred_versions: 0-terminated */
+	}
 	if (o->idle_timeout_ms != 0 &&
 	    quic_tparams_set_int(&q->tparams, QUIC_TP_MAX_IDLE_TIMEOUT, o->idle_timeout_ms) != 0)
 		return QUIC_ERR_INVAL;

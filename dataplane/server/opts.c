@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <quic/packet.h>
+
 #include "srv.h"
 
 /* 16-byte CIDs: first octet, server ID, then a nonce of at least 4 bytes (QUIC-LB). */
@@ -46,6 +48,10 @@ static const char usage[] =
 	"  --qlog-dir DIR              qlog: one JSON-SEQ file per connection\n"
 	"  --max-conns N               connections per worker, 1..1000000 [4096]\n"
 	"  --idle-timeout MS           max_idle_timeout, 1..600000 ms [30000]\n"
+	"  --versions LIST             QUIC versions, comma-separated, preferred first: v1, v2\n"
+	"                              (or hex: 1, 6b3343cf); a client that offers a preferred\n"
+	"                              one as compatible (RFC 9368) is moved to it [v1,v2, and a\n"
+	"                              client keeps the version it chose]\n"
 	"  --stats SEC                 print dataplane and QUIC counters every SEC seconds\n"
 	"  --poll busy|adaptive        worker polling [adaptive]\n"
 	"  --help                      this text\n";
@@ -173,6 +179,38 @@ split_listen(const char *v, char *host, size_t cap, bool *v6, uint32_t *port)
 	return parse_u32(colon + 1, 1, 65535, port);
 }
 
+/* "v2,v1": versions by name or hex, each supported, no duplicates. */
+static int
+parse_versions(struct srv_opts *o, const char *v)
+{
+	char buf[64], *save = NULL, *tok, *end;
+	unsigned long x;
+	size_t i;
+
+	if (strlen(v) >= sizeof(buf))
+		return -1;
+	strcpy(buf, v);
+	o->n_versions = 0;
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		if (strcmp(tok, "v1") == 0 || strcmp(tok, "v2") == 0) {
+			x = tok[1] == '1' ? QUIC_VERSION_1 : QUIC_VERSION_2;
+		} else {
+			errno = 0;
+			x = strtoul(tok, &end, 16);
+			if (errno != 0 || *end != '\0' || tok[0] == '-')
+				return -1;
+		}
+		if (o->n_versions == QUIC_CONN_MAX_VERSIONS || x > UINT32_MAX ||
+		    !quic_version_supported((uint32_t)x))
+			return -1;
+		for (i = 0; i < o->n_versions; i++)
+			if (o->versions[i] == x)
+				return -1;
+		o->versions[o->n_versions++] = (uint32_t)x;
+	}
+	return o->n_versions > 0 ? 0 : -1;
+}
+
 /* --listen: appends ",ip=ADDR/LEN" to o->port_arg (split_listen() lists the forms). */
 static int
 parse_listen(struct srv_opts *o, const char *v, uint32_t *port)
@@ -267,6 +305,8 @@ opt_value(struct srv_opts *o, const char *a, const char *v, uint32_t *listen_por
 		return parse_u32(v, 1, 1000000, &o->max_conns);
 	} else if (strcmp(a, "--idle-timeout") == 0) {
 		return parse_u32(v, 1, 600000, &o->idle_timeout_ms);
+	} else if (strcmp(a, "--versions") == 0) {
+		return parse_versions(o, v);
 	} else {
 		return 1; /* not ours */
 	}

@@ -61,6 +61,9 @@ struct srv_opts {
 	bool new_token; /* --new-token: NEW_TOKEN after the handshake (RFC 9000 §8.1.3) */
 	uint32_t max_conns;
 	uint32_t idle_timeout_ms;
+	/* --versions: spoken and preferred (RFC 9368 §2.3), in order; 0 of them: the defaults. */
+	uint32_t versions[QUIC_CONN_MAX_VERSIONS];
+	size_t n_versions;
 	bool help;
 	/* Dataplane arguments made from --listen: "--port 0,ip=...", "--udp-port N". */
 	char port_arg[256];
@@ -99,9 +102,10 @@ enum srv_cnt {
 	   the TLS engine's state and the AEAD contexts of crypto/ (outside quic/), the slot array
 	   and CID table sized by --max-conns (allocated at start whether used or not). */
 	SRV_CNT_CONN_MEM,
-	SRV_CNT_HS_FAILED,     /* connections freed before their handshake completed (closed by
-				* either side, idle timeout, shutdown): conns_accepted ==
-				* handshakes + hs_failed + handshakes still in flight */
+	SRV_CNT_HS_FAILED, /* connections freed before their handshake completed (closed by
+			    * either side, idle timeout, shutdown): conns_accepted ==
+			    * handshakes + hs_failed + handshakes still in flight */
+	SRV_CNT_HS_V2,	   /* handshakes completed in QUIC v2 (RFC 9369) */
 	SRV_CNT_MAX
 };
 
