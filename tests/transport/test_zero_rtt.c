@@ -179,6 +179,30 @@ HB_TEST(transport_zero_rtt, rejected_by_config)
 	pair_free(&p);
 }
 
+/*
+ * RFC 9000 §7.4.1: a server whose limits went below the remembered ones must not accept 0-RTT;
+ * it refuses, and the bytes still arrive.
+ */
+HB_TEST(transport_zero_rtt, rejected_lower_limits)
+{
+	struct pair p;
+	struct early e;
+	struct quic_conn_stats cs, ss;
+
+	setup(&p, true);
+	cr_assert(eq(int,
+		     quic_tparams_set_int(&p.scfg.tparams, QUIC_TP_INITIAL_MAX_STREAMS_BIDI,
+					  QUIC_CONN_DEFAULT_MAX_STREAMS - 1),
+		     0));
+	run_early(&p, &e, 2, 3000, 1000, &cs, &ss);
+	cr_assert(eq(int, quic_conn_early_data(p.cli), TLS_EARLY_REJECTED));
+	cr_assert(eq(int, quic_conn_early_data(p.srv), TLS_EARLY_REJECTED));
+	cr_assert(eq(u64, ss.pkts_0rtt_rx, 0));
+	cr_assert(gt(u64, cs.zero_rtt_requeued, 0));
+	xfer_free(&e.x);
+	pair_free(&p);
+}
+
 /* A Retry after the first flight: 0-RTT goes again behind the new Initial (§17.2.5.3). */
 HB_TEST(transport_zero_rtt, after_retry)
 {

@@ -153,7 +153,12 @@ struct quic_conn_config {
 	 */
 	struct quic_tparams tparams;
 
-	/* TLS: the server's or the client's configuration (the other is NULL). */
+	/*
+	 * TLS: the server's or the client's configuration (the other is NULL). A server whose
+	 * configuration has a ticket key (tls_server_config_rotate_ticket_key()) sends
+	 * NewSessionTickets after the handshake, which clients resume with (session below);
+	 * tls_server_config_set_early_data() lets those tickets carry 0-RTT.
+	 */
 	const struct tls_server_config *tls_server;
 	const struct tls_client_config *tls_client;
 	const char *server_name; /* client: SNI and certificate name; NULL: none */
