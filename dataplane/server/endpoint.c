@@ -98,7 +98,7 @@ static const char *const cnt_names[SRV_CNT_MAX] = {
 	"screen_drop",	  "screen_reply", "accept_fail",   "unknown_cid",   "app_errors",
 	"tx_fail",	  "retry_sent",	  "validated",	   "resumed",	    "key_updates",
 	"migrations",	  "new_tokens",	  "reset_sent",	   "reset_limited", "tokens_valid",
-	"conn_mem_bytes", "hs_failed",	  "handshakes_v2",
+	"conn_mem_bytes", "hs_failed",	  "handshakes_v2", "zero_rtt",
 };
 
 const char *
@@ -367,6 +367,8 @@ app_event(struct srv_worker *sw, struct srv_conn *c, const struct quic_event *ev
 			cnt_add(sw, SRV_CNT_RESUMED, quic_conn_resumed(c->qc) ? 1 : 0);
 			if (quic_conn_version(c->qc) == QUIC_VERSION_2)
 				cnt_add(sw, SRV_CNT_HS_V2, 1);
+			if (quic_conn_early_data(c->qc) == TLS_EARLY_ACCEPTED)
+				cnt_add(sw, SRV_CNT_ZERO_RTT, 1);
 			sw->hs_in_flight--;
 		}
 		c->handshake_counted = true;

@@ -311,6 +311,9 @@ srv_tls_new(struct srv *s, struct tls_server_config **out)
 	if (rc == 0)
 		rc = tls_server_config_set_tickets(cfg, o->tickets ? 1 : 0,
 						   TLS_DEFAULT_TICKET_LIFETIME_S);
+	/* 0-RTT from those tickets, within TLS's freshness window (RFC 9846 §8.3). */
+	tls_server_config_set_early_data(cfg, o->tickets && o->early_data,
+					 TLS_DEFAULT_FRESHNESS_WINDOW_MS);
 	if (rc == 0 && s->keylog_fd >= 0)
 		tls_server_config_set_keylog(cfg, &kl);
 	if (rc != 0) {

@@ -40,6 +40,8 @@ static const char usage[] =
 	"  --tickets on|off            TLS session tickets for resumption; the ticket key is\n"
 	"                              derived from the current token key, so SIGHUP rotates it\n"
 	"                              too (tickets of the previous key still resume) [on]\n"
+	"  --early-data on|off         tickets allow 0-RTT, and the server accepts it (its data\n"
+	"                              can be replayed: only for idempotent requests) [off]\n"
 	"  --new-token on|off          NEW_TOKEN after the handshake: the client's next Initial\n"
 	"                              skips the Retry [on]\n"
 	"  --server-id HEX             QUIC-LB server ID, 1..11 bytes [01]\n"
@@ -291,6 +293,8 @@ opt_value(struct srv_opts *o, const char *a, const char *v, uint32_t *listen_por
 		return parse_hex(v, o->server_id, SRV_SID_USABLE, &o->sid_len);
 	} else if (strcmp(a, "--tickets") == 0) {
 		return parse_on_off(v, &o->tickets);
+	} else if (strcmp(a, "--early-data") == 0) {
+		return parse_on_off(v, &o->early_data);
 	} else if (strcmp(a, "--new-token") == 0) {
 		return parse_on_off(v, &o->new_token);
 	} else if (strcmp(a, "--cc") == 0) {

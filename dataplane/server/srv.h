@@ -57,8 +57,9 @@ struct srv_opts {
 	const char *cc;
 	const char *keylog;
 	const char *qlog_dir;
-	bool tickets;	/* --tickets: TLS session tickets for resumption (RFC 9846 §4.6.1) */
-	bool new_token; /* --new-token: NEW_TOKEN after the handshake (RFC 9000 §8.1.3) */
+	bool tickets;	 /* --tickets: TLS session tickets for resumption (RFC 9846 §4.6.1) */
+	bool early_data; /* --early-data: tickets allow 0-RTT, accepted (RFC 9001 §4.6) */
+	bool new_token;	 /* --new-token: NEW_TOKEN after the handshake (RFC 9000 §8.1.3) */
 	uint32_t max_conns;
 	uint32_t idle_timeout_ms;
 	/* --versions: spoken and preferred (RFC 9368 §2.3), in order; 0 of them: the defaults. */
@@ -106,6 +107,7 @@ enum srv_cnt {
 			    * either side, idle timeout, shutdown): conns_accepted ==
 			    * handshakes + hs_failed + handshakes still in flight */
 	SRV_CNT_HS_V2,	   /* handshakes completed in QUIC v2 (RFC 9369) */
+	SRV_CNT_ZERO_RTT,  /* handshakes whose 0-RTT data was accepted (RFC 9001 §4.6) */
 	SRV_CNT_MAX
 };
 

@@ -5,8 +5,8 @@
 # must leave a NewSessionTicket in gtlsclient's --session-file (and the transport parameters in
 # --tp-file); a second connection given both must resume: the server's ServerHello carries
 # pre_shared_key (0x0029, identity 0) and the server counts one resumed handshake. Both runs'
-# files must match by SHA-256. 0-RTT is not asserted: the server accepts no early data until
-# quic/ handles 0-RTT packets (its tickets then carry early_data).
+# files must match by SHA-256. The server runs without --early-data: 0-RTT is the subject of
+# test_interop_zero_rtt.sh.
 # Exit 77 without root, /dev/net/tun or gtlsclient.
 set -u
 . "$(dirname "$0")/lib.sh"
