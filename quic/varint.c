@@ -43,7 +43,8 @@ quic_varint_encode_n(uint8_t *buf, size_t cap, uint64_t v, size_t n)
 	static const uint8_t prefix[9] = {[1] = 0x00, [2] = 0x40, [4] = 0x80, [8] = 0xc0};
 	size_t i;
 
-	if ((n != 1 && n != 2 && n != 4 && n != 8) || v > QUIC_VARINT_MAX || quic_varint_len(v) > n)
+	if ((n != 1 && n != 2 && n != 4 && n != 8) || v > QUIC_VARINT_MAX ||
+	    quic_varint_len(v) > n)
 		return QUIC_ERR_INVAL;
 	if (cap < n)
 		return QUIC_ERR_BUFFER;
