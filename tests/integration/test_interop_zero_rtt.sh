@@ -41,6 +41,11 @@ n=$(it_counter resumed)
 [ "$n" = 1 ] || it_bad "server counted ${n:-?} resumed handshakes, want 1"
 
 it_say "server with --early-data off: the same client state, 0-RTT refused"
+# The first server's tap device must be gone before the second one makes it (bounded).
+for _ in $(seq 50); do
+	ip -n "$it_ns" link show "$IT_TAP" >/dev/null 2>&1 || break
+	sleep 0.1
+done
 it_start --early-data off --token-keys "$keys"
 mkdir -p "$it_tmp/dl3"
 it_client third.log --no-quic-dump --no-http-dump "${state[@]}" \
