@@ -632,10 +632,9 @@ quic_rbuf_covers(const struct quic_rbuf *rb, uint64_t offset, uint64_t len)
 	uint64_t end = offset + len;
 	size_t i;
 
-	if (end <= rb->contig)
+	/* No bytes, nothing new: a peer may not make empty frames its way around the limit. */
+	if (len == 0 || end <= rb->contig)
 		return true;
-	if (len == 0)
-		return false;
 	/* Islands never touch each other: one of them must hold the whole range. */
 	i = quic_rangeset_lower(&rb->islands, end);
 	return i < rb->islands.n && rb->islands.r[i].start <= offset;

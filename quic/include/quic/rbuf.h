@@ -215,7 +215,7 @@ int quic_rbuf_write(struct quic_rbuf *rb, uint64_t offset, const uint8_t *data, 
 /*
  * Whether every byte of [offset, offset + len) was received before (read, contiguous or in an
  * island): a frame carrying only such bytes makes no progress (RFC 9000 §21.9, bad-input C34).
- * A zero-length range is covered when it does not start beyond the contiguous end.
+ * A zero-length range is always covered.
  */
 bool quic_rbuf_covers(const struct quic_rbuf *rb, uint64_t offset, uint64_t len);
 
