@@ -158,21 +158,21 @@ struct conn_path_resps {
 	unsigned n;
 };
 
-/* How the connection ends. */
+/* How the connection ends. Fields ordered by size: no padding holes (memory per connection). */
 struct conn_close {
-	bool set;
 	uint64_t error;
 	uint64_t frame_type;
+	size_t reason_len;
+	uint64_t deadline;   /* end of the closing or draining period */
+	uint32_t rx_since;   /* packets received since we last sent it */
+	uint32_t rx_trigger; /* resend after this many (doubles: RFC 9000 §10.2.1 rate limit) */
+	bool set;
 	bool app;
 	bool remote;
 	bool idle;
 	bool stateless_reset;
+	bool send_pending; /* a CONNECTION_CLOSE to write */
 	uint8_t reason[CONN_REASON_MAX];
-	size_t reason_len;
-	uint64_t deadline;   /* end of the closing or draining period */
-	bool send_pending;   /* a CONNECTION_CLOSE to write */
-	uint32_t rx_since;   /* packets received since we last sent it */
-	uint32_t rx_trigger; /* resend after this many (doubles: RFC 9000 §10.2.1 rate limit) */
 };
 
 /* The event trace of a connection (quic/qlog.h): what was last reported, to report changes. */
@@ -239,16 +239,24 @@ struct quic_conn {
 	unsigned probes[LVL_COUNT];	  /* PTO probes owed per space */
 	unsigned ack_only_run[LVL_COUNT]; /* ACK-only packets sent in a row */
 	uint32_t sent_cap[LVL_COUNT];	  /* recovery ring size per space */
+	/*
+	 * Non-productive traffic (RFC 9000 §21.9, bad-input C34; rx.c): glitches not yet paid
+	 * back by time or by data delivered in order, and when time last paid (ms, wrapping).
+	 * Spread over padding holes of this struct, like glitch_progress below.
+	 */
+	uint32_t glitch_debt;
 	/* Records of what sent packets carried: pool blocks taken as needed (tx.c), all given
 	 * back whenever no packet is tracked; the capacities are the hard limits. */
 	struct quic_parray pkts;
 	uint32_t pkt_free;
 	uint32_t pkt_hw; /* slots below were handed out at least once since the last shrink */
 	uint32_t pkts_used;
+	uint32_t glitch_at_ms; /* see glitch_debt */
 	struct quic_parray frames;
 	uint32_t frame_free;
 	uint32_t frame_hw;
 	uint32_t frames_used;
+	uint32_t glitch_progress; /* bytes delivered not yet turned into paid-back glitches */
 
 	/* Streams. */
 	struct quic_streams streams;

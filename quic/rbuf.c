@@ -626,6 +626,20 @@ mark_received(struct quic_rbuf *rb, uint64_t off, uint64_t end)
 	return 0;
 }
 
+bool
+quic_rbuf_covers(const struct quic_rbuf *rb, uint64_t offset, uint64_t len)
+{
+	uint64_t end = offset + len;
+	size_t i;
+
+	/* No bytes, nothing new: a peer may not make empty frames its way around the limit. */
+	if (len == 0 || end <= rb->contig)
+		return true;
+	/* Islands never touch each other: one of them must hold the whole range. */
+	i = quic_rangeset_lower(&rb->islands, end);
+	return i < rb->islands.n && rb->islands.r[i].start <= offset;
+}
+
 int
 quic_rbuf_write(struct quic_rbuf *rb, uint64_t offset, const uint8_t *data, size_t len)
 {

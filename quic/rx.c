@@ -164,6 +164,76 @@ quic_conn_tls_advance(struct quic_conn *c, enum conn_level level, uint64_t now)
 	return rc;
 }
 
+/* ---- non-productive traffic (RFC 9000 §21.9, bad-input C34) ---- */
+
+/*
+ * A token bucket kept as a debt: each glitch (a frame or packet the handler that knows found
+ * to change nothing) adds one; time pays back the budget every QUIC_CONN_GLITCH_REFILL_S
+ * seconds and data delivered in order one per QUIC_CONN_GLITCH_CREDIT_BYTES, so that a peer
+ * retransmitting under loss never owes much while one that only repeats itself runs out. The
+ * debt starts at zero in a zeroed connection: nothing to set up.
+ */
+static uint32_t
+glitch_budget(const struct quic_conn *c)
+{
+	return c->cfg.glitch_budget != 0 ? c->cfg.glitch_budget : QUIC_CONN_GLITCH_BUDGET_DEFAULT;
+}
+
+static void
+glitch_pay(struct quic_conn *c, uint64_t back)
+{
+	c->glitch_debt = back >= c->glitch_debt ? 0 : c->glitch_debt - (uint32_t)back;
+}
+
+/* Time's share; milliseconds in 32 bits wrap after 49 days, far beyond any idle timeout. */
+static void
+glitch_refill(struct quic_conn *c, uint64_t now)
+{
+	const uint64_t period_ms = QUIC_CONN_GLITCH_REFILL_S * 1000u;
+	uint32_t now_ms = (uint32_t)(now / 1000000u);
+	uint64_t elapsed = (uint32_t)(now_ms - c->glitch_at_ms);
+	uint64_t back;
+
+	if (c->glitch_debt == 0) {
+		c->glitch_at_ms = now_ms; /* a full bucket banks nothing */
+		return;
+	}
+	back = elapsed >= period_ms ? c->glitch_debt : elapsed * glitch_budget(c) / period_ms;
+	if (back == 0)
+		return; /* keep the start: short intervals add up */
+	glitch_pay(c, back);
+	c->glitch_at_ms = now_ms;
+}
+
+/*
+ * A frame (frame_type) or a packet that changed nothing.
+ * @return 0, or QUIC_ERR_PROTOCOL once past the budget: the connection was closed with
+ *         PROTOCOL_VIOLATION (the choice is documented at quic_conn_config.glitch_budget)
+ */
+static int
+glitch(struct quic_conn *c, uint64_t frame_type, uint64_t now)
+{
+	glitch_refill(c, now);
+	c->stats.glitches++;
+	if (c->glitch_debt < glitch_budget(c)) {
+		c->glitch_debt++;
+		return 0;
+	}
+	quic_conn_close_transport(c, QUIC_PROTOCOL_VIOLATION, frame_type,
+				  "excessive non-productive traffic");
+	return QUIC_ERR_PROTOCOL;
+}
+
+/* bytes of stream or CRYPTO data were delivered in order: useful progress pays back. */
+static void
+glitch_credit(struct quic_conn *c, uint64_t bytes)
+{
+	uint64_t total = c->glitch_progress + bytes;
+
+	c->glitch_progress = (uint32_t)(total % QUIC_CONN_GLITCH_CREDIT_BYTES);
+	glitch_pay(c, total / QUIC_CONN_GLITCH_CREDIT_BYTES);
+}
+
 /* ---- frame handlers, one per type ---- */
 
 static int
@@ -209,6 +279,7 @@ static int
 on_crypto(struct quic_conn *c, const struct quic_frame *f, struct rx_ctx *x)
 {
 	struct quic_rbuf *rb = &c->crypto_rx[x->level];
+	uint64_t contig = rb->contig;
 	int rc;
 
 	if (c->discarded[x->level])
@@ -216,7 +287,10 @@ on_crypto(struct quic_conn *c, const struct quic_frame *f, struct rx_ctx *x)
 	/* RFC 9001 §4.1.3 (B12): nothing past the data received before keys moved on. */
 	if (crypto_level_done(c, x->level) && f->crypto.offset + f->crypto.len > rb->highest)
 		return QUIC_ERR_PROTOCOL;
+	if (quic_rbuf_covers(rb, f->crypto.offset, f->crypto.len))
+		return glitch(c, f->type, x->now); /* a duplicate (C34) */
 	rc = quic_rbuf_write(rb, f->crypto.offset, f->crypto.data, f->crypto.len);
+	glitch_credit(c, rb->contig - contig);
 	if (rc == 0)
 		rc = quic_conn_tls_advance(c, x->level, x->now);
 	/* §4.1.3: keys for a higher level arrived with data TLS did not consume still here. */
@@ -252,7 +326,6 @@ on_stream_frame(struct quic_conn *c, const struct quic_frame *f, struct rx_ctx *
 {
 	int rc;
 
-	(void)x;
 	rc = quic_streams_on_frame(&c->streams, f);
 	/*
 	 * Too many out-of-order fragments (RFC 9000 §21.7), or the worker's chunk pool is
@@ -262,17 +335,46 @@ on_stream_frame(struct quic_conn *c, const struct quic_frame *f, struct rx_ctx *
 	 */
 	if (rc == QUIC_ERR_REASSEMBLY || rc == QUIC_ERR_NOMEM)
 		return RX_DROP_PACKET;
-	if (rc == 0 && f->type == QUIC_FRAME_STOP_SENDING)
+	if (rc != 0)
+		return rc;
+	/* stream.c knows whether the frame changed anything (C34). */
+	if (c->streams.rx_noop)
+		return glitch(c, f->type, x->now);
+	glitch_credit(c, c->streams.rx_progress);
+	if (f->type == QUIC_FRAME_STOP_SENDING)
 		quic_conn_event(c, QUIC_EV_STREAM_STOPPED, f->stop_sending.stream_id,
 				f->stop_sending.error_code);
-	return rc;
+	return 0;
+}
+
+/*
+ * An exact repeat of a NEW_CONNECTION_ID (retransmitted, or replayed): its seq is held or was
+ * retired, and its Retire Prior To is not above the largest received. A repeat with another
+ * CID or token is an error quic_peer_cids_on_new() finds (C23).
+ */
+static bool
+new_cid_repeat(const struct quic_peer_cids *s, const struct quic_frame_new_connection_id *f)
+{
+	unsigned i;
+
+	if (f->retire_prior_to > s->retire_prior_to)
+		return false;
+	for (i = 0; i < QUIC_CID_PEER_LIMIT; i++)
+		if (s->slot[i].live && s->slot[i].seq == f->seq)
+			return true;
+	for (i = 0; i < s->n_recent && i < QUIC_CID_RETIRE_QUEUE; i++)
+		if (s->recent[i] == f->seq)
+			return true;
+	return false;
 }
 
 static int
 on_new_cid(struct quic_conn *c, const struct quic_frame *f, struct rx_ctx *x)
 {
-	(void)x;
-	return quic_peer_cids_on_new(&c->pcids, &f->new_connection_id);
+	bool repeat = new_cid_repeat(&c->pcids, &f->new_connection_id);
+	int rc = quic_peer_cids_on_new(&c->pcids, &f->new_connection_id);
+
+	return rc == 0 && repeat ? glitch(c, f->type, x->now) : rc; /* C34 */
 }
 
 static int
@@ -406,6 +508,7 @@ rx_frames(struct quic_conn *c, struct rx_ctx *x)
 	struct quic_reader r;
 	struct quic_frame f;
 	uint64_t type;
+	bool filler = true; /* only PING and PADDING so far */
 	int rc;
 
 	if (rx->payload_len == 0) {
@@ -421,6 +524,7 @@ rx_frames(struct quic_conn *c, struct rx_ctx *x)
 		if (rc == 0) {
 			x->ack_eliciting |= quic_frame_is_ack_eliciting(f.type);
 			x->non_probing |= !quic_frame_is_probing(f.type);
+			filler &= f.type == QUIC_FRAME_PING || f.type == QUIC_FRAME_PADDING;
 			rc = handler_of(f.type)(c, &f, x);
 		}
 		if (rc == RX_DROP_PACKET)
@@ -432,7 +536,8 @@ rx_frames(struct quic_conn *c, struct rx_ctx *x)
 		if (quic_conn_closing(c))
 			return 0;
 	}
-	return 0;
+	/* A packet of only PING and PADDING: a keep-alive or probe, at a rate (C34). */
+	return filler ? glitch(c, QUIC_FRAME_PING, x->now) : 0;
 }
 
 /* ---- packets ---- */

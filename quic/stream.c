@@ -744,6 +744,9 @@ lookup(struct quic_streams *ss, uint64_t id, bool need_send, struct quic_stream 
 		}
 	}
 	*out = quic_streams_get(ss, id);
+	/* A frame for a stream already closed and freed changes nothing (§21.9, C34). */
+	if (*out == NULL)
+		ss->rx_noop = 1;
 	return 0;
 }
 
@@ -751,7 +754,8 @@ static int
 recv_data(struct quic_streams *ss, struct quic_stream *s, const struct quic_frame_stream *fs,
 	  bool fin)
 {
-	uint64_t end = fs->offset + fs->len;
+	uint64_t end = fs->offset + fs->len, contig = s->rx.contig;
+	bool new_fin = fin && !(s->flags & QUIC_STREAM_F_FINAL);
 	int err;
 
 	err = check_final(s, end, fin);
@@ -762,11 +766,16 @@ recv_data(struct quic_streams *ss, struct quic_stream *s, const struct quic_fram
 	if (fin)
 		set_final(ss, s, end);
 	/* Reset Recvd, Data Recvd and later: counted above, nothing more to keep (§3.2). */
-	if (!receiving(s))
+	if (!receiving(s)) {
+		ss->rx_noop = !new_fin;
 		return 0;
+	}
+	/* Bytes all received before and no new end: a duplicate (§21.9, C34). */
+	ss->rx_noop = !new_fin && quic_rbuf_covers(&s->rx, fs->offset, fs->len);
 	err = quic_rbuf_write(&s->rx, fs->offset, fs->data, fs->len);
 	if (err != 0)
 		return err;
+	ss->rx_progress = (uint32_t)min_u64(s->rx.contig - contig, UINT32_MAX);
 	after_rx(ss, s);
 	return 0;
 }
@@ -806,9 +815,12 @@ quic_streams_on_reset_stream(struct quic_streams *ss, const struct quic_frame_re
 	if (err != 0)
 		return err;
 	set_final(ss, s, f->final_size);
-	/* In Data Recvd the reset is suppressed: every byte is there to read (§3.2). */
-	if (!receiving(s))
+	/* In Data Recvd the reset is suppressed: every byte is there to read (§3.2). A repeat
+	 * after Reset Recvd, or a reset of a stream with all data, changes nothing (C34). */
+	if (!receiving(s)) {
+		ss->rx_noop = 1;
 		return 0;
+	}
 	s->recv_state = QUIC_RECV_RESET_RECVD;
 	s->rx_error = f->error_code;
 	quic_rbuf_fini(&s->rx);
@@ -845,6 +857,7 @@ quic_streams_on_stop_sending(struct quic_streams *ss, const struct quic_frame_st
 
 	if (err != 0 || s == NULL)
 		return err;
+	ss->rx_noop = (s->flags & QUIC_STREAM_F_STOP_RECVD) != 0; /* a repeat (C34) */
 	s->flags |= QUIC_STREAM_F_STOP_RECVD;
 	s->tx_stop_error = f->error_code;
 	/* §3.5: MUST reset in Ready or Send; we do not wait in Data Sent either. */
@@ -857,6 +870,7 @@ int
 quic_streams_on_max_data(struct quic_streams *ss, uint64_t max)
 {
 	/* §4.1 and C19: a limit that does not increase is ignored. */
+	ss->rx_noop = max < ss->tx_max + QUIC_STREAMS_MIN_INCREMENT; /* §21.9, C34 */
 	if (max > ss->tx_max)
 		ss->tx_max = max;
 	return 0;
@@ -870,6 +884,7 @@ quic_streams_on_max_stream_data(struct quic_streams *ss, const struct quic_frame
 
 	if (err != 0 || s == NULL)
 		return err;
+	ss->rx_noop = f->max < s->tx_max + QUIC_STREAMS_MIN_INCREMENT; /* §21.9, C34 */
 	if (f->max > s->tx_max) {
 		s->tx_max = f->max;
 		requeue(ss, s);
@@ -885,6 +900,7 @@ quic_streams_on_max_streams(struct quic_streams *ss, bool uni, uint64_t max)
 	/* §19.11, C15: a limit above 2^60 is a FRAME_ENCODING_ERROR. */
 	if (max > MAX_STREAMS_LIMIT)
 		return QUIC_ERR_FRAME_ENCODING;
+	ss->rx_noop = max <= ss->limit[t]; /* §21.9, C34 */
 	if (max > ss->limit[t])
 		ss->limit[t] = max;
 	return 0;
@@ -895,10 +911,14 @@ quic_streams_on_data_blocked(struct quic_streams *ss, uint64_t limit)
 {
 	/*
 	 * Information only: MAX_DATA goes out once half the window is consumed, without waiting
-	 * for this (§4.2 "MUST NOT wait").
+	 * for this (§4.2 "MUST NOT wait"). One per limit is informative; a stale limit or a
+	 * repeat is non-productive (§21.9, C34).
 	 */
-	(void)ss;
-	(void)limit;
+	uint32_t tag = (uint32_t)limit + 1u;
+
+	tag = tag == 0 ? 1 : tag;
+	ss->rx_noop = limit < ss->rx_max || ss->blocked_seen == tag;
+	ss->blocked_seen = tag;
 	return 0;
 }
 
@@ -915,14 +935,17 @@ quic_streams_on_stream_data_blocked(struct quic_streams *ss,
 int
 quic_streams_on_streams_blocked(struct quic_streams *ss, bool uni, uint64_t limit)
 {
-	(void)ss;
-	(void)uni;
 	/* §19.14, C16: a limit above 2^60 is a STREAM_LIMIT_ERROR. */
-	return limit > MAX_STREAMS_LIMIT ? QUIC_ERR_STREAM_LIMIT : 0;
+	if (limit > MAX_STREAMS_LIMIT)
+		return QUIC_ERR_STREAM_LIMIT;
+	/* Blocked below what we advertised since: stale (§21.9, C34). */
+	ss->rx_noop = limit < ss->limit[peer_type(ss, uni)];
+	return 0;
 }
 
-int
-quic_streams_on_frame(struct quic_streams *ss, const struct quic_frame *f)
+/* The frame handlers by type; quic_streams_on_frame() adds the progress report. */
+static int
+on_frame(struct quic_streams *ss, const struct quic_frame *f)
 {
 	if (quic_frame_is_stream(f->type))
 		return quic_streams_on_stream(ss, f);
@@ -950,6 +973,21 @@ quic_streams_on_frame(struct quic_streams *ss, const struct quic_frame *f)
 	default:
 		return QUIC_ERR_INVAL;
 	}
+}
+
+int
+quic_streams_on_frame(struct quic_streams *ss, const struct quic_frame *f)
+{
+	uint64_t opened = ss->opened[0] + ss->opened[1] + ss->opened[2] + ss->opened[3];
+	int rc;
+
+	ss->rx_noop = 0;
+	ss->rx_progress = 0;
+	rc = on_frame(ss, f);
+	/* A frame that opened a stream did something, whatever else it carried. */
+	if (opened != ss->opened[0] + ss->opened[1] + ss->opened[2] + ss->opened[3])
+		ss->rx_noop = 0;
+	return rc;
 }
 
 /* ---- application ---- */

@@ -180,8 +180,23 @@ struct quic_conn_config {
 	struct crypto_ctx *crypto; /* the worker's crypto context (required) */
 	struct crypto_rand rand;   /* fn NULL: the system source */
 
-	const char *cc_algo;	 /* "newreno" (NULL) or "cubic" */
-	uint32_t sent_cap;	 /* sent packets tracked in the Application space (0: default) */
+	const char *cc_algo; /* "newreno" (NULL) or "cubic" */
+	uint32_t sent_cap;   /* sent packets tracked in the Application space (0: default) */
+	/*
+	 * Non-productive traffic tolerated (RFC 9000 §21.9, bad-input C34); 0: the default,
+	 * QUIC_CONN_GLITCH_BUDGET_DEFAULT. A glitch is a frame or packet that changes nothing:
+	 * STREAM or CRYPTO data all received before, a frame for a closed stream, a MAX_DATA,
+	 * MAX_STREAM_DATA or MAX_STREAMS that does not raise the limit (or by less than
+	 * QUIC_STREAMS_MIN_INCREMENT bytes), a repeated STOP_SENDING, RESET_STREAM or
+	 * DATA_BLOCKED, a stale STREAMS_BLOCKED, an exact repeat of a NEW_CONNECTION_ID, a packet
+	 * of only PING and PADDING. Each takes one unit of the budget; time gives back
+	 * glitch_budget every QUIC_CONN_GLITCH_REFILL_S seconds (pro rata) and data delivered in
+	 * order one unit per QUIC_CONN_GLITCH_CREDIT_BYTES, so retransmissions under loss never
+	 * run it out. The glitch past the budget closes the connection with PROTOCOL_VIOLATION
+	 * and the reason "excessive non-productive traffic": §21.9 leaves the response open and
+	 * §11 allows a generic code for an error of no more specific kind.
+	 */
+	uint32_t glitch_budget;
 	uint64_t initial_rtt_ns; /* 0: 333 ms (RFC 9002 §6.2.2) */
 
 	/* Our CIDs: a server mints QUIC-LB CIDs for worker when lb is set; without lb (and on a
@@ -223,6 +238,11 @@ struct quic_conn_config {
 	uint64_t aead_confidentiality_limit;
 	uint64_t aead_integrity_limit;
 };
+
+/* Defaults of the non-productive traffic limit (quic_conn_config.glitch_budget). */
+#define QUIC_CONN_GLITCH_BUDGET_DEFAULT 1000u
+#define QUIC_CONN_GLITCH_REFILL_S	10u
+#define QUIC_CONN_GLITCH_CREDIT_BYTES	1024u
 
 /*
  * Defaults: v1 then v2, QUIC_CONN_DEFAULT_* limits in the transport parameters (idle 30 s,
@@ -403,6 +423,7 @@ struct quic_conn_stats {
 	uint64_t peer_ce;
 	uint64_t pkts_0rtt_rx; /* server: 0-RTT packets opened and processed */
 	uint64_t pkts_0rtt_tx; /* client: 0-RTT packets sent */
+	uint64_t glitches; /* non-productive frames and packets (see glitch_budget) */
 };
 
 void quic_conn_stats(const struct quic_conn *c, struct quic_conn_stats *out);

@@ -212,6 +212,13 @@ void quic_rbuf_fini(struct quic_rbuf *rb);
  */
 int quic_rbuf_write(struct quic_rbuf *rb, uint64_t offset, const uint8_t *data, size_t len);
 
+/*
+ * Whether every byte of [offset, offset + len) was received before (read, contiguous or in an
+ * island): a frame carrying only such bytes makes no progress (RFC 9000 §21.9, bad-input C34).
+ * A zero-length range is always covered.
+ */
+bool quic_rbuf_covers(const struct quic_rbuf *rb, uint64_t offset, uint64_t len);
+
 /* Bytes readable now, in order from rb->base. */
 static inline uint64_t
 quic_rbuf_readable(const struct quic_rbuf *rb)

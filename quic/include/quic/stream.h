@@ -196,6 +196,10 @@ struct quic_streams_config {
 /* Streams of one direction-and-initiator type: indexes id & 3. */
 #define QUIC_STREAM_TYPES 4
 
+/* A MAX_DATA or MAX_STREAM_DATA raising a limit by less than this many bytes is counted as
+ * non-productive (RFC 9000 §21.9: "small increments to flow control limits"). */
+#define QUIC_STREAMS_MIN_INCREMENT 64
+
 struct quic_streams {
 	struct quic_pool *stream_pool;
 	struct quic_pool *chunk_pool;
@@ -205,6 +209,16 @@ struct quic_streams {
 	bool is_server;
 	uint16_t max_gaps;
 	uint8_t ctrl; /* QUIC_STREAMS_CTRL_* owed */
+	/*
+	 * What the last quic_streams_on_frame() changed, for the caller's limit on
+	 * non-productive traffic (RFC 9000 §21.9, bad-input C34): rx_noop is set when the frame
+	 * changed nothing (data all received before, a closed stream, a limit that did not grow
+	 * or grew by less than QUIC_STREAMS_MIN_INCREMENT, a repeated DATA_BLOCKED) and
+	 * rx_progress counts the bytes it made readable in order. blocked_seen: low 32 bits of
+	 * the last DATA_BLOCKED limit, plus one (0: none), to tell repeats. In padding.
+	 */
+	uint8_t rx_noop;
+	uint32_t blocked_seen;
 
 	/* stream counts per type (id & 3) */
 	uint64_t opened[QUIC_STREAM_TYPES]; /* streams created: the next index */
@@ -233,6 +247,7 @@ struct quic_streams {
 	uint64_t tx_blocked_at; /* DATA_BLOCKED limit sent + 1, 0 = none */
 	uint64_t tx_init[3];	/* peer's initial stream limits, by QUIC_STREAM_KIND_* */
 	uint32_t send_buffer;
+	uint32_t rx_progress; /* see rx_noop */
 
 	struct quic_stream_link send_q;
 	struct quic_stream_link retx_q;
@@ -331,7 +346,7 @@ int quic_streams_on_stream_data_blocked(struct quic_streams *ss,
 int quic_streams_on_streams_blocked(struct quic_streams *ss, bool uni, uint64_t limit);
 
 /*
- * Any of the frames above, by type.
+ * Any of the frames above, by type. Sets ss->rx_noop and ss->rx_progress (see there).
  * @return as the handler, or QUIC_ERR_INVAL for a frame type that is not about streams
  */
 int quic_streams_on_frame(struct quic_streams *ss, const struct quic_frame *f);
