@@ -1329,6 +1329,12 @@ quic_conn_resumed(const struct quic_conn *c)
 	return c->tls != NULL && tls_conn_resumed(c->tls);
 }
 
+bool
+quic_conn_hrr(const struct quic_conn *c)
+{
+	return c->tls != NULL && tls_conn_hrr(c->tls);
+}
+
 void
 quic_conn_stats(const struct quic_conn *c, struct quic_conn_stats *out)
 {

@@ -144,6 +144,54 @@ HB_TEST(transport_handshake, version2)
 	pair_free(&p);
 }
 
+/*
+ * HelloRetryRequest: the client offers P-256 then X25519 with a key share for P-256 only, the
+ * server accepts X25519 only, so it must ask for X25519 (RFC 9846 §4.1.4). tweak_arg is the pair,
+ * whose TLS configurations exist before the connections (pair_init()).
+ */
+static void
+force_hrr(void *arg, struct quic_conn_config *cli, struct quic_conn_config *srv)
+{
+	static const enum crypto_group cli_groups[] = {CRYPTO_GROUP_SECP256R1, CRYPTO_GROUP_X25519};
+	static const enum crypto_group srv_groups[] = {CRYPTO_GROUP_X25519};
+	struct pair *p = arg;
+
+	(void)cli;
+	(void)srv;
+	cr_assert(eq(int, tls_client_config_set_groups(p->tls_cli, cli_groups, 2, 1), 0));
+	cr_assert(eq(int, tls_server_config_set_groups(p->tls_srv, srv_groups, 1), 0));
+}
+
+/* HRR inside QUIC (RFC 9001 §4.7): the second ClientHello goes in the same Initial space. */
+HB_TEST(transport_handshake, hello_retry_request)
+{
+	static const uint64_t delays[] = {0, 5, 40};
+	struct pair_opts o;
+	struct pair p;
+	size_t i;
+
+	for (i = 0; i < sizeof(delays) / sizeof(delays[0]); i++) {
+		pair_opts_default(&o, delays[i]);
+		o.tweak = force_hrr;
+		o.tweak_arg = &p;
+		pair_init(&p, &o);
+		cr_assert(pair_handshake(&p, HS_BUDGET), "HRR handshake, delay %llu ms",
+			  (unsigned long long)delays[i]);
+		cr_assert(quic_conn_hrr(p.cli));
+		cr_assert(quic_conn_hrr(p.srv));
+		cr_assert(quic_conn_handshake_confirmed(p.srv));
+		assert_same_params(&p);
+		cr_assert(eq(u64, p.amp_violations, 0));
+		pair_free(&p);
+	}
+	/* The same configurations without the split key share: no HRR (the assertion can fail). */
+	pair_opts_default(&o, 5);
+	pair_init(&p, &o);
+	cr_assert(pair_handshake(&p, HS_BUDGET));
+	cr_assert(not(quic_conn_hrr(p.cli)));
+	pair_free(&p);
+}
+
 /* One impaired link pattern: which datagrams of each direction are hit, and how. */
 struct impair {
 	const char *name;

@@ -379,6 +379,8 @@ size_t quic_conn_local_cids(const struct quic_conn *c, struct quic_cid *out, siz
 uint32_t quic_conn_local_cids_gen(const struct quic_conn *c);
 /* Server and client: whether the handshake resumed a session from a ticket (RFC 9846 §2.2). */
 bool quic_conn_resumed(const struct quic_conn *c);
+/* Server and client: whether the handshake went through a HelloRetryRequest (RFC 9846 §4.1.4). */
+bool quic_conn_hrr(const struct quic_conn *c);
 
 /* Why a connection closed, and with which code. */
 struct quic_conn_close_info {
