@@ -75,10 +75,16 @@ rt_check "screen_reply - retry_sent (INVALID_TOKEN closes)" \
 	$(($(rt_counter S screen_reply) - $(rt_counter S retry_sent))) -eq 0
 
 it_say "2. a rotation that drops the token's key"
+r_pre=$(rt_counter S retry_sent) # settled: part 1 waited for every Retry of the load
 rt_bench S save handshake --conns 1 --count 1 --duration 5 --token-out "$it_tmp/k2.tok"
 it_want save 't["handshakes"] == 1 and t["retries_rx"] == 1'
 t0=$(date +%s)
 replay=(retry-flood --token "$it_tmp/k2.tok" --count 1 --linger --duration 0.5)
+# The counters come from the server's --stats printouts, once a second: wait for printouts
+# that include the saved run's Retry and then its validated token, so that the baselines
+# below are not taken from an older printout.
+rt_wait_counter S retry_sent -ge $((r_pre + 1)) || it_bad "the saved run's Retry was not counted"
+rt_wait_counter S validated -ge $((r_pre + 1)) || it_bad "the saved run's token was not counted"
 # The saved run's own connection (keyed by the same DCID) must be gone, or the replay would
 # reach it instead of the validator.
 rt_wait_counter S conns_active -eq 0 || it_bad "the saved run's connection is still there"
