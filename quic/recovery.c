@@ -150,7 +150,9 @@ max_u64(uint64_t a, uint64_t b)
 static struct sent_rec *
 rec_at(const struct space_state *sp, uint32_t i)
 {
-	return quic_parray_at(&sp->ring, (sp->head + i) % sp->cap);
+	uint32_t p = sp->head + i; /* head, i < cap: no division needed (hot in ACK scans) */
+
+	return quic_parray_at(&sp->ring, p >= sp->cap ? p - sp->cap : p);
 }
 
 static bool
@@ -715,6 +717,27 @@ mark_acked(struct space_state *sp, struct sent_rec *rec, uint32_t i, uint64_t la
 }
 
 /*
+ * How many of the first n records have pn <= pn_max. Packet numbers ascend along the ring
+ * (RFC 9000 §12.3), so a binary search: a linear walk down from the newest record cost
+ * O(packets in flight) per ACK frame, quadratic over a window of bulk data.
+ */
+static uint32_t
+count_upto(const struct space_state *sp, uint64_t pn_max, uint32_t n)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (rec_at(sp, mid)->pn <= pn_max)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
  * DetectAndRemoveAckedPackets: walk the ranges (descending) against the ring from its newest
  * record down, marking outstanding packets inside a range as newly acknowledged. Packets
  * already declared lost stay lost: their frames were already queued again.
@@ -729,8 +752,7 @@ scan_acked(struct space_state *sp, const struct quic_frame_ack *ack, struct ack_
 	memset(scan, 0, sizeof(*scan));
 	quic_ack_iter_init(&it, ack);
 	while (j > 0 && quic_ack_range_next(&it, &range)) {
-		while (j > 0 && rec_at(sp, j - 1)->pn > range.largest)
-			j--;
+		j = count_upto(sp, range.largest, j);
 		for (; j > 0 && rec_at(sp, j - 1)->pn >= range.smallest; j--) {
 			struct sent_rec *rec = rec_at(sp, j - 1);
 

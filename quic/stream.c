@@ -297,6 +297,25 @@ stream_drop_buffers(struct quic_streams *ss, struct quic_stream *s)
 }
 
 /* Create stream id with the parts its type gives it (RFC 9000 §2.1, §3). */
+/*
+ * Send-buffer auto-tuning. Bytes stay buffered until acknowledged, so the buffer bounds the
+ * bytes in flight: a fixed one caps the goodput of one stream at buffer / RTT whatever the
+ * peer allows. The buffer therefore grows to hold all the credit the peer gave beyond what it
+ * acknowledged (RFC 9000 §4.1: the peer advertises what it is prepared to receive), up to
+ * send_buffer_max; it never shrinks. A failed growth (no memory) keeps the old size.
+ */
+static void
+grow_send_buffer(struct quic_streams *ss, struct quic_stream *s)
+{
+	uint64_t want = s->tx_max > s->tx_acked ? s->tx_max - s->tx_acked : 0;
+
+	want = min_u64(want, ss->send_buffer_max);
+	if (want <= s->tx_buf)
+		return;
+	if (quic_chunkmap_grow(&s->tx_map, ss->chunk_pool, want, s->tx_acked / CS) == 0)
+		s->tx_buf = want;
+}
+
 static struct quic_stream *
 stream_new(struct quic_streams *ss, uint64_t id)
 {
@@ -318,7 +337,9 @@ stream_new(struct quic_streams *ss, uint64_t id)
 	if (has_send(ss, id)) {
 		s->send_state = QUIC_SEND_READY;
 		s->tx_max = ss->tx_init[kind];
+		s->tx_buf = ss->send_buffer;
 		quic_chunkmap_init(&s->tx_map, ss->send_buffer);
+		grow_send_buffer(ss, s);
 		quic_rangeset_init(&s->tx_sacked, QUIC_RANGESET_MAX);
 		quic_rangeset_init(&s->tx_lost, QUIC_RANGESET_MAX);
 	}
@@ -421,7 +442,8 @@ quic_streams_init(struct quic_streams *ss, const struct quic_streams_config *cfg
 
 	memset(ss, 0, sizeof(*ss));
 	if (streams == NULL || chunks == NULL || !local_params_ok(local) ||
-	    cfg->max_gaps > QUIC_RBUF_GAPS_MAX || cfg->send_buffer > QUIC_RBUF_WINDOW_MAX)
+	    cfg->max_gaps > QUIC_RBUF_GAPS_MAX || cfg->send_buffer > QUIC_RBUF_WINDOW_MAX ||
+	    cfg->send_buffer_max > QUIC_RBUF_WINDOW_MAX)
 		return QUIC_ERR_INVAL;
 	ss->stream_pool = streams;
 	ss->chunk_pool = chunks;
@@ -429,6 +451,10 @@ quic_streams_init(struct quic_streams *ss, const struct quic_streams_config *cfg
 	ss->max_gaps = cfg->max_gaps != 0 ? cfg->max_gaps : QUIC_RBUF_GAPS_DEFAULT;
 	ss->send_buffer = (uint32_t)cfg_or(cfg->send_buffer, QUIC_STREAM_SEND_BUF_DEFAULT,
 					   QUIC_RBUF_WINDOW_MAX);
+	ss->send_buffer_max =
+		(uint32_t)max_u64(cfg_or(cfg->send_buffer_max, QUIC_STREAM_SEND_BUF_MAX_DEFAULT,
+					 QUIC_RBUF_WINDOW_MAX),
+				  ss->send_buffer);
 	ss->rx_init[QUIC_STREAM_KIND_BIDI_OURS] = local->initial_max_stream_data_bidi_local;
 	ss->rx_init[QUIC_STREAM_KIND_BIDI_THEIRS] = local->initial_max_stream_data_bidi_remote;
 	ss->rx_init[QUIC_STREAM_KIND_UNI] = local->initial_max_stream_data_uni;
@@ -535,8 +561,10 @@ raise_tx_init(struct quic_streams *ss, struct quic_stream *t)
 		return;
 	raise_tx_init(ss, t->left);
 	raise_tx_init(ss, t->right);
-	if (t->send_state != QUIC_SEND_NONE)
+	if (t->send_state != QUIC_SEND_NONE) {
 		t->tx_max = max_u64(t->tx_max, ss->tx_init[kind_of(ss, t->id)]);
+		grow_send_buffer(ss, t);
+	}
 }
 
 static void requeue(struct quic_streams *ss, struct quic_stream *s);
@@ -887,6 +915,7 @@ quic_streams_on_max_stream_data(struct quic_streams *ss, const struct quic_frame
 	ss->rx_noop = f->max < s->tx_max + QUIC_STREAMS_MIN_INCREMENT; /* §21.9, C34 */
 	if (f->max > s->tx_max) {
 		s->tx_max = f->max;
+		grow_send_buffer(ss, s);
 		requeue(ss, s);
 	}
 	return 0;
@@ -1018,10 +1047,11 @@ quic_stream_send_room(const struct quic_streams *ss, const struct quic_stream *s
 {
 	uint64_t held = s->tx_written - s->tx_acked;
 
+	(void)ss; /* the limit is the stream's own, auto-tuned tx_buf */
 	if ((s->send_state != QUIC_SEND_READY && s->send_state != QUIC_SEND_SEND) ||
-	    (s->flags & QUIC_STREAM_F_FIN) || held >= ss->send_buffer)
+	    (s->flags & QUIC_STREAM_F_FIN) || held >= s->tx_buf)
 		return 0;
-	return ss->send_buffer - held;
+	return s->tx_buf - held;
 }
 
 /* Copy n bytes at the end of the send buffer; @return bytes copied (short on NOMEM). */

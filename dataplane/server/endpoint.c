@@ -48,6 +48,8 @@ struct srv_conn {
 	struct srv_worker *sw;
 	struct srv_conn *next; /* active list, or free list */
 	struct srv_conn **pprev;
+	struct srv_conn *dnext;	  /* dirty list: to service in the next collect_tx */
+	struct srv_conn **dpprev; /* NULL: not on the dirty list */
 	struct dp_timer timer;
 	struct dp_path tx_path; /* where the peer was last heard from */
 	struct conn_key key[CONN_KEYS];
@@ -74,6 +76,7 @@ struct srv_worker {
 	struct srv_conn *slots;
 	struct srv_conn *free_list;
 	struct srv_conn *active;
+	struct srv_conn *dirty; /* connections with input or output pending (collect_tx) */
 	size_t cid_len;
 	bool stop_seen;
 	uint64_t drain_deadline;
@@ -233,6 +236,36 @@ sync_cids(struct srv_worker *sw, struct srv_conn *c)
 
 static void conn_timer_fn(struct dp_timer *t, void *arg, uint64_t now_ns);
 
+/*
+ * The dirty list holds the connections that received datagrams or have more to write than
+ * one service allowed; collect_tx services them once per loop, after the whole RX burst, so
+ * that a burst of ACKs costs one service (and gives one larger TX burst), and idle
+ * connections cost nothing per loop. Timers service their connection themselves.
+ */
+static void
+dirty_mark(struct srv_worker *sw, struct srv_conn *c)
+{
+	if (c->dpprev != NULL)
+		return;
+	c->dnext = sw->dirty;
+	if (c->dnext != NULL)
+		c->dnext->dpprev = &c->dnext;
+	c->dpprev = &sw->dirty;
+	sw->dirty = c;
+}
+
+static void
+dirty_unlink(struct srv_conn *c)
+{
+	if (c->dpprev == NULL)
+		return;
+	*c->dpprev = c->dnext;
+	if (c->dnext != NULL)
+		c->dnext->dpprev = c->dpprev;
+	c->dnext = NULL;
+	c->dpprev = NULL;
+}
+
 static void
 conn_free(struct srv_worker *sw, struct srv_conn *c)
 {
@@ -250,6 +283,7 @@ conn_free(struct srv_worker *sw, struct srv_conn *c)
 	quic_app_free(c->app);
 	quic_conn_free(c->qc);
 	cnt_add(sw, SRV_CNT_CONN_MEM, -(int64_t)c->seen_mem);
+	dirty_unlink(c);
 	*c->pprev = c->next;
 	if (c->next != NULL)
 		c->next->pprev = c->pprev;
@@ -516,16 +550,21 @@ conn_count_mem(struct srv_worker *sw, struct srv_conn *c)
 	c->seen_mem = mem;
 }
 
-/* Flush c: pump the app, write what it allows, re-arm, free it once closed. */
+/*
+ * Flush c: pump the app, write what it allows, re-arm, free it once closed. A connection that
+ * used its whole TX budget, or found no buffer, goes on the dirty list for the next loop.
+ */
 static void
 conn_service(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
 {
-	int i;
+	int i, rc = 0;
 
 	conn_pump(sw, c, now_ns);
 	for (i = 0; i < TX_PER_CONN; i++)
-		if (conn_write_one(sw, c, now_ns) <= 0)
+		if ((rc = conn_write_one(sw, c, now_ns)) <= 0)
 			break;
+	if (i == TX_PER_CONN || rc < 0)
+		dirty_mark(sw, c);
 	sync_cids(sw, c);
 	conn_count_stats(sw, c);
 	conn_count_mem(sw, c);
@@ -724,7 +763,7 @@ on_datagram(void *ctx, struct dp_worker *w, const uint8_t *p, size_t len,
 		path_to_quic(&qp, path);
 		c->tx_path.port_id = path->port_id;
 		quic_conn_recv(c->qc, p, len, &qp, now_ns);
-		conn_service(sw, c, now_ns);
+		dirty_mark(sw, c); /* serviced once after the burst, in collect_tx */
 		return;
 	}
 	if (!is_long) {
@@ -773,6 +812,7 @@ on_tick(void *ctx, struct dp_worker *w, uint64_t now_ns)
 				quic_app_shutdown(c->app);
 			quic_conn_close(c->qc, c->app != NULL ? QUIC_H3_NO_ERROR : 0, "shutdown",
 					now_ns);
+			dirty_mark(sw, c);
 		}
 	}
 	check_drained(sw, now_ns);
@@ -782,11 +822,15 @@ static void
 collect_tx(void *ctx, struct dp_worker *w, uint64_t now_ns)
 {
 	struct srv_worker *sw = ctx;
-	struct srv_conn *c, *next;
+	struct srv_conn *c, *todo = sw->dirty;
 
 	(void)w;
-	for (c = sw->active; c != NULL; c = next) {
-		next = c->next;
+	/* Take the list: what a service marks again waits for the next loop. */
+	sw->dirty = NULL;
+	if (todo != NULL)
+		todo->dpprev = &todo;
+	while ((c = todo) != NULL) {
+		dirty_unlink(c);
 		conn_service(sw, c, now_ns);
 	}
 }

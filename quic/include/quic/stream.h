@@ -144,6 +144,7 @@ struct quic_stream {
 	uint64_t tx_next;		/* offset of the first byte never sent */
 	uint64_t tx_acked;		/* every byte below is acknowledged */
 	uint64_t tx_max;		/* peer's MAX_STREAM_DATA */
+	uint64_t tx_buf;		/* send buffer size: grows with the peer's credit */
 	uint64_t tx_blocked_at;		/* limit of the last STREAM_DATA_BLOCKED sent */
 	uint64_t tx_error;		/* our RESET_STREAM error code */
 	uint64_t tx_stop_error;		/* STOP_SENDING error code received */
@@ -174,9 +175,10 @@ struct quic_stream {
 #define QUIC_STREAMS_CTRL_BLOCKED_UNI	   0x20
 
 /* Defaults for struct quic_streams_config. */
-#define QUIC_STREAM_WINDOW_MAX_DEFAULT (6u * 1024 * 1024)
-#define QUIC_CONN_WINDOW_MAX_DEFAULT   (15u * 1024 * 1024)
-#define QUIC_STREAM_SEND_BUF_DEFAULT   (256u * 1024)
+#define QUIC_STREAM_WINDOW_MAX_DEFAULT	 (6u * 1024 * 1024)
+#define QUIC_CONN_WINDOW_MAX_DEFAULT	 (15u * 1024 * 1024)
+#define QUIC_STREAM_SEND_BUF_DEFAULT	 (256u * 1024)
+#define QUIC_STREAM_SEND_BUF_MAX_DEFAULT QUIC_STREAM_WINDOW_MAX_DEFAULT
 /* Chunks beyond window / chunk size that the connection's receive buffers may hold. */
 #define QUIC_STREAMS_BUDGET_SLACK 64u
 
@@ -185,6 +187,7 @@ struct quic_streams_config {
 	uint64_t stream_window_max; /* auto-tuning cap per stream (0: default) */
 	uint64_t conn_window_max;   /* auto-tuning cap for the connection (0: default) */
 	uint32_t send_buffer;	    /* bytes buffered per stream until acknowledged (0: default) */
+	uint32_t send_buffer_max;   /* what the send buffer may grow to (0: default) */
 	uint16_t max_gaps;	    /* out-of-order ranges per stream (0: QUIC_RBUF_GAPS_DEFAULT) */
 };
 
@@ -247,6 +250,7 @@ struct quic_streams {
 	uint64_t tx_blocked_at; /* DATA_BLOCKED limit sent + 1, 0 = none */
 	uint64_t tx_init[3];	/* peer's initial stream limits, by QUIC_STREAM_KIND_* */
 	uint32_t send_buffer;
+	uint32_t send_buffer_max;
 	uint32_t rx_progress; /* see rx_noop */
 
 	struct quic_stream_link send_q;

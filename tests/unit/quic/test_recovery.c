@@ -720,6 +720,41 @@ HB_TEST(recovery, ack_with_10000_ranges)
 	quic_recovery_free(r);
 }
 
+/*
+ * An ACK with several ranges against a ring that wrapped (records 700..1399 of 1024 slots):
+ * each range finds its newest record (a binary search) and marks exactly its packets; the
+ * gaps below the largest minus 3 are lost (RFC 9002 §6.1.1), the newest 49 stay outstanding.
+ */
+HB_TEST(recovery, ack_ranges_across_ring_wrap)
+{
+	static const struct quic_ack_range ranges[] = {{1300, 1350}, {1000, 1100}, {705, 720}};
+	struct quic_recovery_config cfg;
+	struct evlog log;
+	struct quic_recovery *r;
+	struct ackf a;
+	uint64_t now = 0;
+
+	cfg_init(&cfg, &log);
+	r = rec_new(&cfg);
+	for (int i = 0; i < 700; i++)
+		send_pkt(r, APP, true, now);
+	now += 10 * MS;
+	cr_assert(eq(int, ack_range(r, APP, 0, 699, 0, now), 0));
+	for (int i = 0; i < 700; i++)
+		send_pkt(r, APP, true, now);
+	memset(&log, 0, sizeof(log));
+	ack_make(&a, ranges, 3, 0, NULL);
+	cr_assert(eq(int, quic_recovery_on_ack_received(r, APP, &a.f, now + 10 * MS), 0));
+	cr_assert(eq(sz, log.count[QUIC_PKT_ACKED], 51 + 101 + 16));
+	cr_assert(eq(sz, log.count[QUIC_PKT_LOST], 5 + 279 + 199));
+	cr_assert(eq(sz, quic_recovery_outstanding(r, APP), 49));
+	/* Losses are reported first, oldest first: 700..704, then 721... */
+	cr_assert(eq(u64, log.ev[0].pn, 700));
+	cr_assert(eq(int, log.ev[5].fate, QUIC_PKT_LOST));
+	cr_assert(eq(u64, log.ev[5].pn, 721));
+	quic_recovery_free(r);
+}
+
 /* ---- Sending rules ---- */
 
 HB_TEST(recovery, sent_packet_checks)

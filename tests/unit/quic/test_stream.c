@@ -4,6 +4,7 @@
  * limits), §19.4-§19.14 (frame rules), and the rows of shared/bad-input.md each pinned to its
  * error code: C7-C17, C19, C35.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 TestSuite(stream);
 
 #define KB 1024u
+#define MB (1024u * KB)
 
 /* IDs seen from a server: client-initiated are the peer's. */
 #define C_BIDI(i) ((uint64_t)(i) << 2 | 0)
@@ -809,7 +811,8 @@ HB_TEST(stream, spurious_loss_and_bare_fin)
 HB_TEST(stream, send_buffer_limit)
 {
 	struct fx fx;
-	struct quic_streams_config cfg = {.is_server = true, .send_buffer = 8 * KB};
+	struct quic_streams_config cfg = {
+		.is_server = true, .send_buffer = 8 * KB, .send_buffer_max = 8 * KB};
 	struct quic_stream *s;
 	struct quic_stream_send p;
 
@@ -826,6 +829,61 @@ HB_TEST(stream, send_buffer_limit)
 	cr_assert(eq(u64, quic_stream_send_room(&fx.ss, s), p.len));
 	cr_assert(eq(int, quic_stream_write(&fx.ss, s, zeros, 20 * KB, true), (int)p.len));
 	cr_assert(eq(int, s->flags &QUIC_STREAM_F_FIN, 0)); /* not all accepted: no FIN */
+	fx_teardown(&fx);
+}
+
+/* Peek and send every byte of s from its tx_next on; each must match src at its offset. */
+static uint64_t
+send_all_check(struct fx *fx, struct quic_stream *s, const uint8_t *src)
+{
+	struct quic_stream_send p;
+	uint64_t n = 0;
+
+	while (quic_stream_send_peek(&fx->ss, s, 1200, &p)) {
+		cr_assert(eq(int, memcmp(p.data, src + p.offset, p.len), 0), "at %" PRIu64,
+			  p.offset);
+		quic_stream_send_commit(&fx->ss, s, &p, p.len, p.fin);
+		n += p.len;
+	}
+	return n;
+}
+
+/*
+ * The send buffer grows with the peer's stream credit (beyond what it acknowledged), up to
+ * send_buffer_max, so that one stream can fill the window the peer grants (RFC 9000 §4.1);
+ * the bytes already buffered survive the growth, also when the chunk map goes two-level.
+ */
+HB_TEST(stream, send_buffer_grows_with_peer_credit)
+{
+	enum { MAXB = 1024 * KB, TOTAL = MAXB + 64 * KB };
+	struct quic_streams_config cfg = {
+		.is_server = true, .send_buffer = 8 * KB, .send_buffer_max = MAXB};
+	static uint8_t src[TOTAL];
+	uint64_t seed = 11;
+	struct quic_stream *s;
+	struct fx fx;
+
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(rnd(&seed) >> 56);
+	fx_setup_cfg(&fx, &cfg, 16 * MB, 16 * KB);
+	cr_assert(eq(int, quic_streams_open(&fx.ss, true, &s), 0));
+	/* The initial credit (16 KiB) already exceeds the 8 KiB floor. */
+	cr_assert(eq(u64, quic_stream_send_room(&fx.ss, s), 16 * KB));
+	cr_assert(eq(int, quic_stream_write(&fx.ss, s, src, TOTAL, false), 16 * KB));
+	cr_assert(eq(u64, send_all_check(&fx, s, src), 16 * KB));
+	cr_assert(eq(int, quic_streams_on_stream_acked(&fx.ss, s->id, 0, 5000, false), 0));
+	/* More credit: room for all of it beyond the acknowledged 5000 bytes, capped. */
+	cr_assert(eq(int, rx_simple(&fx, QUIC_FRAME_MAX_STREAM_DATA, s->id, 600 * KB), 0));
+	cr_assert(eq(u64, quic_stream_send_room(&fx.ss, s), 600 * KB - 16 * KB));
+	cr_assert(eq(int, rx_simple(&fx, QUIC_FRAME_MAX_STREAM_DATA, s->id, 4 * MB), 0));
+	cr_assert(eq(u64, quic_stream_send_room(&fx.ss, s), MAXB - (16 * KB - 5000)));
+	cr_assert(eq(int, quic_stream_write(&fx.ss, s, src + 16 * KB, TOTAL - 16 * KB, false),
+		     (int)(MAXB - (16 * KB - 5000))));
+	cr_assert(eq(u64, quic_stream_send_room(&fx.ss, s), 0));
+	cr_assert(eq(u64, send_all_check(&fx, s, src), MAXB - (16 * KB - 5000)));
+	/* Acknowledging frees room again; the buffer never shrinks below what it grew to. */
+	cr_assert(eq(int, quic_streams_on_stream_acked(&fx.ss, s->id, 5000, 64 * KB, false), 0));
+	cr_assert(eq(u64, quic_stream_send_room(&fx.ss, s), 64 * KB));
 	fx_teardown(&fx);
 }
 
