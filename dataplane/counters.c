@@ -22,6 +22,7 @@ static const char *const names[DP_CNT_MAX] = {
 	[DP_CNT_NEIGH_LEARNED] = "neigh_learned",
 	[DP_CNT_TX_RETRIES] = "tx_retries",
 	[DP_CNT_IDLE_SLEEPS] = "idle_sleeps",
+	[DP_CNT_LINK_DOWN] = "link_down_polls",
 	[DP_CNT_DROP_TRUNCATED] = "drop_truncated",
 	[DP_CNT_DROP_ETHERTYPE] = "drop_ethertype",
 	[DP_CNT_DROP_NOT_FOR_US] = "drop_not_for_us",

@@ -229,6 +229,7 @@ port_setup(struct dp *dp, unsigned i)
 		return DP_ERR_INVAL;
 	}
 	port_conf(dp, p, &info, &conf);
+	p->link_gated = info.driver_name != NULL && strcmp(info.driver_name, "net_memif") == 0;
 	r = rte_eth_dev_configure(p->port_id, W, W, &conf);
 	if (r == 0) {
 		dp->ports_configured[i] = true;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -63,8 +64,31 @@ struct dp_port {
 	uint16_t port_id;
 	unsigned tx_offload; /* DP_TX_* */
 	bool rx_csum;	     /* the NIC reports checksum verdicts */
+	bool link_gated;     /* net_memif: no burst while its link is down (dp_port_link_up()) */
 	struct dp_iface ifc;
 };
+
+/*
+ * Whether a worker may call the port's RX/TX burst functions now. Always true but for net_memif
+ * ports, where the DPDK 22.11 driver's control thread tears a connection down (link down, then
+ * the CONNECTED flag cleared, then the peer's shared regions unmapped in memif_free_regions())
+ * with no synchronisation against a burst already past its flag check: a worker preempted
+ * there touches unmapped memory on resuming. Reading the link first keeps workers out of the
+ * driver for as long as the link is down (between a peer's exit and the next peer's regions
+ * being mapped); it cannot close the window of a burst already running (README, Known
+ * limitations).
+ */
+static inline bool
+dp_port_link_up(const struct dp_port *p)
+{
+	struct rte_eth_link link;
+
+	if (!p->link_gated)
+		return true;
+	if (rte_eth_link_get_nowait(p->port_id, &link) != 0)
+		return false;
+	return link.link_status == RTE_ETH_LINK_UP;
+}
 
 /* Frames waiting for a TX burst on one port. */
 struct dp_txq {

@@ -469,6 +469,39 @@ HB_TEST(dp_eal, net_null_garbage_is_counted)
 	cr_assert(gt(u64, cnt(w, DP_CNT_RX_PKTS), 0));
 	cr_assert(eq(u64, dp_counters_drops(dp_worker_counters(w)), cnt(w, DP_CNT_RX_PKTS)));
 	cr_assert(eq(u32, app.n, 0));
+	cr_assert(eq(u64, cnt(w, DP_CNT_LINK_DOWN), 0));
+	dp_free(dp);
+	eal_down();
+}
+
+/*
+ * A net_memif port with no peer has its link down: the worker must not enter the driver's
+ * bursts then (DPDK 22.11 memif_disconnect() unmaps the peer's regions under a running burst;
+ * README, Known limitations), and says so in link_down_polls. Other ports are never gated.
+ */
+HB_TEST(dp_eal, memif_link_down_skips_bursts)
+{
+	char vdev[128];
+	const char *const extra[] = {vdev, NULL};
+	struct dp_handler h = {.on_datagram = on_datagram};
+	struct app app = {0};
+	struct dp_opts o;
+	struct dp *dp;
+	struct dp_worker *w;
+	uint16_t port;
+
+	snprintf(vdev, sizeof(vdev), "--vdev=net_memif0,role=server,socket=/tmp/hbdp_memif_%d.sock",
+		 (int)getpid());
+	eal_up("memif", "0", extra);
+	cr_assert(eq(int, rte_eth_dev_get_port_by_name("net_memif0", &port), 0));
+	opts_one_port(&o, port);
+	cr_assert(eq(int, dp_new(&dp, &o), 0));
+	w = dp_worker_get(dp, 0);
+	cr_assert(eq(int, dp_worker_set_handler(w, &h, &app), 0));
+	for (unsigned i = 0; i < 20; i++)
+		dp_worker_poll(w, T0 + i * T_MS);
+	cr_assert(eq(u64, cnt(w, DP_CNT_LINK_DOWN), 20));
+	cr_assert(eq(u64, cnt(w, DP_CNT_RX_PKTS), 0));
 	dp_free(dp);
 	eal_down();
 }

@@ -38,6 +38,7 @@ enum dp_cnt {
 	DP_CNT_NEIGH_LEARNED, /* neighbour entries created or updated */
 	DP_CNT_TX_RETRIES,    /* TX bursts the NIC took only in part */
 	DP_CNT_IDLE_SLEEPS,   /* back-off sleeps of an idle worker */
+	DP_CNT_LINK_DOWN,     /* port polls skipped: net_memif link down (dp_port_link_up()) */
 	/* Drops, by reason. Every frame is either consumed or counted here exactly once. */
 	DP_CNT_DROP_TRUNCATED,	  /* frame shorter than a header or a length field says */
 	DP_CNT_DROP_ETHERTYPE,	  /* neither ARP, IPv4 nor IPv6 (VLAN tags included) */
