@@ -332,6 +332,7 @@ dp_new(struct dp **out, const struct dp_opts *opts)
 		dp_free(dp);
 		return r;
 	}
+	dp_memif_guard_set(dp);
 	tel_publish(dp);
 	*out = dp;
 	return 0;
@@ -365,6 +366,7 @@ dp_free(struct dp *dp)
 	if (dp == NULL)
 		return;
 	tel_withdraw(dp);
+	dp_memif_guard_set(NULL);
 	for (unsigned i = 0; dp->w != NULL && i < dp->nb_workers; i++) {
 		if (dp->w[i] != NULL && dp->w[i]->steer != NULL)
 			worker_free(dp->w[i]);

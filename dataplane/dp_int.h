@@ -70,13 +70,10 @@ struct dp_port {
 
 /*
  * Whether a worker may call the port's RX/TX burst functions now. Always true but for net_memif
- * ports, where the DPDK 22.11 driver's control thread tears a connection down (link down, then
- * the CONNECTED flag cleared, then the peer's shared regions unmapped in memif_free_regions())
- * with no synchronisation against a burst already past its flag check: a worker preempted
- * there touches unmapped memory on resuming. Reading the link first keeps workers out of the
- * driver for as long as the link is down (between a peer's exit and the next peer's regions
- * being mapped); it cannot close the window of a burst already running (README, Known
- * limitations).
+ * ports, whose DPDK 22.11 driver tears a connection down on its interrupt thread (link down, the
+ * CONNECTED flag cleared, the peer's regions unmapped) without waiting for a burst already past
+ * its flag check: workers stay out of the driver while the link is down, and memif_guard.c makes
+ * the unmapping wait for bursts in progress (README, Known limitations).
  */
 static inline bool
 dp_port_link_up(const struct dp_port *p)
@@ -121,6 +118,7 @@ struct dp_worker {
 	uint64_t next_tick_ns;
 	uint64_t drain_ns;
 	bool busy_poll;
+	uint32_t memif_seq; /* odd inside a net_memif burst (memif_guard.c) */
 	/* Steering (dp_worker_set_steering()). */
 	struct quic_lb *lb;
 	size_t cid_len;
@@ -168,6 +166,36 @@ struct dp {
  * check. A violation prints the two lcores and aborts.
  */
 void dp_owner_violation(const struct dp_worker *w, unsigned lcore);
+
+/* memif_guard.c: the dataplane whose workers munmap() waits for (NULL: none). */
+void dp_memif_guard_set(struct dp *dp);
+
+/*
+ * Around every burst on a link-gated (net_memif) port: memif_seq is odd inside. The entering
+ * store is sequentially consistent so that it is ordered before the driver's load of its
+ * CONNECTED flag (pairs with the fence in memif_quiesce()); @return false, and nothing
+ * entered, while the port's link is down (dp_port_link_up()).
+ */
+static inline bool
+dp_memif_enter(struct dp_worker *w, const struct dp_port *p)
+{
+	if (!p->link_gated)
+		return true;
+	__atomic_store_n(&w->memif_seq, w->memif_seq + 1, __ATOMIC_SEQ_CST);
+	if (dp_port_link_up(p))
+		return true;
+	/* Release pairs with the acquire loads in memif_quiesce(). */
+	__atomic_store_n(&w->memif_seq, w->memif_seq + 1, __ATOMIC_RELEASE);
+	return false;
+}
+
+static inline void
+dp_memif_leave(struct dp_worker *w, const struct dp_port *p)
+{
+	/* Release pairs with the acquire loads in memif_quiesce(). */
+	if (p->link_gated)
+		__atomic_store_n(&w->memif_seq, w->memif_seq + 1, __ATOMIC_RELEASE);
+}
 
 static inline void
 dp_check_owner(const struct dp_worker *w)

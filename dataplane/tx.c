@@ -41,8 +41,10 @@ txq_flush(struct dp_worker *w, unsigned port)
 		len[i] = q->m[i]->pkt_len;
 	/* A port whose link is down takes nothing: the frames wait and are retried as below. */
 	sent = 0;
-	if (dp_port_link_up(&w->ports[port]))
+	if (dp_memif_enter(w, &w->ports[port])) {
 		sent = rte_eth_tx_burst(w->ports[port].port_id, (uint16_t)w->id, q->m, q->n);
+		dp_memif_leave(w, &w->ports[port]);
+	}
 	for (unsigned i = 0; i < sent; i++)
 		bytes += len[i];
 	dp_cnt_add(&w->cnt, DP_CNT_TX_PKTS, sent);

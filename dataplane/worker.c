@@ -108,11 +108,12 @@ dp_worker_poll(struct dp_worker *w, uint64_t now_ns)
 	dp_check_owner(w);
 	w->now_ns = now_ns;
 	for (unsigned p = 0; p < w->nb_ports; p++) {
-		if (!dp_port_link_up(&w->ports[p])) {
+		if (!dp_memif_enter(w, &w->ports[p])) {
 			dp_cnt_inc(&w->cnt, DP_CNT_LINK_DOWN);
 			continue;
 		}
 		n = rte_eth_rx_burst(w->ports[p].port_id, (uint16_t)w->id, pkts, DP_BURST);
+		dp_memif_leave(w, &w->ports[p]);
 		if (n > 0)
 			work += dp_rx_burst(w, p, pkts, n, false);
 	}

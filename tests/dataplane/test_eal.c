@@ -447,28 +447,41 @@ HB_TEST(dp_eal, net_ring_vdev_loopback)
 	eal_down();
 }
 
-HB_TEST(dp_eal, net_null_garbage_is_counted)
+/*
+ * Start the EAL with one extra --vdev (VDEV), make a one-port dataplane on the port NAME and
+ * poll its worker 20 times (simulated time). @return the worker; *dp to free.
+ */
+static struct dp_worker *
+vdev_poll20(const char *test, const char *vdev, const char *name, struct app *app, struct dp **dp)
 {
-	static const char *const extra[] = {"--vdev=net_null0", NULL};
-	struct dp_handler h = {.on_datagram = on_datagram};
-	struct app app = {0};
+	static const struct dp_handler h = {.on_datagram = on_datagram};
+	const char *const extra[] = {vdev, NULL};
 	struct dp_opts o;
-	struct dp *dp;
 	struct dp_worker *w;
 	uint16_t port;
 
-	eal_up("null", "0", extra);
-	cr_assert(eq(int, rte_eth_dev_get_port_by_name("net_null0", &port), 0));
+	eal_up(test, "0", extra);
+	cr_assert(eq(int, rte_eth_dev_get_port_by_name(name, &port), 0));
 	opts_one_port(&o, port);
-	cr_assert(eq(int, dp_new(&dp, &o), 0));
-	w = dp_worker_get(dp, 0);
-	cr_assert(eq(int, dp_worker_set_handler(w, &h, &app), 0));
+	cr_assert(eq(int, dp_new(dp, &o), 0));
+	w = dp_worker_get(*dp, 0);
+	cr_assert(eq(int, dp_worker_set_handler(w, &h, app), 0));
 	for (unsigned i = 0; i < 20; i++)
 		dp_worker_poll(w, T0 + i * T_MS);
+	return w;
+}
+
+HB_TEST(dp_eal, net_null_garbage_is_counted)
+{
+	struct app app = {0};
+	struct dp *dp;
+	struct dp_worker *w = vdev_poll20("null", "--vdev=net_null0", "net_null0", &app, &dp);
+
 	/* net_null makes up frames: each one received is a counted drop. */
 	cr_assert(gt(u64, cnt(w, DP_CNT_RX_PKTS), 0));
 	cr_assert(eq(u64, dp_counters_drops(dp_worker_counters(w)), cnt(w, DP_CNT_RX_PKTS)));
 	cr_assert(eq(u32, app.n, 0));
+	/* Only net_memif ports are gated on their link. */
 	cr_assert(eq(u64, cnt(w, DP_CNT_LINK_DOWN), 0));
 	dp_free(dp);
 	eal_down();
@@ -477,29 +490,18 @@ HB_TEST(dp_eal, net_null_garbage_is_counted)
 /*
  * A net_memif port with no peer has its link down: the worker must not enter the driver's
  * bursts then (DPDK 22.11 memif_disconnect() unmaps the peer's regions under a running burst;
- * README, Known limitations), and says so in link_down_polls. Other ports are never gated.
+ * README, Known limitations), and says so in link_down_polls, once per poll.
  */
 HB_TEST(dp_eal, memif_link_down_skips_bursts)
 {
 	char vdev[128];
-	const char *const extra[] = {vdev, NULL};
-	struct dp_handler h = {.on_datagram = on_datagram};
 	struct app app = {0};
-	struct dp_opts o;
 	struct dp *dp;
 	struct dp_worker *w;
-	uint16_t port;
 
 	snprintf(vdev, sizeof(vdev), "--vdev=net_memif0,role=server,socket=/tmp/hbdp_memif_%d.sock",
 		 (int)getpid());
-	eal_up("memif", "0", extra);
-	cr_assert(eq(int, rte_eth_dev_get_port_by_name("net_memif0", &port), 0));
-	opts_one_port(&o, port);
-	cr_assert(eq(int, dp_new(&dp, &o), 0));
-	w = dp_worker_get(dp, 0);
-	cr_assert(eq(int, dp_worker_set_handler(w, &h, &app), 0));
-	for (unsigned i = 0; i < 20; i++)
-		dp_worker_poll(w, T0 + i * T_MS);
+	w = vdev_poll20("memif", vdev, "net_memif0", &app, &dp);
 	cr_assert(eq(u64, cnt(w, DP_CNT_LINK_DOWN), 20));
 	cr_assert(eq(u64, cnt(w, DP_CNT_RX_PKTS), 0));
 	dp_free(dp);
