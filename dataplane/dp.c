@@ -367,6 +367,7 @@ dp_free(struct dp *dp)
 		return;
 	tel_withdraw(dp);
 	dp_memif_guard_set(NULL);
+	dp_flow_free(dp);
 	for (unsigned i = 0; dp->w != NULL && i < dp->nb_workers; i++) {
 		if (dp->w[i] != NULL && dp->w[i]->steer != NULL)
 			worker_free(dp->w[i]);

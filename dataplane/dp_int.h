@@ -15,6 +15,8 @@
 #include <dataplane/dp.h>
 #include <dataplane/hash.h>
 
+struct rte_flow;
+
 #define DP_TX_BUF	(2 * DP_BURST) /* frames a TX queue buffer holds */
 #define DP_TX_RETRY_MAX 8	       /* iterations a partly sent burst is retried */
 #define DP_SID_MAX	15
@@ -152,6 +154,9 @@ struct dp {
 	uint64_t ns_mult; /* ns = (tsc * ns_mult) >> 32 */
 	bool ports_configured[DP_MAX_PORTS];
 	bool ports_started[DP_MAX_PORTS];
+	/* rte_flow rules by CID (flow.c): 2 per worker (IPv4, IPv6), NULL when not in use. */
+	struct rte_flow **flows[DP_MAX_PORTS];
+	bool flow_hw[DP_MAX_PORTS];
 	/* Set by dp_stop() (release), read by every worker loop (acquire). */
 	int stop;
 	/* 1 while dp_run() runs the workers on their lcores (the thread-ownership check). */
@@ -233,6 +238,15 @@ unsigned dp_txq_drain(struct dp_worker *w, bool force);
 /* A fresh mbuf holding len bytes of frame to write, or NULL (counted drop_no_mbuf). */
 struct rte_mbuf *dp_frame_alloc(struct dp_worker *w, size_t len);
 void dp_tx_reset(struct dp_worker *w);
+
+/* flow.c */
+/*
+ * Once every worker has its steering: put rte_flow rules by CID on each multi-queue port, or
+ * log why not and keep software steering. Replaces rules set before. Control thread.
+ */
+void dp_flow_setup(struct dp *dp);
+/* Destroy every rule (before the ports stop). */
+void dp_flow_free(struct dp *dp);
 
 /* rx.c */
 unsigned dp_rx_burst(struct dp_worker *w, unsigned port, struct rte_mbuf **pkts, unsigned n,

@@ -88,6 +88,12 @@ dp_worker_set_steering(struct dp_worker *w, struct quic_lb *lb, const uint8_t *s
 	w->cid_len = quic_lb_cid_len(lb);
 	w->sid_len = (uint8_t)sid_len;
 	memcpy(w->sid, server_id, sid_len);
+	for (unsigned i = 0; i < w->nb_workers; i++) {
+		if (w->dp->w[i]->lb == NULL)
+			return 0;
+	}
+	/* The last worker's steering is in place: every rule can now be built. */
+	dp_flow_setup(w->dp);
 	return 0;
 }
 

@@ -18,7 +18,9 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <crypto/crypto.h>
 #include <dataplane/dp.h>
+#include <quic/cid.h>
 
 #include "dp_test.h"
 
@@ -122,6 +124,21 @@ tport_free(struct tport *t)
 		rte_ring_free(t->tx[q]);
 	}
 	rte_mempool_free(t->mp);
+}
+
+/* End a steering test: dataplane, the workers' decoders and crypto contexts, port, EAL. */
+static inline void
+steer_down(struct tport *t, struct dp *dp, struct quic_lb *const *lb,
+	   struct crypto_ctx *const *cc, unsigned n)
+{
+	tport_drain_tx(t);
+	dp_free(dp);
+	for (unsigned i = 0; i < n; i++) {
+		quic_lb_free(lb[i]);
+		crypto_ctx_free(cc[i]);
+	}
+	tport_free(t);
+	eal_down();
 }
 
 /*

@@ -107,14 +107,7 @@ setup(struct fixture *fx, const char *name, uint32_t ring_size)
 static void
 teardown(struct fixture *fx)
 {
-	tport_drain_tx(&fx->t);
-	dp_free(fx->dp);
-	for (unsigned i = 0; i < 2; i++) {
-		quic_lb_free(fx->lb[i]);
-		crypto_ctx_free(fx->cc[i]);
-	}
-	tport_free(&fx->t);
-	eal_down();
+	steer_down(&fx->t, fx->dp, fx->lb, fx->cc, 2);
 }
 
 /* A CID of ours naming worker (QUIC-LB: worker id in the first nonce byte), through lb. */

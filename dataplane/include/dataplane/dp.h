@@ -114,6 +114,14 @@ int dp_worker_set_handler(struct dp_worker *w, const struct dp_handler *h, void 
 int dp_worker_set_steering(struct dp_worker *w, struct quic_lb *lb, const uint8_t *server_id,
 			   size_t sid_len);
 
+/*
+ * Whether port i (0 .. nb_ports-1) steers by CID in hardware: rte_flow rules (set up once
+ * every worker has its steering, when the port has more than one queue, CIDs carry the worker
+ * id in clear and the port accepts the rules) send each server CID to its worker's queue.
+ * False: software steering through the rings (always in place either way).
+ */
+bool dp_port_flow_steering(const struct dp *dp, unsigned i);
+
 /* The worker's timer wheel, driven by its loop's now_ns (for connection timers). */
 struct dp_timer_wheel *dp_worker_timers(struct dp_worker *w);
 /* The worker's counters (read them from other threads with dp_cnt_read()). */
