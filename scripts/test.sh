@@ -22,6 +22,7 @@ cd "$top"
 jobs=${HB_JOBS:-$(nproc)}
 passed=0
 failed=0
+skipped=0
 phases=()
 
 # Run meson test in build dir $1 with the remaining args; tally results from testlog.json.
@@ -34,20 +35,31 @@ run_suites()
 	local counts
 	counts=$(python3 - "$dir/meson-logs/testlog.json" <<'PY'
 import json, sys
-ok = bad = 0
+ok = bad = skip = 0
+names = []
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    if r.get("result") in ("OK", "EXPECTEDFAIL", "SKIP"):
+    if r.get("result") in ("OK", "EXPECTEDFAIL"):
         ok += 1
+    elif r.get("result") == "SKIP":
+        skip += 1
+        names.append(r["name"])
     else:
         bad += 1
-print(ok, bad)
+print(ok, bad, skip, ",".join(names) or "-")
 PY
 )
-	local ok=${counts% *} bad=${counts#* }
+	local ok bad skip names
+	read -r ok bad skip names <<<"$counts"
 	passed=$((passed + ok))
 	failed=$((failed + bad))
-	phases+=("$name: $ok passed, $bad failed")
+	skipped=$((skipped + skip))
+	# A skipped test (exit 77: a prerequisite missing) is neither passed nor failed: named here.
+	if [ "$skip" -gt 0 ]; then
+		phases+=("$name: $ok passed, $bad failed, $skip skipped ($names)")
+	else
+		phases+=("$name: $ok passed, $bad failed")
+	fi
 	[ "$rc" -eq 0 ] && [ "$bad" -eq 0 ]
 }
 
@@ -94,5 +106,6 @@ hb_say "summary"
 for p in "${phases[@]}"; do
 	echo "  $p"
 done
+[ "$skipped" -eq 0 ] || echo "$skipped skipped (not counted as passed; see above)"
 echo "$passed passed, $failed failed"
 exit $status
