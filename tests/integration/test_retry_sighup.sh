@@ -74,32 +74,51 @@ rt_wait_counter S retry_sent -ge "$(rt_json load retries_rx)" ||
 rt_check "screen_reply - retry_sent (INVALID_TOKEN closes)" \
 	$(($(rt_counter S screen_reply) - $(rt_counter S retry_sent))) -eq 0
 
+# part2: one attempt; returns 2 when too slow to test the previous key within the lifetime.
+part2()
+{
+	local r_pre t0 v0 s0 r0 replay
+
+	r_pre=$(rt_counter S retry_sent) # settled: part 1 waited for every Retry of the load
+	rt_bench S save handshake --conns 1 --count 1 --duration 5 --token-out "$it_tmp/k2.tok"
+	it_want save 't["handshakes"] == 1 and t["retries_rx"] == 1'
+	t0=$(date +%s)
+	replay=(retry-flood --token "$it_tmp/k2.tok" --count 1 --linger --duration 0.5)
+	# The counters come from the server's --stats printouts, once a second: wait for printouts
+	# that include the saved run's Retry and then its validated token, so that the baselines
+	# below are not taken from an older printout.
+	rt_wait_counter S retry_sent -ge $((r_pre + 1)) || it_bad "the saved run's Retry was not counted"
+	rt_wait_counter S validated -ge $((r_pre + 1)) || it_bad "the saved run's token was not counted"
+	# The saved run's own connection (keyed by the same DCID) must be gone, or the replay would
+	# reach it instead of the validator.
+	rt_wait_counter S conns_active -eq 0 || it_bad "the saved run's connection is still there"
+	rotate 3 4
+	v0=$(rt_counter S validated)
+	s0=$(rt_counter S screen_reply)
+	r0=$(rt_counter S retry_sent)
+	rt_bench S dropped "${replay[@]}"
+	rt_wait_counter S screen_reply -ge $((s0 + 1)) || it_bad "no INVALID_TOKEN close for the dropped key"
+	rt_check "validated after the key was dropped" "$(rt_counter S validated)" -eq "$v0"
+	rt_check "retry_sent" "$(rt_counter S retry_sent)" -eq "$r0"
+	# A bench run that had to wait for its memif link (lib.sh retries it) can use up the
+	# token's lifetime: then this check would test the token's age, not the key; retry.
+	[ $(($(date +%s) - t0)) -le 8 ] || return 2
+	rotate 2 3 4
+	rt_bench S kept "${replay[@]}"
+	rt_wait_counter S validated -ge $((v0 + 1)) || it_bad "the token under a previous key was refused"
+	rt_check "seconds from the token to its last use (lifetime 10 + 2)" $(($(date +%s) - t0)) -le 12
+	rt_check "retry_sent" "$(rt_counter S retry_sent)" -eq "$r0"
+}
+
 it_say "2. a rotation that drops the token's key"
-r_pre=$(rt_counter S retry_sent) # settled: part 1 waited for every Retry of the load
-rt_bench S save handshake --conns 1 --count 1 --duration 5 --token-out "$it_tmp/k2.tok"
-it_want save 't["handshakes"] == 1 and t["retries_rx"] == 1'
-t0=$(date +%s)
-replay=(retry-flood --token "$it_tmp/k2.tok" --count 1 --linger --duration 0.5)
-# The counters come from the server's --stats printouts, once a second: wait for printouts
-# that include the saved run's Retry and then its validated token, so that the baselines
-# below are not taken from an older printout.
-rt_wait_counter S retry_sent -ge $((r_pre + 1)) || it_bad "the saved run's Retry was not counted"
-rt_wait_counter S validated -ge $((r_pre + 1)) || it_bad "the saved run's token was not counted"
-# The saved run's own connection (keyed by the same DCID) must be gone, or the replay would
-# reach it instead of the validator.
-rt_wait_counter S conns_active -eq 0 || it_bad "the saved run's connection is still there"
-rotate 3 4
-v0=$(rt_counter S validated)
-s0=$(rt_counter S screen_reply)
-r0=$(rt_counter S retry_sent)
-rt_bench S dropped "${replay[@]}"
-rt_wait_counter S screen_reply -ge $((s0 + 1)) || it_bad "no INVALID_TOKEN close for the dropped key"
-rt_check "validated after the key was dropped" "$(rt_counter S validated)" -eq "$v0"
-rt_check "retry_sent" "$(rt_counter S retry_sent)" -eq "$r0"
-rotate 2 3 4
-rt_bench S kept "${replay[@]}"
-rt_wait_counter S validated -ge $((v0 + 1)) || it_bad "the token under a previous key was refused"
-rt_check "seconds from the token to its last use (lifetime 10 + 2)" $(($(date +%s) - t0)) -le 12
-rt_check "retry_sent" "$(rt_counter S retry_sent)" -eq "$r0"
+rc=0
+part2 || rc=$?
+if [ "$rc" -eq 2 ]; then
+	it_say "2. too slow for the token's lifetime (link retries); once more with key 2 current"
+	rotate 1 2
+	rc=0
+	part2 || rc=$?
+	[ "$rc" -ne 2 ] || it_bad "too slow twice to test a previous key within the token's lifetime"
+fi
 rt_stop S
 it_finish
