@@ -197,6 +197,32 @@ dp_opts_takes_value(const char *arg)
 	return false;
 }
 
+bool
+dp_opts_wants_help(int argc, char *const argv[])
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+int
+dp_opts_parse_app(struct dp_opts *dpo, dp_app_opts_parse_fn app_parse, void *app_opts,
+		  int argc, char **argv, char *err, size_t err_len)
+{
+	char **dp_argv = calloc((size_t)argc + DP_OPTS_ARGV_EXTRA, sizeof(*dp_argv));
+	int dp_argc = 0, rc = 0;
+
+	if (dp_argv == NULL)
+		return DP_ERR_NOMEM;
+	dp_opts_default(dpo);
+	if (app_parse(app_opts, argc, argv, dp_argv, &dp_argc, err, err_len) != 0 ||
+	    dp_opts_parse(dpo, dp_argc, dp_argv, err, err_len) != 0)
+		rc = DP_ERR_INVAL;
+	free(dp_argv);
+	return rc;
+}
+
 void
 dp_opts_default(struct dp_opts *o)
 {

@@ -31,7 +31,6 @@
 #define EXIT_USAGE    2
 #define EXIT_RUNTIME  1
 #define EXIT_FAILURES 3
-#define ARGV_EXTRA    8
 #define HARD_SLACK_S  10 /* beyond warm-up + duration + grace: the control thread stops it */
 #define NS_PER_S      UINT64_C(1000000000)
 #define TICK_NS	      (NS_PER_S / 10) /* the control thread's tick: 100 ms */
@@ -251,30 +250,24 @@ run(struct bench_gen *g, struct control *ctl)
 	return rc;
 }
 
-static bool
-wants_help(int argc, char **argv)
+/* Our options after "--" (the dataplane's are collected for dp_opts_parse_app()). */
+static int
+parse_app_opts(void *o, int argc, char **argv, char **dp_argv, int *dp_argc, char *err,
+	       size_t err_len)
 {
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return true;
-	return false;
+	return bench_gen_opts_parse(o, argc, argv, dp_argv, dp_argc, err, err_len);
 }
 
+/* Parse our options and the dataplane's. @return 0, or an exit code */
 static int
 parse_all(struct bench_gen *g, struct dp_opts *dpo, int argc, char **argv)
 {
-	char **dp_argv = calloc((size_t)argc + ARGV_EXTRA, sizeof(*dp_argv));
 	char err[256];
-	int dp_argc = 0, rc = 0;
+	int rc = dp_opts_parse_app(dpo, parse_app_opts, &g->opts, argc, argv, err, sizeof(err));
 
-	if (dp_argv == NULL)
+	if (rc == DP_ERR_NOMEM)
 		return EXIT_RUNTIME;
-	dp_opts_default(dpo);
-	if (bench_gen_opts_parse(&g->opts, argc, argv, dp_argv, &dp_argc, err, sizeof(err)) != 0 ||
-	    dp_opts_parse(dpo, dp_argc, dp_argv, err, sizeof(err)) != 0)
-		rc = die_usage("%s", err);
-	free(dp_argv);
-	return rc;
+	return rc != 0 ? die_usage("%s", err) : 0;
 }
 
 int
@@ -285,7 +278,7 @@ main(int argc, char **argv)
 	struct dp_opts dpo = {0};
 	int n, rc;
 
-	if (wants_help(argc, argv)) {
+	if (dp_opts_wants_help(argc, argv)) {
 		printf("Usage: hayabusa-bench [EAL options] -- MODE [options] [PATH...]\n%s\n"
 		       "Dataplane options:\n%s",
 		       bench_gen_opts_usage(), dp_opts_usage());

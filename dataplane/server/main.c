@@ -37,7 +37,6 @@
 #define EXIT_USAGE    2
 #define EXIT_RUNTIME  1
 #define DRAIN_WAIT_MS 2000
-#define ARGV_EXTRA    8
 #define KEYFILE_READ  4096 /* a key file is at most ~4 lines of ~65 bytes, plus comments */
 
 struct control {
@@ -470,31 +469,24 @@ keygen(const char *path)
 	return 0;
 }
 
-static bool
-wants_help(int argc, char **argv)
+/* Our options after "--" (the dataplane's are collected for dp_opts_parse_app()). */
+static int
+parse_app_opts(void *o, int argc, char **argv, char **dp_argv, int *dp_argc, char *err,
+	       size_t err_len)
 {
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return true;
-	return false;
+	return srv_opts_parse(o, argc, argv, dp_argv, dp_argc, err, err_len);
 }
 
 /* Parse our options and the dataplane's. @return 0, or an exit code */
 static int
 parse_all(struct srv *s, struct dp_opts *dpo, int argc, char **argv)
 {
-	char **dp_argv = calloc((size_t)argc + ARGV_EXTRA, sizeof(*dp_argv));
 	char err[256];
-	int dp_argc = 0, rc = 0;
+	int rc = dp_opts_parse_app(dpo, parse_app_opts, &s->opts, argc, argv, err, sizeof(err));
 
-	if (dp_argv == NULL)
+	if (rc == DP_ERR_NOMEM)
 		return EXIT_RUNTIME;
-	dp_opts_default(dpo);
-	if (srv_opts_parse(&s->opts, argc, argv, dp_argv, &dp_argc, err, sizeof(err)) != 0 ||
-	    dp_opts_parse(dpo, dp_argc, dp_argv, err, sizeof(err)) != 0)
-		rc = die_usage("%s", err);
-	free(dp_argv);
-	return rc;
+	return rc != 0 ? die_usage("%s", err) : 0;
 }
 
 static int
@@ -534,7 +526,7 @@ main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
 		return argc <= 3 ? keygen(argc == 3 ? argv[2] : NULL)
 				 : die_usage("usage: hayabusa keygen [FILE]");
-	if (wants_help(argc, argv)) {
+	if (dp_opts_wants_help(argc, argv)) {
 		printf("Usage: hayabusa [EAL options] -- [options]\n%s\nDataplane options:\n%s",
 		       srv_opts_usage(), dp_opts_usage());
 		return 0;

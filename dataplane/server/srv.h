@@ -217,7 +217,7 @@ void srv_provider_init(struct quic_app_provider *p, struct srv *s);
 
 /*
  * Parse our options (those after "--"); DPDK dataplane options are collected, in order, into
- * dp_argv (which has room for argc + 8 entries) for dp_opts_parse().
+ * dp_argv (room for argc + DP_OPTS_ARGV_EXTRA entries) for dp_opts_parse().
  * @return 0, or -1 with a one-line message in err
  */
 int srv_opts_parse(struct srv_opts *o, int argc, char **argv, char **dp_argv, int *dp_argc,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The dataplane's own options (after EAL's and "--"): values, defaults, one-line errors. */
+#include <stdio.h>
 #include <string.h>
 
 #include <dataplane/error.h>
@@ -179,4 +180,70 @@ HB_TEST(dp_opts, takes_value)
 	for (size_t i = 0; i < sizeof(not_ours) / sizeof(not_ours[0]); i++)
 		cr_assert(not(dp_opts_takes_value(not_ours[i])), "%s", not_ours[i]);
 	cr_assert(not(dp_opts_takes_value(NULL)));
+}
+
+/* A modifiable string, as argv strings are. */
+#define S(x) ((char[]){x})
+
+HB_TEST(dp_opts, wants_help)
+{
+	char *with[] = {S("prog"), S("-l"), S("0"), S("--"), S("--help")};
+	char *with_h[] = {S("prog"), S("-h")};
+	char *without[] = {S("prog"), S("--"), S("--helpx"), S("-hh"), S("help")};
+
+	cr_assert(dp_opts_wants_help(5, with));
+	cr_assert(dp_opts_wants_help(2, with_h));
+	cr_assert(not(dp_opts_wants_help(5, without)));
+	/* argv[0] is the program, never an option. */
+	cr_assert(not(dp_opts_wants_help(1, (char *[]){S("--help")})));
+}
+
+static char prog[] = "prog";
+
+/* A stand-in application parser: --name VALUE is its own, the dataplane's pass through. */
+static int
+app_parse(void *app, int argc, char **argv, char **dp_argv, int *dp_argc, char *err,
+	  size_t err_len)
+{
+	const char **name = app;
+	int n = 0;
+
+	dp_argv[n++] = prog;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
+			*name = argv[++i];
+		} else if (dp_opts_takes_value(argv[i]) && i + 1 < argc) {
+			dp_argv[n++] = argv[i];
+			dp_argv[n++] = argv[++i];
+		} else {
+			snprintf(err, err_len, "unknown option %s", argv[i]);
+			return -1;
+		}
+	}
+	*dp_argc = n;
+	return 0;
+}
+
+/* dp_opts_parse_app(): the application's options, then the dataplane's it collected. */
+HB_TEST(dp_opts, parse_app)
+{
+	char *good[] = {S("--name"), S("x"), S("--port"), S("0"), S("--rxd"), S("512")};
+	char *bad_app[] = {S("--port"), S("0"), S("--what")};
+	char *bad_dp[] = {S("--name"), S("y"), S("--rxd"), S("many"), S("--port"), S("0")};
+	const char *name = NULL;
+	struct dp_opts o;
+	char err[128];
+
+	cr_assert(eq(int, dp_opts_parse_app(&o, app_parse, &name, 6, good, err, sizeof(err)), 0));
+	cr_assert(name != NULL && strcmp(name, "x") == 0);
+	cr_assert(eq(u32, o.rxd, 512));
+	cr_assert(eq(u32, o.txd, 1024)); /* from dp_opts_default() */
+	err[0] = '\0';
+	cr_assert(eq(int, dp_opts_parse_app(&o, app_parse, &name, 3, bad_app, err, sizeof(err)),
+		     DP_ERR_INVAL));
+	cr_assert(eq(int, strcmp(err, "unknown option --what"), 0), "%s", err);
+	err[0] = '\0';
+	cr_assert(eq(int, dp_opts_parse_app(&o, app_parse, &name, 6, bad_dp, err, sizeof(err)),
+		     DP_ERR_INVAL));
+	cr_assert(gt(sz, strlen(err), 0));
 }

@@ -81,6 +81,26 @@ int dp_opts_parse(struct dp_opts *o, int argc, char *const argv[], char *err, si
 /* Whether arg ("--rxd", ...) is one of the options above; all of them take a value. */
 bool dp_opts_takes_value(const char *arg);
 
+/* Whether argv[1..argc) holds --help or -h (checked before rte_eal_init(), which rejects them). */
+bool dp_opts_wants_help(int argc, char *const argv[]);
+
+/*
+ * An application's parser of the arguments after "--": it fills its own options and collects
+ * the dataplane options above, in order, into dp_argv (room for argc + DP_OPTS_ARGV_EXTRA
+ * entries). @return 0, or -1 with a one-line message in err
+ */
+typedef int (*dp_app_opts_parse_fn)(void *app_opts, int argc, char **argv, char **dp_argv,
+				    int *dp_argc, char *err, size_t err_len);
+#define DP_OPTS_ARGV_EXTRA 8
+
+/*
+ * Parse the arguments after "--" with the application's parser, then the dataplane options it
+ * collected into dpo (which starts from dp_opts_default()).
+ * @return 0, DP_ERR_NOMEM, DP_ERR_INVAL with a one-line message in err
+ */
+int dp_opts_parse_app(struct dp_opts *dpo, dp_app_opts_parse_fn app_parse, void *app_opts,
+		      int argc, char **argv, char *err, size_t err_len);
+
 /* Multi-line usage text of the options above. */
 const char *dp_opts_usage(void);
 
