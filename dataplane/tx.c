@@ -187,6 +187,17 @@ dp_tx_abort(struct dp_worker *w)
 	w->tx_m = NULL;
 }
 
+int
+dp_tx_copy(struct dp_worker *w, const struct dp_path *path, const void *data, size_t len)
+{
+	uint8_t *buf = dp_tx_alloc(w, path, len);
+
+	if (buf == NULL)
+		return DP_ERR_NOMEM;
+	memcpy(buf, data, len);
+	return dp_tx_commit(w, len);
+}
+
 /* Mark the checksums the NIC computes (rte_mbuf_core.h "TX offload" rules). */
 static void
 set_offload(struct rte_mbuf *m, uint8_t family, unsigned offload)

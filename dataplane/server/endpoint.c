@@ -612,14 +612,7 @@ dgram_dcid(const struct srv_worker *sw, const uint8_t *p, size_t len, const uint
 static void
 send_bytes(struct srv_worker *sw, const struct dp_path *path, const uint8_t *data, size_t len)
 {
-	uint8_t *buf = dp_tx_alloc(sw->w, path, len);
-
-	if (buf == NULL) {
-		cnt_add(sw, SRV_CNT_TX_FAIL, 1);
-		return;
-	}
-	memcpy(buf, data, len);
-	if (dp_tx_commit(sw->w, len) != 0)
+	if (dp_tx_copy(sw->w, path, data, len) != 0)
 		cnt_add(sw, SRV_CNT_TX_FAIL, 1);
 }
 

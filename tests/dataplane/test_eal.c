@@ -241,6 +241,16 @@ HB_TEST(dp_eal, resolution_bounded_and_given_up)
 		cr_assert(eq(int, dp_tx_commit(fx.w, 100), i < 4 ? 0 : DP_ERR_NOBUF));
 	}
 	cr_assert(eq(u64, cnt(fx.w, DP_CNT_DROP_NEIGH_QUEUE), 1));
+	/* dp_tx_copy(): the same queue (full), and a payload the path cannot take. */
+	{
+		static const uint8_t data[100];
+
+		cr_assert(eq(int, dp_tx_copy(fx.w, &p, data, sizeof(data)), DP_ERR_NOBUF));
+		cr_assert(eq(u64, cnt(fx.w, DP_CNT_DROP_NEIGH_QUEUE), 2));
+		cr_assert(eq(int, dp_tx_copy(fx.w, &p, data, dp_tx_payload_max(fx.w, &p) + 1),
+			     DP_ERR_NOMEM));
+		cr_assert(eq(u64, cnt(fx.w, DP_CNT_DROP_TX_INVALID), 1));
+	}
 	/* Requests are repeated each second, three in all, then the waiting frames go. */
 	for (unsigned s = 1; s <= 4; s++) {
 		fx.now += 1000 * T_MS + T_MS;

@@ -191,6 +191,13 @@ bool dp_path_resolved(const struct dp_worker *w, const struct dp_path *path);
 /* Release an allocation without sending it. */
 void dp_tx_abort(struct dp_worker *w);
 
+/*
+ * One datagram with a copy of data[0..len) as its payload: dp_tx_alloc() then dp_tx_commit().
+ * @return 0, DP_ERR_NOMEM (no mbuf, or len above what path takes), or dp_tx_commit()'s errors;
+ *   each is a drop the dataplane already counted
+ */
+int dp_tx_copy(struct dp_worker *w, const struct dp_path *path, const void *data, size_t len);
+
 /* Send every queued frame now (a worker about to block or stop). */
 void dp_tx_flush(struct dp_worker *w);
 
