@@ -77,15 +77,23 @@ it_cleanup()
 
 # it_init NAME HAYABUSA: checks the host (else exit 77), makes the temporary directory and
 # sets the cleanup trap. NAME makes the namespace and DPDK file prefix unique to this run.
+# it_prereqs: skip (exit 77) without root, /dev/net/tun, iproute2, gtlsclient or namespaces.
+it_prereqs()
+{
+	[ "$(id -u)" -eq 0 ] || it_skip "needs root (network namespace, tap device)"
+	[ -c /dev/net/tun ] || it_skip "/dev/net/tun is missing"
+	command -v ip >/dev/null || it_skip "iproute2 missing"
+	command -v gtlsclient >/dev/null || it_skip "gtlsclient missing (package ngtcp2-client)"
+	ip netns add "hb-probe-$$" 2>/dev/null || it_skip "cannot create network namespaces here"
+	ip netns del "hb-probe-$$"
+}
+
 it_init()
 {
 	local name=${1:?it_init NAME HAYABUSA}
 
 	it_bin=${2:?it_init NAME HAYABUSA}
-	[ "$(id -u)" -eq 0 ] || it_skip "needs root (network namespace, tap device)"
-	[ -c /dev/net/tun ] || it_skip "/dev/net/tun is missing"
-	command -v ip >/dev/null || it_skip "iproute2 missing"
-	command -v gtlsclient >/dev/null || it_skip "gtlsclient missing (package ngtcp2-client)"
+	it_prereqs
 	[ -x "$it_bin" ] || it_die "no server binary at $it_bin"
 	it_ns="hb-$name-$$"
 	ip netns add "$it_ns" 2>/dev/null || it_skip "cannot create network namespaces here"

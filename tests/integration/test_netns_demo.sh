@@ -11,18 +11,10 @@ bin=${1:?usage: test_netns_demo.sh HAYABUSA}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ns="hb-it-$$"
 
-skip()
-{
-	echo "SKIP: $*"
-	exit 77
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespace, tap device)"
-[ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
-command -v ip >/dev/null || skip "iproute2 missing"
-command -v gtlsclient >/dev/null || skip "gtlsclient missing (Debian package ngtcp2-client)"
-ip netns add "$ns-probe" 2>/dev/null || skip "cannot create network namespaces here"
-ip netns del "$ns-probe"
+it_prereqs
 
 trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
 # Every wait inside the demo is bounded; this bounds the whole run as well.

@@ -13,24 +13,10 @@ bin=${1:?usage: test_netns_retry.sh HAYABUSA}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ns="hb-rt-$$"
 
-skip()
-{
-	echo "SKIP: $*"
-	exit 77
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
-fail()
-{
-	echo "FAIL: $*"
-	exit 1
-}
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespace, tap device)"
-[ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
-command -v ip >/dev/null || skip "iproute2 missing"
-command -v gtlsclient >/dev/null || skip "gtlsclient missing (Debian package ngtcp2-client)"
-ip netns add "$ns-probe" 2>/dev/null || skip "cannot create network namespaces here"
-ip netns del "$ns-probe"
+it_prereqs
 
 tmp=$(mktemp -d /tmp/hb-retry.XXXXXX)
 trap 'ip netns del "$ns" 2>/dev/null || true; rm -rf "$tmp"' EXIT
@@ -41,27 +27,27 @@ counter()
 	awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }' "$2"
 }
 
-"$bin" keygen "$tmp/keys" || fail "hayabusa keygen"
-[ "$(stat -c %a "$tmp/keys")" = 600 ] || fail "key file mode $(stat -c %a "$tmp/keys")"
+"$bin" keygen "$tmp/keys" || it_die "hayabusa keygen"
+[ "$(stat -c %a "$tmp/keys")" = 600 ] || it_die "key file mode $(stat -c %a "$tmp/keys")"
 
 echo "--- --retry always"
 timeout --kill-after=10 200 "$top/scripts/demo.sh" --bin "$bin" --ns "$ns" -- \
 	--retry always --token-keys "$tmp/keys" --keylog "$tmp/keylog" >"$tmp/always.log" 2>&1 ||
-	{ tail -n 40 "$tmp/always.log"; fail "demo with --retry always"; }
+	{ tail -n 40 "$tmp/always.log"; it_die "demo with --retry always"; }
 grep -E '^(retry_sent|validated|handshakes) ' "$tmp/always.log"
-[ "$(counter retry_sent "$tmp/always.log")" -gt 0 ] || fail "no Retry sent"
-[ "$(counter validated "$tmp/always.log")" -gt 0 ] || fail "no connection validated by a token"
+[ "$(counter retry_sent "$tmp/always.log")" -gt 0 ] || it_die "no Retry sent"
+[ "$(counter validated "$tmp/always.log")" -gt 0 ] || it_die "no connection validated by a token"
 for l in CLIENT_HANDSHAKE_TRAFFIC_SECRET SERVER_HANDSHAKE_TRAFFIC_SECRET \
 	CLIENT_TRAFFIC_SECRET_0 SERVER_TRAFFIC_SECRET_0; do
 	grep -Eq "^$l [0-9a-f]{64} ([0-9a-f]{64}|[0-9a-f]{96})\$" "$tmp/keylog" ||
-		fail "key log: no $l line"
+		it_die "key log: no $l line"
 done
 
 echo "--- --retry never"
 timeout --kill-after=10 200 "$top/scripts/demo.sh" --bin "$bin" --ns "$ns" -- \
 	--retry never >"$tmp/never.log" 2>&1 ||
-	{ tail -n 40 "$tmp/never.log"; fail "demo with --retry never"; }
+	{ tail -n 40 "$tmp/never.log"; it_die "demo with --retry never"; }
 grep -E '^(retry_sent|validated|handshakes) ' "$tmp/never.log"
-[ "$(counter retry_sent "$tmp/never.log")" -eq 0 ] || fail "Retry sent under --retry never"
-[ "$(counter handshakes "$tmp/never.log")" -gt 0 ] || fail "no handshake"
+[ "$(counter retry_sent "$tmp/never.log")" -eq 0 ] || it_die "Retry sent under --retry never"
+[ "$(counter handshakes "$tmp/never.log")" -gt 0 ] || it_die "no handshake"
 echo "PASS"
