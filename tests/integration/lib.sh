@@ -396,3 +396,22 @@ print("   check %-60s %s" % (sys.argv[2], "ok" if ok else "FAILED"))
 sys.exit(0 if ok else 1)
 PY
 }
+
+# it_session_first FILE...: a first gtlsclient connection (full handshake) downloading FILEs,
+# which must leave a session ticket and the server's transport parameters for a later one
+# (RFC 9001 §4.6); it_session holds the options that hand both to that connection.
+it_session=()
+it_session_first()
+{
+	local urls
+
+	it_session=(--session-file="$it_tmp/session.pem" --tp-file="$it_tmp/tp.txt")
+	mapfile -t urls < <(it_urls "$@")
+	it_say "gtlsclient: first connection (full handshake, keeps the ticket and parameters)"
+	it_client first.log --no-quic-dump --no-http-dump "${it_session[@]}" \
+		--download "$it_tmp/dl" "$IT_SRV_IP" "$IT_PORT" "${urls[@]}" ||
+		it_bad "gtlsclient failed"
+	it_check "$@"
+	[ -s "$it_tmp/session.pem" ] || it_bad "no session ticket was received (--session-file empty)"
+	[ -s "$it_tmp/tp.txt" ] || it_bad "no transport parameters were saved (--tp-file empty)"
+}

@@ -16,18 +16,11 @@ it_www
 it_start
 files=(index.html hello.txt 1m.bin)
 mapfile -t urls < <(it_urls "${files[@]}")
-state=(--session-file="$it_tmp/session.pem" --tp-file="$it_tmp/tp.txt")
-
-it_say "gtlsclient: first connection (full handshake, keeps the ticket)"
-it_client first.log --no-quic-dump --no-http-dump "${state[@]}" \
-	--download "$it_tmp/dl" "$IT_SRV_IP" "$IT_PORT" "${urls[@]}" || it_bad "gtlsclient failed"
-it_check "${files[@]}"
-[ -s "$it_tmp/session.pem" ] || it_bad "no session ticket was received (--session-file empty)"
-[ -s "$it_tmp/tp.txt" ] || it_bad "no transport parameters were saved (--tp-file empty)"
+it_session_first "${files[@]}"
 
 it_say "gtlsclient: second connection (resumption)"
 mkdir -p "$it_tmp/dl2"
-it_client second.log --no-http-dump "${state[@]}" \
+it_client second.log --no-http-dump "${it_session[@]}" \
 	--download "$it_tmp/dl2" "$IT_SRV_IP" "$IT_PORT" "${urls[@]}" || it_bad "gtlsclient failed"
 sh=$(it_crypto_rx second.log Initial)
 printf 'ServerHello: %s\n' "${sh:0:120}"

@@ -19,18 +19,11 @@ keys="$it_tmp/token.keys"
 it_start --early-data on --token-keys "$keys"
 files=(index.html hello.txt 1m.bin)
 mapfile -t urls < <(it_urls "${files[@]}")
-state=(--session-file="$it_tmp/session.pem" --tp-file="$it_tmp/tp.txt")
-
-it_say "gtlsclient: first connection (full handshake, keeps ticket and parameters)"
-it_client first.log --no-quic-dump --no-http-dump "${state[@]}" \
-	--download "$it_tmp/dl" "$IT_SRV_IP" "$IT_PORT" "${urls[@]}" || it_bad "gtlsclient failed"
-it_check "${files[@]}"
-[ -s "$it_tmp/session.pem" ] || it_bad "no session ticket was received"
-[ -s "$it_tmp/tp.txt" ] || it_bad "no transport parameters were saved"
+it_session_first "${files[@]}"
 
 it_say "gtlsclient: second connection (requests in 0-RTT)"
 mkdir -p "$it_tmp/dl2"
-it_client second.log --no-quic-dump --no-http-dump "${state[@]}" \
+it_client second.log --no-quic-dump --no-http-dump "${it_session[@]}" \
 	--download "$it_tmp/dl2" "$IT_SRV_IP" "$IT_PORT" "${urls[@]}" || it_bad "gtlsclient failed"
 grep -q 'Early data was rejected' "$it_tmp/second.log" && it_bad "the server rejected 0-RTT"
 it_check --dir "$it_tmp/dl2" "${files[@]}"
@@ -48,7 +41,7 @@ for _ in $(seq 50); do
 done
 it_start --early-data off --token-keys "$keys"
 mkdir -p "$it_tmp/dl3"
-it_client third.log --no-quic-dump --no-http-dump "${state[@]}" \
+it_client third.log --no-quic-dump --no-http-dump "${it_session[@]}" \
 	--download "$it_tmp/dl3" "$IT_SRV_IP" "$IT_PORT" "${urls[@]}" || it_bad "gtlsclient failed"
 grep -q 'Early data was rejected' "$it_tmp/third.log" || it_bad "0-RTT was not refused"
 it_check --dir "$it_tmp/dl3" "${files[@]}"
