@@ -147,14 +147,21 @@ lat_add(struct bench_gen_worker *gw, uint64_t t0, uint64_t now_ns)
 
 static void conn_timer_fn(struct dp_timer *t, void *arg, uint64_t now_ns);
 
+/* An unused slot: no file open (fd -1), no length known. */
+static void
+stream_clear_slot(struct bench_gen_stream *s)
+{
+	memset(s, 0, offsetof(struct bench_gen_stream, hdrs));
+	s->fd = -1;
+	s->content_length = -1;
+}
+
 static void
 stream_reset_slot(struct bench_gen_stream *s)
 {
 	if (s->fd >= 0)
 		close(s->fd);
-	memset(s, 0, offsetof(struct bench_gen_stream, hdrs));
-	s->fd = -1;
-	s->content_length = -1;
+	stream_clear_slot(s);
 }
 
 static void
@@ -835,8 +842,10 @@ worker_slots(struct bench_gen_worker *gw)
 		c->gw = gw;
 		c->lport = (uint16_t)(o->lport_base + i);
 		c->st = &gw->streams[(size_t)i * streams];
+		/* Cleared, not reset: calloc's fd 0 is not ours to close (closing it raced with
+		 * the memif driver's memfd on the interrupt thread, which then went unsent). */
 		for (unsigned k = 0; k < streams; k++)
-			stream_reset_slot(&c->st[k]);
+			stream_clear_slot(&c->st[k]);
 		c->next = gw->free_list;
 		gw->free_list = c;
 	}
