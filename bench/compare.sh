@@ -279,6 +279,16 @@ hay_start never --stats 1
 run hay-idle "$m0" "$ccpu" busy rr --conns "$idle_conns" --rate 1 --alpn h3 --path "/$rr_file" \
 	--duration "$idle_dur" "${hay[@]}"
 hay_stop idle
+# Full runs: memory per connection at 100,000 idle connections, from the server's RSS
+# (bench/conn_memory.sh, its own namespace and processes; a few minutes).
+if [ "$quick" -eq 0 ]; then
+	say "hayabusa: ${HB_MEM_CONNS:-100000} idle connections held (bench/conn_memory.sh)"
+	HB_BENCH=$bench HB_SERVER=$server "$top/bench/conn_memory.sh" \
+		--conns "${HB_MEM_CONNS:-100000}" --json "$tmp/conn_memory.json" 2>&1 |
+		grep -E '^(==|   run|memory|connections|FAIL)' | sed 's/^/   /' ||
+		bad "bench/conn_memory.sh"
+	[ -s "$tmp/conn_memory.json" ] || bad "bench/conn_memory.sh: no JSON"
+fi
 
 # ---- gtlsserver over net_tap ----
 tap="hbcmp$$"

@@ -104,6 +104,7 @@ struct bench_gen_opts {
 	const char *new_token_out; /* handshake, get: save the first NEW_TOKEN token */
 	const char *new_token_in;  /* connection modes: Initials carry this NEW_TOKEN token */
 	bool linger; /* raw modes: count answers until --duration ends, not 100 ms after */
+	bool hold;   /* handshake: keep each connection once confirmed; leave without closing */
 	uint64_t handshake_rate; /* retry-flood: legitimate handshakes per second alongside */
 	struct bench_gen_impair impair;
 	const char *json;

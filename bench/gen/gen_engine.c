@@ -40,6 +40,7 @@
  * unanswered address after a few requests, and the next probe starts it over.
  */
 #define GEN_PROBE_FIRST_NS   (10ull * 1000000)
+#define GEN_HOLD_SETTLE_NS   (300ull * 1000000) /* --hold: after the last confirmation */
 #define GEN_PROBE_MAX_NS     (500ull * 1000000)
 #define GEN_RESOLVE_LIMIT_NS (5000ull * 1000000) /* below the control thread's slack */
 
@@ -113,6 +114,13 @@ phase_update(struct bench_gen_worker *gw, uint64_t now_ns)
 		bench_gen_counters_read(&gw->cnt, &gw->at_measure);
 		memset(&gw->g->hist, 0, sizeof(gw->g->hist));
 	}
+	/* --hold: every connection confirmed; the ACKs of the server's last frames had
+	 * GEN_HOLD_SETTLE_NS to leave. */
+	if (!gw->stopping && o->hold && gw->n_held == o->conns &&
+	    now_ns >= gw->t_all_held + GEN_HOLD_SETTLE_NS) {
+		gw->stopping = true;
+		gw->t_stop = now_ns;
+	}
 	if (!gw->stopping && (now_ns >= gw->t_end || (o->count != 0 && gw->ops >= o->count))) {
 		gw->stopping = true;
 		gw->t_stop = now_ns;
@@ -130,7 +138,8 @@ hs_only(const struct bench_gen_worker *gw)
 static bool
 op_allowed(struct bench_gen_worker *gw)
 {
-	if (gw->stopping || (gw->o->count != 0 && gw->ops >= gw->o->count))
+	if (gw->stopping || (gw->o->count != 0 && gw->ops >= gw->o->count) ||
+	    (gw->o->hold && gw->ops >= gw->o->conns))
 		return false;
 	gw->ops++;
 	return true;
@@ -212,6 +221,7 @@ conn_start(struct bench_gen_worker *gw, uint64_t now_ns)
 	c->t_start = now_ns;
 	c->outstanding = 0;
 	c->hs_done = c->app_ready = c->by_us = c->close_sent = c->failed = c->capture = false;
+	c->held = false;
 	dp_timer_init(&c->timer, conn_timer_fn, c);
 	gen_cnt_add(gw, GEN_CNT_CONNS_STARTED, 1);
 	return c;
@@ -413,6 +423,15 @@ conn_maybe_close(struct bench_gen_worker *gw, struct gen_conn *c, uint64_t now_n
 		 */
 		done = quic_conn_handshake_confirmed(c->qc) &&
 		       (o->new_token_out == NULL || gw->nt_saved);
+		if (done && o->hold) {
+			/* Kept, never closed: the server holds it until its idle timeout. */
+			if (!c->held) {
+				c->held = true;
+				if (++gw->n_held == o->conns)
+					gw->t_all_held = now_ns;
+			}
+			return;
+		}
 		break;
 	case GEN_MODE_GET:
 		done = idle && gw->get_next == o->n_paths;
@@ -683,7 +702,9 @@ conns_fill(struct bench_gen_worker *gw, uint64_t now_ns)
 static void
 check_finished(struct bench_gen_worker *gw, uint64_t now_ns)
 {
-	bool idle = gw->active == NULL && gw->bl_n == 0;
+	/* --hold: the connections kept are left as they are, not waited for. */
+	bool idle = (gw->active == NULL || (gw->o->hold && gw->n_held == gw->o->conns)) &&
+		    gw->bl_n == 0;
 
 	if (gw->finished || !gw->stopping)
 		return;

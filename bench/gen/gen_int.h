@@ -30,6 +30,7 @@ struct gen_conn {
 	bool close_sent; /* ... and its CONNECTION_CLOSE went out */
 	bool failed;	 /* its failure is counted */
 	bool capture;	 /* --token-out: save its next Initial (it followed a Retry) */
+	bool held;	 /* --hold: confirmed and kept */
 };
 
 /* A datagram held back by the reordering impairment. */
@@ -56,6 +57,8 @@ struct bench_gen_worker {
 	struct bench_gen_stream *streams;
 	struct gen_conn *active;
 	struct gen_conn *free_list;
+	uint32_t n_held;	/* --hold: connections confirmed and kept */
+	uint64_t t_all_held; /* --hold: when the last of --conns was confirmed */
 	struct bench_gen_counters cnt;
 	struct bench_gen_counters at_measure; /* counters when the warm-up ended */
 	uint64_t rng;

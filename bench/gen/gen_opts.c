@@ -95,6 +95,9 @@ static const char usage[] =
 	"  --linger             retry-flood, link-floor: count answers until --duration ends,\n"
 	"                       not only 100 ms after the last datagram (--count 1: one Initial\n"
 	"                       and vanish, what comes back measures amplification)\n"
+	"  --hold               handshake: keep every connection once confirmed (at most\n"
+	"                       --conns in all) and end, without closing them, once all are\n"
+	"                       confirmed and quiet: the server holds them idle (memory)\n"
 	"  --json FILE          write the configuration, totals and the one-second series as\n"
 	"                       JSON (see bench/README.md for the keys)\n"
 	"  --quiet              no progress lines\n"
@@ -428,6 +431,10 @@ token_opts_check(const struct bench_gen_opts *o, char *err, size_t err_len)
 		snprintf(err, err_len, "--handshake-rate: --src-port overlaps --lport + --conns");
 		return -1;
 	}
+	if (o->hold && o->mode != GEN_MODE_HANDSHAKE) {
+		snprintf(err, err_len, "--hold goes with handshake");
+		return -1;
+	}
 	if (o->linger && !raw) {
 		snprintf(err, err_len, "--linger goes with retry-flood or link-floor");
 		return -1;
@@ -628,8 +635,9 @@ bench_gen_opts_parse(struct bench_gen_opts *o, int argc, char **argv, char **dp_
 			o->retry_follow = a[2] == 'r';
 			continue;
 		}
-		if (strcmp(a, "--quiet") == 0 || strcmp(a, "--linger") == 0) {
-			*(a[2] == 'q' ? &o->quiet : &o->linger) = true;
+		if (strcmp(a, "--quiet") == 0 || strcmp(a, "--linger") == 0 ||
+		    strcmp(a, "--hold") == 0) {
+			*(a[2] == 'q' ? &o->quiet : a[2] == 'l' ? &o->linger : &o->hold) = true;
 			continue;
 		}
 		if (a[0] != '-') {
