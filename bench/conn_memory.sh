@@ -136,7 +136,7 @@ while [ "$held" -lt "$total" ]; do
 	[ "$n" -le "$per_run" ] || n=$per_run
 	it_bench_eal "hbc_${ns}_$run" "net_memif0,role=client,socket=$tmp/m.sock,mac=02:48:42:00:00:02" 0
 	rc=0
-	ip netns exec "$ns" timeout --kill-after=5 240 "$bench" "${it_eal[@]}" -- handshake --hold \
+	ip netns exec "$ns" timeout --kill-after=5 240 "$bench" "${it_eal[@]}" -- handshake --hold --rate 1000 \
 		--conns "$n" --duration 180 --server "$SRV_IP:$PORT" --local "$CLI_IP/24" \
 		--start-delay 0.5 --poll busy --quiet --json "$tmp/run$run.json" \
 		>"$tmp/run$run.log" 2>&1 || rc=$?

@@ -416,9 +416,9 @@ conn_maybe_close(struct bench_gen_worker *gw, struct gen_conn *c, uint64_t now_n
 	switch (hs_only(gw) ? GEN_MODE_HANDSHAKE : o->mode) {
 	case GEN_MODE_HANDSHAKE:
 		/*
-		 * Once confirmed (RFC 9001 §4.1.2: HANDSHAKE_DONE came): closing at completion would
-		 * put CONNECTION_CLOSE in place of our Finished, and the server would never complete
-		 * the handshake (RFC 9000 §10.2: a closing endpoint sends nothing else).
+		 * Once confirmed (RFC 9001 §4.1.2: HANDSHAKE_DONE came): closing at completion
+		 * would put CONNECTION_CLOSE in place of our Finished, and the server would never
+		 * complete the handshake (RFC 9000 §10.2: a closing endpoint sends nothing else).
 		 * --new-token-out: the server sends NEW_TOKEN after the handshake (§8.1.3).
 		 */
 		done = quic_conn_handshake_confirmed(c->qc) &&

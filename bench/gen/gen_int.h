@@ -57,7 +57,7 @@ struct bench_gen_worker {
 	struct bench_gen_stream *streams;
 	struct gen_conn *active;
 	struct gen_conn *free_list;
-	uint32_t n_held;	/* --hold: connections confirmed and kept */
+	uint32_t n_held;     /* --hold: connections confirmed and kept */
 	uint64_t t_all_held; /* --hold: when the last of --conns was confirmed */
 	struct bench_gen_counters cnt;
 	struct bench_gen_counters at_measure; /* counters when the warm-up ended */

@@ -16,19 +16,25 @@
 #include <crypto/crypto.h>
 #include <dataplane/hash.h>
 #include <quic/packet.h>
+#include <quic/stream.h>
 #include <quic/validator.h>
 
 #include "srv.h"
 
 /* Keys per connection: the original DCID, then every server CID the peer may use (RFC 9000
  * §5.1.1): seq 0 and those issued in NEW_CONNECTION_ID, until the peer retires them. */
-#define CONN_KEYS	    (1 + QUIC_CID_LOCAL_SLOTS)
-#define TX_PER_CONN	    64	/* datagrams one connection may write per loop iteration */
-#define EVENTS_PER_PUMP	    256 /* events handled per connection per pump */
-#define PENDING_PER_PUMP    32
-#define DRAIN_NS	    (300ull * 1000 * 1000)
-#define SCRATCH_LEN	    (64u * 1024)
-#define SRV_MAX_UDP_PAYLOAD 1472u
+#define CONN_KEYS	 (1 + QUIC_CID_LOCAL_SLOTS)
+#define TX_PER_CONN	 64  /* datagrams one connection may write per loop iteration */
+#define EVENTS_PER_PUMP	 256 /* events handled per connection per pump */
+#define PENDING_PER_PUMP 32
+#define DRAIN_NS	 (300ull * 1000 * 1000)
+#define SCRATCH_LEN	 (64u * 1024)
+/* Worker pools: caps per connection on average, and their bounds (worker_config()). */
+#define WORKER_STREAMS_PER_CONN 64u
+#define WORKER_CHUNKS_PER_CONN	1024u
+#define WORKER_POOL_MIN		65536u
+#define WORKER_POOL_MAX		(1u << 30)
+#define SRV_MAX_UDP_PAYLOAD	1472u
 /* Deadlines nearer than this (one timer-wheel tick) are polled for, not left to the wheel. */
 #define SRV_NEAR_NS (UINT64_C(1) << DP_TIMER_SHIFT_DEFAULT)
 /* Longest Stateless Reset we send: as long as a short 1-RTT packet, so that it is not told
@@ -72,6 +78,11 @@ struct srv_worker {
 	uint32_t ticket_seen;	       /* last ticket key generation installed in tls */
 	struct quic_lb *lb;
 	struct quic_conn_config qcfg;
+	/* Shared by this worker's connections (qcfg points at them): streams, and the 2 KiB
+	 * chunks of stream and CRYPTO buffers and sent-packet records. A connection with its own
+	 * pools would hold a 64 KiB slab of each even when idle. */
+	struct quic_pool stream_pool;
+	struct quic_pool chunk_pool;
 	uint8_t hkey[DP_SIPHASH_KEY_LEN];
 	struct conn_key **bucket;
 	size_t mask;
@@ -85,6 +96,8 @@ struct srv_worker {
 	int drained; /* release store here, acquire load in srv_worker_drained() */
 	struct srv_counters cnt;
 	uint8_t scratch[SCRATCH_LEN];
+	/* QPACK decoding of every h3 connection of this worker (used only inside app calls). */
+	uint8_t qpack_scratch[QUIC_H3_DEFAULT_MAX_FIELD_SECTION];
 	/* Stateless front end for datagrams that name no connection (quic/validator.h). */
 	struct quic_token_worker *tw;
 	struct quic_validator *val;
@@ -364,6 +377,8 @@ app_start(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
 			return;
 		memset(&cfg, 0, sizeof(cfg));
 		cfg.provider = &sw->s->provider;
+		cfg.scratch = sw->qpack_scratch;
+		cfg.scratch_len = sizeof(sw->qpack_scratch);
 		if (quic_app_proto_from_alpn(alpn, strlen(alpn), &cfg.proto) != 0 ||
 		    quic_app_new(&c->app, &cfg) != 0) {
 			c->app = NULL;
@@ -840,6 +855,17 @@ collect_tx(void *ctx, struct dp_worker *w, uint64_t now_ns)
 
 /* ---- Set-up ---- */
 
+/* A worker pool's cap: per_conn objects for each of max_conns connections, within 2^30. */
+static uint32_t
+pool_cap(uint32_t max_conns, uint32_t per_conn)
+{
+	uint64_t n = (uint64_t)max_conns * per_conn;
+
+	return n < WORKER_POOL_MIN   ? WORKER_POOL_MIN
+	       : n > WORKER_POOL_MAX ? WORKER_POOL_MAX
+				     : (uint32_t)n;
+}
+
 static int
 worker_config(struct srv_worker *sw)
 {
@@ -847,6 +873,15 @@ worker_config(struct srv_worker *sw)
 	struct quic_conn_config *q = &sw->qcfg;
 
 	quic_conn_config_default(q, QUIC_ROLE_SERVER);
+	/* Hard caps only (memory is taken as used): each connection's own limits (flow control,
+	 * stream and chunk budgets) bound what it takes, --max-conns bounds the connections. */
+	if (quic_stream_pool_init(&sw->stream_pool, pool_cap(o->max_conns, WORKER_STREAMS_PER_CONN),
+				  0) != 0 ||
+	    quic_chunk_pool_init(&sw->chunk_pool, pool_cap(o->max_conns, WORKER_CHUNKS_PER_CONN),
+				 0) != 0)
+		return QUIC_ERR_NOMEM;
+	q->stream_pool = &sw->stream_pool;
+	q->chunk_pool = &sw->chunk_pool;
 	if (srv_tls_new(sw->s, &sw->tls) != 0)
 		return QUIC_ERR_CRYPTO;
 	srv_ticket_keys_sync(sw->s, sw->tls, &sw->ticket_seen);
@@ -1019,6 +1054,8 @@ srv_worker_free(struct srv_worker *sw)
 		conn_free(sw, sw->active);
 	quic_validator_free(sw->val);
 	quic_token_worker_free(sw->tw);
+	quic_pool_fini(&sw->chunk_pool);
+	quic_pool_fini(&sw->stream_pool);
 	free(sw->slots);
 	free(sw->bucket);
 	quic_lb_free(sw->lb);
