@@ -223,7 +223,9 @@ quic_conn_crypto_tx_append(struct quic_conn *c, enum conn_level level, const uin
 	if (len > CONN_CRYPTO_TX_MAX - ct->len)
 		return QUIC_ERR_CRYPTO_BUFFER;
 	if (ct->len + len > ct->cap) {
-		size_t cap = ct->cap == 0 ? 4096 : ct->cap;
+		/* From 256 bytes: a level that only ever carries a NewSessionTicket (1-RTT) keeps
+		 * a buffer its size for the connection's life, not 4 KiB. */
+		size_t cap = ct->cap == 0 ? 256 : ct->cap;
 		uint8_t *nb;
 
 		while (cap < ct->len + len)
