@@ -13,7 +13,10 @@
 #include <crypto/tls.h>
 #include <quic/cid.h>
 #include <quic/conn.h>
+#include <quic/frame.h>
 #include <quic/packet.h>
+#include <quic/qlog.h>
+#include <quic/tparams.h>
 
 #include "hb_test.h"
 #include "pair.h"
@@ -49,20 +52,33 @@ on_keylog(void *arg, const char *label, const uint8_t client_random[32], const u
 	}
 }
 
-/* A handshaken pair whose client 1-RTT secret the test knows (AES-128-GCM, the default). */
+/*
+ * A handshaken pair whose client 1-RTT secret the test knows (AES-128-GCM, the default);
+ * tweak (NULL: none) changes the configurations first, as pair_opts.tweak.
+ */
 static void
-setup_keylog(struct pair *p, struct keylog_cap *k)
+setup_keylog_tweak(struct pair *p, struct keylog_cap *k,
+		   void (*tweak)(void *, struct quic_conn_config *, struct quic_conn_config *),
+		   void *arg)
 {
 	struct pair_opts o;
 	struct tls_keylog kl = {.fn = on_keylog, .arg = k};
 
 	pair_opts_default(&o, 10);
+	o.tweak = tweak;
+	o.tweak_arg = arg;
 	pair_init(p, &o);
 	tls_client_config_set_keylog(p->tls_cli, &kl);
 	cr_assert(pair_handshake(p, BUDGET));
 	cr_assert(eq(sz, k->len, 32));
 	pair_drain_events(p->cli);
 	pair_drain_events(p->srv);
+}
+
+static void
+setup_keylog(struct pair *p, struct keylog_cap *k)
+{
+	setup_keylog_tweak(p, k, NULL, NULL);
 }
 
 /*
@@ -530,13 +546,10 @@ HB_TEST(transport_rows, confidentiality_limit_updates_keys)
 
 /* ---- PATH_CHALLENGE answered on its own path (RFC 9000 §8.2.2) ---- */
 
-/*
- * n PATH_CHALLENGE frames (data from seed) from the client, padded to pad bytes of payload;
- * each seed gets its own packet number.
- */
+/* n PATH_CHALLENGE frames (data from seed) from the client in packet pn, padded to pad bytes. */
 static size_t
-challenges(struct pair *p, const struct keylog_cap *k, unsigned seed, unsigned n, size_t pad,
-	   uint8_t *buf, size_t cap)
+challenges_at(struct pair *p, const struct keylog_cap *k, unsigned seed, unsigned n, size_t pad,
+	      uint64_t pn, uint8_t *buf, size_t cap)
 {
 	uint8_t f[9 * 128];
 	struct payload pl = {f, 9 * (size_t)n, pad};
@@ -547,7 +560,18 @@ challenges(struct pair *p, const struct keylog_cap *k, unsigned seed, unsigned n
 		for (int i = 1; i < 9; i++)
 			f[9 * j + i] = (uint8_t)(seed + j + i);
 	}
-	return client_packet_with(p, k, 0, false, pn_above(p) + seed, &pl, buf, cap);
+	return client_packet_with(p, k, 0, false, pn, &pl, buf, cap);
+}
+
+/*
+ * n PATH_CHALLENGE frames (data from seed) from the client, padded to pad bytes of payload;
+ * each seed gets its own packet number.
+ */
+static size_t
+challenges(struct pair *p, const struct keylog_cap *k, unsigned seed, unsigned n, size_t pad,
+	   uint8_t *buf, size_t cap)
+{
+	return challenges_at(p, k, seed, n, pad, pn_above(p) + seed, buf, cap);
 }
 
 static size_t
@@ -659,6 +683,335 @@ HB_TEST(transport_rows, path_challenge_flood_bounded)
 	cr_assert(eq(u64, ss.path_resp_dropped, 20 * 100 - 4));
 	cr_assert(le(sz, quic_conn_mem_bytes(p.srv), mem_early));
 	cr_assert(eq(int, quic_conn_state(p.srv), QUIC_CONN_ESTABLISHED));
+	pair_free(&p);
+}
+
+/* ---- C28 with RTT manipulation (the other half of CVE-2023-49295) ---- */
+
+#define RTT_LOG_PNS 8192
+#define RTT_MS	    20 /* the pair's round trip: 10 ms each way */
+
+/* One side's 1-RTT packets as its qlog hook reports them (quic/qlog.h). */
+struct side_log {
+	bool server;
+	const bool *armed; /* record only while *armed */
+	uint64_t pn[RTT_LOG_PNS];
+	uint64_t sent_ns[RTT_LOG_PNS];
+	size_t n;
+	size_t used;		 /* client: packet numbers lent to forged packets so far */
+	uint64_t path_responses; /* server: PATH_RESPONSE frames sent */
+	uint64_t srtt_min_ns;	 /* server: smoothed_rtt range seen while armed */
+	uint64_t srtt_max_ns;
+	uint64_t srtt_ns; /* server: the last */
+	uint64_t cwnd_min;
+	uint64_t in_flight; /* server: bytes in flight, as last reported */
+};
+
+struct rtt_log {
+	struct side_log side[2]; /* [0] client, [1] server */
+	bool armed;
+	struct quic_qlog_ops ops; /* both configurations borrow it */
+};
+
+static void *
+rtt_log_open(void *arg, const struct quic_cid *odcid, bool server, uint64_t now_ns)
+{
+	struct rtt_log *l = arg;
+
+	(void)odcid;
+	(void)now_ns;
+	l->side[server].server = server;
+	l->side[server].armed = &l->armed;
+	return &l->side[server];
+}
+
+/* How many PATH_RESPONSE frames a plaintext payload carries. */
+static unsigned
+count_path_responses(const uint8_t *frames, size_t len)
+{
+	struct quic_reader r;
+	struct quic_frame f;
+	unsigned n = 0;
+
+	quic_reader_init(&r, frames, len);
+	while (r.p < r.end && quic_frame_decode(&r, &f) == 0)
+		n += f.type == QUIC_FRAME_PATH_RESPONSE;
+	return n;
+}
+
+static void
+rtt_log_sent(struct side_log *s, const struct quic_qlog_event *ev)
+{
+	unsigned resp = 0;
+
+	if (ev->packet.type != QUIC_PKT_1RTT)
+		return;
+	if (s->server)
+		resp = count_path_responses(ev->packet.frames, ev->packet.frames_len);
+	s->path_responses += resp;
+	cr_assert(lt(sz, s->n, RTT_LOG_PNS));
+	s->pn[s->n] = ev->packet.pn;
+	s->sent_ns[s->n] = ev->now_ns;
+	s->n++;
+}
+
+static void
+rtt_log_event(void *ctx, const struct quic_qlog_event *ev)
+{
+	struct side_log *s = ctx;
+	const struct quic_qlog_metrics *m = &ev->metrics;
+
+	if (!*s->armed)
+		return;
+	if (ev->type == QUIC_QLOG_PACKET_SENT)
+		rtt_log_sent(s, ev);
+	if (ev->type != QUIC_QLOG_METRICS_UPDATED || !s->server)
+		return;
+	if (s->srtt_min_ns == 0 || m->smoothed_rtt_ns < s->srtt_min_ns)
+		s->srtt_min_ns = m->smoothed_rtt_ns;
+	if (m->smoothed_rtt_ns > s->srtt_max_ns)
+		s->srtt_max_ns = m->smoothed_rtt_ns;
+	s->srtt_ns = m->smoothed_rtt_ns;
+	if (s->cwnd_min == 0 || m->cwnd < s->cwnd_min)
+		s->cwnd_min = m->cwnd;
+	s->in_flight = m->bytes_in_flight;
+}
+
+static void
+rtt_log_close(void *ctx)
+{
+	(void)ctx;
+}
+
+static void
+rtt_log_tweak(void *arg, struct quic_conn_config *cli, struct quic_conn_config *srv)
+{
+	struct rtt_log *l = arg;
+
+	l->ops = (struct quic_qlog_ops){
+		.open = rtt_log_open, .event = rtt_log_event, .close = rtt_log_close, .arg = l};
+	cli->qlog = &l->ops;
+	srv->qlog = &l->ops;
+	/* The client's flow control updates never get through: it grants the whole answer now. */
+	cli->tparams.initial_max_data = 2 * 1024 * 1024;
+	cli->tparams.initial_max_stream_data_bidi_local = 2 * 1024 * 1024;
+}
+
+/*
+ * A packet number for a forged client packet: one the client really sent but that the link
+ * dropped (the server never saw it), so that the server's ACK frames, once the client hears
+ * them again, acknowledge nothing the client did not send or skipped (RFC 9000 §21.4).
+ */
+static uint64_t
+lend_pn(struct pair *p, struct side_log *cli)
+{
+	static const uint8_t ping_frame = 0x01;
+
+	if (cli->used == cli->n) {
+		cr_assert(
+			eq(int,
+			   quic_conn_inject_frames_for_test(p->cli, QUIC_PKT_1RTT, &ping_frame, 1),
+			   0));
+		pair_flush(p, p->cli, PAIR_C2S);
+	}
+	cr_assert(lt(sz, cli->used, cli->n));
+	return cli->pn[cli->used++];
+}
+
+/*
+ * The lying client's ACK: every other server packet sent at least one round trip plus hold_ns
+ * ago (the client has them all: nothing is lost on the way; the attacker owns the probe
+ * addresses too), the 32 newest of those, with Ack Delay field delay.
+ * @return the packet's length, 0 when there is nothing new to acknowledge
+ */
+static size_t
+selective_ack(struct pair *p, const struct keylog_cap *k, struct rtt_log *l, uint64_t hold_ns,
+	      uint64_t delay, size_t *acked_upto, uint8_t *buf, size_t cap)
+{
+	const struct side_log *s = &l->side[1];
+	struct quic_ack_range r[32];
+	uint8_t f[256];
+	struct quic_writer w;
+	struct payload pl = {f, 0, 0};
+	size_t n = 0, i = s->n, written;
+
+	while (i > 0 && s->sent_ns[i - 1] + RTT_MS * PAIR_MS + hold_ns > p->now)
+		i--;
+	if (i <= *acked_upto)
+		return 0;
+	*acked_upto = i;
+	while (i-- > 0 && n < 32) {
+		if (i % 2 != 0)
+			continue;
+		r[n].smallest = r[n].largest = s->pn[i];
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	quic_writer_init(&w, f, sizeof(f));
+	cr_assert(eq(int, quic_frame_encode_ack(&w, r, n, delay, NULL, &written), 0));
+	cr_assert(eq(sz, written, n));
+	pl.len = (size_t)(w.p - w.start);
+	pl.payload_len = pl.len;
+	return client_packet_with(p, k, 0, false, lend_pn(p, &l->side[0]), &pl, buf, cap);
+}
+
+/* The server has the client's request and has started its answer. */
+static bool
+xfer_started(struct pair *p, void *arg)
+{
+	const struct xfer *x = arg;
+
+	(void)p;
+	return x->opened > 0 && x->st[0].s_fin_rcvd && x->st[0].s_sent > 0;
+}
+
+struct rtt_attack {
+	struct rtt_log log;
+	size_t acked_upto;
+	uint64_t delay_fields[2]; /* the Ack Delay fields sent, in turn */
+	uint64_t hold_ns;	  /* how long the client really sits on an ACK */
+	uint64_t srtt_prompt_ns;  /* the server's smoothed RTT at the end of the prompt phase */
+	uint64_t max_timer_ns;	  /* farthest server deadline seen after an ACK */
+	size_t mem_early;	  /* after the second flood */
+	size_t mem_max;		  /* the most from then on */
+	unsigned floods;
+};
+
+/* One forged ACK, if there is something to acknowledge, and the server deadline after it. */
+static void
+attack_ack(struct pair *p, const struct keylog_cap *k, struct rtt_attack *a, unsigned t)
+{
+	uint8_t pkt[1500];
+	uint64_t next;
+	size_t len;
+
+	len = selective_ack(p, k, &a->log, a->hold_ns, a->delay_fields[t % 2], &a->acked_upto, pkt,
+			    sizeof(pkt));
+	if (len == 0)
+		return;
+	cr_assert(eq(int, quic_conn_recv(p->srv, pkt, len, &p->spath, p->now), 0));
+	/* With nothing in flight the next deadline is the idle timeout. */
+	next = quic_conn_next_timeout(p->srv);
+	if (a->log.side[1].in_flight > 0 && next != UINT64_MAX && next > p->now &&
+	    next - p->now > a->max_timer_ns)
+		a->max_timer_ns = next - p->now;
+}
+
+/* A datagram of 100 PATH_CHALLENGE frames from a new address. */
+static void
+attack_flood(struct pair *p, const struct keylog_cap *k, struct rtt_attack *a)
+{
+	struct quic_path probe = other_path(p, (uint16_t)(42000 + a->floods));
+	uint8_t pkt[1500];
+	size_t len;
+
+	len = challenges_at(p, k, a->floods, 100, 1200, lend_pn(p, &a->log.side[0]), pkt,
+			    sizeof(pkt));
+	cr_assert(eq(int, quic_conn_recv(p->srv, pkt, len, &probe, p->now), 0));
+	a->floods++;
+}
+
+#define ATTACK_TICKS 1500 /* of 1 ms */
+#define PROMPT_TICKS 300  /* then the client sits on its ACKs for HOLD_MS */
+#define HOLD_MS	     40
+#define FLOOD_EVERY  75 /* ticks: 20 floods */
+
+/*
+ * ATTACK_TICKS of simulated time with the client's own packets dropped: a forged ACK every
+ * 2 ms, a flood every FLOOD_EVERY ms; the connection's memory from the second flood on.
+ */
+static void
+run_attack(struct pair *p, const struct keylog_cap *k, struct rtt_attack *a)
+{
+	size_t mem;
+
+	a->log.armed = true;
+	p->dir[PAIR_C2S].filter = drop_all;
+	for (unsigned t = 0; t < ATTACK_TICKS; t++) {
+		pair_run_for(p, PAIR_MS);
+		a->hold_ns = t < PROMPT_TICKS ? 0 : HOLD_MS * PAIR_MS;
+		if (t % 2 == 0)
+			attack_ack(p, k, a, t / 2);
+		if (t % FLOOD_EVERY == 0)
+			attack_flood(p, k, a);
+		mem = quic_conn_mem_bytes(p->srv);
+		if (a->floods == 2 && a->mem_early == 0)
+			a->mem_early = mem;
+		if (a->floods >= 2 && mem > a->mem_max)
+			a->mem_max = mem;
+		cr_assert(eq(int, quic_conn_state(p->srv), QUIC_CONN_ESTABLISHED));
+		if (t == PROMPT_TICKS - 1)
+			a->srtt_prompt_ns = a->log.side[1].srtt_ns;
+	}
+	a->log.armed = false;
+	p->dir[PAIR_C2S].filter = NULL;
+}
+
+/*
+ * C28, RFC 9000 §8.2.2 with the RTT half of CVE-2023-49295: the client acknowledges only every
+ * other packet the server sends (the rest are declared lost, RFC 9002 §6.1, and the congestion
+ * window collapses) and claims an absurd ACK Delay in every ACK (a thousand times its
+ * max_ack_delay, or the largest varint), first acknowledging promptly, then sitting on every
+ * ACK for 40 ms (more than its max_ack_delay of 25 ms), while PATH_CHALLENGE floods arrive
+ * from 20 new addresses.
+ * (a) The server takes the claimed delay as max_ack_delay once the handshake is confirmed and
+ * subtracts it only down to min_rtt (RFC 9002 §5.3): its smoothed RTT stays between the path's
+ * 20 ms and 20 ms plus max_ack_delay, and settles near 20 + 40 - 25 = 35 ms once the ACKs are
+ * held (ignoring the claim would give 60, believing it 20); its next deadline stays near.
+ * (b) At most CONN_PATH_RESP_MAX (4) responses are ever owed; the rest are counted dropped.
+ * (c) Its memory stays flat. (d) Once the client behaves the transfer completes.
+ */
+HB_TEST(transport_rows, path_challenge_flood_rtt_inflation_bounded)
+{
+	static struct rtt_attack a;
+	const uint64_t rtt = RTT_MS * PAIR_MS;
+	const struct quic_tparams *tp;
+	struct keylog_cap k = {0};
+	struct quic_conn_stats before, ss;
+	struct side_log *srv = &a.log.side[1];
+	uint64_t mad, total;
+	struct xfer x;
+	struct pair p;
+
+	memset(&a, 0, sizeof(a));
+	setup_keylog_tweak(&p, &k, rtt_log_tweak, &a.log);
+	tp = quic_conn_peer_tparams(p.srv);
+	mad = tp->max_ack_delay * PAIR_MS;
+	a.delay_fields[0] = (tp->max_ack_delay * 1000 * 1000) >> tp->ack_delay_exponent;
+	a.delay_fields[1] = QUIC_VARINT_MAX;
+	/* The client asks for 1 MiB; the attack starts once the server has the request. */
+	xfer_init(&x, 1, 100, 1024 * 1024, false);
+	p.on_step = xfer_step;
+	p.step_arg = &x;
+	cr_assert(pair_run(&p, xfer_started, &x, BUDGET));
+	quic_conn_stats(p.srv, &before);
+	run_attack(&p, &k, &a);
+	quic_conn_stats(p.srv, &ss);
+	/* (a) */
+	cr_assert(ge(u64, srv->srtt_min_ns, rtt));
+	cr_assert(le(u64, srv->srtt_max_ns, rtt + mad));
+	cr_assert(le(u64, a.srtt_prompt_ns, rtt + 2 * PAIR_MS));
+	cr_assert(ge(u64, srv->srtt_ns, rtt + HOLD_MS * PAIR_MS - mad - 5 * PAIR_MS));
+	cr_assert(le(u64, a.max_timer_ns, 4 * (rtt + mad)));
+	/* The selective ACKs did starve the window: losses, and cwnd down to its minimum. */
+	cr_assert(gt(u64, ss.pkts_lost - before.pkts_lost, 20));
+	cr_assert(le(u64, srv->cwnd_min, 2 * 1200));
+	/* (b) */
+	total = (uint64_t)a.floods * 100;
+	cr_assert(eq(u32, a.floods, 20));
+	cr_assert(ge(u64, ss.path_resp_dropped, total - a.floods * 4));
+	cr_assert(le(u64, ss.path_resp_dropped + srv->path_responses, total));
+	cr_assert(ge(u64, ss.path_resp_dropped + srv->path_responses, total - 4));
+	/* (c) */
+	cr_assert(le(sz, a.mem_max, a.mem_early));
+	/* (d) */
+	cr_assert(pair_run(&p, xfer_done, &x, BUDGET));
+	cr_assert(eq(u64, x.mismatches, 0));
+	cr_assert(eq(u64, x.bad_events, 0));
+	cr_assert(eq(int, quic_conn_state(p.srv), QUIC_CONN_ESTABLISHED));
+	cr_assert(eq(int, quic_conn_state(p.cli), QUIC_CONN_ESTABLISHED));
+	xfer_free(&x);
 	pair_free(&p);
 }
 
