@@ -11,7 +11,10 @@
 # made by runs of `hayabusa-bench handshake --hold` one after the other: each run completes its
 # handshakes, waits until they are confirmed and quiet, and leaves without closing them; the
 # server holds every one of them, idle, until its idle timeout (set to the longest, 600 s). A
-# later run may reuse the ports: the server tells connections apart by connection ID.
+# later run may reuse the ports: the server tells connections apart by connection ID. Each run
+# has its own --seed, so that its connection IDs differ from the earlier runs' (with the same
+# seed, a run's Initials reuse the original DCIDs of connections the server still holds, and the
+# server closed those: see the session notes).
 #
 # After each run: the server's VmRSS (/proc/PID/status), and its conns_active and
 # conn_mem_bytes (its own accounting of slots, quic_conn_mem_bytes() and stream buffers; TLS
@@ -130,14 +133,20 @@ settle()
 say "server: one worker on CPU $scpu, --max-conns $((total + per_run)), idle timeout 600 s, RSS $(rss_kib) KiB before any connection"
 rows=()
 held=0 run=0 fail=0 first_n= first_rss= t0=$(date +%s)
+max_runs=$(((total + per_run - 1) / per_run + 2))
 while [ "$held" -lt "$total" ]; do
 	run=$((run + 1))
+	if [ "$run" -gt "$max_runs" ]; then
+		echo "FAIL: $max_runs runs and the server holds $held connections: it does not keep them"
+		fail=1
+		break
+	fi
 	n=$((total - held))
 	[ "$n" -le "$per_run" ] || n=$per_run
 	it_bench_eal "hbc_${ns}_$run" "net_memif0,role=client,socket=$tmp/m.sock,mac=02:48:42:00:00:02" 0
 	rc=0
 	ip netns exec "$ns" timeout --kill-after=5 240 "$bench" "${it_eal[@]}" -- handshake --hold --rate 1000 \
-		--conns "$n" --duration 180 --server "$SRV_IP:$PORT" --local "$CLI_IP/24" \
+		--conns "$n" --duration 180 --seed "$run" --server "$SRV_IP:$PORT" --local "$CLI_IP/24" \
 		--start-delay 0.5 --poll busy --quiet --json "$tmp/run$run.json" \
 		>"$tmp/run$run.log" 2>&1 || rc=$?
 	hs=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["handshakes"])' \
