@@ -11,10 +11,9 @@
 # made by runs of `hayabusa-bench handshake --hold` one after the other: each run completes its
 # handshakes, waits until they are confirmed and quiet, and leaves without closing them; the
 # server holds every one of them, idle, until its idle timeout (set to the longest, 600 s). A
-# later run may reuse the ports: the server tells connections apart by connection ID. Each run
-# has its own --seed, so that its connection IDs differ from the earlier runs' (with the same
-# seed, a run's Initials reuse the original DCIDs of connections the server still holds, and the
-# server closed those: see the session notes).
+# later run may reuse the ports: the server tells connections apart by connection ID. --hold
+# connections advertise no idle timeout of their own, so the server's 600 s applies (with the
+# bench's default of 30 s, each run's connections timed out during the next runs).
 #
 # After each run: the server's VmRSS (/proc/PID/status), and its conns_active and
 # conn_mem_bytes (its own accounting of slots, quic_conn_mem_bytes() and stream buffers; TLS

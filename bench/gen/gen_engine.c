@@ -828,6 +828,10 @@ worker_config(struct bench_gen_worker *gw)
 	q->tls_client = gw->g->tls;
 	q->server_name = o->sni;
 	q->crypto = gw->ctx;
+	/* --hold: no idle timeout of ours (RFC 9000 §10.1: 0 is none), so that the server's
+	 * own, not our default, decides how long it keeps the connections we leave. */
+	if (o->hold && quic_tparams_set_int(&q->tparams, QUIC_TP_MAX_IDLE_TIMEOUT, 0) != 0)
+		return QUIC_ERR_INVAL;
 	if (ifc == NULL)
 		return QUIC_ERR_INVAL;
 	memset(&gw->base, 0, sizeof(gw->base));

@@ -70,6 +70,38 @@ config_apply(struct quic_app_config *cfg)
 	return 0;
 }
 
+/*
+ * Room for more streams: the slot arrays start at APP_SLOTS_FIRST entries and double up to
+ * nslots, so that an idle connection (its control and QPACK streams) does not hold room for
+ * max_streams. @return 0, or QUIC_ERR_NOMEM (also when nslots are all there)
+ */
+static int
+slots_grow(struct quic_app *app)
+{
+	uint32_t n = app->ncap == 0 ? APP_SLOTS_FIRST : app->ncap * 2;
+	uint64_t *ids;
+	struct app_stream **slots;
+
+	if (n > app->nslots)
+		n = app->nslots;
+	if (n <= app->ncap)
+		return QUIC_ERR_NOMEM;
+	ids = realloc(app->ids, n * sizeof(ids[0]));
+	if (ids == NULL)
+		return QUIC_ERR_NOMEM;
+	app->ids = ids;
+	slots = realloc(app->slots, n * sizeof(slots[0]));
+	if (slots == NULL)
+		return QUIC_ERR_NOMEM;
+	app->slots = slots;
+	for (uint32_t i = app->ncap; i < n; i++) {
+		app->ids[i] = APP_NO_ID;
+		app->slots[i] = NULL;
+	}
+	app->ncap = n;
+	return 0;
+}
+
 int
 quic_app_new(struct quic_app **out, const struct quic_app_config *cfg)
 {
@@ -87,13 +119,9 @@ quic_app_new(struct quic_app **out, const struct quic_app_config *cfg)
 		app->provider = *app->cfg.provider;
 	app->cfg.provider = &app->provider;
 	app->nslots = app->cfg.max_streams;
-	app->ids = malloc(app->nslots * sizeof(app->ids[0]));
-	app->slots = calloc(app->nslots, sizeof(app->slots[0]));
 	rc = QUIC_ERR_NOMEM;
-	if (app->ids == NULL || app->slots == NULL)
+	if (slots_grow(app) != 0)
 		goto fail;
-	for (uint32_t i = 0; i < app->nslots; i++)
-		app->ids[i] = APP_NO_ID;
 	app->scratch = app->cfg.scratch;
 	if (app->cfg.proto == QUIC_APP_H3 && app->scratch == NULL) {
 		app->scratch = malloc(app->cfg.max_field_section_size);
@@ -155,7 +183,7 @@ quic_app_free(struct quic_app *app)
 {
 	if (app == NULL)
 		return;
-	for (uint32_t i = 0; app->slots != NULL && i < app->nslots; i++)
+	for (uint32_t i = 0; app->slots != NULL && i < app->ncap; i++)
 		if (app->slots[i] != NULL)
 			slot_free(app, i);
 	if (app->own_scratch)
@@ -176,7 +204,7 @@ quic_app_fail(struct quic_app *app, int err)
 static int
 slot_index(const struct quic_app *app, uint64_t id)
 {
-	for (uint32_t i = 0; i < app->nslots; i++)
+	for (uint32_t i = 0; i < app->ncap; i++)
 		if (app->ids[i] == id)
 			return (int)i;
 	return -1;
@@ -197,8 +225,11 @@ stream_new(struct quic_app *app, uint64_t id, enum stream_kind kind)
 	int i = slot_index(app, APP_NO_ID);
 	struct app_stream *s;
 
-	if (i < 0)
-		return NULL;
+	if (i < 0) {
+		i = (int)app->ncap;
+		if (slots_grow(app) != 0)
+			return NULL;
+	}
 	if (app->cfg.stream_pool != NULL)
 		s = quic_pool_get(app->cfg.stream_pool);
 	else
@@ -349,7 +380,7 @@ quic_app_pending(const struct quic_app *app, uint64_t *ids, size_t max)
 
 	if (app->err != 0)
 		return 0;
-	for (uint32_t i = 0; i < app->nslots && n < max; i++)
+	for (uint32_t i = 0; i < app->ncap && n < max; i++)
 		if (app->slots[i] != NULL && tx_pending(&app->slots[i]->tx))
 			ids[n++] = app->ids[i];
 	return n;
@@ -696,7 +727,7 @@ quic_app_shutdown(struct quic_app *app)
 bool
 quic_app_idle(const struct quic_app *app)
 {
-	for (uint32_t i = 0; i < app->nslots; i++)
+	for (uint32_t i = 0; i < app->ncap; i++)
 		if (app->slots[i] != NULL && app->slots[i]->kind == KIND_REQUEST)
 			return false;
 	return true;

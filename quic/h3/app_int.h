@@ -18,6 +18,8 @@
 #define APP_PREFIX_CAP 160
 /* An id no stream has (client stream IDs stay below 2^62). */
 #define APP_NO_ID UINT64_MAX
+/* Slot array entries a connection starts with (its control and QPACK streams, a few requests). */
+#define APP_SLOTS_FIRST 8u
 
 enum stream_kind {
 	KIND_REQUEST = 1,  /* client bidirectional: an h3, hq-interop or perf request */
@@ -97,7 +99,8 @@ struct quic_app {
 	struct quic_app_provider provider;
 	uint64_t *ids; /* per slot: the stream's id, APP_NO_ID when free */
 	struct app_stream **slots;
-	uint32_t nslots;
+	uint32_t nslots; /* the most streams at once (max_streams) */
+	uint32_t ncap;	 /* entries of ids[] and slots[] allocated: grow to nslots */
 	uint8_t *scratch;
 	bool own_scratch;
 	size_t heap_bytes;     /* rx bytes on the heap, against cfg.buffer_budget */

@@ -470,6 +470,30 @@ HB_TEST(h3_conn, stream_table_exhausted)
 	h_fini(&h);
 }
 
+/* The slot table grows as streams come (8, 16, 32, then max_streams), and every stream keeps
+ * its slot through each growth: the table is full at max_streams, not before. */
+HB_TEST(h3_conn, stream_table_grows_to_max_streams)
+{
+	struct quic_app_config cfg = {.proto = QUIC_APP_H3, .max_streams = 40};
+	struct harness h;
+	int rc = 0;
+
+	h_init_cfg(&h, &cfg);
+	for (uint64_t id = 2; id < 2 + 4 * 40 && rc == 0; id += 4)
+		rc = feed_hex(&h, id, "21", false);
+	cr_assert(eq(int, rc, 0));
+	/* Each of the 40 is still found after the growths: its FIN frees its slot, and 40 more
+	 * streams fit again; a 41st at once is one too many. */
+	for (uint64_t id = 2; id < 2 + 4 * 40; id += 4)
+		cr_assert(eq(int, feed_hex(&h, id, "", true), 0), "stream %llu",
+			  (unsigned long long)id);
+	for (uint64_t id = 2 + 4 * 40; id < 2 + 4 * 80 && rc == 0; id += 4)
+		rc = feed_hex(&h, id, "21", false);
+	cr_assert(eq(int, rc, 0));
+	expect_error(&h, feed_hex(&h, 2 + 4 * 80, "21", false), QUIC_H3_EXCESSIVE_LOAD);
+	h_fini(&h);
+}
+
 HB_TEST(h3_conn, bad_config)
 {
 	struct quic_app *app = NULL;
