@@ -532,6 +532,7 @@ quic_conn_free(struct quic_conn *c)
 		return;
 	quic_conn_qlog_close(c);
 	tls_conn_free(c->tls);
+	free(c->tls_alpn);
 	quic_conn_keys_free_all(c);
 	quic_recovery_free(c->rec);
 	quic_conn_sent_fini(c);
@@ -1264,7 +1265,31 @@ quic_conn_version(const struct quic_conn *c)
 const char *
 quic_conn_alpn(const struct quic_conn *c)
 {
+	if (c->tls_released)
+		return c->tls_alpn;
 	return c->tls != NULL ? tls_conn_alpn(c->tls) : NULL;
+}
+
+void
+quic_conn_tls_release(struct quic_conn *c)
+{
+	const char *alpn;
+
+	if (!c->is_server || !c->hs_confirmed || c->tls == NULL || c->tls_released)
+		return;
+	alpn = tls_conn_alpn(c->tls);
+	if (alpn != NULL) {
+		/* Kept for the application's later questions; without memory, TLS stays. */
+		c->tls_alpn = strdup(alpn);
+		if (c->tls_alpn == NULL)
+			return;
+	}
+	c->tls_was_resumed = tls_conn_resumed(c->tls);
+	c->tls_was_hrr = tls_conn_hrr(c->tls);
+	c->tls_early = (uint8_t)tls_conn_early_data(c->tls);
+	tls_conn_free(c->tls);
+	c->tls = NULL;
+	c->tls_released = true;
 }
 
 const struct quic_tparams *
@@ -1326,12 +1351,16 @@ quic_conn_local_cids_gen(const struct quic_conn *c)
 bool
 quic_conn_resumed(const struct quic_conn *c)
 {
+	if (c->tls_released)
+		return c->tls_was_resumed;
 	return c->tls != NULL && tls_conn_resumed(c->tls);
 }
 
 bool
 quic_conn_hrr(const struct quic_conn *c)
 {
+	if (c->tls_released)
+		return c->tls_was_hrr;
 	return c->tls != NULL && tls_conn_hrr(c->tls);
 }
 
@@ -1358,6 +1387,8 @@ quic_conn_session(const struct quic_conn *c, size_t *len)
 enum tls_early_data
 quic_conn_early_data(const struct quic_conn *c)
 {
+	if (c->tls_released)
+		return (enum tls_early_data)c->tls_early;
 	return c->tls != NULL ? tls_conn_early_data(c->tls) : TLS_EARLY_NONE;
 }
 

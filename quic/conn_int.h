@@ -218,6 +218,15 @@ struct quic_conn {
 	struct tls_conn *tls;
 	struct tls_callbacks tls_cb;
 	/*
+	 * Server, once the handshake is confirmed and TLS has nothing more to say: the TLS engine
+	 * is freed (quic_conn_tls_release()) and what is still asked of it is kept here.
+	 */
+	bool tls_released;
+	bool tls_was_resumed;
+	bool tls_was_hrr;
+	uint8_t tls_early; /* enum tls_early_data */
+	char *tls_alpn;	   /* NULL: none negotiated */
+	/*
 	 * Initial and Handshake keys; [LVL_APP]: the 0-RTT keys (RFC 9001 §4.6), one direction
 	 * per role (quic_conn_zrtt_keys()); 1-RTT keys are in app.
 	 */
@@ -472,6 +481,8 @@ void quic_conn_rx_datagram(struct quic_conn *c, uint8_t *buf, size_t len, bool h
 int quic_conn_tls_advance(struct quic_conn *c, enum conn_level level, uint64_t now);
 /* Take TLS output into the CRYPTO send streams. @return 0 or QUIC_ERR_* */
 int quic_conn_tls_collect(struct quic_conn *c);
+/* Server: free the TLS engine once the handshake is confirmed and its output collected. */
+void quic_conn_tls_release(struct quic_conn *c);
 /* Replay held packets once their keys exist. */
 void quic_conn_rx_replay_held(struct quic_conn *c, uint64_t now);
 

@@ -141,6 +141,18 @@ quic_conn_tls_advance(struct quic_conn *c, enum conn_level level, uint64_t now)
 	size_t n;
 	int rc;
 
+	if (c->tls_released) {
+		/*
+		 * A server's TLS is gone once the handshake is confirmed: a client has no TLS
+		 * message left to send (RFC 9001 §6: not even KeyUpdate, 0x010a), so any CRYPTO
+		 * data now gets what TLS would have answered, unexpected_message.
+		 */
+		if (quic_rbuf_peek(rb, &data) == 0)
+			return 0;
+		quic_conn_close_transport(c, QUIC_CRYPTO_ERROR_BASE + TLS_ALERT_UNEXPECTED_MESSAGE,
+					  QUIC_FRAME_CRYPTO, NULL);
+		return QUIC_ERR_CRYPTO;
+	}
 	if (c->tls == NULL) {
 		rc = quic_conn_server_tls(c); /* a server's first ClientHello bytes */
 		if (rc != 0)
@@ -161,6 +173,8 @@ quic_conn_tls_advance(struct quic_conn *c, enum conn_level level, uint64_t now)
 	if (rc == 0)
 		quic_conn_on_handshake_progress(c);
 	zrtt_outcome(c);
+	if (rc == 0)
+		quic_conn_tls_release(c); /* server, confirmed: everything TLS wrote is collected */
 	return rc;
 }
 

@@ -544,6 +544,35 @@ HB_TEST(transport_rows, confidentiality_limit_updates_keys)
 	pair_free(&p);
 }
 
+/*
+ * RFC 9001 §6: a TLS KeyUpdate message in a CRYPTO frame is a connection error 0x010a. The
+ * server frees its TLS engine once the handshake is confirmed (quic_conn_tls_release()): what
+ * TLS was asked afterwards is still answered, and a client's post-handshake CRYPTO data gets
+ * the unexpected_message that TLS itself would have sent.
+ */
+HB_TEST(transport_rows, post_handshake_crypto_after_tls_release)
+{
+	/* CRYPTO offset 0, 5 bytes: KeyUpdate (24), length 1, update_not_requested. */
+	static const uint8_t f[] = {0x06, 0x00, 0x05, 0x18, 0x00, 0x00, 0x01, 0x00};
+	const struct payload pl = {f, sizeof(f), 40, 0, false};
+	struct keylog_cap k = {0};
+	const char *a;
+	uint8_t buf[256];
+	struct pair p;
+	size_t len;
+
+	setup_keylog(&p, &k);
+	a = quic_conn_alpn(p.srv);
+	cr_assert(a != NULL && quic_conn_alpn(p.cli) != NULL);
+	cr_assert(strcmp(a, quic_conn_alpn(p.cli)) == 0);
+	cr_assert(not(quic_conn_resumed(p.srv)));
+	cr_assert(not(quic_conn_hrr(p.srv)));
+	len = client_packet_with(&p, &k, 0, false, pn_above(&p), &pl, buf, sizeof(buf));
+	cr_assert(eq(int, quic_conn_recv(p.srv, buf, len, &p.spath, p.now), 0));
+	expect_srv_closed(&p, 0x10a);
+	pair_free(&p);
+}
+
 /* ---- PATH_CHALLENGE answered on its own path (RFC 9000 §8.2.2) ---- */
 
 /* n PATH_CHALLENGE frames (data from seed) from the client in packet pn, padded to pad bytes. */
