@@ -369,7 +369,7 @@ def report_intro(a, cpu):
          "given beside each figure: near 0 % means the generator may be the limit.", ""]
 
 
-def report_notes(lg):
+def report_notes(lg, mem):
     """What the headline table cannot say: rr's columns, the flood run, what is missing."""
     return ["", "rr: the ratio columns are floor / p99 and gtlsserver p99 / hayabusa p99 (higher "
           "is better on both); rr has no target, \"met\" only says it was measured.", "",
@@ -381,7 +381,7 @@ def report_notes(lg):
           "latency includes that scheduling." % (lg["started"], fmt(lg["flood_retry_per_s"]),
                                                   fmt(lg["p50_us"]), fmt(lg["p99_us"]),
                                                   fmt(lg["max_us"])), "",
-          mem_note(hay["mem"]), "",
+          mem_note(mem), "",
           "For scale: picoquic on DPDK published %s for one connection; Firedancer issues %s "
           "Retries per core and validates %s tokens." % (PICOQUIC_BULK, FIREDANCER_RETRY,
                                                         FIREDANCER_TOKENS), ""]
@@ -445,7 +445,7 @@ def write_report(a, hay, ng, lim, lg, bad, made, cpu):
           "contexts (crypto/), and the slot array and CID table sized by --max-conns. At that "
           "size one worker's --max-conns %s connections need %s MiB." % (
               m["conns_offered"], m["conns"], m["max_conns"], fmt(m["mib_at_max_conns"]))]
-    L += report_notes(lg)
+    L += report_notes(lg, hay["mem"])
     L += ["## Floors (measured in this run)", "",
           "| figure | crypto floor | from | link floor | from | floor |", "|---|---|---|---|---|---|"]
     for k, v in lim.items():
