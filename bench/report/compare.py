@@ -389,6 +389,9 @@ def report_notes(lg, mem):
 
 def mem_note(m):
     """How the memory figure was taken."""
+    def n(v):
+        return "**missing**" if v is None else "{:,}".format(int(v))
+
     if m.get("source") == "rss":
         cm = m["conn_memory"]
         return ("Memory per established idle connection (bench/conn_memory.sh): runs of "
@@ -398,15 +401,15 @@ def mem_note(m):
                 "allocates for them (slot, quic/, TLS and AEAD state, table keys). The "
                 "server's own accounting (slot, quic_conn_mem_bytes(), stream buffers; no TLS "
                 "or AEAD state) gives %s bytes at %s connections and %s bytes at %s."
-                % (fmt(cm["conns_held"]), fmt(cm["max_conns"]), fmt(cm["refused_full"]),
-                   fmt(cm["from_conns"]), fmt(cm["conns_held"]),
-                   fmt(cm["accounted_per_conn_bytes"]), fmt(cm["conns_held"]),
-                   fmt(m.get("accounted_small")), fmt(m.get("accounted_small_conns"))))
+                % (n(cm["conns_held"]), n(cm["max_conns"]), n(cm["refused_full"]),
+                   n(cm["from_conns"]), n(cm["conns_held"]),
+                   fmt(cm["accounted_per_conn_bytes"]), n(cm["conns_held"]),
+                   fmt(m.get("accounted_small")), n(m.get("accounted_small_conns"))))
     return ("Memory per established idle connection: the server's own accounting "
             "(conn_mem_bytes: slot, quic_conn_mem_bytes(), stream buffers; TLS and AEAD state "
             "not counted) over %s idle connections; the 100,000-connection figure from RSS "
             "comes from bench/conn_memory.sh, which full (not --quick) runs call."
-            % fmt(m["conns"]))
+            % n(m["conns"]))
 
 
 def write_report(a, hay, ng, lim, lg, bad, made, cpu):
