@@ -157,7 +157,8 @@ while [ "$held" -lt "$total" ]; do
 	rows+=("$run $n $hs $held $rss $mem")
 	printf '   run %d: %d asked, %d handshakes (exit %d); server holds %d, RSS %d KiB, conn_mem_bytes %d (%ds)\n' \
 		"$run" "$n" "$hs" "$rc" "$held" "$rss" "$mem" $(($(date +%s) - t0))
-	if [ "$rc" -ne 0 ] || [ "$hs" -lt "$n" ]; then
+	# 3: some handshakes failed (counted; the next run makes up for them); else broken.
+	if { [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; } || [ "$hs" -eq 0 ]; then
 		tail -n 15 "$tmp/run$run.log"
 		echo "FAIL: run $run: exit status $rc, $hs of $n handshakes"
 		fail=1
