@@ -339,6 +339,23 @@ def sweep_table(a, hay, ng):
     return out
 
 
+def shared_note(a):
+    """Whether other work ran beside the measurement, from the 1-minute load averages: the
+    two busy-polling processes of a run account for about one per CPU they hold."""
+    loads = []
+    for l in (a.load, a.load_end):
+        try:
+            loads.append(float(l.split()[0]))
+        except (ValueError, IndexError, AttributeError):
+            pass
+    if loads and max(loads) <= (os.cpu_count() or 1) + 1:
+        return ("- The 1-minute load average stayed within one of the CPUs' count (what the "
+                "busy-polling processes of the run account for): no other significant work ran.")
+    return ("- The machine was shared with other work while measuring (the load average says how "
+            "much): figures are noisy and low; compare ratios within this report, not with other "
+            "machines.")
+
+
 def report_intro(a, cpu):
     """The report's title and the conditions of the run."""
     return ["# Hayabusa against ngtcp2's gtlsserver", "",
@@ -348,9 +365,7 @@ def report_intro(a, cpu):
          "- Machine: %s, %d online CPUs, kernel %s. Load average (1/5/15 min) %s at the "
          "start, %s at the end." % (cpu, os.cpu_count(), platform.release(), a.load,
                                     a.load_end),
-         "- The machine was shared with other work while measuring (the load average says how "
-         "much): figures are noisy and low; compare ratios within this report, not with other "
-         "machines.",
+         shared_note(a),
          "- hayabusa: one worker, busy poll, on CPU 1; hayabusa-bench on CPU 0, the two DPDK "
          "processes joined by net_memif (shared memory, no kernel).",
          "- gtlsserver (ngtcp2 + GnuTLS, kernel UDP) pinned to CPU 1; hayabusa-bench on CPU 0 "
@@ -447,7 +462,8 @@ def write_report(a, hay, ng, lim, lg, bad, made, cpu):
           "quic_conn_mem_bytes() and stream buffers; not counted: TLS engine state and AEAD "
           "contexts (crypto/), and the slot array and CID table sized by --max-conns. At that "
           "size one worker's --max-conns %s connections need %s MiB." % (
-              m["conns_offered"], m["conns"], m["max_conns"], fmt(m["mib_at_max_conns"]))]
+              m["conns_offered"], m.get("accounted_small_conns", m["conns"]), m["max_conns"],
+              fmt(m["mib_at_max_conns"]))]
     L += report_notes(lg, hay["mem"])
     L += ["## Floors (measured in this run)", "",
           "| figure | crypto floor | from | link floor | from | floor |", "|---|---|---|---|---|---|"]
