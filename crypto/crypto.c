@@ -210,6 +210,41 @@ crypto_rand_bytes(const struct crypto_rand *r, uint8_t *buf, size_t len)
 	return r->fn(r->arg, buf, len);
 }
 
+static int
+rand_pool_fn(void *arg, uint8_t *buf, size_t len)
+{
+	struct crypto_rand_pool *p = arg;
+	int rc;
+
+	if (len > CRYPTO_RAND_POOL_LEN / 4)
+		return crypto_rand_system(NULL, buf, len);
+	if (len > CRYPTO_RAND_POOL_LEN - p->off) {
+		rc = crypto_rand_system(NULL, p->buf, CRYPTO_RAND_POOL_LEN);
+		if (rc != 0)
+			return rc;
+		p->off = 0;
+	}
+	memcpy(buf, p->buf + p->off, len);
+	crypto_wipe(p->buf + p->off, len);
+	p->off += len;
+	return 0;
+}
+
+void
+crypto_rand_pool_init(struct crypto_rand_pool *p, struct crypto_rand *r)
+{
+	p->off = CRYPTO_RAND_POOL_LEN;
+	r->fn = rand_pool_fn;
+	r->arg = p;
+}
+
+void
+crypto_rand_pool_fini(struct crypto_rand_pool *p)
+{
+	crypto_wipe(p->buf, sizeof(p->buf));
+	p->off = CRYPTO_RAND_POOL_LEN;
+}
+
 /* ---- Misc ---- */
 
 int

@@ -83,6 +83,10 @@ struct srv_worker {
 	 * pools would hold a 64 KiB slab of each even when idle. */
 	struct quic_pool stream_pool;
 	struct quic_pool chunk_pool;
+	/* Random bytes for this worker's Retry CIDs, resets and connections, one RAND_bytes()
+	 * per kilobyte (a call per Retry was a tenth of the flood path's time). */
+	struct crypto_rand_pool rand_pool;
+	struct crypto_rand rand;
 	uint8_t hkey[DP_SIPHASH_KEY_LEN];
 	struct conn_key **bucket;
 	size_t mask;
@@ -711,7 +715,7 @@ send_reset(struct srv_worker *sw, const uint8_t *cid, size_t cid_len, size_t tri
 	}
 	if (quic_reset_token(sw->ctx, sw->s->reset_key, sizeof(sw->s->reset_key), cid, cid_len,
 			     token) != 0 ||
-	    quic_stateless_reset_write(pkt, sizeof(pkt), trigger_len, sizeof(pkt), token, NULL,
+	    quic_stateless_reset_write(pkt, sizeof(pkt), trigger_len, sizeof(pkt), token, &sw->rand,
 				       &len) != 0)
 		return;
 	send_bytes(sw, path, pkt, len);
@@ -887,6 +891,7 @@ worker_config(struct srv_worker *sw)
 	srv_ticket_keys_sync(sw->s, sw->tls, &sw->ticket_seen);
 	q->tls_server = sw->tls;
 	q->crypto = sw->ctx;
+	q->rand = sw->rand;
 	q->cc_algo = o->cc;
 	q->lb = sw->lb;
 	q->worker = (uint8_t)dp_worker_id(sw->w);
@@ -947,7 +952,7 @@ retry_cid(void *arg, struct quic_cid *out)
 {
 	struct srv_worker *sw = arg;
 
-	return quic_lb_encode(sw->lb, (uint8_t)dp_worker_id(sw->w), NULL, out);
+	return quic_lb_encode(sw->lb, (uint8_t)dp_worker_id(sw->w), &sw->rand, out);
 }
 
 /* Token state and validator; worker ids are fleet-unique: (server id << 8) | worker. */
@@ -977,7 +982,7 @@ worker_tokens(struct srv_worker *sw, unsigned index)
 	vc.retry_scid_len = (uint8_t)sw->cid_len;
 	vc.new_cid = retry_cid;
 	vc.cid_arg = sw;
-	rc = quic_validator_new(&sw->val, &vc, sw->tw, sw->ctx, NULL);
+	rc = quic_validator_new(&sw->val, &vc, sw->tw, sw->ctx, &sw->rand);
 	if (rc != 0)
 		return rc;
 	quic_validator_token_ops(sw->val, &sw->tops);
@@ -1026,6 +1031,7 @@ srv_worker_new(struct srv_worker **out, struct srv *s, struct dp_worker *w)
 		return QUIC_ERR_NOMEM;
 	sw->s = s;
 	sw->w = w;
+	crypto_rand_pool_init(&sw->rand_pool, &sw->rand);
 	rc = crypto_ctx_new(&sw->ctx, CRYPTO_ENGINE_AUTO) == 0 ? 0 : QUIC_ERR_CRYPTO;
 	if (rc == 0)
 		rc = worker_lb(sw);
@@ -1061,5 +1067,6 @@ srv_worker_free(struct srv_worker *sw)
 	quic_lb_free(sw->lb);
 	tls_server_config_free(sw->tls);
 	crypto_ctx_free(sw->ctx);
+	crypto_rand_pool_fini(&sw->rand_pool);
 	free(sw);
 }

@@ -97,6 +97,23 @@ int crypto_rand_system(void *arg, uint8_t *buf, size_t len);
 int crypto_rand_bytes(const struct crypto_rand *r, uint8_t *buf, size_t len);
 
 /*
+ * A cache of system random bytes for one thread (a worker): one RAND_bytes() call per
+ * CRYPTO_RAND_POOL_LEN bytes instead of one per request, which in OpenSSL 3.0 costs a getpid()
+ * system call, DRBG locks and parameter lookups each time (a Retry's CID nonce, a reset's
+ * random bits). Bytes are wiped from the cache as they are handed out; requests larger than a
+ * quarter of it go to the system source directly. No locks: one owner; not across fork().
+ */
+#define CRYPTO_RAND_POOL_LEN 1024u
+struct crypto_rand_pool {
+	size_t off; /* first unused byte of buf; CRYPTO_RAND_POOL_LEN: empty */
+	uint8_t buf[CRYPTO_RAND_POOL_LEN];
+};
+/* Empty the pool and point r at it (r->fn, r->arg). */
+void crypto_rand_pool_init(struct crypto_rand_pool *p, struct crypto_rand *r);
+/* Wipe what is left. */
+void crypto_rand_pool_fini(struct crypto_rand_pool *p);
+
+/*
  * Per-worker context: fetched algorithms (EVP_CIPHER, EVP_MD, EVP_KDF), pre-keyed HMACs for
  * the v1 and v2 Initial salts, the Retry integrity AEADs, the chosen packet engine and, with
  * ipsec-mb, its manager. Built once at start-up.

@@ -124,3 +124,45 @@ HB_TEST(crypto_misc, strerror_names_every_code)
 	}
 	cr_assert(eq(int, strcmp(crypto_strerror(-99), "unknown error"), 0));
 }
+
+/*
+ * The per-worker cache of system randomness: requests are served from one RAND_bytes() fill
+ * (the fill is ours to see: every byte handed out came from it, in order), consumed bytes are
+ * wiped from the cache, a request that does not fit refills it, and large requests bypass it.
+ */
+HB_TEST(crypto_misc, rand_pool)
+{
+	static const uint8_t zero[CRYPTO_RAND_POOL_LEN] = {0};
+	struct crypto_rand_pool p;
+	struct crypto_rand r;
+	uint8_t fill[CRYPTO_RAND_POOL_LEN], a[40], big[CRYPTO_RAND_POOL_LEN / 2];
+	size_t off = 0;
+
+	crypto_rand_pool_init(&p, &r);
+	cr_assert(eq(sz, p.off, CRYPTO_RAND_POOL_LEN));
+	cr_assert(eq(int, crypto_rand_bytes(&r, a, 16), 0));
+	memcpy(fill, p.buf, sizeof(fill)); /* the fill, with its first 16 bytes wiped */
+	cr_assert(eq(int, memcmp(fill, zero, 16), 0));
+	cr_assert(not(eq(int, memcmp(fill + 16, zero + 16, sizeof(fill) - 16), 0)));
+	off = 16;
+	/* Served in order from the fill, each handed-out run wiped. */
+	while (off + sizeof(a) <= CRYPTO_RAND_POOL_LEN) {
+		uint8_t want[sizeof(a)];
+
+		memcpy(want, fill + off, sizeof(a));
+		cr_assert(eq(int, crypto_rand_bytes(&r, a, sizeof(a)), 0));
+		cr_assert(eq(int, memcmp(a, want, sizeof(a)), 0));
+		cr_assert(eq(int, memcmp(p.buf + off, zero, sizeof(a)), 0));
+		off += sizeof(a);
+	}
+	/* What is left is too short: a new fill, served from its start. */
+	cr_assert(eq(int, crypto_rand_bytes(&r, a, sizeof(a)), 0));
+	cr_assert(eq(sz, p.off, sizeof(a)));
+	cr_assert(not(eq(int, memcmp(a, fill + off - sizeof(a), sizeof(a)), 0)));
+	/* Large requests do not touch the cache. */
+	cr_assert(eq(int, crypto_rand_bytes(&r, big, sizeof(big)), 0));
+	cr_assert(eq(sz, p.off, sizeof(a)));
+	cr_assert(not(eq(int, memcmp(big, zero, sizeof(big)), 0)));
+	crypto_rand_pool_fini(&p);
+	cr_assert(eq(int, memcmp(p.buf, zero, sizeof(p.buf)), 0));
+}
