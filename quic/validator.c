@@ -19,10 +19,6 @@
 #define MIN_CLIENT_DCID	  8    /* RFC 9000 §7.2 */
 #define HDR_LONG	  0x80
 #define HDR_FIXED	  0x40
-/* Random bytes are drawn this many at a time: one call to a system source costs microseconds
- * (OpenSSL's RAND_bytes checks for a fork on every call), a Retry needs 17 bytes. */
-#define RAND_POOL 512
-
 /* A token bucket in units of 10^-9 tokens, refilled from now_ns. */
 struct bucket {
 	uint64_t level;
@@ -35,13 +31,14 @@ struct quic_validator {
 	struct quic_validator_config cfg;
 	struct quic_token_worker *tw;
 	struct crypto_ctx *ctx;
+	/* The injected source; without one, own_pool (crypto_rand_pool: a system call per
+	 * kilobyte, not per Retry). */
 	struct crypto_rand rand;
+	struct crypto_rand_pool own_pool;
 	struct bucket vn;
 	struct bucket close;
 	struct bucket reset;
 	struct quic_validator_stats stats;
-	size_t pool_left; /* unused bytes at the end of pool */
-	uint8_t pool[RAND_POOL];
 	/* The verdict quic_conn_accept()'s token callback answers from. */
 	bool selected;
 	struct quic_addr sel_peer;
@@ -152,8 +149,10 @@ quic_validator_new(struct quic_validator **out, const struct quic_validator_conf
 	v->cfg = *cfg;
 	v->tw = tokens;
 	v->ctx = ctx;
-	if (rand != NULL)
+	if (rand != NULL && rand->fn != NULL)
 		v->rand = *rand;
+	else
+		crypto_rand_pool_init(&v->own_pool, &v->rand);
 	bucket_init(&v->vn, cfg->vn_rate, cfg->vn_burst);
 	bucket_init(&v->close, cfg->close_rate, cfg->close_burst);
 	bucket_init(&v->reset, cfg->reset_rate, cfg->reset_burst);
@@ -166,27 +165,15 @@ quic_validator_free(struct quic_validator *v)
 {
 	if (v == NULL)
 		return;
-	crypto_wipe(v->pool, sizeof(v->pool));
+	crypto_rand_pool_fini(&v->own_pool);
 	free(v);
 }
 
-/* n <= RAND_POOL random bytes from the pool, refilled from the injected source when short.
- * Bytes handed out are wiped from the pool. */
+/* n random bytes from the validator's source. */
 static int
 rand_take(struct quic_validator *v, uint8_t *out, size_t n)
 {
-	uint8_t *p;
-
-	if (v->pool_left < n) {
-		if (crypto_rand_bytes(&v->rand, v->pool, sizeof(v->pool)) != 0)
-			return QUIC_ERR_CRYPTO;
-		v->pool_left = sizeof(v->pool);
-	}
-	p = v->pool + sizeof(v->pool) - v->pool_left;
-	memcpy(out, p, n);
-	crypto_wipe(p, n);
-	v->pool_left -= n;
-	return 0;
+	return crypto_rand_bytes(&v->rand, out, n) == 0 ? 0 : QUIC_ERR_CRYPTO;
 }
 
 void
