@@ -70,31 +70,17 @@ command -v python3 >/dev/null || skip "python3 missing"
 command -v openssl >/dev/null || skip "openssl missing"
 
 per_run=16384 # the most one hayabusa-bench process keeps (GEN_MAX_CONNS)
-ns="hb-mem-$$"
-tmp=$(mktemp -d /tmp/hb-mem.XXXXXX)
-srv_pid=
-cleanup()
-{
-	trap - EXIT INT TERM
-	if [ -n "$srv_pid" ]; then
-		kill -TERM "$srv_pid" 2>/dev/null
-		for _ in $(seq 100); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$srv_pid" 2>/dev/null
-		wait "$srv_pid" 2>/dev/null
-	fi
-	ip netns del "$ns" 2>/dev/null
-	if [ -n "${HB_KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
+# shellcheck source-path=SCRIPTDIR source=../tests/integration/lib.sh
+. "$top/tests/integration/lib.sh" # it_bench_eal, it_cert, it_wait_serving, it_cleanup
+it_ns="hb-mem-$$"
+it_tmp=$(mktemp -d /tmp/hb-mem.XXXXXX)
+trap it_cleanup EXIT # stops the server (it_srv_pid), removes the namespace and it_tmp
 trap 'exit 130' INT TERM
-ip netns add "$ns" 2>/dev/null || skip "cannot create network namespaces here"
-ip -n "$ns" link set lo up
+ip netns add "$it_ns" 2>/dev/null || skip "cannot create network namespaces here"
+ip -n "$it_ns" link set lo up
+ns=$it_ns tmp=$it_tmp
 mkdir -p "$tmp/www"
 echo ok >"$tmp/www/index.html"
-
-# shellcheck source-path=SCRIPTDIR source=../tests/integration/lib.sh
-. "$top/tests/integration/lib.sh" # it_bench_eal, it_cert, it_wait_serving; nothing runs
-it_ns=$ns it_tmp=$tmp
 it_cert
 scpu=0
 [ "$(nproc)" -ge 2 ] && scpu=1
