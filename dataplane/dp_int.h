@@ -58,6 +58,7 @@ struct dp_neigh {
 struct dp_neigh_table {
 	uint8_t hash_key[DP_SIPHASH_KEY_LEN];
 	unsigned npending; /* frames waiting over all entries */
+	unsigned last;	   /* the entry found last: most frames go to the one next hop */
 	struct dp_neigh e[DP_NEIGH_SIZE];
 };
 

@@ -44,12 +44,20 @@ find(const struct dp_neigh_table *t, const struct dp_neigh_key *k)
 	return -1;
 }
 
+/* find(), trying the entry found last first: a gateway or a single peer then costs no hash. */
 static struct dp_neigh *
 lookup(struct dp_neigh_table *t, const struct dp_neigh_key *k)
 {
-	int i = find(t, k);
+	struct dp_neigh *e = &t->e[t->last];
+	int i;
 
-	return i < 0 ? NULL : &t->e[i];
+	if (e->state != NEIGH_FREE && memcmp(&e->key, k, sizeof(*k)) == 0)
+		return e;
+	i = find(t, k);
+	if (i < 0)
+		return NULL;
+	t->last = (unsigned)i;
+	return &t->e[i];
 }
 
 static void

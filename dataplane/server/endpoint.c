@@ -113,6 +113,9 @@ struct srv_worker {
 	uint64_t win_initials;
 	uint64_t initial_rate;
 	uint64_t hs_in_flight; /* connections whose handshake is not done */
+	/* Wall clock minus the worker's clock, read each tick: tokens are in wall-clock time, and
+	 * a clock_gettime() per Initial was a visible share of a flood (0: not read yet). */
+	uint64_t wall_off;
 };
 
 static const char *const cnt_names[SRV_CNT_MAX] = {
@@ -645,6 +648,13 @@ send_bytes(struct srv_worker *sw, const struct dp_path *path, const uint8_t *dat
 		cnt_add(sw, SRV_CNT_TX_FAIL, 1);
 }
 
+/* Wall-clock time (tokens, resets) from the worker's clock and the offset of the last tick. */
+static uint64_t
+wall_ns(const struct srv_worker *sw, uint64_t now_ns)
+{
+	return sw->wall_off != 0 ? now_ns + sw->wall_off : srv_real_ns();
+}
+
 /* --retry auto: handshakes in flight and Initials per second (last or current 1 s window). */
 static void
 load_update(struct srv_worker *sw, uint64_t now_ns, struct quic_validator_load *load)
@@ -674,7 +684,8 @@ screen(struct srv_worker *sw, const uint8_t *p, size_t len, const struct dp_path
 	dg->len = len;
 	addr_to_quic(&dg->peer, &path->remote);
 	load_update(sw, now_ns, &load);
-	quic_validator_burst(sw->val, dg, 1, &load, srv_real_ns(), sw->vresp, sizeof(sw->vresp), r);
+	quic_validator_burst(sw->val, dg, 1, &load, wall_ns(sw, now_ns), sw->vresp,
+			     sizeof(sw->vresp), r);
 	if (r->has_token && r->token == QUIC_TOKEN_OK && r->info.kind == QUIC_TOKEN_RETRY)
 		cnt_add(sw, SRV_CNT_TOKENS_VALID, 1);
 	switch (r->action) {
@@ -702,14 +713,14 @@ screen(struct srv_worker *sw, const uint8_t *p, size_t len, const struct dp_path
  */
 static void
 send_reset(struct srv_worker *sw, const uint8_t *cid, size_t cid_len, size_t trigger_len,
-	   const struct dp_path *path)
+	   const struct dp_path *path, uint64_t now_ns)
 {
 	uint8_t token[QUIC_RESET_TOKEN_LEN], pkt[SRV_RESET_MAX_LEN];
 	size_t len;
 
 	if (trigger_len <= QUIC_STATELESS_RESET_MIN_LEN + 1)
 		return; /* the reset could not be both smaller and >= 21 bytes */
-	if (!quic_validator_reset_allowed(sw->val, srv_real_ns())) {
+	if (!quic_validator_reset_allowed(sw->val, wall_ns(sw, now_ns))) {
 		cnt_add(sw, SRV_CNT_RESET_LIMITED, 1);
 		return;
 	}
@@ -790,7 +801,7 @@ on_datagram(void *ctx, struct dp_worker *w, const uint8_t *p, size_t len,
 	}
 	if (!is_long) {
 		cnt_add(sw, SRV_CNT_UNKNOWN_CID, 1);
-		send_reset(sw, cid, cid_len, len, path);
+		send_reset(sw, cid, cid_len, len, path, now_ns);
 		return;
 	}
 	odcid.len = (uint8_t)cid_len;
@@ -818,6 +829,7 @@ on_tick(void *ctx, struct dp_worker *w, uint64_t now_ns)
 
 	dp_worker_assert_owner(w); /* quic_conn_* of this worker's connections follow */
 	(void)w;
+	sw->wall_off = srv_real_ns() - now_ns;
 	/* A quiescent point every tick, so that key rotations never wait on an idle worker. */
 	quic_token_worker_enter(sw->tw);
 	quic_token_worker_exit(sw->tw);

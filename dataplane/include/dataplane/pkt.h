@@ -128,6 +128,13 @@ int dp_rx_parse(const struct dp_iface *ifc, const uint8_t *frame, size_t len, un
  * htons or a big-endian write). Over data that holds a correct checksum the result is 0.
  */
 uint16_t dp_inet_csum(const void *buf, size_t len);
+
+/*
+ * Whether checksums may use the CPU's vector instructions (AVX2 where present; the default) or
+ * only the portable 64-bit loop. For tests and measurements that compare the two; set it before
+ * any worker runs.
+ */
+void dp_csum_set_simd(bool on);
 /* IPv4 header checksum over hdr_len bytes, the checksum field counted as zero. */
 uint16_t dp_ipv4_hdr_csum(const uint8_t *ip, size_t hdr_len);
 /*
