@@ -263,6 +263,8 @@ dp_rx_burst(struct dp_worker *w, unsigned port, struct rte_mbuf **pkts, unsigned
 	}
 	for (unsigned t = 0; t < w->nb_workers; t++)
 		steer_flush_one(w, t);
+	if (w->h.end_burst != NULL)
+		w->h.end_burst(w->ctx, w, w->now_ns);
 	rte_pktmbuf_free_bulk(w->free, nfree);
 	return n;
 }

@@ -107,7 +107,14 @@ struct srv_worker {
 	struct quic_validator *val;
 	struct quic_token_ops tops;
 	struct srv_wall_tokens wall; /* tops in wall-clock time: what connections use */
-	uint8_t vresp[QUIC_VALIDATOR_RESP_MAX];
+	/* Datagrams of the current burst that name no connection, screened together at its end
+	 * (end_burst), and the validator's answers to them. */
+	struct quic_dgram scr_dg[DP_BURST];
+	struct quic_vresult scr_res[DP_BURST];
+	struct dp_path scr_path[DP_BURST];
+	struct quic_cid scr_odcid[DP_BURST];
+	unsigned nscr;
+	uint8_t vresp[DP_BURST * QUIC_VALIDATOR_RESP_MAX];
 	/* Initials per second for --retry auto: count in the current 1 s window, last rate. */
 	uint64_t win_start_ns;
 	uint64_t win_initials;
@@ -657,35 +664,26 @@ wall_ns(const struct srv_worker *sw, uint64_t now_ns)
 
 /* --retry auto: handshakes in flight and Initials per second (last or current 1 s window). */
 static void
-load_update(struct srv_worker *sw, uint64_t now_ns, struct quic_validator_load *load)
+load_update(struct srv_worker *sw, uint64_t now_ns, unsigned n, struct quic_validator_load *load)
 {
 	if (now_ns - sw->win_start_ns >= 1000000000u) {
 		sw->initial_rate = sw->win_initials;
 		sw->win_initials = 0;
 		sw->win_start_ns = now_ns;
 	}
-	sw->win_initials++;
+	sw->win_initials += n;
 	load->handshakes_in_flight = sw->hs_in_flight;
 	load->initial_rate =
 		sw->initial_rate > sw->win_initials ? sw->initial_rate : sw->win_initials;
 }
 
 /*
- * Run the stateless validator on a datagram that names no connection: send its VN, Retry or
- * INVALID_TOKEN close, or drop it. @return true when it may make a connection
+ * Act on the validator's verdict for a datagram that names no connection: send its VN, Retry
+ * or INVALID_TOKEN close, or drop it. @return true when it may make a connection
  */
 static bool
-screen(struct srv_worker *sw, const uint8_t *p, size_t len, const struct dp_path *path,
-       uint64_t now_ns, struct quic_dgram *dg, struct quic_vresult *r)
+screen_verdict(struct srv_worker *sw, const struct dp_path *path, const struct quic_vresult *r)
 {
-	struct quic_validator_load load;
-
-	dg->data = p;
-	dg->len = len;
-	addr_to_quic(&dg->peer, &path->remote);
-	load_update(sw, now_ns, &load);
-	quic_validator_burst(sw->val, dg, 1, &load, wall_ns(sw, now_ns), sw->vresp,
-			     sizeof(sw->vresp), r);
 	if (r->has_token && r->token == QUIC_TOKEN_OK && r->info.kind == QUIC_TOKEN_RETRY)
 		cnt_add(sw, SRV_CNT_TOKENS_VALID, 1);
 	switch (r->action) {
@@ -733,44 +731,113 @@ send_reset(struct srv_worker *sw, const uint8_t *cid, size_t cid_len, size_t tri
 	cnt_add(sw, SRV_CNT_RESET_SENT, 1);
 }
 
-/* A datagram naming no connection: a response from the validator, a drop, or a connection. */
-static void
-new_conn(struct srv_worker *sw, const uint8_t *p, size_t len, const struct quic_cid *odcid,
-	 const struct dp_path *path, uint64_t now_ns)
+/* A connection from a datagram the validator accepted. @return true when one was made */
+static bool
+new_conn(struct srv_worker *sw, const struct quic_dgram *dg, const struct quic_vresult *r,
+	 const struct quic_cid *odcid, const struct dp_path *path, uint64_t now_ns)
 {
-	struct quic_vresult r;
-	struct quic_dgram dg;
 	struct quic_path qp;
 	struct srv_conn *c;
 	int rc;
 
-	if (!screen(sw, p, len, path, now_ns, &dg, &r))
-		return;
 	if (sw->stop_seen || (c = conn_take_slot(sw)) == NULL) {
 		cnt_add(sw, SRV_CNT_REFUSED_FULL, 1);
-		return;
+		return false;
 	}
 	path_to_quic(&qp, path);
 	c->tx_path = *path;
 	c->tx_path.ecn = 0;
 	/* quic_conn_accept() asks the token ops, which answer from this verdict. */
-	quic_validator_select(sw->val, &dg, &r);
-	rc = quic_conn_accept(&c->qc, &sw->qcfg, p, len, &qp, now_ns);
+	quic_validator_select(sw->val, dg, r);
+	rc = quic_conn_accept(&c->qc, &sw->qcfg, dg->data, dg->len, &qp, now_ns);
 	quic_validator_select(sw->val, NULL, NULL);
 	if (rc != 0) {
 		c->qc = NULL;
 		conn_free(sw, c);
 		cnt_add(sw, SRV_CNT_ACCEPT_FAIL, 1);
-		return;
+		return false;
 	}
 	cnt_add(sw, SRV_CNT_ACCEPTED, 1);
 	cnt_add(sw, SRV_CNT_ACTIVE, 1);
 	sw->hs_in_flight++;
-	if (r.validated)
+	if (r->validated)
 		cnt_add(sw, SRV_CNT_VALIDATED, 1);
 	key_insert(sw, c, &c->key[0], odcid);
 	sync_cids(sw, c);
 	conn_service(sw, c, now_ns);
+	return true;
+}
+
+/* A datagram for connection c: its input, serviced once after the burst (collect_tx). */
+static void
+deliver(struct srv_worker *sw, struct srv_conn *c, const uint8_t *p, size_t len,
+	const struct dp_path *path, uint64_t now_ns)
+{
+	struct quic_path qp;
+
+	path_to_quic(&qp, path);
+	c->tx_path.port_id = path->port_id;
+	quic_conn_recv(c->qc, p, len, &qp, now_ns);
+	dirty_mark(sw, c);
+}
+
+/*
+ * The set-aside datagrams of a burst through the validator in one call, before any connection
+ * state (issue #7), then their responses, drops and connections in arrival order. A connection
+ * made from one of them owns the later ones that name its original DCID (a second Initial,
+ * 0-RTT): those go to it, whatever the verdict was. --retry auto's load is read once a burst.
+ */
+static void
+screen_flush(struct srv_worker *sw, uint64_t now_ns)
+{
+	struct quic_validator_load load;
+	unsigned n = sw->nscr;
+	bool made = false;
+	struct srv_conn *c;
+
+	if (n == 0)
+		return;
+	sw->nscr = 0;
+	load_update(sw, now_ns, n, &load);
+	quic_validator_burst(sw->val, sw->scr_dg, n, &load, wall_ns(sw, now_ns), sw->vresp,
+			     sizeof(sw->vresp), sw->scr_res);
+	for (unsigned i = 0; i < n; i++) {
+		const struct quic_cid *id = &sw->scr_odcid[i];
+
+		if (made && (c = table_find(sw, id->data, id->len)) != NULL) {
+			deliver(sw, c, sw->scr_dg[i].data, sw->scr_dg[i].len, &sw->scr_path[i],
+				now_ns);
+			continue;
+		}
+		if (screen_verdict(sw, &sw->scr_path[i], &sw->scr_res[i]))
+			made |= new_conn(sw, &sw->scr_dg[i], &sw->scr_res[i], id, &sw->scr_path[i],
+					 now_ns);
+	}
+}
+
+/* Set a datagram naming no connection aside for the end of the burst (screen_flush). */
+static void
+screen_put(struct srv_worker *sw, const uint8_t *p, size_t len, const uint8_t *cid, size_t cid_len,
+	   const struct dp_path *path, uint64_t now_ns)
+{
+	unsigned i;
+
+	if (sw->nscr == DP_BURST)
+		screen_flush(sw, now_ns); /* a burst holds at most DP_BURST: not expected */
+	i = sw->nscr++;
+	sw->scr_dg[i].data = p;
+	sw->scr_dg[i].len = len;
+	addr_to_quic(&sw->scr_dg[i].peer, &path->remote);
+	sw->scr_path[i] = *path;
+	sw->scr_odcid[i].len = (uint8_t)cid_len;
+	memcpy(sw->scr_odcid[i].data, cid, cid_len);
+}
+
+static void
+end_burst(void *ctx, struct dp_worker *w, uint64_t now_ns)
+{
+	dp_worker_assert_owner(w);
+	screen_flush(ctx, now_ns);
 }
 
 static void
@@ -778,8 +845,6 @@ on_datagram(void *ctx, struct dp_worker *w, const uint8_t *p, size_t len,
 	    const struct dp_path *path, uint64_t now_ns)
 {
 	struct srv_worker *sw = ctx;
-	struct quic_path qp;
-	struct quic_cid odcid;
 	struct srv_conn *c;
 	const uint8_t *cid;
 	size_t cid_len;
@@ -793,10 +858,7 @@ on_datagram(void *ctx, struct dp_worker *w, const uint8_t *p, size_t len,
 	}
 	c = table_find(sw, cid, cid_len);
 	if (c != NULL) {
-		path_to_quic(&qp, path);
-		c->tx_path.port_id = path->port_id;
-		quic_conn_recv(c->qc, p, len, &qp, now_ns);
-		dirty_mark(sw, c); /* serviced once after the burst, in collect_tx */
+		deliver(sw, c, p, len, path, now_ns);
 		return;
 	}
 	if (!is_long) {
@@ -804,9 +866,7 @@ on_datagram(void *ctx, struct dp_worker *w, const uint8_t *p, size_t len,
 		send_reset(sw, cid, cid_len, len, path, now_ns);
 		return;
 	}
-	odcid.len = (uint8_t)cid_len;
-	memcpy(odcid.data, cid, cid_len);
-	new_conn(sw, p, len, &odcid, path, now_ns);
+	screen_put(sw, p, len, cid, cid_len, path, now_ns);
 }
 
 /* ---- Ticks: shutdown ---- */
@@ -1030,6 +1090,7 @@ srv_worker_new(struct srv_worker **out, struct srv *s, struct dp_worker *w)
 {
 	const struct dp_handler h = {
 		.on_datagram = on_datagram,
+		.end_burst = end_burst,
 		.on_tick = on_tick,
 		.collect_tx = collect_tx,
 		.tick_ns = 10ull * 1000 * 1000,

@@ -25,6 +25,9 @@ struct app {
 	bool echo;	  /* answer each datagram with the same bytes */
 	uint8_t echo_ecn; /* ECN codepoint of the answer */
 	int commit_rc;
+	/* Payloads kept past on_datagram, checked at end_burst. */
+	const uint8_t *held[DP_BURST];
+	unsigned nheld, ends, intact;
 };
 
 static void
@@ -37,6 +40,8 @@ on_datagram(void *ctx, struct dp_worker *w, const uint8_t *payload, size_t len,
 
 	(void)now_ns;
 	a->n++;
+	if (a->nheld < DP_BURST)
+		a->held[a->nheld++] = payload;
 	a->path = *path;
 	a->len = len < sizeof(a->payload) ? len : sizeof(a->payload);
 	memcpy(a->payload, payload, a->len);
@@ -47,6 +52,19 @@ on_datagram(void *ctx, struct dp_worker *w, const uint8_t *payload, size_t len,
 	cr_assert(not(eq(ptr, out, NULL)));
 	memcpy(out, payload, len);
 	a->commit_rc = dp_tx_commit(w, len);
+}
+
+static void
+end_burst(void *ctx, struct dp_worker *w, uint64_t now_ns)
+{
+	struct app *a = ctx;
+
+	(void)w;
+	(void)now_ns;
+	a->ends++;
+	for (unsigned i = 0; i < a->nheld; i++)
+		a->intact += memcmp(a->held[i], PAYLOAD, strlen(PAYLOAD)) == 0;
+	a->nheld = 0;
 }
 
 struct fixture {
@@ -61,7 +79,7 @@ struct fixture {
 static void
 setup(struct fixture *fx, const char *name, unsigned tx_slots)
 {
-	struct dp_handler h = {.on_datagram = on_datagram};
+	struct dp_handler h = {.on_datagram = on_datagram, .end_burst = end_burst};
 	struct dp_opts o;
 
 	memset(fx, 0, sizeof(*fx));
@@ -173,6 +191,27 @@ HB_TEST(dp_eal, udp4_datagram_up_and_reply_down)
 	cr_assert(eq(u64, cnt(fx.w, DP_CNT_RX_DATAGRAMS), 1));
 	cr_assert(eq(u64, cnt(fx.w, DP_CNT_TX_DATAGRAMS), 1));
 	cr_assert(eq(u64, dp_counters_drops(dp_worker_counters(fx.w)), 0));
+	teardown(&fx);
+}
+
+/* Datagrams of one burst stay readable until end_burst, which runs once for the burst. */
+HB_TEST(dp_eal, burst_payloads_held_until_end_burst)
+{
+	struct fixture fx;
+	struct frame f;
+
+	setup(&fx, "endburst", 256);
+	rx_frame(&fx, RX_ARP_REQ);
+	drain(&fx);
+	tport_drain_tx(&fx.t);
+	cr_assert(eq(u32, fx.app.ends, 1)); /* the ARP request's burst */
+	frame_us(&f, RX_UDP4, fx.mac);
+	for (unsigned i = 0; i < 3; i++)
+		inject(&fx.t, 0, &f);
+	dp_worker_poll(fx.w, fx.now);
+	cr_assert(eq(u32, fx.app.n, 3));
+	cr_assert(eq(u32, fx.app.ends, 2));
+	cr_assert(eq(u32, fx.app.intact, 3));
 	teardown(&fx);
 }
 

@@ -52,11 +52,18 @@ struct quic_lb;
 /* The application's side of a worker; ctx is the pointer given to dp_worker_set_handler(). */
 struct dp_handler {
 	/*
-	 * A UDP datagram for this worker (after steering). payload and path are borrowed for the
-	 * call only; copy what must be kept. May call dp_tx_alloc()/dp_tx_commit().
+	 * A UDP datagram for this worker (after steering). path is borrowed for the call only;
+	 * payload until end_burst returns (without end_burst: for the call only). May call
+	 * dp_tx_alloc()/dp_tx_commit().
 	 */
 	void (*on_datagram)(void *ctx, struct dp_worker *w, const uint8_t *payload, size_t len,
 			    const struct dp_path *path, uint64_t now_ns);
+	/*
+	 * After the on_datagram calls of one received burst (up to DP_BURST frames), before its
+	 * buffers are freed: what was set aside from the burst is handled here together
+	 * (NULL: none).
+	 */
+	void (*end_burst)(void *ctx, struct dp_worker *w, uint64_t now_ns);
 	/* Every tick_ns at most once (NULL: none). */
 	void (*on_tick)(void *ctx, struct dp_worker *w, uint64_t now_ns);
 	/* Once per loop iteration, after receiving: write pending datagrams (NULL: none). */
