@@ -253,11 +253,13 @@ crypto_memcmp_ct(const void *a, const void *b, size_t len)
 	return CRYPTO_memcmp(a, b, len) != 0;
 }
 
+/* explicit_bzero() is memset() the compiler may not drop; OPENSSL_cleanse() on x86-64 clears
+ * a byte at a time, a visible share of the Retry path through the random pool. */
 void
 crypto_wipe(void *p, size_t len)
 {
 	if (p != NULL)
-		OPENSSL_cleanse(p, len);
+		explicit_bzero(p, len);
 }
 
 /* ---- Engines ---- */
