@@ -371,8 +371,9 @@ def report_intro(a, cpu):
          "- gtlsserver (ngtcp2 + GnuTLS, kernel UDP) pinned to CPU 1; hayabusa-bench on CPU 0 "
          "over net_tap into a network namespace of this run.",
          "- Same bench modes and files on both sides: handshake (ECDSA P-256 certificate, "
-         "X25519), bulk = each connection fetches 6 files of %d bytes one after the other over "
-         "h3 (verified: status 200 and content-length; the time includes the handshake), rr = "
+         "X25519), bulk = each connection fetches a file of %d bytes over h3 again and again for "
+         "the run's duration, one stream at a time (each verified: status 200 and "
+         "content-length), rr = "
          "h3 GET of a 64-byte file over 4 connections x 16 streams." % a.bulk_file_size,
          "- Polling: hayabusa and the bench over net_memif busy-poll; over net_tap the bench "
          "polls adaptively (the kernel side of the tap needs CPU 0 too). On an oversubscribed "
