@@ -27,6 +27,7 @@
 struct crypto_kex {
 	enum crypto_group group;
 	EVP_PKEY *key;
+	struct crypto_ctx *ctx;
 };
 
 struct crypto_sigkey {
@@ -35,10 +36,38 @@ struct crypto_sigkey {
 	const EVP_MD *md; /* SHA-256, or NULL for Ed25519 (which hashes internally) */
 };
 
+/* ctx's keygen (gen) or peer-key (fromdata) context for group, made on first use. */
+static EVP_PKEY_CTX *
+group_ctx(struct crypto_ctx *ctx, enum crypto_group group, bool gen)
+{
+	unsigned i = group == CRYPTO_GROUP_X25519 ? 0 : 1;
+	EVP_PKEY_CTX **slot = gen ? &ctx->kgen[i] : &ctx->kpeer[i];
+	EVP_PKEY_CTX *c;
+	int ok;
+
+	if (*slot != NULL)
+		return *slot;
+	c = EVP_PKEY_CTX_new_from_name(NULL, i == 0 ? "X25519" : "EC", NULL);
+	if (c == NULL)
+		return NULL;
+	if (gen)
+		ok = EVP_PKEY_keygen_init(c) == 1 &&
+		     (i == 0 || EVP_PKEY_CTX_set_group_name(c, "P-256") == 1);
+	else
+		ok = EVP_PKEY_fromdata_init(c) == 1;
+	if (!ok) {
+		EVP_PKEY_CTX_free(c);
+		return NULL;
+	}
+	*slot = c;
+	return c;
+}
+
 int
 crypto_kex_new(struct crypto_kex **out, struct crypto_ctx *ctx, enum crypto_group group)
 {
 	struct crypto_kex *kex;
+	EVP_PKEY_CTX *gen;
 
 	if (out == NULL || ctx == NULL)
 		return CRYPTO_ERR_INVAL;
@@ -49,11 +78,10 @@ crypto_kex_new(struct crypto_kex **out, struct crypto_ctx *ctx, enum crypto_grou
 	if (kex == NULL)
 		return CRYPTO_ERR_NOMEM;
 	kex->group = group;
-	if (group == CRYPTO_GROUP_X25519)
-		kex->key = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
-	else
-		kex->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	if (kex->key == NULL) {
+	kex->ctx = ctx;
+	gen = group_ctx(ctx, group, true);
+	if (gen == NULL || EVP_PKEY_generate(gen, &kex->key) != 1) {
+		EVP_PKEY_free(kex->key);
 		free(kex);
 		return CRYPTO_ERR_LIB;
 	}
@@ -92,42 +120,31 @@ crypto_kex_public(const struct crypto_kex *kex, uint8_t *buf, size_t cap, size_t
 	return *len == want ? 0 : CRYPTO_ERR_LIB;
 }
 
-/* The peer's P-256 share as a public key; the point is checked to lie on the curve. */
-static EVP_PKEY *
-p256_peer(const uint8_t *peer, size_t peer_len)
-{
-	char group[] = "P-256";
-	uint8_t point[P256_POINT_LEN];
-	OSSL_PARAM params[3];
-	EVP_PKEY_CTX *pc;
-	EVP_PKEY *pkey = NULL;
-
-	/* TLS 1.3 allows only the uncompressed form (RFC 9846 §4.2.8.2). */
-	if (peer_len != P256_POINT_LEN || peer[0] != 0x04)
-		return NULL;
-	memcpy(point, peer, sizeof(point));
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
-	params[1] =
-		OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point));
-	params[2] = OSSL_PARAM_construct_end();
-	pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	if (pc == NULL)
-		return NULL;
-	if (EVP_PKEY_fromdata_init(pc) != 1 ||
-	    EVP_PKEY_fromdata(pc, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		pkey = NULL;
-	EVP_PKEY_CTX_free(pc);
-	return pkey;
-}
-
+/*
+ * The peer's share as a public key. X25519: 32 bytes (RFC 7748 §6.1). P-256: only the
+ * uncompressed form (RFC 9846 §4.2.8.2); the point is checked to lie on the curve.
+ */
 static EVP_PKEY *
 peer_key(const struct crypto_kex *kex, const uint8_t *peer, size_t peer_len)
 {
-	if (kex->group == CRYPTO_GROUP_X25519)
-		return peer_len == X25519_LEN ? EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL,
-									       peer, peer_len)
-					      : NULL;
-	return p256_peer(peer, peer_len);
+	char group[] = "P-256";
+	uint8_t point[P256_POINT_LEN];
+	OSSL_PARAM params[3], *pp = params;
+	EVP_PKEY_CTX *pc;
+	EVP_PKEY *pkey = NULL;
+
+	if (kex->group == CRYPTO_GROUP_X25519 ? peer_len != X25519_LEN
+					      : peer_len != P256_POINT_LEN || peer[0] != 0x04)
+		return NULL;
+	memcpy(point, peer, peer_len);
+	if (kex->group != CRYPTO_GROUP_X25519)
+		*pp++ = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
+	*pp++ = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, peer_len);
+	*pp = OSSL_PARAM_construct_end();
+	pc = group_ctx(kex->ctx, kex->group, false);
+	if (pc == NULL || EVP_PKEY_fromdata(pc, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		return NULL;
+	return pkey;
 }
 
 static bool

@@ -424,6 +424,10 @@ crypto_ctx_free(struct crypto_ctx *ctx)
 		return;
 	crypto_aead_free(ctx->retry_v1);
 	crypto_aead_free(ctx->retry_v2);
+	for (unsigned i = 0; i < 2; i++) {
+		EVP_PKEY_CTX_free(ctx->kgen[i]);
+		EVP_PKEY_CTX_free(ctx->kpeer[i]);
+	}
 	EVP_KDF_free(ctx->hkdf);
 	EVP_MD_free(ctx->sha256);
 	EVP_MD_free(ctx->sha384);

@@ -960,6 +960,8 @@ worker_config(struct srv_worker *sw)
 	q->chunk_pool = &sw->chunk_pool;
 	if (srv_tls_new(sw->s, &sw->tls) != 0)
 		return QUIC_ERR_CRYPTO;
+	/* Hello randoms, cookies and ticket age adds from the worker's cache, not RAND_bytes(). */
+	tls_server_config_set_rand(sw->tls, &sw->rand);
 	srv_ticket_keys_sync(sw->s, sw->tls, &sw->ticket_seen);
 	q->tls_server = sw->tls;
 	q->crypto = sw->ctx;
