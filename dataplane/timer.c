@@ -21,6 +21,7 @@ dp_timer_wheel_init(struct dp_timer_wheel *tw, uint64_t now_ns, unsigned shift)
 	if (tw == NULL || shift > SHIFT_MAX)
 		return DP_ERR_INVAL;
 	*tw = (struct dp_timer_wheel){0};
+	tw->hint = UINT64_MAX;
 	tw->shift = shift;
 	tw->cur = now_ns >> shift;
 	return 0;
@@ -86,6 +87,8 @@ dp_timer_arm(struct dp_timer_wheel *tw, struct dp_timer *t, uint64_t expire_ns)
 	t->expire_tick = (expire_ns >> tw->shift) + ((expire_ns & mask) != 0);
 	place(tw, t);
 	tw->count++;
+	if (t->expire_tick < tw->hint)
+		tw->hint = t->expire_tick;
 }
 
 void
@@ -219,6 +222,13 @@ dp_timer_wheel_run(struct dp_timer_wheel *tw, uint64_t now_ns)
 	uint64_t target = now_ns >> tw->shift;
 	unsigned fired = 0;
 
+	/*
+	 * Nothing is due before the hint. Cascades of higher-level slots may be owed by then;
+	 * they are made late, below, in tick order (cur steps through them) and before any of
+	 * their timers fires, since a slot's first tick precedes its timers' expiries.
+	 */
+	if (target < tw->hint)
+		return 0;
 	for (;;) {
 		uint64_t t = next_tick(tw);
 
@@ -230,6 +240,7 @@ dp_timer_wheel_run(struct dp_timer_wheel *tw, uint64_t now_ns)
 	}
 	if (tw->cur <= target)
 		tw->cur = target + 1;
+	tw->hint = next_tick(tw);
 	return fired;
 }
 

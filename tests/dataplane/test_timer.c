@@ -179,6 +179,40 @@ HB_TEST(dp_timer, many_random_timers_fire_once_on_time)
 	cr_assert(eq(sz, dp_timer_wheel_count(&tw), 0));
 }
 
+/*
+ * Timers armed between runs, while the wheel has run nothing for a long while (runs before the
+ * earliest expiry return at once, and the wheel's clock stays behind): each still fires once,
+ * on the run that reaches its expiry, never earlier.
+ */
+HB_TEST(dp_timer, armed_while_runs_skip_fire_on_time)
+{
+	enum { N = 1000 };
+	static struct ttimer tt[N];
+	static struct log log;
+	struct dp_timer_wheel tw;
+	uint64_t seed = 0x2545f4914f6cdd1du, now = 12345 * TICK + 7;
+	unsigned armed = 0;
+
+	memset(&log, 0, sizeof(log));
+	cr_assert(eq(int, dp_timer_wheel_init(&tw, now, TICK_SHIFT), 0));
+	/* One far timer first: every run before it has nothing to do. */
+	tt_arm(&tw, &tt[armed], &log, armed, now + (TICK << 22));
+	armed++;
+	while (log.n < N) {
+		now += 1 + xs(&seed) % (TICK << (xs(&seed) % 14));
+		for (unsigned k = xs(&seed) % 3; k > 0 && armed < N; k--, armed++) {
+			unsigned bits = (unsigned)(xs(&seed) % 30);
+			uint64_t delta = xs(&seed) & ((UINT64_C(1) << bits) - 1);
+
+			tt_arm(&tw, &tt[armed], &log, armed,
+			       armed % 40 == 0 ? now - 3 : now + delta);
+		}
+		dp_timer_wheel_run(&tw, now);
+		check_after_run(tt, armed, now);
+	}
+	cr_assert(eq(sz, dp_timer_wheel_count(&tw), 0));
+}
+
 HB_TEST(dp_timer, cancel_and_rearm)
 {
 	struct dp_timer_wheel tw;

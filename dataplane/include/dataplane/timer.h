@@ -57,6 +57,9 @@ struct dp_timer_wheel {
 	uint64_t cur;			    /* first tick not yet processed */
 	unsigned shift;			    /* tick = 2^shift ns */
 	size_t count;			    /* armed timers */
+	/* No tick before this one has a timer to fire (a lower bound; UINT64_MAX: none):
+	 * dp_timer_wheel_run() returns at once before it, as a busy loop calls it every turn. */
+	uint64_t hint;
 };
 
 /*
