@@ -138,6 +138,15 @@ xs(uint64_t *s)
 	return *s;
 }
 
+/* A random distance below 2^maxbits, of a random number of bits (all scales alike). */
+static uint64_t
+rand_delta(uint64_t *s, unsigned maxbits)
+{
+	unsigned bits = (unsigned)(xs(s) % maxbits);
+
+	return xs(s) & ((UINT64_C(1) << bits) - 1);
+}
+
 static uint64_t
 earliest(const struct ttimer *tt, unsigned n)
 {
@@ -162,8 +171,7 @@ HB_TEST(dp_timer, many_random_timers_fire_once_on_time)
 	cr_assert(eq(int, dp_timer_wheel_init(&tw, now, TICK_SHIFT), 0));
 	for (unsigned i = 0; i < N; i++) {
 		/* Expiries from the past to beyond the last level (2^24 ticks and more). */
-		unsigned bits = (unsigned)(xs(&seed) % 46);
-		uint64_t delta = xs(&seed) & ((UINT64_C(1) << bits) - 1);
+		uint64_t delta = rand_delta(&seed, 46);
 
 		tt_arm(&tw, &tt[i], &log, i, i % 50 == 0 ? now - 10 : now + delta);
 	}
@@ -201,8 +209,7 @@ HB_TEST(dp_timer, armed_while_runs_skip_fire_on_time)
 	while (log.n < N) {
 		now += 1 + xs(&seed) % (TICK << (xs(&seed) % 14));
 		for (unsigned k = xs(&seed) % 3; k > 0 && armed < N; k--, armed++) {
-			unsigned bits = (unsigned)(xs(&seed) % 30);
-			uint64_t delta = xs(&seed) & ((UINT64_C(1) << bits) - 1);
+			uint64_t delta = rand_delta(&seed, 30);
 
 			tt_arm(&tw, &tt[armed], &log, armed,
 			       armed % 40 == 0 ? now - 3 : now + delta);
