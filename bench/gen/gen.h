@@ -61,6 +61,19 @@ struct bench_gen_impair {
 	uint64_t seed;
 };
 
+/*
+ * The client's share of each handshake's crypto (--client-crypto). LIGHT: one key share reused
+ * by every connection and no server authentication (tls.h, the bench knobs), so that the
+ * generator costs clearly less per handshake than the server it measures (issue #6). FULL: a
+ * real client's work: a fresh key share each time, the certificate decoded and the
+ * CertificateVerify signature checked (and the chain verified with --ca).
+ */
+enum bench_gen_client_crypto {
+	GEN_CLIENT_CRYPTO_DEFAULT = 0, /* not given: light for handshake/bulk/rr without --ca */
+	GEN_CLIENT_CRYPTO_FULL,
+	GEN_CLIENT_CRYPTO_LIGHT,
+};
+
 /* Everything the options say; immutable once the worker starts. */
 struct bench_gen_opts {
 	enum bench_gen_mode mode;
@@ -69,6 +82,7 @@ struct bench_gen_opts {
 	char local_str[96];
 	char sni[128];
 	const char *ca_file;
+	enum bench_gen_client_crypto client_crypto; /* never DEFAULT once parsed */
 	enum bench_gen_alpn alpn;
 	bool has_suite;
 	enum crypto_suite suite;
@@ -212,6 +226,7 @@ int bench_gen_opts_parse(struct bench_gen_opts *o, int argc, char **argv, char *
 const char *bench_gen_opts_usage(void);
 const char *bench_gen_mode_name(enum bench_gen_mode m);
 const char *bench_gen_alpn_name(enum bench_gen_alpn a);
+const char *bench_gen_client_crypto_name(enum bench_gen_client_crypto c);
 
 /* The worker (gen_engine.c): build it on worker 0 of g->dp. @return 0 or a negative code */
 int bench_gen_worker_new(struct bench_gen *g, struct dp_worker *w);

@@ -18,6 +18,7 @@
 static const char *const mode_names[] = {"get",		"handshake",  "bulk",	     "rr",
 					 "retry-flood", "link-floor", "token-flood", "hostile"};
 static const char *const alpn_names[] = {"h3", "hq-interop", "perf"};
+static const char *const client_crypto_names[] = {"default", "full", "light"};
 
 static const char usage[] =
 	"Modes (the first argument after \"--\"):\n"
@@ -53,6 +54,11 @@ static const char usage[] =
 	"  --ca FILE            verify the server's certificate against FILE (PEM); without it "
 	"the\n"
 	"                       certificate is not verified\n"
+	"  --client-crypto full|light   the client's crypto per handshake: light reuses one key\n"
+	"                       share and skips all server authentication (certificate and\n"
+	"                       signature), so the generator costs less than the server; full\n"
+	"                       is a real client's work [light for handshake, bulk and rr\n"
+	"                       without --ca; full otherwise]\n"
 	"  --alpn h3|hq-interop|perf   [h3 for get, perf for bulk and rr]\n"
 	"  --cipher aes128gcm|aes256gcm|chacha20   the only TLS cipher suite offered [all three]\n"
 	"  --versions LIST      v1,v2 in preference order; the first is offered [v1,v2]\n"
@@ -119,6 +125,14 @@ const char *
 bench_gen_alpn_name(enum bench_gen_alpn a)
 {
 	return (unsigned)a < sizeof(alpn_names) / sizeof(alpn_names[0]) ? alpn_names[a] : "?";
+}
+
+const char *
+bench_gen_client_crypto_name(enum bench_gen_client_crypto c)
+{
+	return (unsigned)c < sizeof(client_crypto_names) / sizeof(client_crypto_names[0])
+		       ? client_crypto_names[c]
+		       : "?";
 }
 
 static int
@@ -461,6 +475,11 @@ parse_valued(struct bench_gen_opts *o, const char *a, const char *v)
 		return snprintf(o->sni, sizeof(o->sni), "%s", v) < (int)sizeof(o->sni) ? 0 : -1;
 	if (strcmp(a, "--ca") == 0)
 		return (o->ca_file = v) != NULL ? 0 : -1;
+	if (strcmp(a, "--client-crypto") == 0) {
+		rc = parse_name(v, client_crypto_names + 1, 2, &u);
+		o->client_crypto = (enum bench_gen_client_crypto)(u + 1);
+		return rc;
+	}
 	if (strcmp(a, "--alpn") == 0) {
 		rc = parse_name(v, alpn_names, 3, &u);
 		o->alpn = (enum bench_gen_alpn)u;
@@ -542,6 +561,28 @@ check_token_flood(struct bench_gen_opts *o, char *err, size_t err_len)
 	return 0;
 }
 
+/*
+ * Light client crypto where the generator measures a server's handshake rate or load and the
+ * certificate is not checked anyway; full where it is (--ca) or where the client's own
+ * behaviour is the point (get, hostile, the floods' legitimate handshakes).
+ */
+static int
+client_crypto_finish(struct bench_gen_opts *o, char *err, size_t err_len)
+{
+	bool measured =
+		o->mode == GEN_MODE_HANDSHAKE || o->mode == GEN_MODE_BULK || o->mode == GEN_MODE_RR;
+
+	if (o->client_crypto == GEN_CLIENT_CRYPTO_DEFAULT)
+		o->client_crypto = measured && o->ca_file == NULL ? GEN_CLIENT_CRYPTO_LIGHT
+								  : GEN_CLIENT_CRYPTO_FULL;
+	if (o->client_crypto == GEN_CLIENT_CRYPTO_LIGHT && o->ca_file != NULL) {
+		snprintf(err, err_len,
+			 "--client-crypto light checks no certificate: drop --ca, or use full");
+		return -1;
+	}
+	return 0;
+}
+
 /* Mode-dependent defaults and checks once everything is parsed. */
 static int
 opts_finish(struct bench_gen_opts *o, char *err, size_t err_len)
@@ -590,6 +631,8 @@ opts_finish(struct bench_gen_opts *o, char *err, size_t err_len)
 		snprintf(err, err_len, "--lport + --conns must stay below 65536");
 		return -1;
 	}
+	if (client_crypto_finish(o, err, err_len) != 0)
+		return -1;
 	return token_opts_check(o, err, err_len);
 }
 

@@ -181,9 +181,10 @@ bench_gen_print_header(const struct bench_gen *g, unsigned n_workers)
 	       o->n_versions > 1 ? "," : "", o->n_versions > 1 ? version_name(o->versions[1]) : "");
 	printf("hayabusa-bench: conns %u, streams %u, size %" PRIu64 ", count %" PRIu64
 	       ", duration %.1f s, warmup %.1f s, rate %" PRIu64 "/s, retry-follow %s, "
-	       "%u worker(s)\n",
+	       "%u worker(s), client-crypto %s\n",
 	       o->conns, o->streams, o->size, o->count, (double)o->duration_ms / 1e3,
-	       (double)o->warmup_ms / 1e3, o->rate, o->retry_follow ? "yes" : "no", n_workers);
+	       (double)o->warmup_ms / 1e3, o->rate, o->retry_follow ? "yes" : "no", n_workers,
+	       bench_gen_client_crypto_name(o->client_crypto));
 	printf("hayabusa-bench: impairment loss %.2f%% reorder %.2f%% dup %.2f%% corrupt %.2f%% "
 	       "seed %" PRIu64 "\n",
 	       o->impair.loss / 1e4, o->impair.reorder / 1e4, o->impair.dup / 1e4,
@@ -271,13 +272,15 @@ json_config(FILE *fp, const struct bench_gen_opts *o)
 		"\"streams\": %u, \"size\": %" PRIu64 ", \"count\": %" PRIu64 ", "
 		"\"duration_s\": %.3f, \"warmup_s\": %.3f, \"rate\": %" PRIu64 ", "
 		"\"retry_follow\": %s, \"loss_pct\": %.4f, \"reorder_pct\": %.4f, "
-		"\"dup_pct\": %.4f, \"corrupt_pct\": %.4f, \"seed\": %" PRIu64 "},\n",
+		"\"dup_pct\": %.4f, \"corrupt_pct\": %.4f, \"seed\": %" PRIu64 ", "
+		"\"client_crypto\": \"%s\"},\n",
 		bench_gen_mode_name(o->mode), o->server_str, o->local_str,
 		bench_gen_alpn_name(o->alpn), suite_name(o), version_name(o->versions[0]), o->conns,
 		o->streams, o->size, o->count, (double)o->duration_ms / 1e3,
 		(double)o->warmup_ms / 1e3, o->rate, o->retry_follow ? "true" : "false",
 		o->impair.loss / 1e4, o->impair.reorder / 1e4, o->impair.dup / 1e4,
-		o->impair.corrupt / 1e4, o->impair.seed);
+		o->impair.corrupt / 1e4, o->impair.seed,
+		bench_gen_client_crypto_name(o->client_crypto));
 }
 
 static void

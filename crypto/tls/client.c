@@ -29,6 +29,36 @@ suite_enabled(const struct tls_conn *c, enum crypto_suite suite)
 	return false;
 }
 
+/* The key exchange behind share i: the connection's own or the one lent by the config. */
+static struct crypto_kex *
+share_kex(const struct tls_conn *c, size_t i)
+{
+	return c->kex[i] != NULL ? c->kex[i] : c->kex_lent[i];
+}
+
+/*
+ * A key share for group in slot i: a fresh one (RFC 9846 §4.3.8), or with the load
+ * generator's reuse knob the config's, made once (see tls.h on why that is not for clients).
+ */
+static int
+share_make(struct tls_conn *c, size_t i, enum crypto_group group)
+{
+	c->kex_group[i] = (uint16_t)group;
+	c->kex_lent[i] = c->ccfg->bench_kex[tls_bench_kex_index(group)];
+	if (c->kex_lent[i] != NULL)
+		return 0;
+	return crypto_kex_new(&c->kex[i], c->ctx, group) == 0 ? 0
+							      : TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
+}
+
+static void
+share_drop(struct tls_conn *c, size_t i)
+{
+	crypto_kex_free(c->kex[i]);
+	c->kex[i] = NULL;
+	c->kex_lent[i] = NULL;
+}
+
 int
 tls_conn_set_session(struct tls_conn *c, const uint8_t *blob, size_t len, uint64_t now_ms)
 {
@@ -89,9 +119,9 @@ put_key_shares(struct tls_conn *c, struct tls_wr *w)
 	e = tls_wr_open(w, 2);
 	l = tls_wr_open(w, 2);
 	for (i = 0; i < TLS_MAX_SHARES; i++) {
-		if (c->kex[i] == NULL)
+		if (share_kex(c, i) == NULL)
 			continue;
-		if (crypto_kex_public(c->kex[i], pub, sizeof(pub), &n) != 0) {
+		if (crypto_kex_public(share_kex(c, i), pub, sizeof(pub), &n) != 0) {
 			w->err = true;
 			return;
 		}
@@ -283,11 +313,8 @@ tls_conn_start(struct tls_conn *c, uint64_t now_ms)
 		return TLS_ERR_STATE;
 	c->now_ms = now_ms;
 	c->state = TLS_ST_WAIT_SH;
-	for (i = 0; i < c->ccfg->n_shares && rc == 0; i++) {
-		c->kex_group[i] = (uint16_t)c->cc->groups[i];
-		if (crypto_kex_new(&c->kex[i], c->ctx, c->cc->groups[i]) != 0)
-			rc = TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
-	}
+	for (i = 0; i < c->ccfg->n_shares && rc == 0; i++)
+		rc = share_make(c, i, c->cc->groups[i]);
 	if (rc == 0)
 		rc = tls_client_hello_write(c);
 	if (rc == 0 && c->early_offered)
@@ -314,7 +341,7 @@ share_index(const struct tls_conn *c, uint16_t g)
 	int i;
 
 	for (i = 0; i < TLS_MAX_SHARES; i++)
-		if (c->kex[i] != NULL && c->kex_group[i] == g)
+		if (share_kex(c, (size_t)i) != NULL && c->kex_group[i] == g)
 			return i;
 	return -1;
 }
@@ -362,14 +389,13 @@ on_hrr(struct tls_conn *c, const struct tls_sh *sh, enum crypto_suite suite, con
 		c->hrr_cookie_len = sh->cookie_len;
 	}
 	if (sh->seen & TLS_SEEN_KEY_SHARE) {
-		crypto_kex_free(c->kex[0]);
-		crypto_kex_free(c->kex[1]);
-		c->kex[1] = NULL;
-		c->kex_group[0] = sh->group;
-		if (crypto_kex_new(&c->kex[0], c->ctx, (enum crypto_group)sh->group) != 0) {
-			c->kex[0] = NULL;
-			return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
-		}
+		int rc;
+
+		share_drop(c, 0);
+		share_drop(c, 1);
+		rc = share_make(c, 0, (enum crypto_group)sh->group);
+		if (rc != 0)
+			return rc;
 	}
 	c->hrr = true;
 	/* HelloRetryRequest always rejects 0-RTT (RFC 9001 §4.6.2). */
@@ -411,8 +437,8 @@ on_sh(struct tls_conn *c, const struct tls_sh *sh, enum crypto_suite suite, cons
 		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
 	free(c->ch);
 	c->ch = NULL;
-	rc = crypto_kex_derive(c->kex[idx], sh->share, sh->share_len, shared, sizeof(shared),
-			       &shared_len);
+	rc = crypto_kex_derive(share_kex(c, (size_t)idx), sh->share, sh->share_len, shared,
+			       sizeof(shared), &shared_len);
 	if (rc != 0)
 		return TLS_FAIL(rc == CRYPTO_ERR_INVAL ? TLS_ALERT_ILLEGAL_PARAMETER
 						       : TLS_ALERT_INTERNAL_ERROR);
@@ -489,8 +515,10 @@ certificate(struct tls_conn *c, const uint8_t *msg, size_t len)
 	struct tls_certmsg cm;
 	int rc;
 
+	/* The message is always parsed (RFC 9846 §4.5.1); with the load generator's knob the
+	 * certificates themselves are neither decoded nor checked, and no key is kept. */
 	rc = tls_cert_decode(&cm, msg + TLS_HS_HDR_LEN, len - TLS_HS_HDR_LEN);
-	if (rc == 0)
+	if (rc == 0 && !c->ccfg->bench_skip_auth)
 		rc = tls_verify_chain(c->ccfg->store, c->ccfg->skip_verify,
 				      c->have_server_name ? c->server_name : NULL,
 				      c->server_name_is_ip, c->ccfg->verify_time, &cm,
@@ -503,12 +531,27 @@ certificate(struct tls_conn *c, const uint8_t *msg, size_t len)
 	return 0;
 }
 
+/* The server's signature over the transcript so far (RFC 9846 §4.5.2). */
+static int
+cv_signature(struct tls_conn *c, uint16_t scheme, const uint8_t *sig, size_t sig_len)
+{
+	uint8_t th[TLS_MAX_HASH], content[64 + 34 + TLS_MAX_HASH];
+	size_t n;
+
+	/* A scheme the certificate's key cannot make (§4.5.2): illegal_parameter. */
+	if (!tls_scheme_fits_key(c->peer_key, scheme))
+		return TLS_FAIL(TLS_ALERT_ILLEGAL_PARAMETER);
+	if (tls_transcript_hash(&c->th, th) != 0)
+		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
+	n = tls_cv_content(content, true, th, c->h->len);
+	return tls_verify(c->peer_key, scheme, content, n, sig, sig_len);
+}
+
 static int
 certificate_verify(struct tls_conn *c, const uint8_t *msg, size_t len)
 {
-	uint8_t th[TLS_MAX_HASH], content[64 + 34 + TLS_MAX_HASH];
 	const uint8_t *sig;
-	size_t sig_len, n, i;
+	size_t sig_len, i;
 	uint16_t scheme;
 	bool offered = false;
 	int rc;
@@ -518,15 +561,16 @@ certificate_verify(struct tls_conn *c, const uint8_t *msg, size_t len)
 		return rc;
 	for (i = 0; i < N_SCHEMES; i++)
 		offered |= sig_schemes[i] == scheme;
-	/* A scheme we did not offer, or one the key cannot make (RFC 9846 §4.5.2). */
-	if (!offered || !tls_scheme_fits_key(c->peer_key, scheme))
+	/* A scheme we did not offer (RFC 9846 §4.5.2). */
+	if (!offered)
 		return TLS_FAIL(TLS_ALERT_ILLEGAL_PARAMETER);
-	if (tls_transcript_hash(&c->th, th) != 0)
-		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
-	n = tls_cv_content(content, true, th, c->h->len);
-	rc = tls_verify(c->peer_key, scheme, content, n, sig, sig_len);
-	if (rc != 0)
-		return rc;
+	/* The load generator's knob skips the signature; the message still enters the
+	 * transcript, which the server's Finished covers. */
+	if (!c->ccfg->bench_skip_auth) {
+		rc = cv_signature(c, scheme, sig, sig_len);
+		if (rc != 0)
+			return rc;
+	}
 	if (tls_transcript_add(&c->th, msg, len) != 0)
 		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
 	c->state = TLS_ST_WAIT_FIN;

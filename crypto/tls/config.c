@@ -343,6 +343,7 @@ tls_client_config_free(struct tls_client_config *cfg)
 {
 	if (cfg == NULL)
 		return;
+	tls_client_config_set_bench_reuse_key_share(cfg, false);
 	X509_STORE_free(cfg->store);
 	tls_algs_free(&cfg->c.algs);
 	free(cfg);
@@ -456,4 +457,44 @@ tls_client_config_set_early_data(struct tls_client_config *cfg, bool enable)
 {
 	if (cfg != NULL)
 		cfg->early_data = enable;
+}
+
+/* ---- Load-generator knobs (tls.h, "Benchmark support") ---- */
+
+int
+tls_client_config_set_bench_reuse_key_share(struct tls_client_config *cfg, bool reuse)
+{
+	static const enum crypto_group groups[2] = {CRYPTO_GROUP_X25519, CRYPTO_GROUP_SECP256R1};
+	struct crypto_kex *kex[2] = {NULL, NULL};
+	struct crypto_ctx *ctx = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (cfg == NULL)
+		return TLS_ERR_INVAL;
+	/* One share per group the client may be asked for (its list or a HelloRetryRequest),
+	 * made now so that connections on other threads only read them. */
+	if (reuse && crypto_ctx_new(&ctx, CRYPTO_ENGINE_EVP) != 0)
+		return TLS_ERR_LIB;
+	for (i = 0; reuse && i < 2 && rc == 0; i++)
+		if (crypto_kex_new(&kex[tls_bench_kex_index(groups[i])], ctx, groups[i]) != 0)
+			rc = TLS_ERR_LIB;
+	crypto_ctx_free(ctx);
+	if (rc != 0) {
+		crypto_kex_free(kex[0]);
+		crypto_kex_free(kex[1]);
+		return rc;
+	}
+	for (i = 0; i < 2; i++) {
+		crypto_kex_free(cfg->bench_kex[i]);
+		cfg->bench_kex[i] = kex[i];
+	}
+	return 0;
+}
+
+void
+tls_client_config_set_bench_skip_server_auth(struct tls_client_config *cfg, bool skip)
+{
+	if (cfg != NULL)
+		cfg->bench_skip_auth = skip;
 }

@@ -415,7 +415,19 @@ struct tls_client_config {
 	int64_t verify_time;
 	size_t n_shares;
 	bool early_data;
+	/* Load-generator knobs (tls.h, "Benchmark support"): one key share per group made once
+	 * and lent to every connection, [0] X25519 and [1] secp256r1; and no server
+	 * authentication at all. */
+	struct crypto_kex *bench_kex[2];
+	bool bench_skip_auth;
 };
+
+/* Index of group in tls_client_config.bench_kex. */
+static inline size_t
+tls_bench_kex_index(enum crypto_group g)
+{
+	return g == CRYPTO_GROUP_X25519 ? 0 : 1;
+}
 
 int tls_common_config_init(struct tls_common_config *c);
 int tls_set_alpn(struct tls_common_config *c, const char *const *protos, size_t n);
@@ -479,6 +491,8 @@ struct tls_conn {
 	uint8_t c_ap[TLS_MAX_HASH];
 	uint8_t res_master[TLS_MAX_HASH];
 	struct crypto_kex *kex[TLS_MAX_SHARES];
+	/* client: the config's bench_kex lent for share i instead of kex[i]; never freed here */
+	struct crypto_kex *kex_lent[TLS_MAX_SHARES];
 	uint16_t kex_group[TLS_MAX_SHARES];
 
 	char alpn[256];

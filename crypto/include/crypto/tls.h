@@ -362,6 +362,34 @@ int tls_server_respond_once(const struct tls_server_config *cfg, struct crypto_c
 			    const uint8_t *client_hello, size_t len, const uint8_t *tparams,
 			    size_t tparams_len, uint64_t now_ms, size_t *flight_len);
 
+/*
+ * Load-generator knobs for the client (hayabusa-bench). A generator that does a real client's
+ * crypto per handshake spends more than the server it measures (X25519 keygen + derive,
+ * certificate decoding and an ECDSA verify against the server's keygen + derive + sign), so
+ * it, not the server, would set the figure. These knobs cut the client's part only; the server
+ * still does its full work on every handshake. Both are off by default and are NOT for real
+ * clients.
+ *
+ * reuse_key_share: every connection of cfg offers the same key share per group (X25519,
+ * secp256r1), made once here instead of a fresh one per ClientHello; only the derivation is
+ * left per handshake. RFC 9846 §4.3.8 forbids this to clients ("MUST NOT reuse a key share
+ * for multiple connections"; RFC 8446 §4.2.8 allowed it): anyone who learns the one private
+ * key decrypts every connection made from cfg, so there is no forward secrecy between them.
+ * Servers must accept it (§4.3.8), so the server under test is unaffected. false frees the
+ * shares. Call before connections use cfg; the shares are freed with cfg.
+ * @return 0, TLS_ERR_INVAL, TLS_ERR_LIB
+ *
+ * skip_server_auth: no server authentication at all: the certificates are not decoded or
+ * checked and the CertificateVerify signature is not verified. Stronger than
+ * tls_client_config_set_insecure_skip_verify(), which still decodes the leaf and checks the
+ * signature. The Certificate and CertificateVerify messages are still parsed (a malformed one
+ * is refused with decode_error as without the knob; a signature scheme we did not offer with
+ * illegal_parameter) and still enter the transcript, so the server's Finished still binds
+ * them. Anyone in the path can impersonate the server: measurement only.
+ */
+int tls_client_config_set_bench_reuse_key_share(struct tls_client_config *cfg, bool reuse);
+void tls_client_config_set_bench_skip_server_auth(struct tls_client_config *cfg, bool skip);
+
 #ifdef __cplusplus
 }
 #endif
