@@ -828,6 +828,10 @@ worker_config(struct bench_gen_worker *gw)
 	q->tls_client = gw->g->tls;
 	q->server_name = o->sni;
 	q->crypto = gw->ctx;
+	/* One worker owns the pool; the TLS config is used by this worker's connections only. */
+	crypto_rand_pool_init(&gw->rand_pool, &gw->rand);
+	q->rand = gw->rand;
+	tls_client_config_set_rand(gw->g->tls, &gw->rand);
 	/* --hold: no idle timeout of ours (RFC 9000 §10.1: 0 is none), so that the server's
 	 * own, not our default, decides how long it keeps the connections we leave. */
 	if (o->hold && quic_tparams_set_int(&q->tparams, QUIC_TP_MAX_IDLE_TIMEOUT, 0) != 0)
@@ -927,6 +931,7 @@ bench_gen_worker_free(struct bench_gen_worker *gw)
 	free(gw->backlog);
 	gen_token_free(gw);
 	crypto_ctx_free(gw->ctx);
+	crypto_rand_pool_fini(&gw->rand_pool);
 	free(gw);
 }
 

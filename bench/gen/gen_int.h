@@ -51,6 +51,10 @@ struct bench_gen_worker {
 	const struct bench_gen_opts *o;
 	struct dp_worker *w;
 	struct crypto_ctx *ctx;
+	/* The worker's randomness for its connections and their TLS (CIDs, ClientHello randoms):
+	 * a cache of system bytes, not a RAND_bytes() call (getpid, DRBG locks) each time. */
+	struct crypto_rand_pool rand_pool;
+	struct crypto_rand rand;
 	struct quic_conn_config qcfg;
 	struct dp_path base; /* our address, the server's; local port set per connection */
 	struct gen_conn *conns;

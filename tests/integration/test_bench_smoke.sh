@@ -6,7 +6,7 @@
 # on CPU 1, the bench's on CPU 0), inside a namespace of their own. The server runs --retry
 # always, so every connection follows a Retry (RFC 9000 §8.1.2). Each load mode runs for a
 # bounded couple of seconds and must complete its work with 0 failures (from the --json file):
-# handshake (handshakes and Retries followed), bulk with perf (verified bytes), bulk with h3
+# handshake (handshakes and Retries followed; light and full client crypto), bulk with perf (verified bytes), bulk with h3
 # GET, rr (latency samples), retry-flood (Retries back) and link-floor (datagrams the server
 # counted as unknown CIDs). No timing assertions. Exit 77 without root, iproute2, python3 or
 # network namespaces.
@@ -52,6 +52,11 @@ bench hs handshake --conns 8 --duration 2
 want hs 't["handshakes"] > 0 and j["failures_total"] == 0'
 want hs 't["retries_rx"] >= t["handshakes"]'
 want hs 'j["latency_us"]["count"] == t["handshakes"] and j["rates"]["handshakes_per_s"] > 0'
+# Without --ca the handshake modes default to light client crypto (issue 6); full still works.
+want hs 'j["config"]["client_crypto"] == "light"'
+bench hsfull handshake --conns 8 --duration 1 --client-crypto full
+want hsfull 't["handshakes"] > 0 and j["failures_total"] == 0'
+want hsfull 'j["config"]["client_crypto"] == "full"'
 
 bench bulk bulk --alpn perf --conns 2 --streams 4 --size 256k --duration 2
 want bulk 't["streams_done"] > 0 and j["failures_total"] == 0'
