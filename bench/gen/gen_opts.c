@@ -456,6 +456,17 @@ token_opts_check(const struct bench_gen_opts *o, char *err, size_t err_len)
 	return 0;
 }
 
+/* full or light ("default" is no value a user can give). */
+static int
+parse_client_crypto(struct bench_gen_opts *o, const char *v)
+{
+	unsigned u = 0;
+	int rc = parse_name(v, client_crypto_names + 1, 2, &u);
+
+	o->client_crypto = (enum bench_gen_client_crypto)(u + 1);
+	return rc;
+}
+
 /* One "--name value" option of ours. @return 0, -1 bad value, -2 not ours */
 static int
 parse_valued(struct bench_gen_opts *o, const char *a, const char *v)
@@ -475,11 +486,8 @@ parse_valued(struct bench_gen_opts *o, const char *a, const char *v)
 		return snprintf(o->sni, sizeof(o->sni), "%s", v) < (int)sizeof(o->sni) ? 0 : -1;
 	if (strcmp(a, "--ca") == 0)
 		return (o->ca_file = v) != NULL ? 0 : -1;
-	if (strcmp(a, "--client-crypto") == 0) {
-		rc = parse_name(v, client_crypto_names + 1, 2, &u);
-		o->client_crypto = (enum bench_gen_client_crypto)(u + 1);
-		return rc;
-	}
+	if (strcmp(a, "--client-crypto") == 0)
+		return parse_client_crypto(o, v);
 	if (strcmp(a, "--alpn") == 0) {
 		rc = parse_name(v, alpn_names, 3, &u);
 		o->alpn = (enum bench_gen_alpn)u;
