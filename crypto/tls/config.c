@@ -473,22 +473,25 @@ tls_client_config_set_bench_reuse_key_share(struct tls_client_config *cfg, bool 
 	if (cfg == NULL)
 		return TLS_ERR_INVAL;
 	/* One share per group the client may be asked for (its list or a HelloRetryRequest),
-	 * made now so that connections on other threads only read them. */
+	 * made now. A crypto_kex derives through the context it was made in, so that context
+	 * lives as long as the shares (hence one thread at a time, see tls.h). */
 	if (reuse && crypto_ctx_new(&ctx, CRYPTO_ENGINE_EVP) != 0)
 		return TLS_ERR_LIB;
 	for (i = 0; reuse && i < 2 && rc == 0; i++)
 		if (crypto_kex_new(&kex[tls_bench_kex_index(groups[i])], ctx, groups[i]) != 0)
 			rc = TLS_ERR_LIB;
-	crypto_ctx_free(ctx);
 	if (rc != 0) {
 		crypto_kex_free(kex[0]);
 		crypto_kex_free(kex[1]);
+		crypto_ctx_free(ctx);
 		return rc;
 	}
 	for (i = 0; i < 2; i++) {
 		crypto_kex_free(cfg->bench_kex[i]);
 		cfg->bench_kex[i] = kex[i];
 	}
+	crypto_ctx_free(cfg->bench_ctx);
+	cfg->bench_ctx = ctx;
 	return 0;
 }
 

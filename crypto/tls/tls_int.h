@@ -416,9 +416,10 @@ struct tls_client_config {
 	size_t n_shares;
 	bool early_data;
 	/* Load-generator knobs (tls.h, "Benchmark support"): one key share per group made once
-	 * and lent to every connection, [0] X25519 and [1] secp256r1; and no server
-	 * authentication at all. */
+	 * and lent to every connection, [0] X25519 and [1] secp256r1, with the crypto context
+	 * they were made and derive in (crypto_kex keeps it); and no server authentication. */
 	struct crypto_kex *bench_kex[2];
+	struct crypto_ctx *bench_ctx;
 	bool bench_skip_auth;
 };
 

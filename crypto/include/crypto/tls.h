@@ -376,7 +376,9 @@ int tls_server_respond_once(const struct tls_server_config *cfg, struct crypto_c
  * for multiple connections"; RFC 8446 §4.2.8 allowed it): anyone who learns the one private
  * key decrypts every connection made from cfg, so there is no forward secrecy between them.
  * Servers must accept it (§4.3.8), so the server under test is unaffected. false frees the
- * shares. Call before connections use cfg; the shares are freed with cfg.
+ * shares. Call before connections use cfg; the shares are freed with cfg. The shares derive
+ * through a crypto context of cfg's own, not the connection's, so with this knob on, cfg's
+ * connections must be driven by one thread at a time (hayabusa-bench has one worker).
  * @return 0, TLS_ERR_INVAL, TLS_ERR_LIB
  *
  * skip_server_auth: no server authentication at all: the certificates are not decoded or
