@@ -382,7 +382,23 @@ def report_intro(a, cpu):
          "here.",
          "- The generator opens and acknowledges every packet normally (no header-only ACK "
          "shortcut); its CPU headroom (share of its poll loop that moved no datagram) is "
-         "given beside each figure: near 0 % means the generator may be the limit.", ""]
+         "given beside each figure: near 0 % means the generator may be the limit.",
+         client_crypto_note(a), ""]
+
+
+def client_crypto_note(a):
+    """What the generator's TLS client did per handshake (hayabusa-bench --client-crypto)."""
+    names = [n[:-len(".json")] for n in os.listdir(a.tmp)
+             if "-hs-" in n and n.endswith(".json")]
+    modes = sorted({get(load(a.tmp, n), "config", "client_crypto") or "?" for n in names})
+    if modes == ["light"]:
+        return ("- The generator's TLS client ran `--client-crypto light` in the handshake, "
+                "bulk and rr runs against both servers: one key share reused for every "
+                "handshake (one X25519 derive each) and no certificate or CertificateVerify "
+                "check (the messages are parsed and the server's Finished still covers them), "
+                "so that a client handshake costs less than a server's and the servers set "
+                "the handshake figure. Both servers do their full work.")
+    return "- The generator's TLS client ran `--client-crypto %s`." % "/".join(modes)
 
 
 def report_notes(lg, mem):
