@@ -1578,6 +1578,12 @@ quic_conn_mem_bytes(const struct quic_conn *c)
 }
 
 size_t
+quic_conn_struct_bytes(void)
+{
+	return sizeof(struct quic_conn);
+}
+
+size_t
 quic_conn_stream_mem_bytes(const struct quic_conn *c)
 {
 	if (!c->streams_ready)

@@ -91,6 +91,7 @@ struct srv_worker {
 	struct conn_key **bucket;
 	size_t mask;
 	struct srv_conn *slots;
+	uint32_t n_fresh; /* slots[n_fresh..max_conns) never used: never touched, not resident */
 	struct srv_conn *free_list;
 	struct srv_conn *active;
 	struct srv_conn *dirty; /* connections with input or output pending (collect_tx) */
@@ -130,7 +131,8 @@ static const char *const cnt_names[SRV_CNT_MAX] = {
 	"screen_drop",	  "screen_reply", "accept_fail",   "unknown_cid",   "app_errors",
 	"tx_fail",	  "retry_sent",	  "validated",	   "resumed",	    "key_updates",
 	"migrations",	  "new_tokens",	  "reset_sent",	   "reset_limited", "tokens_valid",
-	"conn_mem_bytes", "hs_failed",	  "handshakes_v2", "zero_rtt",
+	"conn_mem_bytes", "hs_failed",	  "handshakes_v2", "zero_rtt",	    "refused_mem",
+	"mem_charged",
 };
 
 const char *
@@ -312,6 +314,8 @@ conn_free(struct srv_worker *sw, struct srv_conn *c)
 	quic_app_free(c->app);
 	quic_conn_free(c->qc);
 	cnt_add(sw, SRV_CNT_CONN_MEM, -(int64_t)c->seen_mem);
+	cnt_add(sw, SRV_CNT_MEM_CHARGED,
+		-(int64_t)c->seen_mem - (counted ? (int64_t)SRV_CONN_UNACCOUNTED : 0));
 	dirty_unlink(c);
 	*c->pprev = c->next;
 	if (c->next != NULL)
@@ -325,14 +329,21 @@ conn_free(struct srv_worker *sw, struct srv_conn *c)
 	}
 }
 
+/*
+ * A free slot: one given back, else the next never used (so that a --max-conns sized for a
+ * memory budget costs address space, not memory, until connections come). NULL when full.
+ */
 static struct srv_conn *
 conn_take_slot(struct srv_worker *sw)
 {
 	struct srv_conn *c = sw->free_list;
 
-	if (c == NULL)
+	if (c != NULL)
+		sw->free_list = c->next;
+	else if (sw->n_fresh < sw->s->opts.max_conns)
+		c = &sw->slots[sw->n_fresh++];
+	else
 		return NULL;
-	sw->free_list = c->next;
 	c->sw = sw;
 	c->next = sw->active;
 	if (c->next != NULL)
@@ -586,6 +597,7 @@ conn_count_mem(struct srv_worker *sw, struct srv_conn *c)
 	uint64_t mem = sizeof(*c) + quic_conn_mem_bytes(c->qc) + quic_conn_stream_mem_bytes(c->qc);
 
 	cnt_add(sw, SRV_CNT_CONN_MEM, (int64_t)(mem - c->seen_mem));
+	cnt_add(sw, SRV_CNT_MEM_CHARGED, (int64_t)(mem - c->seen_mem));
 	c->seen_mem = mem;
 }
 
@@ -731,6 +743,23 @@ send_reset(struct srv_worker *sw, const uint8_t *cid, size_t cid_len, size_t tri
 	cnt_add(sw, SRV_CNT_RESET_SENT, 1);
 }
 
+/*
+ * --worker-memory admission: whether the worker's charged memory (SRV_CNT_MEM_CHARGED: every
+ * connection's accounted bytes as of its last service, plus SRV_CONN_UNACCOUNTED each) and
+ * the least charge of one more connection (its slot, its quic_conn struct, the unaccounted
+ * part) stay within the budget. A connection's charge then follows what it holds (handshake
+ * buffers, stream data), so admissions see the growth of those already held.
+ */
+static bool
+budget_allows(const struct srv_worker *sw)
+{
+	uint64_t budget = sw->s->opts.worker_mem;
+	uint64_t charged = __atomic_load_n(&sw->cnt.v[SRV_CNT_MEM_CHARGED], __ATOMIC_RELAXED);
+	uint64_t one = sizeof(struct srv_conn) + quic_conn_struct_bytes() + SRV_CONN_UNACCOUNTED;
+
+	return budget == 0 || charged + one <= budget;
+}
+
 /* A connection from a datagram the validator accepted. @return true when one was made */
 static bool
 new_conn(struct srv_worker *sw, const struct quic_dgram *dg, const struct quic_vresult *r,
@@ -740,6 +769,10 @@ new_conn(struct srv_worker *sw, const struct quic_dgram *dg, const struct quic_v
 	struct srv_conn *c;
 	int rc;
 
+	if (!budget_allows(sw)) {
+		cnt_add(sw, SRV_CNT_REFUSED_MEM, 1);
+		return false;
+	}
 	if (sw->stop_seen || (c = conn_take_slot(sw)) == NULL) {
 		cnt_add(sw, SRV_CNT_REFUSED_FULL, 1);
 		return false;
@@ -759,6 +792,7 @@ new_conn(struct srv_worker *sw, const struct quic_dgram *dg, const struct quic_v
 	}
 	cnt_add(sw, SRV_CNT_ACCEPTED, 1);
 	cnt_add(sw, SRV_CNT_ACTIVE, 1);
+	cnt_add(sw, SRV_CNT_MEM_CHARGED, SRV_CONN_UNACCOUNTED);
 	sw->hs_in_flight++;
 	if (r->validated)
 		cnt_add(sw, SRV_CNT_VALIDATED, 1);
@@ -948,13 +982,20 @@ worker_config(struct srv_worker *sw)
 	const struct srv_opts *o = &sw->s->opts;
 	struct quic_conn_config *q = &sw->qcfg;
 
+	uint32_t chunks = pool_cap(o->max_conns, WORKER_CHUNKS_PER_CONN);
+
 	quic_conn_config_default(q, QUIC_ROLE_SERVER);
 	/* Hard caps only (memory is taken as used): each connection's own limits (flow control,
-	 * stream and chunk budgets) bound what it takes, --max-conns bounds the connections. */
+	 * stream and chunk budgets) bound what it takes, --max-conns bounds the connections.
+	 * With --worker-memory the chunks (stream and CRYPTO data, sent-packet records) are
+	 * capped at the budget: however the connections held grow, their buffers never take
+	 * more than it (a connection refused a chunk drops what it cannot buffer, and the peer
+	 * sends it again; RFC 9000 §2.2, §13.3). */
+	if (o->worker_mem != 0 && o->worker_mem / QUIC_CHUNK_SIZE < chunks)
+		chunks = (uint32_t)(o->worker_mem / QUIC_CHUNK_SIZE);
 	if (quic_stream_pool_init(&sw->stream_pool, pool_cap(o->max_conns, WORKER_STREAMS_PER_CONN),
 				  0) != 0 ||
-	    quic_chunk_pool_init(&sw->chunk_pool, pool_cap(o->max_conns, WORKER_CHUNKS_PER_CONN),
-				 0) != 0)
+	    quic_chunk_pool_init(&sw->chunk_pool, chunks, 0) != 0)
 		return QUIC_ERR_NOMEM;
 	q->stream_pool = &sw->stream_pool;
 	q->chunk_pool = &sw->chunk_pool;
@@ -1071,7 +1112,7 @@ static int
 worker_table(struct srv_worker *sw)
 {
 	uint32_t n = sw->s->opts.max_conns;
-	size_t nb = 64, i;
+	size_t nb = 64;
 
 	while (nb < (size_t)n * 2)
 		nb <<= 1;
@@ -1080,10 +1121,6 @@ worker_table(struct srv_worker *sw)
 	if (sw->bucket == NULL || sw->slots == NULL)
 		return QUIC_ERR_NOMEM;
 	sw->mask = nb - 1;
-	for (i = n; i-- > 0;) {
-		sw->slots[i].next = sw->free_list;
-		sw->free_list = &sw->slots[i];
-	}
 	return crypto_rand_bytes(NULL, sw->hkey, sizeof(sw->hkey)) == 0 ? 0 : QUIC_ERR_CRYPTO;
 }
 

@@ -48,7 +48,13 @@ static const char usage[] =
 	"  --cc newreno|cubic          congestion controller [newreno]\n"
 	"  --keylog FILE               NSS key log, appended (also SSLKEYLOGFILE)\n"
 	"  --qlog-dir DIR              qlog: one JSON-SEQ file per connection\n"
-	"  --max-conns N               connections per worker, 1..1000000 [4096]\n"
+	"  --max-conns N               connections per worker, 1..1000000 [4096, or with\n"
+	"                              --worker-memory as many as it could hold]\n"
+	"  --worker-memory SIZE        memory budget of each worker's connections, bytes or\n"
+	"                              with a K, M or G suffix (1024-based), 64K..1024G: a new\n"
+	"                              connection is refused (refused_mem) when the charged\n"
+	"                              memory of those held plus one more would exceed it;\n"
+	"                              stream buffers are capped at it too [none]\n"
 	"  --idle-timeout MS           max_idle_timeout, 1..600000 ms [30000]\n"
 	"  --versions LIST             QUIC versions, comma-separated, preferred first: v1, v2\n"
 	"                              (or hex: 1, 6b3343cf); a client that offers a preferred\n"
@@ -254,6 +260,65 @@ opts_default(struct srv_opts *o)
 	strcpy(o->port_arg, "0");
 }
 
+/*
+ * "SIZE[K|M|G]" (1024-based), SRV_WORKER_MEM_MIN..SRV_WORKER_MEM_MAX bytes.
+ * @return 0, or -1
+ */
+static int
+parse_size(const char *v, uint64_t *out)
+{
+	unsigned long long x;
+	unsigned shift = 0;
+	char *end;
+
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno != 0 || end == v || v[0] < '0' || v[0] > '9')
+		return -1;
+	if (*end != '\0') {
+		if (end[1] != '\0')
+			return -1;
+		switch (end[0]) {
+		case 'K':
+		case 'k':
+			shift = 10;
+			break;
+		case 'M':
+		case 'm':
+			shift = 20;
+			break;
+		case 'G':
+		case 'g':
+			shift = 30;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (x > (SRV_WORKER_MEM_MAX >> shift))
+		return -1;
+	x <<= shift;
+	if (x < SRV_WORKER_MEM_MIN)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+/*
+ * --worker-memory without --max-conns: as many slots as the budget could hold at the least
+ * charge of a connection, so that the budget, not the default 4096, is the limit.
+ */
+static void
+opts_max_conns(struct srv_opts *o)
+{
+	uint64_t n;
+
+	if (o->worker_mem == 0 || o->max_conns_set)
+		return;
+	n = o->worker_mem / SRV_CONN_CHARGE_MIN;
+	o->max_conns = n < 1 ? 1 : n > 1000000 ? 1000000 : (uint32_t)n;
+}
+
 /* One option with its value v. @return 0, or -1 (bad value) */
 static int
 opt_value(struct srv_opts *o, const char *a, const char *v, uint32_t *listen_port)
@@ -306,7 +371,10 @@ opt_value(struct srv_opts *o, const char *a, const char *v, uint32_t *listen_por
 	} else if (strcmp(a, "--qlog-dir") == 0) {
 		o->qlog_dir = v;
 	} else if (strcmp(a, "--max-conns") == 0) {
+		o->max_conns_set = true;
 		return parse_u32(v, 1, 1000000, &o->max_conns);
+	} else if (strcmp(a, "--worker-memory") == 0) {
+		return parse_size(v, &o->worker_mem);
 	} else if (strcmp(a, "--idle-timeout") == 0) {
 		return parse_u32(v, 1, 600000, &o->idle_timeout_ms);
 	} else if (strcmp(a, "--versions") == 0) {
@@ -381,5 +449,6 @@ srv_opts_parse(struct srv_opts *o, int argc, char **argv, char **dp_argv, int *d
 		dp_argv[n++] = o->udp_port_arg;
 	}
 	*dp_argc = n;
+	opts_max_conns(o);
 	return 0;
 }

@@ -32,6 +32,21 @@
 #define SRV_MAX_WORKERS	  128
 #define SRV_TICKET_SLOTS  4 /* published ticket keys a worker may still be copying */
 
+/* --worker-memory bounds: 64 KiB (a few connections) to 1 TiB. */
+#define SRV_WORKER_MEM_MIN (UINT64_C(64) << 10)
+#define SRV_WORKER_MEM_MAX (UINT64_C(1) << 40)
+/*
+ * What one connection costs beyond what the server accounts (its slot, quic_conn_mem_bytes(),
+ * stream buffers): the TLS engine's state and the AEAD and header-protection contexts of
+ * crypto/ with OpenSSL's own allocations behind them, and the allocator's overhead. Measured
+ * by bench/conn_memory.sh: RSS growth per established idle connection minus the accounted
+ * bytes per connection (see README, "Memory per connection"); rounded up.
+ */
+#define SRV_CONN_UNACCOUNTED 8704u
+/* The least a connection is charged (a lower bound, used to size --max-conns from
+ * --worker-memory so that the budget and not the slot count is the limit). */
+#define SRV_CONN_CHARGE_MIN SRV_CONN_UNACCOUNTED
+
 enum srv_retry {
 	SRV_RETRY_NEVER = 0,
 	SRV_RETRY_ALWAYS,
@@ -61,6 +76,10 @@ struct srv_opts {
 	bool early_data; /* --early-data: tickets allow 0-RTT, accepted (RFC 9001 §4.6) */
 	bool new_token;	 /* --new-token: NEW_TOKEN after the handshake (RFC 9000 §8.1.3) */
 	uint32_t max_conns;
+	bool max_conns_set; /* given on the command line (else derived from worker_mem) */
+	/* --worker-memory: budget of the memory charged for one worker's connections, in bytes
+	   (0: none). See srv_worker_charged(). */
+	uint64_t worker_mem;
 	uint32_t idle_timeout_ms;
 	/* --versions: spoken and preferred (RFC 9368 §2.3), in order; 0 of them: the defaults. */
 	uint32_t versions[QUIC_CONN_MAX_VERSIONS];
@@ -108,6 +127,12 @@ enum srv_cnt {
 			    * handshakes + hs_failed + handshakes still in flight */
 	SRV_CNT_HS_V2,	   /* handshakes completed in QUIC v2 (RFC 9369) */
 	SRV_CNT_ZERO_RTT,  /* handshakes whose 0-RTT data was accepted (RFC 9001 §4.6) */
+	/* Initials dropped: a new connection's charge would take the worker's charged memory
+	   above --worker-memory (the client sees what refused_full gives it: no answer) */
+	SRV_CNT_REFUSED_MEM,
+	/* Gauge: the worker's charged memory, what --worker-memory is compared with: the
+	   connections' accounted bytes (conn_mem_bytes) plus SRV_CONN_UNACCOUNTED for each */
+	SRV_CNT_MEM_CHARGED,
 	SRV_CNT_MAX
 };
 

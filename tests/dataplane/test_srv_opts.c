@@ -140,3 +140,89 @@ HB_TEST(srv_opts, listen_ports_must_match)
 	cr_assert(eq(int, parse(&p, args), -1));
 	cr_assert(not(eq(ptr, strstr(p.err, "[fd00::1]:444"), NULL)), "%s", p.err);
 }
+
+/* --worker-memory SIZE: bytes, or K/M/G (1024-based); and what it makes of --max-conns. */
+HB_TEST(srv_opts, worker_memory_sizes)
+{
+	static const struct {
+		const char *v;
+		uint64_t want;
+	} good[] = {
+		{"65536", 65536},	   {"64K", 64u << 10},
+		{"64k", 64u << 10},	   {"256M", UINT64_C(256) << 20},
+		{"3G", UINT64_C(3) << 30}, {"1024G", UINT64_C(1) << 40},
+		{"123456789", 123456789},
+	};
+	struct parsed p;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		const char *args[] = {"--listen", "198.18.0.1:443", "--worker-memory", good[i].v,
+				      NULL};
+
+		cr_assert(eq(int, parse(&p, args), 0), "%s: %s", good[i].v, p.err);
+		cr_assert(eq(u64, p.o.worker_mem, good[i].want), "%s", good[i].v);
+	}
+	/* None by default, and --max-conns keeps its default of 4096. */
+	{
+		const char *args[] = {"--listen", "198.18.0.1:443", NULL};
+
+		cr_assert(eq(int, parse(&p, args), 0), "%s", p.err);
+		cr_assert(eq(u64, p.o.worker_mem, 0));
+		cr_assert(eq(u32, p.o.max_conns, 4096));
+	}
+}
+
+HB_TEST(srv_opts, worker_memory_sets_max_conns)
+{
+	const char *alone[] = {"--listen", "198.18.0.1:443", "--worker-memory", "256M", NULL};
+	const char *both[] = {"--max-conns",	 "100",	 "--listen", "198.18.0.1:443",
+			      "--worker-memory", "256M", NULL};
+	const char *huge[] = {"--listen", "198.18.0.1:443", "--worker-memory", "1024G", NULL};
+	struct parsed p;
+
+	/* Alone: as many slots as the least charge allows, so the budget is the limit. */
+	cr_assert(eq(int, parse(&p, alone), 0), "%s", p.err);
+	cr_assert(eq(u32, p.o.max_conns, (uint32_t)((UINT64_C(256) << 20) / SRV_CONN_CHARGE_MIN)));
+	cr_assert(gt(u32, p.o.max_conns, 4096));
+	/* An explicit --max-conns, before or after, is kept. */
+	cr_assert(eq(int, parse(&p, both), 0), "%s", p.err);
+	cr_assert(eq(u32, p.o.max_conns, 100));
+	cr_assert(eq(u64, p.o.worker_mem, UINT64_C(256) << 20));
+	/* Never above the --max-conns range. */
+	cr_assert(eq(int, parse(&p, huge), 0), "%s", p.err);
+	cr_assert(eq(u32, p.o.max_conns, 1000000));
+}
+
+HB_TEST(srv_opts, worker_memory_bad_values)
+{
+	static const char *const bad[] = {
+		"",
+		"0",
+		"-1",
+		"63K",
+		"65535",
+		"1025G",
+		"1T",
+		"12Q",
+		"K",
+		"1KB",
+		"1 K",
+		" 1M",
+		"1.5M",
+		"0x100000",
+		"+1M",
+		"1099511627777",
+		"99999999999999999999999",
+		"18014398509481984K",
+	};
+	struct parsed p;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *args[] = {"--listen", "198.18.0.1:443", "--worker-memory", bad[i],
+				      NULL};
+
+		cr_assert(eq(int, parse(&p, args), -1), "\"%s\" accepted", bad[i]);
+		cr_assert(not(eq(ptr, strstr(p.err, "--worker-memory"), NULL)), "%s", p.err);
+		cr_assert(eq(ptr, strchr(p.err, '\n'), NULL), "%s", p.err);
+	}
+}

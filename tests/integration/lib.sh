@@ -415,3 +415,47 @@ it_session_first()
 	[ -s "$it_tmp/session.pem" ] || it_bad "no session ticket was received (--session-file empty)"
 	[ -s "$it_tmp/tp.txt" ] || it_bad "no transport parameters were saved (--tp-file empty)"
 }
+
+# ---- hayabusa served over net_memif to hayabusa-bench (test_bench_smoke.sh,
+# test_mem_budget.sh, bench/conn_memory.sh).
+
+# it_memif_serve SERVER [server options]: SERVER (hayabusa) as the server side of a net_memif
+# link at $it_tmp/memif.sock (it_sock), listening on $IT_SRV_IP/24:$IT_PORT, its busy lcore on
+# CPU 1 when there are two, output to $it_tmp/server.log; waits (bounded) until it serves.
+it_sock=
+it_memif_serve()
+{
+	local server=${1:?it_memif_serve SERVER [options]} scpu=0
+
+	shift
+	[ -x "$server" ] || it_die "no server binary at $server"
+	[ "$(nproc)" -ge 2 ] && scpu=1
+	it_sock="$it_tmp/memif.sock"
+	it_bench_eal "hbs_${it_ns}" "net_memif0,role=server,socket=$it_sock,mac=$IT_SRV_MAC" "$scpu"
+	ip netns exec "$it_ns" "$server" "${it_eal[@]}" -- --listen "$IT_SRV_IP/24:$IT_PORT" \
+		--poll busy "$@" >"$it_tmp/server.log" 2>&1 &
+	it_srv_pid=$!
+	it_wait_serving
+}
+
+# it_gauge NAME: the server's counter NAME from its latest complete --stats block (0 if none).
+it_gauge()
+{
+	awk -v n="$1" '/^--- stats: quic/ { q = 1; next } /^--- stats:/ { q = 0 }
+		q && $1 == n { v = $2 } END { print v + 0 }' "$it_tmp/server.log"
+}
+
+# it_settle: waits (bounded, 12 s) until two --stats blocks a second apart (--stats 1) agree on
+# conns_active.
+it_settle()
+{
+	local a b
+
+	a=$(it_gauge conns_active)
+	for _ in $(seq 10); do
+		sleep 1.2
+		b=$(it_gauge conns_active)
+		[ "$a" = "$b" ] && return
+		a=$b
+	done
+}

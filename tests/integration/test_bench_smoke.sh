@@ -20,18 +20,9 @@ server=${2:?usage: test_bench_smoke.sh HAYABUSA-BENCH HAYABUSA}
 command -v python3 >/dev/null || it_skip "python3 missing (JSON checks)"
 it_init smk "$bench"
 [ -z "${HB_KEEP_TMP:-}" ] || trap 'it_kill_server; ip netns del "$it_ns"' EXIT
-[ -x "$server" ] || it_die "no server binary at $server"
 it_www
-sock="$it_tmp/memif.sock"
-scpu=0
-[ "$(nproc)" -ge 2 ] && scpu=1
-
-it_bench_eal "hbs_${it_ns}" "net_memif0,role=server,socket=$sock,mac=$IT_SRV_MAC" "$scpu"
-ip netns exec "$it_ns" "$server" "${it_eal[@]}" -- --listen "$IT_SRV_IP/24:$IT_PORT" \
-	--root "$it_tmp/www" --alpn h3,hq-interop,perf --retry always --poll busy \
-	>"$it_tmp/server.log" 2>&1 &
-it_srv_pid=$!
-it_wait_serving
+it_memif_serve "$server" --root "$it_tmp/www" --alpn h3,hq-interop,perf --retry always
+sock=$it_sock
 
 # bench NAME MODE [options]: one bounded run; its JSON in $it_tmp/NAME.json.
 bench()

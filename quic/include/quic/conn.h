@@ -440,6 +440,9 @@ void quic_conn_stats(const struct quic_conn *c, struct quic_conn_stats *out);
 size_t quic_conn_mem_bytes(const struct quic_conn *c);
 /* Bytes of stream data buffers (send and receive chunks) this connection holds now. */
 size_t quic_conn_stream_mem_bytes(const struct quic_conn *c);
+/* The least quic_conn_mem_bytes() of any connection: its struct alone (what admitting one
+ * more connection costs at the very least, before it holds anything). */
+size_t quic_conn_struct_bytes(void);
 
 /* ---- Events ---- */
 
