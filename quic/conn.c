@@ -123,7 +123,7 @@ quic_conn_event(struct quic_conn *c, enum quic_event_type type, uint64_t stream_
 static int
 mint_cid(struct quic_conn *c, struct quic_cid *cid, uint8_t token[QUIC_RESET_TOKEN_LEN])
 {
-	const struct quic_conn_config *cfg = &c->cfg;
+	const struct quic_conn_config *cfg = c->cfg;
 	int rc;
 
 	if (cfg->lb != NULL) {
@@ -142,26 +142,35 @@ mint_cid(struct quic_conn *c, struct quic_cid *cid, uint8_t token[QUIC_RESET_TOK
 
 /* ---- creation ---- */
 
+/*
+ * The worker's pools, or (no pools configured) two of the connection's own, allocated out of
+ * line: a server's connections all use their worker's, and 112 bytes each would be wasted.
+ */
 static int
 conn_pools(struct quic_conn *c)
 {
 	int rc;
 
-	c->stream_pool = c->cfg.stream_pool;
-	c->chunk_pool = c->cfg.chunk_pool;
+	c->stream_pool = c->cfg->stream_pool;
+	c->chunk_pool = c->cfg->chunk_pool;
 	if (c->stream_pool != NULL && c->chunk_pool != NULL)
 		return 0;
-	rc = quic_stream_pool_init(&c->own_stream_pool, STREAM_POOL_CAP, 0);
-	if (rc != 0)
-		return rc;
-	rc = quic_chunk_pool_init(&c->own_chunk_pool, CHUNK_POOL_CAP, 0);
+	c->own = calloc(1, sizeof(*c->own));
+	if (c->own == NULL)
+		return QUIC_ERR_NOMEM;
+	rc = quic_stream_pool_init(&c->own->streams, STREAM_POOL_CAP, 0);
+	if (rc == 0) {
+		rc = quic_chunk_pool_init(&c->own->chunks, CHUNK_POOL_CAP, 0);
+		if (rc != 0)
+			quic_pool_fini(&c->own->streams);
+	}
 	if (rc != 0) {
-		quic_pool_fini(&c->own_stream_pool);
+		free(c->own);
+		c->own = NULL;
 		return rc;
 	}
-	c->own_pools = true;
-	c->stream_pool = &c->own_stream_pool;
-	c->chunk_pool = &c->own_chunk_pool;
+	c->stream_pool = &c->own->streams;
+	c->chunk_pool = &c->own->chunks;
 	return 0;
 }
 
@@ -172,13 +181,13 @@ conn_recovery(struct quic_conn *c, uint64_t now)
 	uint8_t seed[8];
 
 	quic_recovery_config_default(&rc);
-	rc.cc_algo = c->cfg.cc_algo;
-	rc.sent_cap = c->cfg.sent_cap != 0 ? c->cfg.sent_cap : QUIC_CONN_DEFAULT_SENT_CAP;
+	rc.cc_algo = c->cfg->cc_algo;
+	rc.sent_cap = c->cfg->sent_cap != 0 ? c->cfg->sent_cap : QUIC_CONN_DEFAULT_SENT_CAP;
 	rc.sent_cap_handshake = HANDSHAKE_SENT_CAP;
 	c->sent_cap[LVL_INITIAL] = c->sent_cap[LVL_HANDSHAKE] = HANDSHAKE_SENT_CAP;
 	c->sent_cap[LVL_APP] = rc.sent_cap;
-	if (c->cfg.initial_rtt_ns != 0)
-		rc.initial_rtt_ns = c->cfg.initial_rtt_ns;
+	if (c->cfg->initial_rtt_ns != 0)
+		rc.initial_rtt_ns = c->cfg->initial_rtt_ns;
 	rc.is_server = c->is_server;
 	rc.ecn = false; /* the I/O layer does not report ECN marks to us (yet) */
 	rc.on_pkt = quic_conn_on_pkt_fate;
@@ -229,7 +238,7 @@ conn_alloc(struct quic_conn **out, const struct quic_conn_config *cfg, uint32_t 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return QUIC_ERR_NOMEM;
-	c->cfg = *cfg;
+	c->cfg = cfg;
 	c->is_server = cfg->role == QUIC_ROLE_SERVER;
 	c->version = version;
 	c->path = *path;
@@ -266,7 +275,7 @@ accept_early_data(void *arg, const char *alpn, const uint8_t *tp, size_t len)
 
 	(void)alpn; /* TLS checks that 0-RTT keeps the ALPN (RFC 9846 §4.2.10) */
 	/* 0-RTT keys are made for the client's version: none after a switch (RFC 9368 §2.3). */
-	if (c->cfg.reject_early_data || tp == NULL || c->version != c->orig_version ||
+	if (c->cfg->reject_early_data || tp == NULL || c->version != c->orig_version ||
 	    quic_tparams_decode(&old, tp, len, QUIC_TP_FROM_SERVER) != 0)
 		return false;
 	return now->active_connection_id_limit >= old.active_connection_id_limit &&
@@ -346,14 +355,14 @@ conn_tls(struct quic_conn *c, uint64_t now)
 	if (rc != 0)
 		return QUIC_ERR_INVAL;
 	if (c->is_server)
-		rc = tls_conn_new_server(&c->tls, c->cfg.tls_server, c->cfg.crypto, tp,
+		rc = tls_conn_new_server(&c->tls, c->cfg->tls_server, c->cfg->crypto, tp,
 					 quic_writer_len(&w), &c->tls_cb);
 	else
-		rc = tls_conn_new_client(&c->tls, c->cfg.tls_client, c->cfg.crypto,
-					 c->cfg.server_name, tp, quic_writer_len(&w), &c->tls_cb);
+		rc = tls_conn_new_client(&c->tls, c->cfg->tls_client, c->cfg->crypto,
+					 c->cfg->server_name, tp, quic_writer_len(&w), &c->tls_cb);
 	/* A session that cannot be used (expired, another server) just means no resumption. */
-	if (rc == 0 && !c->is_server && c->cfg.session != NULL &&
-	    tls_conn_set_session(c->tls, c->cfg.session, c->cfg.session_len, now / 1000000) < 0)
+	if (rc == 0 && !c->is_server && c->cfg->session != NULL &&
+	    tls_conn_set_session(c->tls, c->cfg->session, c->cfg->session_len, now / 1000000) < 0)
 		rc = TLS_ERR_INVAL;
 	if (rc == 0 && !c->is_server)
 		rc = tls_conn_start(c->tls, now / 1000000);
@@ -441,7 +450,7 @@ check_first_initial(const struct quic_conn_config *cfg, const uint8_t *dgram, si
 static void
 server_token(struct quic_conn *c, const struct quic_packet_hdr *h, const struct quic_path *path)
 {
-	const struct quic_token_ops *ops = c->cfg.tokens;
+	const struct quic_token_ops *ops = c->cfg->tokens;
 	struct quic_token_info info;
 
 	if (h->token_len == 0 || ops == NULL || ops->validate == NULL ||
@@ -464,8 +473,9 @@ server_cids(struct quic_conn *c, const struct quic_packet_hdr *h)
 	uint8_t token[QUIC_RESET_TOKEN_LEN];
 	int rc;
 
-	c->scid_len = c->cfg.lb != NULL ? (uint8_t)quic_lb_cid_len(c->cfg.lb)
-					: (c->cfg.cid_len != 0 ? c->cfg.cid_len : SERVER_CID_LEN);
+	c->scid_len = c->cfg->lb != NULL
+			      ? (uint8_t)quic_lb_cid_len(c->cfg->lb)
+			      : (c->cfg->cid_len != 0 ? c->cfg->cid_len : SERVER_CID_LEN);
 	rc = mint_cid(c, &c->hs_scid, token);
 	if (rc != 0)
 		return rc;
@@ -542,9 +552,10 @@ quic_conn_free(struct quic_conn *c)
 	}
 	if (c->streams_ready)
 		quic_streams_fini(&c->streams);
-	if (c->own_pools) {
-		quic_pool_fini(&c->own_stream_pool);
-		quic_pool_fini(&c->own_chunk_pool);
+	if (c->own != NULL) {
+		quic_pool_fini(&c->own->streams);
+		quic_pool_fini(&c->own->chunks);
+		free(c->own);
 	}
 	for (i = 0; i < CONN_RX_HOLD; i++)
 		free(c->held[i].data);
@@ -664,7 +675,7 @@ quic_conn_on_path_response(struct quic_conn *c, const uint8_t *data)
 	c->prev_path = c->path;
 	c->stats.paths_validated++;
 	/* §9.3: a fresh token for the new address. */
-	c->new_token_pending = c->cfg.send_new_token && c->cfg.tokens != NULL;
+	c->new_token_pending = c->cfg->send_new_token && c->cfg->tokens != NULL;
 }
 
 int
@@ -720,11 +731,11 @@ vn_pick(const struct quic_conn *c, const struct quic_packet_hdr *h)
 {
 	size_t i, k;
 
-	for (i = 0; i < c->cfg.n_versions; i++)
+	for (i = 0; i < c->cfg->n_versions; i++)
 		for (k = 0; k < h->n_versions; k++)
-			if (quic_vn_version(h, k) == c->cfg.versions[i] &&
-			    quic_version_supported(c->cfg.versions[i]))
-				return c->cfg.versions[i];
+			if (quic_vn_version(h, k) == c->cfg->versions[i] &&
+			    quic_version_supported(c->cfg->versions[i]))
+				return c->cfg->versions[i];
 	return 0;
 }
 
@@ -836,7 +847,7 @@ quic_conn_on_handshake_progress(struct quic_conn *c)
 	if (c->is_server) {
 		/* RFC 9001 §4.1.2: complete is confirmed for a server; HANDSHAKE_DONE tells. */
 		c->hs_done_pending = true;
-		c->new_token_pending = c->cfg.send_new_token && c->cfg.tokens != NULL;
+		c->new_token_pending = c->cfg->send_new_token && c->cfg->tokens != NULL;
 		quic_conn_confirm(c);
 	}
 	quic_conn_issue_cids(c);
@@ -1571,6 +1582,7 @@ quic_conn_mem_bytes(const struct quic_conn *c)
 		n += c->held[i].data != NULL ? CONN_RX_MAX_DGRAM : 0;
 	n += c->token_len + c->new_token_len + (c->inject != NULL ? QUIC_CONN_INJECT_MAX : 0);
 	n += c->path_resp != NULL ? sizeof(*c->path_resp) : 0;
+	n += c->own != NULL ? sizeof(*c->own) : 0;
 	n += c->session != NULL ? sizeof(*c->session) + c->session->len : 0;
 	if (c->streams_ready)
 		n += quic_streams_state_mem(&c->streams);

@@ -158,6 +158,12 @@ struct conn_path_resps {
 	unsigned n;
 };
 
+/* A connection's own pools (no worker pools configured: tests, single connections). */
+struct conn_pools {
+	struct quic_pool streams;
+	struct quic_pool chunks;
+};
+
 /* How the connection ends. Fields ordered by size: no padding holes (memory per connection). */
 struct conn_close {
 	uint64_t error;
@@ -187,7 +193,9 @@ struct conn_qlog {
 };
 
 struct quic_conn {
-	struct quic_conn_config cfg;
+	/* The caller's, not a copy (568 bytes per connection): it outlives the connection and
+	 * does not change while the connection lives (quic_conn_new_client(), _accept()). */
+	const struct quic_conn_config *cfg;
 	bool is_server;
 	bool zrtt_over;	   /* no 0-RTT key will (ever again) be installed */
 	bool zrtt_params;  /* client: the remembered transport parameters apply (§7.4.1) */
@@ -269,11 +277,9 @@ struct quic_conn {
 
 	/* Streams. */
 	struct quic_streams streams;
-	struct quic_pool own_stream_pool;
-	struct quic_pool own_chunk_pool;
+	struct conn_pools *own; /* pools of its own, when the configuration gives none */
 	struct quic_pool *stream_pool;
 	struct quic_pool *chunk_pool;
-	bool own_pools;
 	bool streams_ready;
 	bool crypto_ready;
 

@@ -24,11 +24,11 @@ make_keys(struct quic_conn *c, enum crypto_suite suite, const uint8_t *secret, s
 	struct crypto_quic_keys k;
 	int rc;
 
-	rc = crypto_quic_derive_keys(c->cfg.crypto, c->version, suite, secret, len, &k);
+	rc = crypto_quic_derive_keys(c->cfg->crypto, c->version, suite, secret, len, &k);
 	if (rc == 0)
-		rc = crypto_aead_new(aead, c->cfg.crypto, suite, k.key, k.iv);
+		rc = crypto_aead_new(aead, c->cfg->crypto, suite, k.key, k.iv);
 	if (rc == 0 && hp != NULL) {
-		rc = crypto_hp_new(hp, c->cfg.crypto, suite, k.hp);
+		rc = crypto_hp_new(hp, c->cfg->crypto, suite, k.hp);
 		if (rc != 0) {
 			crypto_aead_free(*aead);
 			*aead = NULL;
@@ -56,7 +56,7 @@ quic_conn_keys_initial(struct quic_conn *c, const uint8_t *dcid, size_t dcid_len
 
 	keys_clear(&c->rx[LVL_INITIAL]);
 	keys_clear(&c->tx[LVL_INITIAL]);
-	rc = crypto_quic_initial_secrets(c->cfg.crypto, c->version, dcid, dcid_len, cs, ss);
+	rc = crypto_quic_initial_secrets(c->cfg->crypto, c->version, dcid, dcid_len, cs, ss);
 	if (rc != 0)
 		return crypto_to_quic(rc);
 	rc = make_keys(c, suite, c->is_server ? ss : cs, sizeof(cs), &c->tx[LVL_INITIAL].aead,
@@ -80,7 +80,7 @@ next_secret(struct quic_conn *c, uint8_t *secret)
 	uint8_t next[CRYPTO_MAX_SECRET_LEN];
 	int rc;
 
-	rc = crypto_quic_key_update(c->cfg.crypto, c->version, c->app.suite, secret,
+	rc = crypto_quic_key_update(c->cfg->crypto, c->version, c->app.suite, secret,
 				    c->app.secret_len, next);
 	if (rc == 0)
 		memcpy(secret, next, c->app.secret_len);
@@ -381,7 +381,7 @@ quic_conn_keys_auth_failed(struct quic_conn *c, enum conn_level level)
 		return false;
 	c->app.integrity_failures++;
 	return c->app.integrity_failures >=
-	       limit_of(c->cfg.aead_integrity_limit, crypto_suite_integrity_limit(c->app.suite));
+	       limit_of(c->cfg->aead_integrity_limit, crypto_suite_integrity_limit(c->app.suite));
 }
 
 int
@@ -392,7 +392,7 @@ quic_conn_keys_tx_limit(struct quic_conn *c, unsigned pending)
 
 	if (!c->app_tx_ready || a->tx_cur == NULL)
 		return 0;
-	limit = limit_of(c->cfg.aead_confidentiality_limit,
+	limit = limit_of(c->cfg->aead_confidentiality_limit,
 			 crypto_suite_confidentiality_limit(a->suite));
 	sealed = crypto_aead_sealed(a->tx_cur);
 	/* RFC 9001 §6.6: update well before the limit: half of it is left for the peer to

@@ -13,13 +13,13 @@ static void
 emit(struct quic_conn *c, struct quic_qlog_event *ev)
 {
 	ev->now_ns = c->now;
-	c->cfg.qlog->event(c->qlog.ctx, ev);
+	c->cfg->qlog->event(c->qlog.ctx, ev);
 }
 
 void
 quic_conn_qlog_open(struct quic_conn *c)
 {
-	const struct quic_qlog_ops *ops = c->cfg.qlog;
+	const struct quic_qlog_ops *ops = c->cfg->qlog;
 
 	if (ops == NULL || ops->open == NULL || ops->event == NULL)
 		return;
@@ -202,7 +202,7 @@ quic_conn_qlog_close(struct quic_conn *c)
 	if (c->qlog.ctx == NULL)
 		return;
 	quic_conn_qlog_sync(c, false);
-	if (c->cfg.qlog->close != NULL)
-		c->cfg.qlog->close(c->qlog.ctx);
+	if (c->cfg->qlog->close != NULL)
+		c->cfg->qlog->close(c->qlog.ctx);
 	c->qlog.ctx = NULL;
 }

@@ -190,7 +190,7 @@ quic_conn_tls_advance(struct quic_conn *c, enum conn_level level, uint64_t now)
 static uint32_t
 glitch_budget(const struct quic_conn *c)
 {
-	return c->cfg.glitch_budget != 0 ? c->cfg.glitch_budget : QUIC_CONN_GLITCH_BUDGET_DEFAULT;
+	return c->cfg->glitch_budget != 0 ? c->cfg->glitch_budget : QUIC_CONN_GLITCH_BUDGET_DEFAULT;
 }
 
 static void
@@ -632,7 +632,7 @@ rx_retry(struct quic_conn *c, const struct quic_packet_hdr *h)
 	uint8_t *tok;
 
 	if (c->is_server || c->retried || c->got_packet ||
-	    quic_retry_verify(c->cfg.crypto, h, c->odcid.data, c->odcid.len) != 0 ||
+	    quic_retry_verify(c->cfg->crypto, h, c->odcid.data, c->odcid.len) != 0 ||
 	    h->token_len > QUIC_TOKEN_MAX_LEN) {
 		c->stats.pkts_dropped++;
 		return;

@@ -559,9 +559,9 @@ phase_conn_frames(struct quic_conn *c, struct tx_pkt *p)
 			p->path_frame = true;
 		}
 	}
-	if (c->new_token_pending && c->cfg.tokens != NULL && c->cfg.tokens->issue != NULL) {
-		n = c->cfg.tokens->issue(c->cfg.tokens->arg, QUIC_TOKEN_NEW_TOKEN, &c->path.remote,
-					 NULL, 0, c->now, tok, sizeof(tok));
+	if (c->new_token_pending && c->cfg->tokens != NULL && c->cfg->tokens->issue != NULL) {
+		n = c->cfg->tokens->issue(c->cfg->tokens->arg, QUIC_TOKEN_NEW_TOKEN,
+					  &c->path.remote, NULL, 0, c->now, tok, sizeof(tok));
 		f.type = QUIC_FRAME_NEW_TOKEN;
 		f.new_token.token = tok;
 		f.new_token.len = n > 0 ? (size_t)n : 0;

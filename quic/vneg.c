@@ -41,14 +41,14 @@ quic_conn_vneg_local(struct quic_conn *c)
 	struct quic_tp_version_info *vi = &c->local_tp.version_info;
 	size_t i;
 
-	if (quic_tparams_has(&c->cfg.tparams, QUIC_TP_VERSION_INFORMATION))
+	if (quic_tparams_has(&c->cfg->tparams, QUIC_TP_VERSION_INFORMATION))
 		return; /* set by the operator (tests: a tampered one) */
 	/* RFC 9368 §3: Chosen Version is the version in use, Available Versions ours. */
 	vi->chosen = c->version;
 	vi->n_available = 0;
 	vi->n_skipped = 0;
-	for (i = 0; i < c->cfg.n_versions && i < QUIC_TP_MAX_VERSIONS; i++)
-		vi->available[vi->n_available++] = c->cfg.versions[i];
+	for (i = 0; i < c->cfg->n_versions && i < QUIC_TP_MAX_VERSIONS; i++)
+		vi->available[vi->n_available++] = c->cfg->versions[i];
 	/* A client lists its Chosen Version among the available ones (RFC 9368 §4). */
 	if (!c->is_server && !version_listed(c->version, vi->available, vi->n_available)) {
 		if (vi->n_available == QUIC_TP_MAX_VERSIONS)
@@ -134,7 +134,7 @@ client_available(const uint8_t *msg, size_t len, struct quic_tp_version_info *vi
 static uint32_t
 server_pick(const struct quic_conn *c, const struct quic_tp_version_info *vi)
 {
-	const struct quic_conn_config *cfg = &c->cfg;
+	const struct quic_conn_config *cfg = c->cfg;
 	size_t i;
 
 	for (i = 0; i < QUIC_CONN_MAX_VERSIONS && cfg->preferred_versions[i] != 0; i++) {
@@ -213,8 +213,8 @@ client_check(const struct quic_conn *c, const struct quic_tparams *tp)
 		return true;
 	/* After a Version Negotiation packet: no version we prefer to the one in use may be
 	 * available at the server, or the VN was forged to downgrade us. */
-	for (i = 0; i < c->cfg.n_versions && c->cfg.versions[i] != c->version; i++)
-		if (version_listed(c->cfg.versions[i], vi->available, vi->n_available))
+	for (i = 0; i < c->cfg->n_versions && c->cfg->versions[i] != c->version; i++)
+		if (version_listed(c->cfg->versions[i], vi->available, vi->n_available))
 			return false;
 	return true;
 }

@@ -170,8 +170,13 @@ int quic_cid_make(const struct quic_cid_issuer *iss, struct quic_cid *cid,
 
 /* ---- Our CIDs (RFC 9000 §5.1.1, §19.15 sending, §19.16 receiving) ---- */
 
-/* Most of our CIDs the peer may hold at once, whatever its active_connection_id_limit. */
-#define QUIC_CID_LOCAL_LIMIT 8
+/*
+ * Most of our CIDs the peer may hold at once, whatever its active_connection_id_limit: 4, as
+ * many as we ask of peers (our default active_connection_id_limit), enough for a migration or
+ * two (RFC 9000 §5.1.1: an endpoint may issue fewer than the peer's limit). Every slot costs
+ * each connection 48 bytes here and a table key in the server (memory per connection).
+ */
+#define QUIC_CID_LOCAL_LIMIT 4
 /* Slots: the active ones plus as many we asked the peer to retire (Retire Prior To). */
 #define QUIC_CID_LOCAL_SLOTS (2 * QUIC_CID_LOCAL_LIMIT)
 
@@ -271,8 +276,9 @@ int quic_local_cids_on_retire(struct quic_local_cids *s,
 
 /* ---- The peer's CIDs: our Destination Connection IDs (RFC 9000 §5.1, §19.15) ---- */
 
-/* Largest active_connection_id_limit we advertise. */
-#define QUIC_CID_PEER_LIMIT 8
+/* Largest active_connection_id_limit we advertise (the default is 4, quic/conn.c); each slot
+ * costs every connection 48 bytes, and its retire queue 32 more. */
+#define QUIC_CID_PEER_LIMIT 4
 /* RETIRE_CONNECTION_ID frames tracked until acknowledged: twice the limit (RFC 9000 §5.1.2). */
 #define QUIC_CID_RETIRE_QUEUE (2 * QUIC_CID_PEER_LIMIT)
 

@@ -258,6 +258,8 @@ struct quic_conn;
 /*
  * A client connection: picks a random DCID (16 bytes, RFC 9000 §7.2 needs >= 8) and its own
  * SCID, derives the Initial keys and has the ClientHello ready for quic_conn_write().
+ * @param cfg   kept by pointer, not copied: it must outlive the connection, unchanged (one
+ *              configuration per worker serves all its connections)
  * @param path  where the server is (copied)
  * @return 0, QUIC_ERR_INVAL (bad configuration: no crypto context or TLS config, no version),
  *         QUIC_ERR_NOMEM, QUIC_ERR_CRYPTO (key derivation or TLS start failed)
@@ -273,6 +275,7 @@ int quic_conn_new_client(struct quic_conn **out, const struct quic_conn_config *
  * processed as by quic_conn_recv(). A token is checked with cfg->tokens: a valid Retry token
  * validates the address and sets original_destination_connection_id from it (§7.3); any
  * other token is ignored (§8.1.3).
+ * @param cfg    kept by pointer, not copied: it must outlive the connection, unchanged
  * @param dgram  borrowed for the call only
  * @return 0; QUIC_ERR_MALFORMED (not a valid first Initial: drop it, no state was made);
  *         QUIC_ERR_VERSION (unsupported version: the caller may answer with a VN); QUIC_ERR_INVAL
