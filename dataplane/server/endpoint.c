@@ -594,7 +594,8 @@ conn_count_stats(struct srv_worker *sw, struct srv_conn *c)
 static void
 conn_count_mem(struct srv_worker *sw, struct srv_conn *c)
 {
-	uint64_t mem = sizeof(*c) + quic_conn_mem_bytes(c->qc) + quic_conn_stream_mem_bytes(c->qc);
+	uint64_t mem = sizeof(*c) + quic_conn_mem_bytes(c->qc) + quic_conn_stream_mem_bytes(c->qc) +
+		       quic_app_mem_bytes(c->app);
 
 	cnt_add(sw, SRV_CNT_CONN_MEM, (int64_t)(mem - c->seen_mem));
 	cnt_add(sw, SRV_CNT_MEM_CHARGED, (int64_t)(mem - c->seen_mem));

@@ -37,12 +37,14 @@
 #define SRV_WORKER_MEM_MAX (UINT64_C(1) << 40)
 /*
  * What one connection costs beyond what the server accounts (its slot, quic_conn_mem_bytes(),
- * stream buffers): the TLS engine's state and the AEAD and header-protection contexts of
- * crypto/ with OpenSSL's own allocations behind them, and the allocator's overhead. Measured
- * by bench/conn_memory.sh: RSS growth per established idle connection minus the accounted
- * bytes per connection (see README, "Memory per connection"); rounded up.
+ * stream buffers, quic_app_mem_bytes()): the TLS engine's state and the AEAD and
+ * header-protection contexts of crypto/, with OpenSSL's own allocations behind them, and the
+ * allocator's overhead. From heaptrack at 100,000 idle connections: three AEAD contexts 3.7 KB
+ * and OpenSSL internals 1.5 KB; bench/conn_memory.sh's RSS growth per connection at 100,000
+ * minus the accounted bytes gave 4,491 B once the h3 state (then not accounted) is taken out.
+ * The larger, rounded up.
  */
-#define SRV_CONN_UNACCOUNTED 8704u
+#define SRV_CONN_UNACCOUNTED 5376u
 /* The least a connection is charged (a lower bound, used to size --max-conns from
  * --worker-memory so that the budget and not the slot count is the limit). */
 #define SRV_CONN_CHARGE_MIN SRV_CONN_UNACCOUNTED
@@ -118,7 +120,8 @@ enum srv_cnt {
 	   connection followed (--max-conns reached: also refused_full) */
 	SRV_CNT_TOKENS_VALID,
 	/* Gauge: bytes held by the live connections, as of each one's last service: the server's
-	   slot (struct srv_conn), quic_conn_mem_bytes() and its stream data buffers. Not counted:
+	   slot (struct srv_conn), quic_conn_mem_bytes(), its stream data buffers and its
+	   application state (quic_app_mem_bytes()). Not counted:
 	   the TLS engine's state and the AEAD contexts of crypto/ (outside quic/), the slot array
 	   and CID table sized by --max-conns (allocated at start whether used or not). */
 	SRV_CNT_CONN_MEM,

@@ -178,6 +178,21 @@ slot_free(struct quic_app *app, uint32_t i)
 	app->ids[i] = APP_NO_ID;
 }
 
+size_t
+quic_app_mem_bytes(const struct quic_app *app)
+{
+	size_t n;
+
+	if (app == NULL)
+		return 0;
+	n = sizeof(*app) + app->ncap * (sizeof(app->ids[0]) + sizeof(app->slots[0])) +
+	    app->heap_bytes + (app->own_scratch ? app->cfg.max_field_section_size : 0);
+	for (uint32_t i = 0; i < app->ncap; i++)
+		if (app->slots[i] != NULL)
+			n += app->slots[i]->small ? APP_STREAM_SMALL : sizeof(struct app_stream);
+	return n;
+}
+
 void
 quic_app_free(struct quic_app *app)
 {
@@ -218,10 +233,27 @@ quic_app_find(const struct quic_app *app, uint64_t id)
 	return i < 0 ? NULL : app->slots[i];
 }
 
+/* Point the receive buffer at the stream's inline one, or at none for a small stream. */
+static void
+rx_inline(struct app_stream *s)
+{
+	s->rx.buf = s->small ? NULL : s->rx.inline_buf;
+	s->rx.cap = s->small ? 0 : APP_INLINE;
+}
+
+/* Whether the receive buffer is a heap one (a small stream's inline_buf is never touched). */
+static bool
+rx_on_heap(const struct app_stream *s)
+{
+	return s->rx.cap > 0 && (s->small || s->rx.buf != s->rx.inline_buf);
+}
+
 /* A new stream in a free slot; NULL when every slot is taken or memory ran out. */
 static struct app_stream *
 stream_new(struct quic_app *app, uint64_t id, enum stream_kind kind)
 {
+	bool small = kind != KIND_REQUEST && app->cfg.stream_pool == NULL;
+	size_t size = small ? APP_STREAM_SMALL : sizeof(struct app_stream);
 	int i = slot_index(app, APP_NO_ID);
 	struct app_stream *s;
 
@@ -230,17 +262,18 @@ stream_new(struct quic_app *app, uint64_t id, enum stream_kind kind)
 		if (slots_grow(app) != 0)
 			return NULL;
 	}
+
 	if (app->cfg.stream_pool != NULL)
 		s = quic_pool_get(app->cfg.stream_pool);
 	else
-		s = malloc(sizeof(*s));
+		s = malloc(size);
 	if (s == NULL)
 		return NULL;
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, size);
 	s->id = id;
 	s->kind = (uint8_t)kind;
-	s->rx.buf = s->rx.inline_buf;
-	s->rx.cap = APP_INLINE;
+	s->small = small;
+	rx_inline(s);
 	app->ids[i] = id;
 	app->slots[i] = s;
 	return s;
@@ -273,12 +306,11 @@ quic_app_rx_release(struct quic_app *app, struct app_stream *s)
 {
 	struct app_rx *rx = &s->rx;
 
-	if (rx->buf != rx->inline_buf) {
+	if (rx_on_heap(s)) {
 		free(rx->buf);
 		app->heap_bytes -= rx->cap;
 	}
-	rx->buf = rx->inline_buf;
-	rx->cap = APP_INLINE;
+	rx_inline(s);
 	rx->len = 0;
 }
 
@@ -296,8 +328,9 @@ quic_app_rx_reserve(struct quic_app *app, struct app_stream *s, size_t len)
 	buf = malloc(len);
 	if (buf == NULL)
 		return QUIC_ERR_NOMEM;
-	memcpy(buf, rx->buf, rx->len);
-	if (rx->buf != rx->inline_buf) {
+	if (rx->len > 0)
+		memcpy(buf, rx->buf, rx->len);
+	if (rx_on_heap(s)) {
 		free(rx->buf);
 		app->heap_bytes -= rx->cap;
 	}

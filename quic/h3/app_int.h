@@ -83,6 +83,12 @@ struct app_tx {
 	bool peek_stop;
 };
 
+/*
+ * A stream. Unidirectional ones (control and QPACK streams, ours and the peer's) carry no
+ * request: they are allocated without rx.inline_buf, which is last for that reason (small),
+ * and gather a frame payload on the heap in the rare case they keep one (SETTINGS): an idle
+ * h3 connection holds six of them (memory per connection).
+ */
 struct app_stream {
 	uint64_t id;
 	uint8_t kind;	/* enum stream_kind */
@@ -90,9 +96,13 @@ struct app_stream {
 	bool rx_done;	/* no more input: FIN, reset, or reading abandoned */
 	bool discard;	/* input is dropped from now on */
 	bool too_large; /* h3: an oversized HEADERS frame, answered 431, is being skipped */
-	struct app_rx rx;
+	bool small;	/* allocated without rx.inline_buf (APP_STREAM_SMALL bytes) */
 	struct app_tx tx;
+	struct app_rx rx; /* last: see small */
 };
+
+/* Bytes of a stream allocated without its inline receive buffer. */
+#define APP_STREAM_SMALL offsetof(struct app_stream, rx.inline_buf)
 
 struct quic_app {
 	struct quic_app_config cfg; /* defaults applied */

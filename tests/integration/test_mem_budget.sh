@@ -62,7 +62,10 @@ if [ "$held" -gt 0 ]; then
 	per=$((charged / held))
 	[ $((charged + 2 * per)) -gt "$budget" ] ||
 		it_bad "refused with room for two more connections ($charged + 2 x $per <= $budget)"
-	[ "$per" -ge 8192 ] || it_bad "charge per connection $per below the unaccounted part"
+	# On top of the accounted bytes (conn_mem_bytes), the same constant for each connection.
+	extra=$((charged - $(it_gauge conn_mem_bytes)))
+	[ "$extra" -gt 0 ] && [ $((extra % held)) -eq 0 ] ||
+		it_bad "mem_charged - conn_mem_bytes = $extra: not a constant for each of $held"
 fi
 
 it_say "2. the held connections time out (12 s): the budget is given back"

@@ -303,6 +303,13 @@ int quic_app_new(struct quic_app **out, const struct quic_app_config *cfg);
 /* Free the object and release every provider handle it holds. NULL is ignored. */
 void quic_app_free(struct quic_app *app);
 
+/*
+ * Bytes of memory the application state holds now (0 for NULL): the object, its stream
+ * table, its streams and their receive buffers on the heap, its own QPACK scratch. Provider
+ * objects are not counted.
+ */
+size_t quic_app_mem_bytes(const struct quic_app *app);
+
 /* Unidirectional streams the app still wants opened (h3: 3 at first; others: 0). */
 unsigned quic_app_uni_wanted(const struct quic_app *app);
 

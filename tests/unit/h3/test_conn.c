@@ -516,3 +516,34 @@ HB_TEST(h3_conn, bad_config)
 	cr_assert(eq(int, quic_app_new(&app, &cfg), QUIC_ERR_INVAL));
 	quic_app_free(NULL);
 }
+
+/*
+ * Memory of an idle h3 connection: its six control and QPACK streams (ours and the client's)
+ * are kept without the inline receive buffer a request stream has (APP_INLINE bytes), and the
+ * client's SETTINGS, gathered on the heap, are given back once read.
+ */
+HB_TEST(h3_conn, idle_streams_are_small)
+{
+	static const uint8_t part[] = {0x01, 0x10, 0x00}; /* HEADERS, 16 bytes, 1 of them */
+	struct harness h;
+	size_t m0, m1, m2, per_uni;
+
+	cr_assert(eq(sz, quic_app_mem_bytes(NULL), 0));
+	h_init(&h, QUIC_APP_H3);
+	m0 = quic_app_mem_bytes(h.app);
+	cr_assert(gt(sz, m0, 0));
+	h3_setup(&h);
+	h_drain(&h);
+	expect_ok(&h);
+	m1 = quic_app_mem_bytes(h.app);
+	cr_assert(gt(sz, m1, m0));
+	per_uni = (m1 - m0) / 6;
+	/* A request stream, its HEADERS frame begun: a full stream, inline buffer included. */
+	cr_assert(eq(int, feed(&h, 0, part, sizeof(part), false), 0));
+	expect_ok(&h);
+	m2 = quic_app_mem_bytes(h.app);
+	cr_log_info("h3 app: %zu B empty, %zu B idle with 6 streams (%zu B each), request +%zu B\n",
+		    m0, m1, per_uni, m2 - m1);
+	cr_assert(le(sz, per_uni + 256, m2 - m1));
+	h_fini(&h);
+}
