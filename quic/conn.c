@@ -207,7 +207,7 @@ conn_streams(struct quic_conn *c)
 {
 	/* The largest gap count: a lossy path with a large window makes many legitimately. */
 	struct quic_streams_config sc = {.is_server = c->is_server, .max_gaps = QUIC_RBUF_GAPS_MAX};
-	const struct quic_tparams *tp = &c->local_tp;
+	const struct quic_tparams *tp = &c->tp->local;
 	int rc, i;
 
 	rc = quic_streams_init(&c->streams, &sc, tp, c->stream_pool, c->chunk_pool);
@@ -236,6 +236,10 @@ conn_alloc(struct quic_conn **out, const struct quic_conn_config *cfg, uint32_t 
 	if (cfg->crypto == NULL || cfg->n_versions == 0 || cfg->n_versions > QUIC_CONN_MAX_VERSIONS)
 		return QUIC_ERR_INVAL;
 	c = calloc(1, sizeof(*c));
+	if (c != NULL && (c->tp = calloc(1, sizeof(*c->tp))) == NULL) {
+		free(c);
+		c = NULL;
+	}
 	if (c == NULL)
 		return QUIC_ERR_NOMEM;
 	c->cfg = cfg;
@@ -244,12 +248,12 @@ conn_alloc(struct quic_conn **out, const struct quic_conn_config *cfg, uint32_t 
 	c->path = *path;
 	c->rand = cfg->rand;
 	c->now = now;
-	c->local_tp = cfg->tparams;
+	c->tp->local = cfg->tparams;
 	c->peer_max_udp = QUIC_TP_DEFAULT_MAX_UDP_PAYLOAD_SIZE;
 	c->app.rx_first_pn = UINT64_MAX;
 	c->app.prev_discard_at = QUIC_TIMER_NONE;
 	c->idle_deadline = c->pacing_at = c->close.deadline = QUIC_TIMER_NONE;
-	c->idle_timeout_ns = c->local_tp.max_idle_timeout * 1000000;
+	c->idle_timeout_ns = c->tp->local.max_idle_timeout * 1000000;
 	*out = c;
 	rc = conn_pools(c);
 	if (rc == 0)
@@ -270,7 +274,7 @@ static bool
 accept_early_data(void *arg, const char *alpn, const uint8_t *tp, size_t len)
 {
 	struct quic_conn *c = arg;
-	const struct quic_tparams *now = &c->local_tp;
+	const struct quic_tparams *now = &c->tp->local;
 	struct quic_tparams old;
 
 	(void)alpn; /* TLS checks that 0-RTT keeps the ALPN (RFC 9846 §4.2.10) */
@@ -350,7 +354,7 @@ conn_tls(struct quic_conn *c, uint64_t now)
 					   .arg = c};
 	quic_conn_vneg_local(c);
 	quic_writer_init(&w, tp, sizeof(tp));
-	rc = quic_tparams_encode(&w, &c->local_tp,
+	rc = quic_tparams_encode(&w, &c->tp->local,
 				 c->is_server ? QUIC_TP_FROM_SERVER : QUIC_TP_FROM_CLIENT);
 	if (rc != 0)
 		return QUIC_ERR_INVAL;
@@ -410,9 +414,9 @@ quic_conn_new_client(struct quic_conn **out, const struct quic_conn_config *cfg,
 	quic_conn_qlog_open(c);
 	c->orig_version = c->version;
 	quic_local_cids_init(&c->lcids, c->hs_scid.data, c->hs_scid.len, NULL);
-	quic_peer_cids_init(&c->pcids, c->local_tp.active_connection_id_limit, c->odcid.data,
+	quic_peer_cids_init(&c->pcids, c->tp->local.active_connection_id_limit, c->odcid.data,
 			    c->odcid.len, NULL);
-	quic_tparams_set_cid(&c->local_tp, QUIC_TP_INITIAL_SCID, c->hs_scid.data, c->hs_scid.len);
+	quic_tparams_set_cid(&c->tp->local, QUIC_TP_INITIAL_SCID, c->hs_scid.data, c->hs_scid.len);
 	rc = quic_conn_keys_initial(c, c->odcid.data, c->odcid.len);
 	if (rc == 0)
 		rc = conn_tls(c, now_ns);
@@ -469,7 +473,7 @@ server_token(struct quic_conn *c, const struct quic_packet_hdr *h, const struct 
 static int
 server_cids(struct quic_conn *c, const struct quic_packet_hdr *h)
 {
-	struct quic_tparams *tp = &c->local_tp;
+	struct quic_tparams *tp = &c->tp->local;
 	uint8_t token[QUIC_RESET_TOKEN_LEN];
 	int rc;
 
@@ -543,6 +547,7 @@ quic_conn_free(struct quic_conn *c)
 	quic_conn_qlog_close(c);
 	tls_conn_free(c->tls);
 	free(c->tls_alpn);
+	free(c->tp);
 	quic_conn_keys_free_all(c);
 	quic_recovery_free(c->rec);
 	quic_conn_sent_fini(c);
@@ -879,7 +884,7 @@ check_peer_cids(const struct quic_conn *c, const struct quic_tparams *tp)
 static void
 apply_peer_params(struct quic_conn *c, const struct quic_tparams *tp)
 {
-	uint64_t local = c->local_tp.max_idle_timeout, peer = tp->max_idle_timeout;
+	uint64_t local = c->tp->local.max_idle_timeout, peer = tp->max_idle_timeout;
 
 	quic_streams_set_peer_params(&c->streams, tp);
 	quic_recovery_set_peer_ack_delay(c->rec, tp->max_ack_delay * 1000000,
@@ -905,18 +910,18 @@ quic_conn_peer_params(struct quic_conn *c)
 
 	if (buf == NULL)
 		return 0;
-	rc = quic_tparams_decode(&c->peer_tp, buf, len, from);
+	rc = quic_tparams_decode(&c->tp->peer, buf, len, from);
 	if (rc == 0)
-		rc = quic_tparams_check_required(&c->peer_tp, from);
+		rc = quic_tparams_check_required(&c->tp->peer, from);
 	if (rc == 0)
-		rc = check_peer_cids(c, &c->peer_tp);
+		rc = check_peer_cids(c, &c->tp->peer);
 	if (rc != 0)
 		return QUIC_ERR_TRANSPORT_PARAM;
-	rc = quic_conn_vneg_check_peer(c, &c->peer_tp);
+	rc = quic_conn_vneg_check_peer(c, &c->tp->peer);
 	if (rc != 0)
 		return rc;
 	c->have_peer_tp = true;
-	apply_peer_params(c, &c->peer_tp);
+	apply_peer_params(c, &c->tp->peer);
 	return 0;
 }
 
@@ -1301,18 +1306,24 @@ quic_conn_tls_release(struct quic_conn *c)
 	tls_conn_free(c->tls);
 	c->tls = NULL;
 	c->tls_released = true;
+	/* Applied long ago (quic_conn_peer_params(), our CIDs and limits): only asked by
+	 * quic_conn_*_tparams(), which say NULL from now on. */
+	if (c->cfg->release_tparams) {
+		free(c->tp);
+		c->tp = NULL;
+	}
 }
 
 const struct quic_tparams *
 quic_conn_peer_tparams(const struct quic_conn *c)
 {
-	return c->have_peer_tp ? &c->peer_tp : NULL;
+	return c->have_peer_tp && c->tp != NULL ? &c->tp->peer : NULL;
 }
 
 const struct quic_tparams *
 quic_conn_local_tparams(const struct quic_conn *c)
 {
-	return &c->local_tp;
+	return c->tp != NULL ? &c->tp->local : NULL;
 }
 
 bool
@@ -1583,6 +1594,7 @@ quic_conn_mem_bytes(const struct quic_conn *c)
 	n += c->token_len + c->new_token_len + (c->inject != NULL ? QUIC_CONN_INJECT_MAX : 0);
 	n += c->path_resp != NULL ? sizeof(*c->path_resp) : 0;
 	n += c->own != NULL ? sizeof(*c->own) : 0;
+	n += c->tp != NULL ? sizeof(*c->tp) : 0;
 	n += c->session != NULL ? sizeof(*c->session) + c->session->len : 0;
 	if (c->streams_ready)
 		n += quic_streams_state_mem(&c->streams);

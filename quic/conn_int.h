@@ -158,6 +158,16 @@ struct conn_path_resps {
 	unsigned n;
 };
 
+/*
+ * Both transport parameter sets (RFC 9000 §18), out of line: everything they say is applied
+ * during the handshake, so a server configured to (release_tparams) frees them once it is
+ * confirmed, 688 bytes of each idle connection.
+ */
+struct conn_tparams {
+	struct quic_tparams local;
+	struct quic_tparams peer;
+};
+
 /* A connection's own pools (no worker pools configured: tests, single connections). */
 struct conn_pools {
 	struct quic_pool streams;
@@ -283,9 +293,8 @@ struct quic_conn {
 	bool streams_ready;
 	bool crypto_ready;
 
-	/* Transport parameters. */
-	struct quic_tparams local_tp;
-	struct quic_tparams peer_tp;
+	/* Transport parameters: NULL once released (cfg->release_tparams). */
+	struct conn_tparams *tp;
 	uint64_t peer_max_udp; /* peer's max_udp_payload_size */
 
 	/* Handshake. */

@@ -566,7 +566,7 @@ learn_peer_scid(struct quic_conn *c, const struct quic_packet_hdr *h)
 	memcpy(c->peer_scid.data, h->scid, h->scid_len);
 	c->peer_scid_known = true;
 	if (!c->is_server)
-		quic_peer_cids_init(&c->pcids, c->local_tp.active_connection_id_limit, h->scid,
+		quic_peer_cids_init(&c->pcids, c->tp->local.active_connection_id_limit, h->scid,
 				    h->scid_len, NULL);
 }
 
@@ -648,8 +648,8 @@ rx_retry(struct quic_conn *c, const struct quic_packet_hdr *h)
 	c->retry_scid.len = (uint8_t)h->scid_len;
 	memcpy(c->retry_scid.data, h->scid, h->scid_len);
 	c->init_dcid = c->retry_scid;
-	quic_peer_cids_init(&c->pcids, c->local_tp.active_connection_id_limit, h->scid, h->scid_len,
-			    NULL);
+	quic_peer_cids_init(&c->pcids, c->tp->local.active_connection_id_limit, h->scid,
+			    h->scid_len, NULL);
 	if (quic_conn_keys_initial(c, h->scid, h->scid_len) != 0) {
 		quic_conn_close_err(c, QUIC_ERR_CRYPTO, 0);
 		return;

@@ -38,7 +38,7 @@ compatible(uint32_t from, uint32_t to)
 void
 quic_conn_vneg_local(struct quic_conn *c)
 {
-	struct quic_tp_version_info *vi = &c->local_tp.version_info;
+	struct quic_tp_version_info *vi = &c->tp->local.version_info;
 	size_t i;
 
 	if (quic_tparams_has(&c->cfg->tparams, QUIC_TP_VERSION_INFORMATION))
@@ -55,7 +55,7 @@ quic_conn_vneg_local(struct quic_conn *c)
 			vi->n_available--;
 		vi->available[vi->n_available++] = c->version;
 	}
-	c->local_tp.present |= QUIC_TP_BIT(QUIC_TP_VERSION_INFORMATION);
+	c->tp->local.present |= QUIC_TP_BIT(QUIC_TP_VERSION_INFORMATION);
 }
 
 /* Skip a vector with a length prefix of n bytes. */
@@ -181,8 +181,8 @@ quic_conn_vneg_client_follow(struct quic_conn *c, const struct quic_packet_hdr *
 {
 	if (c->is_server || c->peer_scid_known || h->type != QUIC_PKT_INITIAL ||
 	    h->version == c->version ||
-	    !version_listed(h->version, c->local_tp.version_info.available,
-			    c->local_tp.version_info.n_available) ||
+	    !version_listed(h->version, c->tp->local.version_info.available,
+			    c->tp->local.version_info.n_available) ||
 	    !compatible(c->version, h->version))
 		return false;
 	c->version = h->version;

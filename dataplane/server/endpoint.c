@@ -1011,6 +1011,7 @@ worker_config(struct srv_worker *sw)
 	q->cc_algo = o->cc;
 	q->lb = sw->lb;
 	q->worker = (uint8_t)dp_worker_id(sw->w);
+	q->release_tparams = true; /* nothing asks for them after the handshake */
 	q->reset_key = sw->s->reset_key;
 	q->reset_key_len = sizeof(sw->s->reset_key);
 	q->qlog = sw->s->qlog.dir_fd >= 0 ? &sw->s->qlog.ops : NULL;

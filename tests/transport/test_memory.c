@@ -27,6 +27,24 @@ struct pools {
 };
 
 static void
+pools_init(struct pools *w)
+{
+	for (int i = 0; i < 2; i++) {
+		cr_assert(eq(int, quic_stream_pool_init(&w->streams[i], 1024, 0), 0));
+		cr_assert(eq(int, quic_chunk_pool_init(&w->chunks[i], 4096, 0), 0));
+	}
+}
+
+static void
+pools_fini(struct pools *w)
+{
+	for (int i = 0; i < 2; i++) {
+		quic_pool_fini(&w->streams[i]);
+		quic_pool_fini(&w->chunks[i]);
+	}
+}
+
+static void
 use_pools(void *arg, struct quic_conn_config *cli, struct quic_conn_config *srv)
 {
 	struct pools *w = arg;
@@ -64,12 +82,8 @@ HB_TEST(transport_memory, idle_connection_at_most_8_kib)
 	struct watch v = {0};
 	struct pair p;
 	size_t cm, sm;
-	int i;
 
-	for (i = 0; i < 2; i++) {
-		cr_assert(eq(int, quic_stream_pool_init(&w.streams[i], 1024, 0), 0));
-		cr_assert(eq(int, quic_chunk_pool_init(&w.chunks[i], 4096, 0), 0));
-	}
+	pools_init(&w);
 	pair_opts_default(&o, 10);
 	o.link[PAIR_C2S].loss_permille = 30;
 	o.link[PAIR_S2C].loss_permille = 30;
@@ -105,8 +119,50 @@ HB_TEST(transport_memory, idle_connection_at_most_8_kib)
 
 	xfer_free(&v.x);
 	pair_free(&p);
-	for (i = 0; i < 2; i++) {
-		quic_pool_fini(&w.streams[i]);
-		quic_pool_fini(&w.chunks[i]);
-	}
+	pools_fini(&w);
+}
+
+static void
+release_tparams(void *arg, struct quic_conn_config *cli, struct quic_conn_config *srv)
+{
+	use_pools(arg, cli, srv);
+	srv->release_tparams = true;
+}
+
+/*
+ * A server configured with release_tparams frees both transport parameter sets once the
+ * handshake is confirmed: the accessors say NULL, the client (which keeps them) is larger by
+ * at least their size, and the connection still carries data afterwards.
+ */
+HB_TEST(transport_memory, server_releases_tparams)
+{
+	struct pair_opts o;
+	struct pools w;
+	struct xfer x;
+	struct pair p;
+	size_t cm, sm;
+
+	pools_init(&w);
+	pair_opts_default(&o, 11);
+	o.tweak = release_tparams;
+	o.tweak_arg = &w;
+	pair_init(&p, &o);
+	xfer_init(&x, 2, 64 * KB, 64 * KB, false);
+	p.on_step = xfer_step;
+	p.step_arg = &x;
+	cr_assert(pair_run(&p, xfer_done, &x, 60000 * PAIR_MS));
+	cr_assert(eq(u64, x.mismatches, 0));
+	p.on_step = NULL;
+	pair_run_for(&p, 5000 * PAIR_MS);
+	cr_assert(eq(int, quic_conn_state(p.srv), QUIC_CONN_ESTABLISHED));
+	cr_assert(eq(ptr, (void *)(uintptr_t)quic_conn_local_tparams(p.srv), NULL));
+	cr_assert(eq(ptr, (void *)(uintptr_t)quic_conn_peer_tparams(p.srv), NULL));
+	cr_assert(not(eq(ptr, (void *)(uintptr_t)quic_conn_peer_tparams(p.cli), NULL)));
+	cm = quic_conn_mem_bytes(p.cli);
+	sm = quic_conn_mem_bytes(p.srv);
+	cr_log_info("idle: client %zu B, server without transport parameters %zu B\n", cm, sm);
+	cr_assert(le(sz, sm + 2 * sizeof(struct quic_tparams), cm));
+	xfer_free(&x);
+	pair_free(&p);
+	pools_fini(&w);
 }

@@ -212,6 +212,13 @@ struct quic_conn_config {
 	 * §7.4.1) and gives its STREAM data to the application before the handshake completes.
 	 */
 	bool reject_early_data;
+	/*
+	 * Server: free both transport parameter sets (688 bytes) once the handshake is
+	 * confirmed and the TLS engine released; quic_conn_local_tparams() and
+	 * quic_conn_peer_tparams() return NULL from then on. Everything in them has been
+	 * applied by then (memory per idle connection).
+	 */
+	bool release_tparams;
 	const uint8_t *reset_key;
 	size_t reset_key_len;
 
@@ -356,9 +363,10 @@ enum quic_role quic_conn_role(const struct quic_conn *c);
 uint32_t quic_conn_version(const struct quic_conn *c);
 /* Negotiated ALPN (NUL-terminated), NULL before it is known. */
 const char *quic_conn_alpn(const struct quic_conn *c);
-/* The peer's transport parameters, NULL until received and validated. */
+/* The peer's transport parameters, NULL until received and validated, and once released
+ * (quic_conn_config.release_tparams). */
 const struct quic_tparams *quic_conn_peer_tparams(const struct quic_conn *c);
-/* Our transport parameters as sent. */
+/* Our transport parameters as sent; NULL once released (release_tparams). */
 const struct quic_tparams *quic_conn_local_tparams(const struct quic_conn *c);
 /* Client: whether a Retry was accepted (RFC 9000 §17.2.5.2). */
 bool quic_conn_retried(const struct quic_conn *c);
