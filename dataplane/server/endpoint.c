@@ -747,18 +747,25 @@ send_reset(struct srv_worker *sw, const uint8_t *cid, size_t cid_len, size_t tri
 /*
  * --worker-memory admission: whether the worker's charged memory (SRV_CNT_MEM_CHARGED: every
  * connection's accounted bytes as of its last service, plus SRV_CONN_UNACCOUNTED each) and
- * the least charge of one more connection (its slot, its quic_conn struct, the unaccounted
- * part) stay within the budget. A connection's charge then follows what it holds (handshake
- * buffers, stream data), so admissions see the growth of those already held.
+ * the charge of one more connection stay within the budget. One more is estimated at the
+ * mean charge of those held (what a connection of this worker costs, its handshake's buffers
+ * included while it lasts), and never below the least any connection costs (its slot, its
+ * quic_conn struct, the unaccounted part). A connection's charge then follows what it holds,
+ * so the budget is kept up to the difference between one connection and the mean.
  */
 static bool
 budget_allows(const struct srv_worker *sw)
 {
 	uint64_t budget = sw->s->opts.worker_mem;
 	uint64_t charged = __atomic_load_n(&sw->cnt.v[SRV_CNT_MEM_CHARGED], __ATOMIC_RELAXED);
+	uint64_t active = __atomic_load_n(&sw->cnt.v[SRV_CNT_ACTIVE], __ATOMIC_RELAXED);
 	uint64_t one = sizeof(struct srv_conn) + quic_conn_struct_bytes() + SRV_CONN_UNACCOUNTED;
 
-	return budget == 0 || charged + one <= budget;
+	if (budget == 0)
+		return true;
+	if (active > 0 && (charged + active - 1) / active > one)
+		one = (charged + active - 1) / active;
+	return charged + one <= budget;
 }
 
 /* A connection from a datagram the validator accepted. @return true when one was made */

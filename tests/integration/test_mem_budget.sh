@@ -3,7 +3,7 @@
 #
 # --worker-memory (issue 6): a worker admits a connection only while its charged memory (the
 # accounted bytes of every connection it holds plus SRV_CONN_UNACCOUNTED each, its mem_charged
-# gauge) and the least charge of one more stay within the budget. hayabusa with a 256 KiB
+# gauge) and the charge of one more (the mean of those held) stay within the budget. hayabusa with a 256 KiB
 # budget and hayabusa-bench (net_memif, as test_bench_smoke.sh) asking for 40 held connections,
 # 20 per second so that each handshake is over before the next starts:
 #   1. the server holds some but not all of them, counts refused_mem, and the charged memory it
