@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # bench/conn_memory.sh: memory per established idle connection on one hayabusa worker at
-# 100,000 connections (issue #6, target <= 8 KiB), and how many connections the worker held
-# within its configured --max-conns.
+# 100,000 connections (issue #6, target <= 8 KiB), and how many connections the worker holds
+# within its configured memory (--worker-memory).
 #
 # hayabusa (one busy worker, CPU 1) and hayabusa-bench (CPU 0) are two DPDK processes joined by
 # net_memif in a network namespace of this run (198.18.0.0/15), as in bench/compare.sh. One
@@ -16,11 +16,15 @@
 # bench's default of 30 s, each run's connections timed out during the next runs).
 #
 # After each run: the server's VmRSS (/proc/PID/status), and its conns_active and
-# conn_mem_bytes (its own accounting of slots, quic_conn_mem_bytes() and stream buffers; TLS
-# and AEAD state are not in it) from its --stats lines. The figure is the marginal one, the
+# conn_mem_bytes (its own accounting of slots, quic_conn_mem_bytes(), stream buffers and h3
+# state; AEAD state is not in it) and mem_charged (that plus SRV_CONN_UNACCOUNTED a connection)
+# from its --stats lines. The figure is the marginal one, the
 # RSS growth from the end of the first run to the end of the last divided by the connections
 # added in between: what one more established idle connection costs, with the fixed costs
-# (mbuf pools, tables, the first slabs) left out. Everything the process allocates counts.
+# (mbuf pools, tables, the first slabs) left out. Everything the process allocates counts. It
+# moves with the allocator: what the handshakes of one run free (TLS state) leaves holes that
+# the next run's connections fill, so a short range (16,384 -> 32,768) reads low or high by a
+# few KB; the growth from the start over the connections held is printed too.
 #
 # --worker-memory SIZE: the server runs with that per-worker budget instead (its --max-conns
 # derived from it), and runs of 16,384 held connections go on until the server refuses some
@@ -176,9 +180,11 @@ first, last = rows[0], rows[-1]
 added = last["held"] - first["held"]
 per_rss = (last["rss_kib"] - first["rss_kib"]) * 1024 / added if added > 0 else None
 per_acc = last["conn_mem_bytes"] / last["held"] if last["held"] else None
+growth = last["rss_kib"] - rss0
 res = {"conns_asked": total, "conns_held": last["held"], "refused_full": refused,
        "max_conns": None if budget else max_conns,
-       "rss_kib_start": rss0, "rss_kib_end": last["rss_kib"],
+       "rss_kib_start": rss0, "rss_kib_end": last["rss_kib"], "rss_growth_kib": growth,
+       "rss_growth_per_conn_bytes": growth * 1024 / last["held"] if last["held"] else None,
        "mem_per_idle_conn_bytes": per_rss, "accounted_per_conn_bytes": per_acc,
        "from_conns": first["held"], "runs": rows}
 if per_rss is None:
@@ -188,12 +194,14 @@ else:
           "8192 bytes: %s; the server's own accounting (slot, quic/, streams): %.0f bytes"
           % (first["held"], last["held"], per_rss, "met" if per_rss <= 8192 else "MISSED",
              per_acc))
+if last["held"]:
+    print("RSS growth from the start: %.1f MiB for %d connections, %.0f bytes a connection "
+          "(fixed costs included); charged by the server: %.0f bytes a connection"
+          % (growth / 1024, last["held"], growth * 1024 / last["held"],
+             last["mem_charged"] / last["held"]))
 if budget:
-    growth = last["rss_kib"] - rss0
     res.update({"worker_memory_bytes": budget, "conns_held_within_budget": last["held"],
                 "refused_mem": last["refused_mem"], "mem_charged_bytes": last["mem_charged"],
-                "rss_growth_kib": growth,
-                "rss_growth_per_conn_bytes": growth * 1024 / last["held"] if last["held"] else None,
                 "charged_per_conn_bytes":
                     last["mem_charged"] / last["held"] if last["held"] else None})
     print("largest number of connections held within --worker-memory %.0f MiB: %d (RSS growth "
