@@ -548,6 +548,7 @@ quic_conn_free(struct quic_conn *c)
 	tls_conn_free(c->tls);
 	free(c->tls_alpn);
 	free(c->tp);
+	free(c->writable);
 	quic_conn_keys_free_all(c);
 	quic_recovery_free(c->rec);
 	quic_conn_sent_fini(c);
@@ -1210,7 +1211,11 @@ quic_conn_stream_write(struct quic_conn *c, uint64_t id, const uint8_t *data, si
 		return rc;
 	for (i = 0; i < c->n_writable && c->writable[i] != id; i++)
 		;
-	if (i == c->n_writable && c->n_writable < CONN_WRITABLE_MAX)
+	/* Allocated at the first short write and kept: most connections never fill a buffer.
+	 * Without memory the stream gets no WRITABLE event, as when the list is full. */
+	if (c->writable == NULL)
+		c->writable = malloc(CONN_WRITABLE_MAX * sizeof(*c->writable));
+	if (c->writable != NULL && i == c->n_writable && c->n_writable < CONN_WRITABLE_MAX)
 		c->writable[c->n_writable++] = id;
 	return rc;
 }
@@ -1595,6 +1600,7 @@ quic_conn_mem_bytes(const struct quic_conn *c)
 	n += c->path_resp != NULL ? sizeof(*c->path_resp) : 0;
 	n += c->own != NULL ? sizeof(*c->own) : 0;
 	n += c->tp != NULL ? sizeof(*c->tp) : 0;
+	n += c->writable != NULL ? CONN_WRITABLE_MAX * sizeof(*c->writable) : 0;
 	n += c->session != NULL ? sizeof(*c->session) + c->session->len : 0;
 	if (c->streams_ready)
 		n += quic_streams_state_mem(&c->streams);

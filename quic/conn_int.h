@@ -346,7 +346,7 @@ struct quic_conn {
 	uint32_t ev_head;
 	uint32_t ev_n;
 	uint64_t ev_opened[2]; /* peer streams reported as opened: bidi, uni */
-	uint64_t writable[CONN_WRITABLE_MAX];
+	uint64_t *writable;    /* CONN_WRITABLE_MAX ids, allocated at the first short write */
 	uint32_t n_writable;
 
 	/* Held packets. */

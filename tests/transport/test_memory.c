@@ -166,3 +166,53 @@ HB_TEST(transport_memory, server_releases_tparams)
 	pair_free(&p);
 	pools_fini(&w);
 }
+
+/* Whether the client has polled a WRITABLE event for the stream in *arg. */
+struct writable_wait {
+	uint64_t id;
+	bool seen;
+};
+
+static bool
+writable_seen(struct pair *p, void *arg)
+{
+	struct writable_wait *ww = arg;
+	struct quic_event ev;
+
+	while (quic_conn_poll_event(p->cli, &ev))
+		if (ev.type == QUIC_EV_STREAM_WRITABLE && ev.stream_id == ww->id)
+			ww->seen = true;
+	if (p->srv != NULL)
+		pair_drain_events(p->srv);
+	return ww->seen;
+}
+
+/*
+ * The list of streams waiting for room is allocated at the first short write only: an idle
+ * connection does not hold it, one that filled a send buffer does, and the stream is told
+ * when it has room again (QUIC_EV_STREAM_WRITABLE).
+ */
+HB_TEST(transport_memory, writable_list_on_first_short_write)
+{
+	static uint8_t big[1024 * KB];
+	struct writable_wait ww = {0};
+	struct pair_opts o;
+	struct pair p;
+	size_t before;
+	int n;
+
+	pair_opts_default(&o, 10);
+	pair_init(&p, &o);
+	cr_assert(pair_handshake(&p, 10000 * PAIR_MS));
+	pair_drain_events(p.cli);
+	cr_assert(eq(int, quic_conn_stream_open(p.cli, false, &ww.id), 0));
+	cr_assert(eq(int, quic_conn_stream_write(p.cli, ww.id, big, 1, false), 1));
+	before = quic_conn_mem_bytes(p.cli);
+	n = quic_conn_stream_write(p.cli, ww.id, big, sizeof(big), false);
+	cr_assert(ge(int, n, 0));
+	cr_assert(lt(sz, (size_t)n, sizeof(big)), "the whole megabyte was taken: no short write");
+	/* The stream's data is counted apart (quic_conn_stream_mem_bytes()): only the list. */
+	cr_assert(eq(sz, quic_conn_mem_bytes(p.cli) - before, 32 * sizeof(uint64_t)));
+	cr_assert(pair_run(&p, writable_seen, &ww, 60000 * PAIR_MS));
+	pair_free(&p);
+}
