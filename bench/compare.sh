@@ -289,6 +289,13 @@ if [ "$quick" -eq 0 ]; then
 		grep -E '^(==|   run|memory|connections|FAIL)' | sed 's/^/   /' ||
 		bad "bench/conn_memory.sh"
 	[ -s "$tmp/conn_memory.json" ] || bad "bench/conn_memory.sh: no JSON"
+	# Issue #6's second figure: connections one worker holds within its --worker-memory.
+	say "hayabusa: idle connections within --worker-memory ${HB_MEM_BUDGET:-256M} (bench/conn_memory.sh)"
+	HB_BENCH=$bench HB_SERVER=$server "$top/bench/conn_memory.sh" \
+		--worker-memory "${HB_MEM_BUDGET:-256M}" --json "$tmp/conn_budget.json" 2>&1 |
+		grep -E '^(==|   run|largest|FAIL)' | sed 's/^/   /' ||
+		bad "bench/conn_memory.sh --worker-memory"
+	[ -s "$tmp/conn_budget.json" ] || bad "bench/conn_memory.sh --worker-memory: no JSON"
 fi
 
 # ---- gtlsserver over net_tap ----

@@ -186,6 +186,8 @@ def idle_mem(a):
         m.update({"mem_per_idle_conn_bytes": cm["mem_per_idle_conn_bytes"],
                   "conns": cm["conns_held"], "source": "rss", "accounted_small": per,
                   "accounted_small_conns": n, "conn_memory": cm})
+    # ... and within a --worker-memory budget: the most connections the worker held.
+    m["budget"] = load(a.tmp, "conn_budget")
     return m
 
 
@@ -469,6 +471,13 @@ def write_report(a, hay, ng, lim, lg, bad, made, cpu):
     L.append("| memory per established idle connection, bytes (at %s connections) | %s | - | - "
              "| - | - | <= 8192 | %s | - |" % (m["conns"], fmt(per),
                                               verdict(None if per is None else per <= 8192)))
+    b = m.get("budget")
+    if b:
+        L.append("| connections one worker held within --worker-memory %s MiB (RSS growth per "
+                 "connection, bytes) | %s (%s) | - | - | - | - | reported | %s | - |" % (
+                     fmt(b["worker_memory_bytes"] / 2**20), fmt(b["conns_held_within_budget"]),
+                     fmt(b.get("rss_growth_per_conn_bytes")),
+                     verdict(b["conns_held_within_budget"] is not None)))
     tk = hay["tokens"]
     L += ["", "token-flood: %s Initials with valid Retry tokens sent (a pool of 1024 spoofed "
           "sources, tokens sealed by the bench with the server's key file), %s tokens "
@@ -538,6 +547,7 @@ def main():
                                         "run": hay["tokens"]},
                "mem_per_idle_conn_bytes": {"hayabusa": hay["mem_per_idle_conn_bytes"],
                                            "target": 8192, "run": hay["mem"]},
+               "conns_within_worker_memory": hay["mem"].get("budget"),
                "checks": {"bulk_verified": not bad, "bulk_failed": bad},
                "plots": made, "load_avg": [a.load, a.load_end]}
         doc["hayabusa"]["legit_fraction"] = lg["fraction"]
