@@ -231,8 +231,11 @@ for r in "${rr_rates[@]}"; do run "hay-rr-$r" "$m0" "$ccpu" busy rr --rate "$r" 
 # Link floors: raw datagrams of the sizes used (Initials and full packets) over the same port
 # and cores; the bulk size is what the bulk run's server packets carried on average.
 psize=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]; print(min(1500, max(64, round(t["bytes_rx"]/max(1,t["pkts_rx"])))))' "$tmp/hay-bulk-${bulk_conns[0]}.json" 2>/dev/null || echo 1452)
-run hay-floor-1200 "$m0" "$ccpu" busy link-floor --size 1200 "${d[@]}" "${hay[@]}"
-run hay-floor-bulk "$m0" "$ccpu" busy link-floor --size "$psize" "${d[@]}" "${hay[@]}"
+# To a UDP port the server does not serve: its dataplane receives, checks and drops each
+# datagram (drop_udp_port) before any QUIC work, so the floor is the link's, not a QUIC path's.
+hay_floor=(--server "$SRV_IP:$((PORT + 1))" --local "$CLI_IP/24" --start-delay 0.5)
+run hay-floor-1200 "$m0" "$ccpu" busy link-floor --size 1200 "${d[@]}" "${hay_floor[@]}"
+run hay-floor-bulk "$m0" "$ccpu" busy link-floor --size "$psize" "${d[@]}" "${hay_floor[@]}"
 hay_stop never
 
 say "hayabusa, --retry always: retry-flood alone, then with legitimate handshakes beside it"

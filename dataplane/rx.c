@@ -36,7 +36,8 @@ steer_target(struct dp_worker *w, const uint8_t *p, size_t len)
 	struct quic_lb_route r;
 	const uint8_t *dcid;
 
-	if (w->lb == NULL || len == 0)
+	/* One worker has nowhere to steer to: no QUIC-LB decode (an AES block) per datagram. */
+	if (w->lb == NULL || w->nb_workers == 1 || len == 0)
 		return w->id;
 	if ((p[0] & QUIC_LONG_HDR) != 0) {
 		if (len < QUIC_LONG_DCID_OFF + w->cid_len ||

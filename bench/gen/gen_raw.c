@@ -9,10 +9,12 @@
  *     --flood-version answers with a Version Negotiation (§6.1). No state is kept: we count
  *     what comes back. Only answers to our own address reach us; answers to other spoofed
  *     addresses go where the server routes them (the server's counters show them).
- *   link-floor: raw UDP datagrams of --size bytes to the server's port, no QUIC. The first byte
- *     is a short header (0x40) and the rest random, so the server parses the DCID, finds no
- *     connection and drops it (counted unknown_cid, RFC 9000 §10.3 without a reset): the
- *     server's dataplane counters are the receive side of the floor, our table the send side.
+ *   link-floor: raw UDP datagrams of --size bytes to --server, no QUIC. The first byte is a
+ *     short header (0x40) and the rest random. bench/compare.sh sends them to a port the
+ *     server does not serve, so its dataplane drops each after the UDP checksum (drop_udp_port)
+ *     and the floor is the link's; to the server's own port it parses the DCID, finds no
+ *     connection and drops it (unknown_cid). The server's dataplane counters are the receive
+ *     side of the floor, our table the send side.
  * Impairment (loss, reordering, duplication, corruption of a byte in the first 50 of the UDP
  * payload) applies to each datagram we send and receive, drawn from the --seed PRNG.
  */

@@ -498,7 +498,8 @@ def write_report(a, hay, ng, lim, lg, bad, made, cpu):
                                                       fmt(v["link"]), v["link_what"],
                                                       fmt(v["floor"])))
     L += ["", "The link floor is what hayabusa-bench's link-floor mode sends through the same "
-          "net_memif port and cores (send side; the server drops each as an unknown CID). "
+          "net_memif port and cores (send side), to a UDP port the server does not serve: its "
+          "dataplane receives, checksums and drops each before any QUIC work. "
           "rr's floor is crypto only: lower than any real round trip.", ""]
     L += ["## Sweeps", ""] + sweep_table(a, hay, ng) + [""]
     L += ["## Plots", ""]
