@@ -52,7 +52,8 @@ static inline void
 quic_reader_init(struct quic_reader *r, const uint8_t *buf, size_t len)
 {
 	r->p = buf;
-	r->end = buf + len;
+	/* An empty input may come without a buffer (NULL): NULL + 0 is undefined in C. */
+	r->end = len != 0 ? buf + len : buf;
 	r->err = false;
 }
 
@@ -86,7 +87,7 @@ quic_writer_init(struct quic_writer *w, uint8_t *buf, size_t cap)
 {
 	w->p = buf;
 	w->start = buf;
-	w->end = buf + cap;
+	w->end = cap != 0 ? buf + cap : buf; /* NULL + 0 is undefined */
 	w->err = false;
 }
 
