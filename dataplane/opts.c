@@ -42,6 +42,35 @@ parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	return true;
 }
 
+int
+dp_parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	unsigned long long x;
+	unsigned shift = 0;
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end != '\0') {
+		const char *sfx = strchr("kKmMgG", *end);
+
+		if (sfx == NULL || end[1] != '\0')
+			return -1;
+		shift = 10 * (unsigned)((sfx - "kKmMgG") / 2 + 1);
+	}
+	if (x > (UINT64_MAX >> shift))
+		return -1;
+	x <<= shift;
+	if (x < lo || x > hi)
+		return -1;
+	*out = x;
+	return 0;
+}
+
 #define NUM_OPT(fname, field, type, lo, hi, what)                                                  \
 	static int fname(struct dp_opts *o, const char *val, char *err, size_t len)                \
 	{                                                                                          \
@@ -207,8 +236,8 @@ dp_opts_wants_help(int argc, char *const argv[])
 }
 
 int
-dp_opts_parse_app(struct dp_opts *dpo, dp_app_opts_parse_fn app_parse, void *app_opts,
-		  int argc, char **argv, char *err, size_t err_len)
+dp_opts_parse_app(struct dp_opts *dpo, dp_app_opts_parse_fn app_parse, void *app_opts, int argc,
+		  char **argv, char *err, size_t err_len)
 {
 	char **dp_argv = calloc((size_t)argc + DP_OPTS_ARGV_EXTRA, sizeof(*dp_argv));
 	int dp_argc = 0, rc = 0;

@@ -6,6 +6,7 @@
  * off ("--udp-port 0"), since every connection has a local port of its own.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,14 +145,12 @@ parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 
 	if (s == NULL || *s == '\0' || *s == '-')
 		return -1;
-	v = strtoull(s, &end, 0);
-	if (*end == 'k' || *end == 'K')
-		v *= 1024, end++;
-	else if (*end == 'm' || *end == 'M')
-		v *= 1024 * 1024, end++;
-	else if (*end == 'g' || *end == 'G')
-		v *= 1024ull * 1024 * 1024, end++;
-	if (*end != '\0' || v < lo || v > hi)
+	/* 0x...: hexadecimal (--flood-version); anything else a decimal size, K/M/G allowed. */
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+		return dp_parse_size(s, lo, hi, out);
+	errno = 0;
+	v = strtoull(s + 2, &end, 16);
+	if (errno != 0 || end == s + 2 || *end != '\0' || v < lo || v > hi)
 		return -1;
 	*out = v;
 	return 0;

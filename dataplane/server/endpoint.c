@@ -989,7 +989,6 @@ worker_config(struct srv_worker *sw)
 {
 	const struct srv_opts *o = &sw->s->opts;
 	struct quic_conn_config *q = &sw->qcfg;
-
 	uint32_t chunks = pool_cap(o->max_conns, WORKER_CHUNKS_PER_CONN);
 
 	quic_conn_config_default(q, QUIC_ROLE_SERVER);

@@ -261,50 +261,6 @@ opts_default(struct srv_opts *o)
 }
 
 /*
- * "SIZE[K|M|G]" (1024-based), SRV_WORKER_MEM_MIN..SRV_WORKER_MEM_MAX bytes.
- * @return 0, or -1
- */
-static int
-parse_size(const char *v, uint64_t *out)
-{
-	unsigned long long x;
-	unsigned shift = 0;
-	char *end;
-
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (errno != 0 || end == v || v[0] < '0' || v[0] > '9')
-		return -1;
-	if (*end != '\0') {
-		if (end[1] != '\0')
-			return -1;
-		switch (end[0]) {
-		case 'K':
-		case 'k':
-			shift = 10;
-			break;
-		case 'M':
-		case 'm':
-			shift = 20;
-			break;
-		case 'G':
-		case 'g':
-			shift = 30;
-			break;
-		default:
-			return -1;
-		}
-	}
-	if (x > (SRV_WORKER_MEM_MAX >> shift))
-		return -1;
-	x <<= shift;
-	if (x < SRV_WORKER_MEM_MIN)
-		return -1;
-	*out = x;
-	return 0;
-}
-
-/*
  * --worker-memory without --max-conns: as many slots as the budget could hold at the least
  * charge of a connection, so that the budget, not the default 4096, is the limit.
  */
@@ -374,7 +330,7 @@ opt_value(struct srv_opts *o, const char *a, const char *v, uint32_t *listen_por
 		o->max_conns_set = true;
 		return parse_u32(v, 1, 1000000, &o->max_conns);
 	} else if (strcmp(a, "--worker-memory") == 0) {
-		return parse_size(v, &o->worker_mem);
+		return dp_parse_size(v, SRV_WORKER_MEM_MIN, SRV_WORKER_MEM_MAX, &o->worker_mem);
 	} else if (strcmp(a, "--idle-timeout") == 0) {
 		return parse_u32(v, 1, 600000, &o->idle_timeout_ms);
 	} else if (strcmp(a, "--versions") == 0) {

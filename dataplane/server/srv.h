@@ -79,7 +79,7 @@ struct srv_opts {
 	uint32_t max_conns;
 	bool max_conns_set; /* given on the command line (else derived from worker_mem) */
 	/* --worker-memory: budget of the memory charged for one worker's connections, in bytes
-	   (0: none). See srv_worker_charged(). */
+	   (0: none). See budget_allows() in endpoint.c. */
 	uint64_t worker_mem;
 	uint32_t idle_timeout_ms;
 	/* --versions: spoken and preferred (RFC 9368 §2.3), in order; 0 of them: the defaults. */

@@ -202,8 +202,7 @@ static char prog[] = "prog";
 
 /* A stand-in application parser: --name VALUE is its own, the dataplane's pass through. */
 static int
-app_parse(void *app, int argc, char **argv, char **dp_argv, int *dp_argc, char *err,
-	  size_t err_len)
+app_parse(void *app, int argc, char **argv, char **dp_argv, int *dp_argc, char *err, size_t err_len)
 {
 	const char **name = app;
 	int n = 0;
@@ -246,4 +245,46 @@ HB_TEST(dp_opts, parse_app)
 	cr_assert(eq(int, dp_opts_parse_app(&o, app_parse, &name, 6, bad_dp, err, sizeof(err)),
 		     DP_ERR_INVAL));
 	cr_assert(gt(sz, strlen(err), 0));
+}
+
+/* Sizes for the command line: suffixes, bounds, overflow, and every cut of a valid value. */
+HB_TEST(dp_opts, parse_size)
+{
+	static const char *const bad[] = {"",
+					  "K",
+					  "-1",
+					  "+5",
+					  " 5",
+					  "5 ",
+					  "5KB",
+					  "5x",
+					  "0x10",
+					  "18446744073709551616",
+					  "17179869184G"};
+	uint64_t v = 0;
+
+	cr_assert(eq(int, dp_parse_size("1200", 0, UINT64_MAX, &v), 0));
+	cr_assert(eq(u64, v, 1200));
+	cr_assert(eq(int, dp_parse_size("64k", 0, UINT64_MAX, &v), 0));
+	cr_assert(eq(u64, v, 65536));
+	cr_assert(eq(int, dp_parse_size("3M", 0, UINT64_MAX, &v), 0));
+	cr_assert(eq(u64, v, UINT64_C(3) << 20));
+	cr_assert(eq(int, dp_parse_size("1024g", 0, UINT64_MAX, &v), 0));
+	cr_assert(eq(u64, v, UINT64_C(1) << 40));
+	cr_assert(eq(int, dp_parse_size("010", 0, UINT64_MAX, &v), 0));
+	cr_assert(eq(u64, v, 10)); /* decimal, never octal */
+	/* Bounds apply after the suffix. */
+	cr_assert(eq(int, dp_parse_size("64K", 65536, 65536, &v), 0));
+	cr_assert(eq(int, dp_parse_size("63K", 65536, UINT64_MAX, &v), -1));
+	cr_assert(eq(int, dp_parse_size("1G", 0, (UINT64_C(1) << 30) - 1, &v), -1));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 7;
+		cr_assert(eq(int, dp_parse_size(bad[i], 0, UINT64_MAX, &v), -1), "%s", bad[i]);
+		cr_assert(eq(u64, v, 7), "%s", bad[i]);
+	}
+	/* Every strict prefix of "12G" is a number or nothing: "1" and "12" parse, "" does not. */
+	cr_assert(eq(int, dp_parse_size("", 0, UINT64_MAX, &v), -1));
+	cr_assert(eq(int, dp_parse_size("1", 0, UINT64_MAX, &v), 0));
+	cr_assert(eq(int, dp_parse_size("12", 0, UINT64_MAX, &v), 0));
+	cr_assert(eq(int, dp_parse_size(NULL, 0, UINT64_MAX, &v), -1));
 }

@@ -72,6 +72,13 @@ struct dp_opts {
 void dp_opts_default(struct dp_opts *o);
 
 /*
+ * A size or count for the command line: decimal digits, then optionally K, M or G (either
+ * case, 1024-based), within lo..hi. For the applications' options as well as ours.
+ * @return 0, or -1 (empty, not a number, unknown suffix, overflow, out of range)
+ */
+int dp_parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
+/*
  * Parse argv[1..argc) into o, which starts from dp_opts_default().
  * @param err  receives a one-line message on error (NUL-terminated, cut to err_len)
  * @return 0, DP_ERR_INVAL (unknown option, missing or bad value, no --port, duplicate port)
@@ -98,8 +105,8 @@ typedef int (*dp_app_opts_parse_fn)(void *app_opts, int argc, char **argv, char 
  * collected into dpo (which starts from dp_opts_default()).
  * @return 0, DP_ERR_NOMEM, DP_ERR_INVAL with a one-line message in err
  */
-int dp_opts_parse_app(struct dp_opts *dpo, dp_app_opts_parse_fn app_parse, void *app_opts,
-		      int argc, char **argv, char *err, size_t err_len);
+int dp_opts_parse_app(struct dp_opts *dpo, dp_app_opts_parse_fn app_parse, void *app_opts, int argc,
+		      char **argv, char *err, size_t err_len);
 
 /* Multi-line usage text of the options above. */
 const char *dp_opts_usage(void);
