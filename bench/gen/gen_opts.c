@@ -84,7 +84,7 @@ static const char usage[] =
 	"  --src-port P[-Q]     retry-flood: source port range [1024-65535]\n"
 	"  --token-keys FILE    token-flood: the token key file the server uses (keygen)\n"
 	"  --token-pool N       token-flood: distinct sources and tokens, 1..65536 [1024]\n"
-	"  --flood-version HEX  retry-flood: version of the Initials; one the server does not\n"
+	"  --flood-version 0xHEX  retry-flood: version of the Initials; one the server does not\n"
 	"                       speak draws Version Negotiation [the first of --versions]\n"
 	"  --loss PCT, --reorder PCT, --dup PCT, --corrupt PCT   impairment of our own path, in\n"
 	"                       percent, on every datagram we send and receive [0]\n"
