@@ -48,6 +48,13 @@ typedef int (*frame_handler)(struct quic_conn *c, const struct quic_frame *f, st
 #define RX_OLD_KEY 2
 
 /*
+ * A packet's status: its packet number, read under header protection, was received already
+ * (RFC 9000 §12.3). It is dropped before its AEAD open: opened, it would be discarded anyway,
+ * and a replayed or duplicated packet then costs no more than its header protection.
+ */
+#define RX_DUPLICATE 3
+
+/*
  * Copies of the protected payloads that are opened twice (RFC 9001 §6.4): an open in place
  * destroys the ciphertext when it fails. Per thread, like the datagram buffer of conn.c: the
  * packets of one datagram fit in one datagram's size.
@@ -833,6 +840,10 @@ rx_open_phase(struct quic_conn *c, struct rx_pkt *pkts, const size_t *idx, size_
 
 		if (p->status != 0)
 			continue;
+		if (quic_ackgen_is_duplicate(&c->ack, (enum quic_pn_space)p->level, p->rx.pn)) {
+			p->status = RX_DUPLICATE;
+			continue;
+		}
 		quic_packet_open_prepare(p->pkt, &p->rx, p->aead, &ops[m]);
 		map[m++] = idx[i];
 	}

@@ -255,6 +255,48 @@ expect_dropped(struct pair *p, const struct keylog_cap *k, unsigned gen, bool ph
 	cr_assert(eq(int, quic_conn_state(p->srv), QUIC_CONN_ESTABLISHED));
 }
 
+/* The server takes pkt: it counts rx more packets processed, dropped more dropped, no open fails.
+ */
+static void
+expect_recv(struct pair *p, uint8_t *pkt, size_t len, uint64_t rx, uint64_t dropped)
+{
+	struct quic_conn_stats before, after;
+
+	quic_conn_stats(p->srv, &before);
+	cr_assert(eq(int, quic_conn_recv(p->srv, pkt, len, &p->spath, p->now), 0));
+	quic_conn_stats(p->srv, &after);
+	cr_assert(eq(u64, after.pkts_rx, before.pkts_rx + rx));
+	cr_assert(eq(u64, after.pkts_dropped, before.pkts_dropped + dropped));
+	cr_assert(eq(u64, after.pkts_decrypt_fail, before.pkts_decrypt_fail));
+	cr_assert(eq(int, quic_conn_state(p->srv), QUIC_CONN_ESTABLISHED));
+}
+
+/*
+ * RFC 9000 §12.3: a packet whose number was received already is discarded, and it is before its
+ * AEAD open: a replay is dropped, and so is a forgery that reuses a received packet number
+ * (it is not even opened, so it is not counted as a failed decryption either).
+ */
+HB_TEST(transport_rows, duplicate_dropped_before_open)
+{
+	struct keylog_cap k = {0};
+	uint8_t pkt[256], copy[256];
+	struct pair p;
+	size_t len;
+
+	setup_keylog(&p, &k);
+	len = client_packet(&p, &k, 0, false, pn_above(&p), pkt, sizeof(pkt));
+	memcpy(copy, pkt, len);
+	expect_recv(&p, pkt, len, 1, 0);
+	/* The same packet again: dropped. */
+	memcpy(pkt, copy, len);
+	expect_recv(&p, pkt, len, 0, 1);
+	/* Its number with a payload that would not open (the tag's last byte): never opened. */
+	memcpy(pkt, copy, len);
+	pkt[len - 1] ^= 0x01;
+	expect_recv(&p, pkt, len, 0, 1);
+	pair_free(&p);
+}
+
 HB_TEST(transport_rows, failed_apparent_update_dropped)
 {
 	struct keylog_cap k = {0};
