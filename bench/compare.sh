@@ -208,6 +208,7 @@ else
 	idle_conns=${HB_IDLE_CONNS:-2000} idle_dur=${HB_IDLE_SECONDS:-20}
 fi
 d=(--duration "$dur")
+tok_pool=1024 tok_conns=16
 rr_opts=(--alpn h3 --path "/$rr_file" --conns 4 --streams 16 --warmup 0.5 --client-crypto light "${d[@]}")
 # light: the generator's client handshake must cost less than the server's (README, bench).
 hs_opts=(--warmup 0.5 --client-crypto light "${d[@]}")
@@ -267,17 +268,20 @@ grep -E '^(handshakes|latency|--- failures)' "$tmp/hay-legit.log" | sed 's/^/   
 hay_stop always
 
 # Valid tokens validated/s (issue #7): the bench seals Retry tokens for spoofed sources with
-# the key file the server uses (a fleet's shared --token-keys), a pool of 1024 Initials sent
+# the key file the server uses (a fleet's shared --token-keys), a pool of $tok_pool Initials sent
 # round; the server validates each token (tokens_valid), makes connections up to --max-conns
-# 256 and refuses the rest after validation (refused_full). Memory per established idle
-# connection (issue #6): $idle_conns connections held by rr at 1 request/s in all, while the
-# server's --stats 1 lines give conn_mem_bytes and conns_active.
+# $tok_conns and refuses the rest after validation (refused_full). The figure counts validation
+# up to the point of connection creation: the later Initials of a pool entry whose connection
+# lives go to that connection instead (a duplicate Initial, no token validated), so the pool is
+# kept large against --max-conns ($tok_conns of $tok_pool entries, under 2 % of the flood).
+# Memory per established idle connection (issue #6): $idle_conns connections held by rr at 1
+# request/s in all, while the server's --stats 1 lines give conn_mem_bytes and conns_active.
 say "hayabusa, --retry always, --token-keys: token-flood; then idle connections (memory)"
 "$server" keygen "$tmp/token.keys" >/dev/null && chmod 600 "$tmp/token.keys" ||
 	bad "hayabusa keygen"
-hay_start always --token-keys "$tmp/token.keys" --max-conns 256
+hay_start always --token-keys "$tmp/token.keys" --max-conns "$tok_conns"
 run hay-tokens "$m0" "$ccpu" busy token-flood --token-keys "$tmp/token.keys" --rate 0 \
-	--src-port 1024-65535 "${d[@]}" "${hay[@]}"
+	--token-pool "$tok_pool" --src-port 1024-65535 "${d[@]}" "${hay[@]}"
 hay_stop tokens
 hay_start never --stats 1
 run hay-idle "$m0" "$ccpu" busy rr --conns "$idle_conns" --rate 1 --alpn h3 --path "/$rr_file" \
@@ -353,7 +357,8 @@ python3 "$top/bench/report/compare.py" --tmp "$tmp" --out "$out" --json "${json:
 	--started "$started" \
 	--hs "${hs_conns[*]}" --bulk "${bulk_conns[*]}" --rr "${rr_rates[*]}" \
 	--bulk-file-size "$bulk_size" --packet-size "$psize" --gnuplot "$gp" \
-	--max-conns 16384 --idle-conns "$idle_conns" || bad "report"
+	--max-conns 16384 --idle-conns "$idle_conns" --token-pool "$tok_pool" \
+	--token-conns "$tok_conns" || bad "report"
 [ -n "$gp" ] || echo "plots skipped: gnuplot (Debian gnuplot-nox) missing and not installable"
 say "report: $out/REPORT.md${json:+, JSON: $json}"
 exit "$fail"

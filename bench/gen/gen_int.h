@@ -165,8 +165,8 @@ void gen_spoof_source(struct bench_gen_worker *gw, uint8_t ip[16], uint16_t *por
 /* token-flood: load --token-keys and build the pool. @return 0 or a negative code */
 int gen_token_setup(struct bench_gen_worker *gw);
 void gen_token_free(struct bench_gen_worker *gw);
-/* The next pool entry: its source into path->local, its Initial into d. @return its length */
-size_t gen_token_next(struct bench_gen_worker *gw, struct dp_path *path, uint8_t *d);
+/* The next pool entry: its source into path->local, its length into *len. @return its Initial */
+const uint8_t *gen_token_next(struct bench_gen_worker *gw, struct dp_path *path, size_t *len);
 /* gen_carry.c */
 /* --token-out: save the datagram when c->capture is set and it is an Initial (clears it). */
 void gen_token_capture(struct bench_gen_worker *gw, struct gen_conn *c, uint16_t lport,

@@ -27,15 +27,29 @@
 #define HOLD_MAX_NS (1000ull * 1000) /* a reordered datagram waits at most 1 ms */
 #define RAW_BURST   DP_BURST
 
+/* Count a datagram handed to the dataplane (rc 0) or refused by it. */
 static void
-raw_out(struct bench_gen_worker *gw, const struct dp_path *path, const uint8_t *data, size_t len)
+raw_count(struct bench_gen_worker *gw, int rc, size_t len)
 {
-	if (dp_tx_copy(gw->w, path, data, len) != 0) {
+	if (rc != 0) {
 		gen_cnt_add(gw, GEN_CNT_DROP_TX, 1);
 		return;
 	}
 	gen_cnt_add(gw, GEN_CNT_PKTS_TX, 1);
 	gen_cnt_add(gw, GEN_CNT_BYTES_TX, len);
+}
+
+static void
+raw_out(struct bench_gen_worker *gw, const struct dp_path *path, const uint8_t *data, size_t len)
+{
+	raw_count(gw, dp_tx_copy(gw->w, path, data, len), len);
+}
+
+/* Whether any impairment of our own path is configured. */
+static bool
+impaired(const struct bench_gen_impair *im)
+{
+	return im->loss != 0 || im->corrupt != 0 || im->reorder != 0 || im->dup != 0;
 }
 
 void
@@ -105,7 +119,7 @@ gen_recv(struct bench_gen_worker *gw, const uint8_t *p, size_t len, const struct
 	struct dp_path hp;
 
 	gw->deliver = deliver;
-	if (im->loss == 0 && im->corrupt == 0 && im->reorder == 0 && im->dup == 0) {
+	if (!impaired(im)) {
 		deliver(gw, p, len, path, now_ns);
 		return;
 	}
@@ -219,35 +233,69 @@ gen_spoof_source(struct bench_gen_worker *gw, uint8_t ip[16], uint16_t *port)
 				   ((uint32_t)o->flood_port_hi - o->flood_port_lo + 1));
 }
 
-/* One flood or link-floor datagram. */
+/*
+ * One flood or link-floor datagram: its source and bytes. A token-flood or retry-flood datagram
+ * is a copy of a prepared one (@return it); a link-floor one is written into d (@return d).
+ */
+static const uint8_t *
+raw_make(struct bench_gen_worker *gw, struct dp_path *path, uint8_t *d, size_t *len)
+{
+	const struct bench_gen_opts *o = gw->o;
+	uint64_t r;
+
+	if (o->mode == GEN_MODE_TOKEN_FLOOD)
+		return gen_token_next(gw, path, len);
+	if (o->mode == GEN_MODE_RETRY_FLOOD) {
+		unsigned t = (unsigned)(gw->ops % gw->n_tmpl);
+
+		gen_spoof_source(gw, path->local.ip, &path->local.port);
+		if (o->token_in != NULL)
+			path->local.port = gw->token_port; /* the token is bound to it */
+		*len = gw->tmpl_len[t];
+		return gw->tmpl[t];
+	}
+	r = bench_gen_rand(&gw->rng);
+	path->local.port = o->lport_base;
+	*len = (size_t)o->size;
+	memset(d, 0, *len);
+	memcpy(d + 1, &r, sizeof(r));
+	d[0] = 0x40; /* short header, fixed bit (RFC 9000 §17.3) */
+	return d;
+}
+
+/*
+ * Send one. Without impairment the bytes go straight into the dataplane's buffer (one copy: the
+ * generator must not be what limits a flood or the link floor, issue #6); with it, through
+ * gen_send() from a copy it may corrupt or hold.
+ */
 static void
 raw_one(struct bench_gen_worker *gw)
 {
-	const struct bench_gen_opts *o = gw->o;
 	struct dp_path path = gw->base;
-	uint8_t *d = gw->txbuf;
+	const uint8_t *src;
+	uint8_t *buf;
 	size_t len;
 
-	if (o->mode == GEN_MODE_TOKEN_FLOOD) {
-		len = gen_token_next(gw, &path, d);
-	} else if (o->mode == GEN_MODE_RETRY_FLOOD) {
-		unsigned t = (unsigned)(gw->ops % gw->n_tmpl);
-
-		gen_spoof_source(gw, path.local.ip, &path.local.port);
-		if (o->token_in != NULL)
-			path.local.port = gw->token_port; /* the token is bound to it */
-		len = gw->tmpl_len[t];
-		memcpy(d, gw->tmpl[t], len);
-	} else {
-		uint64_t r = bench_gen_rand(&gw->rng);
-
-		path.local.port = o->lport_base;
-		len = (size_t)o->size;
-		memset(d, 0, len);
-		memcpy(d + 1, &r, sizeof(r));
-		d[0] = 0x40; /* short header, fixed bit (RFC 9000 §17.3) */
+	if (impaired(&gw->o->impair)) {
+		src = raw_make(gw, &path, gw->txbuf, &len);
+		if (src != gw->txbuf)
+			memcpy(gw->txbuf, src, len);
+		gen_send(gw, &path, gw->txbuf, len);
+		return;
 	}
-	gen_send(gw, &path, d, len);
+	if (gw->o->mode == GEN_MODE_LINK_FLOOR) {
+		len = (size_t)gw->o->size;
+		path.local.port = gw->o->lport_base;
+		buf = dp_tx_alloc(gw->w, &path, len);
+		if (buf != NULL)
+			(void)raw_make(gw, &path, buf, &len);
+	} else {
+		src = raw_make(gw, &path, NULL, &len);
+		buf = dp_tx_alloc(gw->w, &path, len);
+		if (buf != NULL)
+			memcpy(buf, src, len);
+	}
+	raw_count(gw, buf == NULL ? DP_ERR_NOMEM : dp_tx_commit(gw->w, len), len);
 }
 
 void

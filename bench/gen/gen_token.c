@@ -163,14 +163,14 @@ gen_token_free(struct bench_gen_worker *gw)
 	gw->tokens = NULL;
 }
 
-size_t
-gen_token_next(struct bench_gen_worker *gw, struct dp_path *path, uint8_t *d)
+const uint8_t *
+gen_token_next(struct bench_gen_worker *gw, struct dp_path *path, size_t *len)
 {
 	struct gen_token_pool *tp = gw->tokens;
 	size_t i = (size_t)(gw->ops % tp->n);
 
 	memcpy(path->local.ip, tp->e[i].ip, sizeof(path->local.ip));
 	path->local.port = tp->e[i].port;
-	memcpy(d, tp->e[i].pkt, tp->e[i].len);
-	return tp->e[i].len;
+	*len = tp->e[i].len;
+	return tp->e[i].pkt;
 }

@@ -479,11 +479,13 @@ def write_report(a, hay, ng, lim, lg, bad, made, cpu):
                      fmt(b.get("rss_growth_per_conn_bytes")),
                      verdict(b["conns_held_within_budget"] is not None)))
     tk = hay["tokens"]
-    L += ["", "token-flood: %s Initials with valid Retry tokens sent (a pool of 1024 spoofed "
+    L += ["", "token-flood: %s Initials with valid Retry tokens sent (a pool of %s spoofed "
           "sources, tokens sealed by the bench with the server's key file), %s tokens "
-          "validated by the server, %s connections made (--max-conns 256), %s refused after "
-          "validation." % (tk["sent"], tk["tokens_valid"], tk["conns_made"],
-                           tk["refused_full"]),
+          "validated by the server, %s connections made (--max-conns %s), %s refused after "
+          "validation. The later Initials of an entry whose connection lives go to that "
+          "connection (no token validated), so the pool is large against --max-conns."
+          % (tk["sent"], a.token_pool, tk["tokens_valid"], tk["conns_made"], a.token_conns,
+             tk["refused_full"]),
           "Idle connections: %s offered, %s held at the sample used; counted: the server's slot, "
           "quic_conn_mem_bytes() and stream buffers; not counted: TLS engine state and AEAD "
           "contexts (crypto/), and the slot array and CID table sized by --max-conns. At that "
@@ -523,6 +525,8 @@ def main():
     p.add_argument("--bulk-file-size", type=int)
     p.add_argument("--packet-size", type=int)
     p.add_argument("--max-conns", type=int, default=0)
+    p.add_argument("--token-pool", type=int, default=0)
+    p.add_argument("--token-conns", type=int, default=0)
     a = p.parse_args()
     a.hs, a.bulk, a.rr = a.hs.split(), a.bulk.split(), a.rr.split()
     cj = load(a.tmp, "crypto")
