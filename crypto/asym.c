@@ -177,9 +177,16 @@ crypto_kex_derive(struct crypto_kex *kex, const uint8_t *peer, size_t peer_len, 
 		goto fail;
 	}
 	*secret_len = cap;
-	/* Failures past this point come from the peer's share (a bad point, or an X25519
-	 * low-order point whose all-zero result OpenSSL refuses). */
-	if (EVP_PKEY_derive_init(dc) != 1 || EVP_PKEY_derive_set_peer_ex(dc, pk, 1) != 1 ||
+	/*
+	 * Failures past this point come from the peer's share (an X25519 low-order point whose
+	 * all-zero result OpenSSL refuses). The peer key is not validated again here: peer_key()
+	 * built it with EVP_PKEY_fromdata(), which for P-256 decodes with EC_POINT_oct2point()
+	 * and refuses coordinates >= p and points off the curve; with cofactor 1 such a point is
+	 * in the prime-order group, so the full public check's n*Q multiplication (about as
+	 * costly as the ECDH itself) proves nothing more (SP 800-56A 5.6.2.3.3 vs .4). X25519
+	 * takes any 32 bytes (RFC 7748 §5) and has no check beyond the all-zero result below.
+	 */
+	if (EVP_PKEY_derive_init(dc) != 1 || EVP_PKEY_derive_set_peer_ex(dc, pk, 0) != 1 ||
 	    EVP_PKEY_derive(dc, secret, secret_len) != 1)
 		goto fail;
 	/* RFC 9846 §7.4.2: an all-zero X25519 secret must be rejected; checked here too in

@@ -100,6 +100,14 @@ tls_cv_content(uint8_t *buf, bool server, const uint8_t *th, size_t th_len)
 	return 64 + n + th_len;
 }
 
+/* RSA-PSS-RSAE (RFC 9846 §4.2.3): PSS padding, MGF1 over the same hash, salt = digest length. */
+static bool
+set_pss(EVP_PKEY_CTX *pctx)
+{
+	return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+	       EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
+}
+
 /* A digest-sign/verify context for scheme over key. */
 static EVP_MD_CTX *
 sig_ctx(EVP_PKEY *key, uint16_t scheme, bool sign)
@@ -119,12 +127,8 @@ sig_ctx(EVP_PKEY *key, uint16_t scheme, bool sign)
 		ok = EVP_DigestSignInit_ex(mctx, &pctx, md, NULL, NULL, key, NULL);
 	else
 		ok = EVP_DigestVerifyInit_ex(mctx, &pctx, md, NULL, NULL, key, NULL);
-	if (ok == 1 && md != NULL && EVP_PKEY_is_a(key, "RSA")) {
-		/* PSS with MGF1 over the same hash and a salt as long as the digest. */
-		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1)
-			ok = 0;
-	}
+	if (ok == 1 && md != NULL && EVP_PKEY_is_a(key, "RSA") && !set_pss(pctx))
+		ok = 0;
 	if (ok != 1) {
 		EVP_MD_CTX_free(mctx);
 		return NULL;
@@ -132,9 +136,11 @@ sig_ctx(EVP_PKEY *key, uint16_t scheme, bool sign)
 	return mctx;
 }
 
-int
-tls_sign(EVP_PKEY *key, uint16_t scheme, const uint8_t *msg, size_t len, uint8_t *sig, size_t cap,
-	 size_t *sig_len)
+/* One-off signature with a fresh context: Ed25519 (pure EdDSA signs the message, not a
+ * digest), and any scheme while every pooled signer is busy. */
+static int
+sign_oneshot(EVP_PKEY *key, uint16_t scheme, const uint8_t *msg, size_t len, uint8_t *sig,
+	     size_t cap, size_t *sig_len)
 {
 	EVP_MD_CTX *mctx = sig_ctx(key, scheme, true);
 	size_t n = 0;
@@ -151,6 +157,78 @@ tls_sign(EVP_PKEY *key, uint16_t scheme, const uint8_t *msg, size_t len, uint8_t
 	}
 	EVP_MD_CTX_free(mctx);
 	return rc;
+}
+
+/* The digest a (non-Ed25519) scheme signs, from the configuration's fetched ones. */
+static const EVP_MD *
+scheme_md(const struct tls_algs *algs, uint16_t scheme)
+{
+	return algs->hash[scheme == TLS_SIG_RSA_PSS_RSAE_SHA384 ? 1 : 0].md;
+}
+
+/* A context that signs digests for scheme with key: made once per signer (see tls_signer). */
+static EVP_PKEY_CTX *
+signer_ctx(EVP_PKEY *key, uint16_t scheme, const EVP_MD *md)
+{
+	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+
+	if (pctx == NULL)
+		return NULL;
+	if (EVP_PKEY_sign_init(pctx) != 1 || EVP_PKEY_CTX_set_signature_md(pctx, md) != 1 ||
+	    (scheme != TLS_SIG_ECDSA_SECP256R1_SHA256 && !set_pss(pctx))) {
+		EVP_PKEY_CTX_free(pctx);
+		return NULL;
+	}
+	return pctx;
+}
+
+/* Sign Hash(msg) with a claimed signer: the same signature EVP_DigestSign would make. */
+static int
+sign_pooled(struct tls_signer *s, EVP_PKEY *key, uint16_t scheme, const EVP_MD *md,
+	    const uint8_t *msg, size_t len, uint8_t *sig, size_t cap, size_t *sig_len)
+{
+	uint8_t dg[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+	size_t n = cap;
+
+	if (s->pctx == NULL || s->scheme != scheme || s->key != key) {
+		EVP_PKEY_CTX_free(s->pctx);
+		s->pctx = signer_ctx(key, scheme, md);
+		s->scheme = scheme;
+		s->key = key;
+	}
+	if (s->pctx != NULL && EVP_Digest(msg, len, dg, &dl, md, NULL) == 1 &&
+	    EVP_PKEY_sign(s->pctx, sig, &n, dg, dl) == 1) {
+		*sig_len = n;
+		return 0;
+	}
+	/* Not trusted again after a failure: the next use builds a fresh context. */
+	EVP_PKEY_CTX_free(s->pctx);
+	s->pctx = NULL;
+	ERR_clear_error();
+	return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
+}
+
+int
+tls_sign(const struct tls_server_cert *sc, const struct tls_algs *algs, uint16_t scheme,
+	 const uint8_t *msg, size_t len, uint8_t *sig, size_t cap, size_t *sig_len)
+{
+	unsigned i;
+	int rc;
+
+	if (scheme == TLS_SIG_ED25519 || sc->signers == NULL)
+		return sign_oneshot(sc->key, scheme, msg, len, sig, cap, sig_len);
+	for (i = 0; i < TLS_SIGNERS; i++) {
+		struct tls_signer *s = &sc->signers[i];
+
+		if (atomic_flag_test_and_set_explicit(&s->busy, memory_order_acquire))
+			continue;
+		rc = sign_pooled(s, sc->key, scheme, scheme_md(algs, scheme), msg, len, sig, cap,
+				 sig_len);
+		atomic_flag_clear_explicit(&s->busy, memory_order_release);
+		return rc;
+	}
+	return sign_oneshot(sc->key, scheme, msg, len, sig, cap, sig_len);
 }
 
 int
@@ -174,6 +252,10 @@ tls_verify(EVP_PKEY *key, uint16_t scheme, const uint8_t *msg, size_t len, const
 void
 tls_server_cert_clear(struct tls_server_cert *sc)
 {
+	if (sc->signers != NULL)
+		for (unsigned i = 0; i < TLS_SIGNERS; i++)
+			EVP_PKEY_CTX_free(sc->signers[i].pctx);
+	free(sc->signers);
 	EVP_PKEY_free(sc->key);
 	free(sc->chain_der);
 	memset(sc, 0, sizeof(*sc));
@@ -215,6 +297,18 @@ load_chain(struct tls_server_cert *sc, BIO *bio, X509 **leaf)
 	return rc;
 }
 
+/* The pool of tls_signer: all idle, none set up yet. */
+static int
+signers_new(struct tls_server_cert *sc)
+{
+	sc->signers = calloc(TLS_SIGNERS, sizeof(*sc->signers));
+	if (sc->signers == NULL)
+		return TLS_ERR_NOMEM;
+	for (unsigned i = 0; i < TLS_SIGNERS; i++)
+		atomic_flag_clear(&sc->signers[i].busy);
+	return 0;
+}
+
 /* Certificate message size for this chain (RFC 9846 §4.5.1), header included. */
 static size_t
 chain_msg_len(const struct tls_server_cert *sc)
@@ -254,7 +348,7 @@ tls_server_cert_load(struct tls_server_cert *sc, const char *chain_pem, size_t c
 	if (type < 0 || chain_msg_len(sc) > max_msg)
 		goto fail;
 	sc->type = (enum tls_key_type)type;
-	rc = 0;
+	rc = signers_new(sc);
 fail:
 	ERR_clear_error();
 	X509_free(leaf);

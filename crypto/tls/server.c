@@ -394,7 +394,8 @@ write_cv(struct tls_conn *c, uint16_t scheme)
 	if (tls_transcript_hash(&c->th, th) != 0)
 		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
 	n = tls_cv_content(content, true, th, c->h->len);
-	rc = tls_sign(c->scfg->cert.key, scheme, content, n, sig, sizeof(sig), &sig_len);
+	rc = tls_sign(&c->scfg->cert, &c->cc->algs, scheme, content, n, sig, sizeof(sig),
+		      &sig_len);
 	if (rc == 0)
 		rc = tls_out_begin(c, TLS_LEVEL_HANDSHAKE, 16 + sig_len, &w, &off);
 	if (rc != 0)

@@ -11,6 +11,7 @@
 #ifndef HB_CRYPTO_TLS_INT_H
 #define HB_CRYPTO_TLS_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -309,9 +310,29 @@ enum {
 	TLS_SIG_ED25519 = 0x0807,
 };
 
+/*
+ * A signing context made once for the server key and one scheme (EVP_PKEY_sign over a digest
+ * we compute), reused for every CertificateVerify. Why: EVP_DigestSignInit_ex() per handshake
+ * fetches the digest and the signature by name, walks OpenSSL's name map and duplicates
+ * contexts, about 2-3 % of a server handshake's CPU. A context serves one thread at a time and
+ * the configuration is shared by the workers, so it holds TLS_SIGNERS of them, each claimed
+ * with an atomic flag; when all are busy, a one-off context signs instead.
+ */
+#define TLS_SIGNERS 16
+struct tls_signer {
+	atomic_flag busy;
+	uint16_t scheme; /* what pctx was set up for */
+	/* The key pctx signs with: pctx holds a reference to it, so the pointer cannot be reused
+	 * for another key while pctx lives and comparing it with the configuration's key tells
+	 * whether the key was replaced. */
+	const EVP_PKEY *key;
+	EVP_PKEY_CTX *pctx; /* NULL before first use */
+};
+
 struct tls_server_cert {
 	EVP_PKEY *key;
 	enum tls_key_type type;
+	struct tls_signer *signers; /* TLS_SIGNERS of them; mutable under a const config */
 	uint8_t *chain_der; /* concatenated DER certificates */
 	size_t n;
 	size_t off[TLS_MAX_CHAIN], len[TLS_MAX_CHAIN];
@@ -325,8 +346,8 @@ uint16_t tls_server_cert_scheme(const struct tls_server_cert *sc, struct tls_rd 
 /* The content signed in CertificateVerify (RFC 9846 §4.5.2); returns its length. */
 size_t tls_cv_content(uint8_t *buf, bool server, const uint8_t *th, size_t th_len);
 /* Sign / verify CertificateVerify content. verify @return 0 or -alert */
-int tls_sign(EVP_PKEY *key, uint16_t scheme, const uint8_t *msg, size_t len, uint8_t *sig,
-	     size_t cap, size_t *sig_len);
+int tls_sign(const struct tls_server_cert *sc, const struct tls_algs *algs, uint16_t scheme,
+	     const uint8_t *msg, size_t len, uint8_t *sig, size_t cap, size_t *sig_len);
 int tls_verify(EVP_PKEY *key, uint16_t scheme, const uint8_t *msg, size_t len, const uint8_t *sig,
 	       size_t sig_len);
 /* Whether scheme can be used with key (type, curve). */
