@@ -36,30 +36,24 @@ struct crypto_sigkey {
 	const EVP_MD *md; /* SHA-256, or NULL for Ed25519 (which hashes internally) */
 };
 
-/* ctx's keygen (gen) or peer-key (fromdata) context for group, made on first use. */
+/* ctx's keygen context for group, made on first use. */
 static EVP_PKEY_CTX *
-group_ctx(struct crypto_ctx *ctx, enum crypto_group group, bool gen)
+gen_ctx(struct crypto_ctx *ctx, enum crypto_group group)
 {
 	unsigned i = group == CRYPTO_GROUP_X25519 ? 0 : 1;
-	EVP_PKEY_CTX **slot = gen ? &ctx->kgen[i] : &ctx->kpeer[i];
 	EVP_PKEY_CTX *c;
-	int ok;
 
-	if (*slot != NULL)
-		return *slot;
+	if (ctx->kgen[i] != NULL)
+		return ctx->kgen[i];
 	c = EVP_PKEY_CTX_new_from_name(NULL, i == 0 ? "X25519" : "EC", NULL);
 	if (c == NULL)
 		return NULL;
-	if (gen)
-		ok = EVP_PKEY_keygen_init(c) == 1 &&
-		     (i == 0 || EVP_PKEY_CTX_set_group_name(c, "P-256") == 1);
-	else
-		ok = EVP_PKEY_fromdata_init(c) == 1;
-	if (!ok) {
+	if (EVP_PKEY_keygen_init(c) != 1 ||
+	    (i == 1 && EVP_PKEY_CTX_set_group_name(c, "P-256") != 1)) {
 		EVP_PKEY_CTX_free(c);
 		return NULL;
 	}
-	*slot = c;
+	ctx->kgen[i] = c;
 	return c;
 }
 
@@ -79,7 +73,7 @@ crypto_kex_new(struct crypto_kex **out, struct crypto_ctx *ctx, enum crypto_grou
 		return CRYPTO_ERR_NOMEM;
 	kex->group = group;
 	kex->ctx = ctx;
-	gen = group_ctx(ctx, group, true);
+	gen = gen_ctx(ctx, group);
 	if (gen == NULL || EVP_PKEY_generate(gen, &kex->key) != 1) {
 		EVP_PKEY_free(kex->key);
 		free(kex);
@@ -120,31 +114,65 @@ crypto_kex_public(const struct crypto_kex *kex, uint8_t *buf, size_t cap, size_t
 	return *len == want ? 0 : CRYPTO_ERR_LIB;
 }
 
+/* A new public key object for group from an encoded point (fromdata decodes and checks it). */
+static EVP_PKEY *
+new_peer_key(enum crypto_group group, uint8_t *point, size_t len)
+{
+	char name[] = "P-256";
+	OSSL_PARAM params[3], *pp = params;
+	EVP_PKEY_CTX *pc;
+	EVP_PKEY *pkey = NULL;
+
+	pc = EVP_PKEY_CTX_new_from_name(NULL, group == CRYPTO_GROUP_X25519 ? "X25519" : "EC", NULL);
+	if (group != CRYPTO_GROUP_X25519)
+		*pp++ = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, name, 0);
+	*pp++ = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, len);
+	*pp = OSSL_PARAM_construct_end();
+	if (pc == NULL || EVP_PKEY_fromdata_init(pc) != 1 ||
+	    EVP_PKEY_fromdata(pc, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		pkey = NULL;
+	EVP_PKEY_CTX_free(pc);
+	return pkey;
+}
+
 /*
- * The peer's share as a public key. X25519: 32 bytes (RFC 7748 §6.1). P-256: only the
- * uncompressed form (RFC 9846 §4.2.8.2); the point is checked to lie on the curve.
+ * The peer's share as a public key, borrowed from ctx. X25519: 32 bytes (RFC 7748 §6.1).
+ * P-256: only the uncompressed form (RFC 9846 §4.2.8.2); EC_POINT_oct2point() under both
+ * fromdata and set_params refuses coordinates >= p and points off the curve.
+ *
+ * Why one object per worker and group whose public key is replaced in place
+ * (EVP_PKEY_set_params, an encoded public key): a new EVP_PKEY per share walks OpenSSL 3.0's
+ * whole name map (EVP_PKEY_set_type_by_keymgmt) and allocates, about 1 % of a server
+ * handshake. The object lives in ctx->kpeer[i], a context made over it only to hold it (freed
+ * with ctx). One thread at a time uses a crypto_ctx and each derivation's context drops its
+ * reference before crypto_kex_derive() returns, so the key never changes under a user.
  */
 static EVP_PKEY *
 peer_key(const struct crypto_kex *kex, const uint8_t *peer, size_t peer_len)
 {
-	char group[] = "P-256";
+	unsigned i = kex->group == CRYPTO_GROUP_X25519 ? 0 : 1;
+	EVP_PKEY_CTX **slot = &kex->ctx->kpeer[i];
 	uint8_t point[P256_POINT_LEN];
-	OSSL_PARAM params[3], *pp = params;
-	EVP_PKEY_CTX *pc;
-	EVP_PKEY *pkey = NULL;
+	OSSL_PARAM params[2];
+	EVP_PKEY *pkey;
 
 	if (kex->group == CRYPTO_GROUP_X25519 ? peer_len != X25519_LEN
 					      : peer_len != P256_POINT_LEN || peer[0] != 0x04)
 		return NULL;
 	memcpy(point, peer, peer_len);
-	if (kex->group != CRYPTO_GROUP_X25519)
-		*pp++ = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
-	*pp++ = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, peer_len);
-	*pp = OSSL_PARAM_construct_end();
-	pc = group_ctx(kex->ctx, kex->group, false);
-	if (pc == NULL || EVP_PKEY_fromdata(pc, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		return NULL;
-	return pkey;
+	if (*slot == NULL) {
+		pkey = new_peer_key(kex->group, point, peer_len);
+		if (pkey == NULL)
+			return NULL;
+		*slot = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+		EVP_PKEY_free(pkey); /* *slot holds its own reference */
+		return *slot != NULL ? EVP_PKEY_CTX_get0_pkey(*slot) : NULL;
+	}
+	pkey = EVP_PKEY_CTX_get0_pkey(*slot);
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+						      peer_len);
+	params[1] = OSSL_PARAM_construct_end();
+	return EVP_PKEY_set_params(pkey, params) == 1 ? pkey : NULL;
 }
 
 static bool
@@ -200,7 +228,6 @@ fail:
 	if (rc != 0)
 		ERR_clear_error();
 	EVP_PKEY_CTX_free(dc);
-	EVP_PKEY_free(pk);
 	return rc;
 }
 

@@ -53,12 +53,13 @@ struct crypto_ctx {
 
 	struct crypto_imb *imb; /* NULL unless engine is CRYPTO_ENGINE_IPSEC_MB */
 
-	/* Key exchange (asym.c), made on first use: a keygen context per group and one that
-	 * builds peer keys from their shares. Looking the algorithm up by name and building a
-	 * context on every call (EVP_PKEY_Q_keygen(), EVP_PKEY_new_raw_public_key_ex()) cost
-	 * about a tenth of a server handshake. */
+	/* Key exchange (asym.c), made on first use: a keygen context per group, and per group
+	 * the one peer key whose public key each share replaces (held by a context made over it).
+	 * Looking the algorithm up by name and building a context or a key on every call
+	 * (EVP_PKEY_Q_keygen(), EVP_PKEY_new_raw_public_key_ex()) cost about a tenth of a server
+	 * handshake. */
 	EVP_PKEY_CTX *kgen[2];	/* X25519, P-256 */
-	EVP_PKEY_CTX *kpeer[2]; /* fromdata */
+	EVP_PKEY_CTX *kpeer[2]; /* EVP_PKEY_CTX_get0_pkey(): the peer key */
 };
 
 /* Per-hash helpers. */

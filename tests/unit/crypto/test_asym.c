@@ -162,3 +162,53 @@ HB_TEST(crypto_asym, sign_verify_rsa_pss_rsae_sha256)
 	check_signature(ctx, CRYPTO_SIG_RSA_PSS_RSAE_SHA256);
 	crypto_ctx_free(ctx);
 }
+
+/*
+ * One worker context, many shares: the peer key object it reuses (its public key replaced by
+ * each share) gives each pair its own agreed secret, refuses a bad share in between and is
+ * still right after it; a second pair's secret differs from the first's.
+ */
+static void
+check_reuse(enum crypto_group group)
+{
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_AUTO);
+	struct crypto_kex *k[4] = {NULL};
+	uint8_t pub[4][CRYPTO_KEX_MAX_PUB], bad[CRYPTO_KEX_MAX_PUB];
+	uint8_t s01[CRYPTO_KEX_MAX_SHARED], s10[CRYPTO_KEX_MAX_SHARED];
+	uint8_t s23[CRYPTO_KEX_MAX_SHARED], s32[CRYPTO_KEX_MAX_SHARED];
+	size_t len[4], n;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		cr_assert(eq(int, crypto_kex_new(&k[i], ctx, group), 0));
+		cr_assert(eq(int, crypto_kex_public(k[i], pub[i], sizeof(pub[i]), &len[i]), 0));
+	}
+	cr_assert(eq(int, crypto_kex_derive(k[0], pub[1], len[1], s01, sizeof(s01), &n), 0));
+	/* Off the curve for P-256; a low-order point (all-zero secret) for X25519. */
+	memcpy(bad, pub[3], len[3]);
+	if (group == CRYPTO_GROUP_SECP256R1)
+		bad[64] ^= 0x01;
+	else
+		memset(bad, 0, len[3]);
+	cr_assert(eq(int, crypto_kex_derive(k[2], bad, len[3], s23, sizeof(s23), &n),
+		     CRYPTO_ERR_INVAL));
+	cr_assert(eq(int, crypto_kex_derive(k[1], pub[0], len[0], s10, sizeof(s10), &n), 0));
+	cr_assert(eq(int, crypto_kex_derive(k[2], pub[3], len[3], s23, sizeof(s23), &n), 0));
+	cr_assert(eq(int, crypto_kex_derive(k[3], pub[2], len[2], s32, sizeof(s32), &n), 0));
+	cr_assert(eq(int, memcmp(s01, s10, n), 0));
+	cr_assert(eq(int, memcmp(s23, s32, n), 0));
+	cr_assert(ne(int, memcmp(s01, s23, n), 0));
+	for (i = 0; i < 4; i++)
+		crypto_kex_free(k[i]);
+	crypto_ctx_free(ctx);
+}
+
+HB_TEST(crypto_asym, x25519_peer_key_reused)
+{
+	check_reuse(CRYPTO_GROUP_X25519);
+}
+
+HB_TEST(crypto_asym, p256_peer_key_reused)
+{
+	check_reuse(CRYPTO_GROUP_SECP256R1);
+}
