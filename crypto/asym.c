@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/rand.h>
 #include <openssl/rsa.h>
 
 #include <crypto/asym.h>
@@ -28,6 +29,8 @@ struct crypto_kex {
 	enum crypto_group group;
 	EVP_PKEY *key;
 	struct crypto_ctx *ctx;
+	EVP_PKEY_CTX *dc;	 /* derive context over key, kept between derivations; or NULL */
+	uint8_t pub[X25519_LEN]; /* X25519: our public key (key holds a placeholder, see below) */
 };
 
 struct crypto_sigkey {
@@ -36,7 +39,7 @@ struct crypto_sigkey {
 	const EVP_MD *md; /* SHA-256, or NULL for Ed25519 (which hashes internally) */
 };
 
-/* ctx's keygen context for group, made on first use. */
+/* ctx's key-making context for group, made on first use: P-256 keygen, X25519 fromdata. */
 static EVP_PKEY_CTX *
 gen_ctx(struct crypto_ctx *ctx, enum crypto_group group)
 {
@@ -48,8 +51,8 @@ gen_ctx(struct crypto_ctx *ctx, enum crypto_group group)
 	c = EVP_PKEY_CTX_new_from_name(NULL, i == 0 ? "X25519" : "EC", NULL);
 	if (c == NULL)
 		return NULL;
-	if (EVP_PKEY_keygen_init(c) != 1 ||
-	    (i == 1 && EVP_PKEY_CTX_set_group_name(c, "P-256") != 1)) {
+	if (i == 0 ? EVP_PKEY_fromdata_init(c) != 1
+		   : EVP_PKEY_keygen_init(c) != 1 || EVP_PKEY_CTX_set_group_name(c, "P-256") != 1) {
 		EVP_PKEY_CTX_free(c);
 		return NULL;
 	}
@@ -57,11 +60,51 @@ gen_ctx(struct crypto_ctx *ctx, enum crypto_group group)
 	return c;
 }
 
+static EVP_PKEY *peer_key(const struct crypto_kex *kex, const uint8_t *peer, size_t peer_len);
+
+/*
+ * X25519 key pair: a random private key, public = X25519(k, 9) (RFC 7748 §6.1).
+ *
+ * Why not EVP_PKEY_generate(): OpenSSL 3.0 computes an X25519 public key with its portable
+ * C base-point multiplication, about 25 % slower here than the assembler Montgomery ladder
+ * behind EVP_PKEY_derive(). So the key is imported with its private half and a placeholder
+ * public half (the base point: importing both skips the slow computation and the derivation
+ * reads only the private half), and our public key is derived against the base point through
+ * the context that later derives the shared secret, which crypto_kex_derive() then reuses.
+ * Both paths are constant-time in the private key. The placeholder never leaves this file:
+ * crypto_kex_public() returns kex->pub.
+ */
+static int
+x25519_keygen(struct crypto_kex *kex)
+{
+	uint8_t base[X25519_LEN] = {9}; /* u = 9 (RFC 7748 §4.1); not const: OSSL_PARAM */
+	uint8_t priv[X25519_LEN];
+	OSSL_PARAM params[3];
+	EVP_PKEY_CTX *fc = gen_ctx(kex->ctx, CRYPTO_GROUP_X25519);
+	EVP_PKEY *b;
+	size_t n = X25519_LEN;
+	int ok;
+
+	if (fc == NULL || RAND_priv_bytes(priv, sizeof(priv)) != 1)
+		return CRYPTO_ERR_LIB;
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, priv, X25519_LEN);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, base, X25519_LEN);
+	params[2] = OSSL_PARAM_construct_end();
+	ok = EVP_PKEY_fromdata(fc, &kex->key, EVP_PKEY_KEYPAIR, params) == 1;
+	crypto_wipe(priv, sizeof(priv));
+	ok = ok && (kex->dc = EVP_PKEY_CTX_new_from_pkey(NULL, kex->key, NULL)) != NULL &&
+	     EVP_PKEY_derive_init(kex->dc) == 1 && (b = peer_key(kex, base, X25519_LEN)) != NULL &&
+	     EVP_PKEY_derive_set_peer_ex(kex->dc, b, 0) == 1 &&
+	     EVP_PKEY_derive(kex->dc, kex->pub, &n) == 1 && n == X25519_LEN;
+	return ok ? 0 : CRYPTO_ERR_LIB;
+}
+
 int
 crypto_kex_new(struct crypto_kex **out, struct crypto_ctx *ctx, enum crypto_group group)
 {
 	struct crypto_kex *kex;
 	EVP_PKEY_CTX *gen;
+	int rc;
 
 	if (out == NULL || ctx == NULL)
 		return CRYPTO_ERR_INVAL;
@@ -73,11 +116,16 @@ crypto_kex_new(struct crypto_kex **out, struct crypto_ctx *ctx, enum crypto_grou
 		return CRYPTO_ERR_NOMEM;
 	kex->group = group;
 	kex->ctx = ctx;
-	gen = gen_ctx(ctx, group);
-	if (gen == NULL || EVP_PKEY_generate(gen, &kex->key) != 1) {
-		EVP_PKEY_free(kex->key);
-		free(kex);
-		return CRYPTO_ERR_LIB;
+	if (group == CRYPTO_GROUP_X25519) {
+		rc = x25519_keygen(kex);
+	} else {
+		gen = gen_ctx(ctx, group);
+		rc = gen != NULL && EVP_PKEY_generate(gen, &kex->key) == 1 ? 0 : CRYPTO_ERR_LIB;
+	}
+	if (rc != 0) {
+		ERR_clear_error();
+		crypto_kex_free(kex);
+		return rc;
 	}
 	*out = kex;
 	return 0;
@@ -88,7 +136,9 @@ crypto_kex_free(struct crypto_kex *kex)
 {
 	if (kex == NULL)
 		return;
+	EVP_PKEY_CTX_free(kex->dc);
 	EVP_PKEY_free(kex->key);
+	crypto_wipe(kex, sizeof(*kex));
 	free(kex);
 }
 
@@ -104,8 +154,8 @@ crypto_kex_public(const struct crypto_kex *kex, uint8_t *buf, size_t cap, size_t
 		return CRYPTO_ERR_INVAL;
 	*len = cap;
 	if (kex->group == CRYPTO_GROUP_X25519) {
-		if (EVP_PKEY_get_raw_public_key(kex->key, buf, len) != 1)
-			return CRYPTO_ERR_LIB;
+		memcpy(buf, kex->pub, X25519_LEN);
+		*len = X25519_LEN;
 	} else if (EVP_PKEY_get_octet_string_param(kex->key, OSSL_PKEY_PARAM_PUB_KEY, buf, cap,
 						   len) != 1) {
 		return CRYPTO_ERR_LIB;
@@ -199,8 +249,10 @@ crypto_kex_derive(struct crypto_kex *kex, const uint8_t *peer, size_t peer_len, 
 	pk = peer_key(kex, peer, peer_len);
 	if (pk == NULL)
 		goto fail;
-	dc = EVP_PKEY_CTX_new_from_pkey(NULL, kex->key, NULL);
-	if (dc == NULL) {
+	dc = kex->dc;
+	kex->dc = NULL; /* given back below only after a success */
+	if (dc == NULL && ((dc = EVP_PKEY_CTX_new_from_pkey(NULL, kex->key, NULL)) == NULL ||
+			   EVP_PKEY_derive_init(dc) != 1)) {
 		rc = CRYPTO_ERR_NOMEM;
 		goto fail;
 	}
@@ -214,7 +266,7 @@ crypto_kex_derive(struct crypto_kex *kex, const uint8_t *peer, size_t peer_len, 
 	 * costly as the ECDH itself) proves nothing more (SP 800-56A 5.6.2.3.3 vs .4). X25519
 	 * takes any 32 bytes (RFC 7748 §5) and has no check beyond the all-zero result below.
 	 */
-	if (EVP_PKEY_derive_init(dc) != 1 || EVP_PKEY_derive_set_peer_ex(dc, pk, 0) != 1 ||
+	if (EVP_PKEY_derive_set_peer_ex(dc, pk, 0) != 1 ||
 	    EVP_PKEY_derive(dc, secret, secret_len) != 1)
 		goto fail;
 	/* RFC 9846 §7.4.2: an all-zero X25519 secret must be rejected; checked here too in
@@ -224,6 +276,8 @@ crypto_kex_derive(struct crypto_kex *kex, const uint8_t *peer, size_t peer_len, 
 		goto fail;
 	}
 	rc = 0;
+	kex->dc = dc; /* a reused key share (bench knob) derives again through it */
+	dc = NULL;
 fail:
 	if (rc != 0)
 		ERR_clear_error();

@@ -58,7 +58,7 @@ struct crypto_ctx {
 	 * Looking the algorithm up by name and building a context or a key on every call
 	 * (EVP_PKEY_Q_keygen(), EVP_PKEY_new_raw_public_key_ex()) cost about a tenth of a server
 	 * handshake. */
-	EVP_PKEY_CTX *kgen[2];	/* X25519, P-256 */
+	EVP_PKEY_CTX *kgen[2];	/* X25519 (fromdata: see x25519_keygen()), P-256 (keygen) */
 	EVP_PKEY_CTX *kpeer[2]; /* EVP_PKEY_CTX_get0_pkey(): the peer key */
 };
 
