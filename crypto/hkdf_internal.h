@@ -46,6 +46,15 @@ void crypto_hmac_end(const struct crypto_hmac *h, union crypto_sha_state *work, 
 /* HMAC of one buffer. */
 void crypto_hmac_oneshot(const struct crypto_hmac *h, const uint8_t *data, size_t len,
 			 uint8_t *out);
+/*
+ * Plain SHA-256 / SHA-384 (hash) on a copyable state: a snapshot of a running hash is a struct
+ * copy, with no allocation (the TLS transcript, RFC 9846 §4.1, takes one per derived secret).
+ * final leaves st unusable until the next init.
+ */
+void crypto_sha_init(enum crypto_hash hash, union crypto_sha_state *st);
+void crypto_sha_update(enum crypto_hash hash, union crypto_sha_state *st, const uint8_t *data,
+		       size_t len);
+void crypto_sha_final(enum crypto_hash hash, union crypto_sha_state *st, uint8_t *out);
 /* HKDF-Expand (RFC 5869 §2.3) with a keyed HMAC of the PRK. */
 int crypto_hkdf_expand_keyed(const struct crypto_hmac *prk, const uint8_t *info, size_t info_len,
 			     uint8_t *out, size_t out_len);

@@ -96,12 +96,40 @@ void
 crypto_hmac_update(const struct crypto_hmac *h, union crypto_sha_state *work, const uint8_t *data,
 		   size_t len)
 {
+	crypto_sha_update(h->hash, work, data, len);
+}
+
+/* ---- Plain SHA-256 / SHA-384 on the same states ---- */
+
+void
+crypto_sha_init(enum crypto_hash hash, union crypto_sha_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (hash == CRYPTO_HASH_SHA384)
+		SHA384_Init(S512(st));
+	else
+		SHA256_Init(S256(st));
+}
+
+void
+crypto_sha_update(enum crypto_hash hash, union crypto_sha_state *st, const uint8_t *data,
+		  size_t len)
+{
 	if (len == 0)
 		return;
-	if (h->hash == CRYPTO_HASH_SHA384)
-		SHA384_Update(S512(work), data, len);
+	if (hash == CRYPTO_HASH_SHA384)
+		SHA384_Update(S512(st), data, len);
 	else
-		SHA256_Update(S256(work), data, len);
+		SHA256_Update(S256(st), data, len);
+}
+
+void
+crypto_sha_final(enum crypto_hash hash, union crypto_sha_state *st, uint8_t *out)
+{
+	if (hash == CRYPTO_HASH_SHA384)
+		SHA384_Final(out, S512(st));
+	else
+		SHA256_Final(out, S256(st));
 }
 
 void

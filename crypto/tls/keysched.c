@@ -63,59 +63,54 @@ tls_hash_once(const struct tls_hash *h, const uint8_t *data, size_t len, uint8_t
 	return 0;
 }
 
-/* ---- Transcript ---- */
+/* ---- Transcript ----
+ *
+ * On crypto/'s raw SHA-2 state (hkdf_internal.h) rather than an EVP_MD_CTX: a snapshot is a
+ * struct copy instead of EVP_MD_CTX_copy_ex(), which allocates and duplicates provider state
+ * each time (six snapshots per server handshake); nothing is allocated or freed per connection.
+ * tls_hash_once() stays on EVP, so the unit tests cross-check the two.
+ */
 
 int
 tls_transcript_init(struct tls_transcript *t, const struct tls_hash *h)
 {
-	tls_transcript_free(t);
-	t->ctx = EVP_MD_CTX_new();
-	t->tmp = EVP_MD_CTX_new();
 	t->h = h;
-	if (t->ctx == NULL || t->tmp == NULL || EVP_DigestInit_ex(t->ctx, h->md, NULL) != 1) {
-		tls_transcript_free(t);
-		return CRYPTO_ERR_NOMEM;
-	}
+	crypto_sha_init(h->id, &t->st);
 	return 0;
 }
 
 void
 tls_transcript_free(struct tls_transcript *t)
 {
-	EVP_MD_CTX_free(t->ctx);
-	EVP_MD_CTX_free(t->tmp);
-	t->ctx = t->tmp = NULL;
-	t->h = NULL;
+	crypto_wipe(t, sizeof(*t));
 }
 
 int
 tls_transcript_add(struct tls_transcript *t, const uint8_t *data, size_t len)
 {
-	if (t->ctx == NULL || EVP_DigestUpdate(t->ctx, data, len) != 1)
+	if (t->h == NULL)
 		return CRYPTO_ERR_LIB;
+	crypto_sha_update(t->h->id, &t->st, data, len);
 	return 0;
 }
 
 int
 tls_transcript_hash(struct tls_transcript *t, uint8_t *out)
 {
-	unsigned int n = 0;
-
-	if (t->ctx == NULL || EVP_MD_CTX_copy_ex(t->tmp, t->ctx) != 1 ||
-	    EVP_DigestFinal_ex(t->tmp, out, &n) != 1 || n != t->h->len)
-		return CRYPTO_ERR_LIB;
-	return 0;
+	return tls_transcript_hash_with(t, NULL, 0, out);
 }
 
 int
 tls_transcript_hash_with(struct tls_transcript *t, const uint8_t *extra, size_t len, uint8_t *out)
 {
-	unsigned int n = 0;
+	union crypto_sha_state snap;
 
-	if (t->ctx == NULL || EVP_MD_CTX_copy_ex(t->tmp, t->ctx) != 1 ||
-	    EVP_DigestUpdate(t->tmp, extra, len) != 1 || EVP_DigestFinal_ex(t->tmp, out, &n) != 1 ||
-	    n != t->h->len)
+	if (t->h == NULL)
 		return CRYPTO_ERR_LIB;
+	snap = t->st;
+	crypto_sha_update(t->h->id, &snap, extra, len);
+	crypto_sha_final(t->h->id, &snap, out);
+	crypto_wipe(&snap, sizeof(snap));
 	return 0;
 }
 

@@ -23,6 +23,9 @@
 #include <crypto/crypto.h>
 #include <crypto/tls.h>
 
+/* crypto/'s raw SHA-2 state for the transcript (crypto/tls is part of crypto/). */
+#include "../hkdf_internal.h"
+
 #define TLS_E_PROTOCOL	(-1000)
 #define TLS_FAIL(alert) (-(int)(alert))
 
@@ -265,9 +268,8 @@ const struct tls_hash *tls_suite_hash(const struct tls_algs *a, enum crypto_suit
 
 /* Running transcript hash (RFC 9846 §4.1). */
 struct tls_transcript {
-	EVP_MD_CTX *ctx;
-	EVP_MD_CTX *tmp;
-	const struct tls_hash *h;
+	union crypto_sha_state st; /* the running hash (keysched.c) */
+	const struct tls_hash *h;  /* NULL until tls_transcript_init() */
 };
 
 int tls_transcript_init(struct tls_transcript *t, const struct tls_hash *h);

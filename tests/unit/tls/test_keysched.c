@@ -196,6 +196,43 @@ HB_TEST(tls_keysched, transcript_snapshots_and_message_hash)
 	ks_fini(&f);
 }
 
+/*
+ * The transcript over many messages of odd sizes (block boundaries crossed at every offset),
+ * SHA-256 and SHA-384: each snapshot equals a one-shot EVP digest of everything added so far,
+ * and taking it leaves the running hash untouched.
+ */
+HB_TEST(tls_keysched, transcript_matches_evp_both_hashes)
+{
+	static const enum crypto_suite suites[] = {CRYPTO_SUITE_AES_128_GCM_SHA256,
+						   CRYPTO_SUITE_AES_256_GCM_SHA384};
+	struct ks_fixture f;
+	uint8_t all[2100], got[TLS_MAX_HASH], want[TLS_MAX_HASH];
+
+	ks_init(&f);
+	for (size_t i = 0; i < sizeof(all); i++)
+		all[i] = (uint8_t)(i * 7 + 3);
+	for (size_t s = 0; s < 2; s++) {
+		const struct tls_hash *h = tls_suite_hash(&f.algs, suites[s]);
+		struct tls_transcript t;
+		size_t off = 0, step = 1;
+
+		memset(&t, 0, sizeof(t));
+		cr_assert(eq(int, tls_transcript_hash(&t, got), CRYPTO_ERR_LIB)); /* not started */
+		cr_assert(eq(int, tls_transcript_init(&t, h), 0));
+		while (off + step <= sizeof(all)) {
+			cr_assert(eq(int, tls_transcript_add(&t, all + off, step), 0));
+			off += step;
+			step = step * 3 % 251 + 1;
+			cr_assert(eq(int, tls_transcript_hash(&t, got), 0));
+			cr_assert(eq(int, tls_hash_once(h, all, off, want), 0));
+			cr_assert(eq(int, memcmp(got, want, h->len), 0));
+		}
+		cr_assert(gt(sz, off, 1500));
+		tls_transcript_free(&t);
+	}
+	ks_fini(&f);
+}
+
 /* SHA-384 suites run the same schedule with 48-byte secrets. */
 HB_TEST(tls_keysched, sha384_lengths)
 {
