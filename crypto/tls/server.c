@@ -421,6 +421,10 @@ exchange(struct tls_conn *c, struct srv_hello *s)
 		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
 	rc = crypto_kex_derive(c->kex[0], s->share, s->share_len, shared, sizeof(shared),
 			       &shared_len);
+	/* Our ephemeral key is used once: gone now rather than with the connection, which keeps
+	 * its TLS state for a round trip more (forward secrecy, and memory per handshake). */
+	crypto_kex_free(c->kex[0]);
+	c->kex[0] = NULL;
 	/* A malformed or degenerate share is the client's fault (RFC 9846 §4.3.8.2). */
 	if (rc == CRYPTO_ERR_INVAL)
 		return TLS_FAIL(TLS_ALERT_ILLEGAL_PARAMETER);
