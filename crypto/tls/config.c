@@ -163,6 +163,13 @@ tls_server_config_new(struct tls_server_config **out)
 		free(cfg);
 		return rc;
 	}
+	cfg->sealers = calloc(TLS_SEALERS, sizeof(*cfg->sealers));
+	if (cfg->sealers == NULL) {
+		tls_server_config_free(cfg);
+		return TLS_ERR_NOMEM;
+	}
+	for (unsigned i = 0; i < TLS_SEALERS; i++)
+		atomic_flag_clear(&cfg->sealers[i].busy);
 	cfg->n_tickets = 1;
 	cfg->ticket_lifetime_s = TLS_DEFAULT_TICKET_LIFETIME_S;
 	cfg->freshness_ms = TLS_DEFAULT_FRESHNESS_WINDOW_MS;
@@ -178,6 +185,12 @@ tls_server_config_free(struct tls_server_config *cfg)
 	tls_server_cert_clear(&cfg->cert);
 	tls_algs_free(&cfg->c.algs);
 	crypto_wipe(cfg->tkeys, sizeof(cfg->tkeys));
+	if (cfg->sealers != NULL) {
+		for (unsigned i = 0; i < TLS_SEALERS; i++)
+			EVP_CIPHER_CTX_free(cfg->sealers[i].x);
+		crypto_wipe(cfg->sealers, TLS_SEALERS * sizeof(*cfg->sealers));
+		free(cfg->sealers);
+	}
 	free(cfg);
 }
 

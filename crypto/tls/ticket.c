@@ -64,19 +64,18 @@ get_str(struct tls_rd *r, char out[256])
 	return true;
 }
 
-static int
-aead(const struct tls_server_config *cfg, const struct tls_ticket_key *k, bool seal,
-     const uint8_t *nonce, const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
+/*
+ * One AES-256-GCM pass with x: (re)start it with cipher and key when given (NULL: the key x
+ * already holds), the nonce, then AAD = key id, the text, and the tag.
+ */
+static bool
+aead_run(EVP_CIPHER_CTX *x, const EVP_CIPHER *cipher, const uint8_t *key,
+	 const struct tls_ticket_key *k, bool seal, const uint8_t *nonce, const uint8_t *in,
+	 size_t len, uint8_t *out, uint8_t *tag)
 {
-	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
 	int n = 0, m = 0, ok;
 
-	if (x == NULL || len > INT32_MAX) {
-		EVP_CIPHER_CTX_free(x);
-		return -1;
-	}
-	ok = EVP_CipherInit_ex2(x, cfg->c.algs.ticket_aead, k->key, nonce, seal ? 1 : 0, NULL) ==
-		     1 &&
+	ok = EVP_CipherInit_ex2(x, cipher, key, nonce, seal ? 1 : 0, NULL) == 1 &&
 	     EVP_CipherUpdate(x, NULL, &n, k->id, sizeof(k->id)) == 1 &&
 	     EVP_CipherUpdate(x, out, &n, in, (int)len) == 1;
 	if (ok && !seal)
@@ -84,9 +83,68 @@ aead(const struct tls_server_config *cfg, const struct tls_ticket_key *k, bool s
 	ok = ok && EVP_CipherFinal_ex(x, out + n, &m) == 1;
 	if (ok && seal)
 		ok = EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, TICKET_TAG_LEN, tag) == 1;
+	return ok;
+}
+
+static int
+aead(const struct tls_server_config *cfg, const struct tls_ticket_key *k, bool seal,
+     const uint8_t *nonce, const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
+{
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	bool ok;
+
+	if (x == NULL || len > INT32_MAX) {
+		EVP_CIPHER_CTX_free(x);
+		return -1;
+	}
+	ok = aead_run(x, cfg->c.algs.ticket_aead, k->key, k, seal, nonce, in, len, out, tag);
 	EVP_CIPHER_CTX_free(x);
 	ERR_clear_error();
 	return ok ? 0 : -1;
+}
+
+/* Seal with a claimed sealer, keyed again only when the current key changed (rotation). */
+static int
+seal_pooled(struct tls_sealer *s, const struct tls_server_config *cfg,
+	    const struct tls_ticket_key *k, const uint8_t *nonce, const uint8_t *in, size_t len,
+	    uint8_t *out, uint8_t *tag)
+{
+	bool ok = true;
+
+	if (s->x == NULL || crypto_memcmp_ct(s->key, k->key, sizeof(s->key)) != 0) {
+		if (s->x == NULL)
+			s->x = EVP_CIPHER_CTX_new();
+		ok = s->x != NULL &&
+		     EVP_CipherInit_ex2(s->x, cfg->c.algs.ticket_aead, k->key, NULL, 1, NULL) == 1;
+		if (ok)
+			memcpy(s->key, k->key, sizeof(s->key));
+	}
+	if (ok && aead_run(s->x, NULL, NULL, k, true, nonce, in, len, out, tag))
+		return 0;
+	/* Not trusted again after a failure: the next use builds a fresh context. */
+	EVP_CIPHER_CTX_free(s->x);
+	s->x = NULL;
+	crypto_wipe(s->key, sizeof(s->key));
+	ERR_clear_error();
+	return -1;
+}
+
+/* Seal through the first idle pooled sealer, or a one-off context when all are busy. */
+static int
+seal(const struct tls_server_config *cfg, const struct tls_ticket_key *k, const uint8_t *nonce,
+     const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
+{
+	for (unsigned i = 0; cfg->sealers != NULL && i < TLS_SEALERS && len <= INT32_MAX; i++) {
+		struct tls_sealer *s = &cfg->sealers[i];
+		int rc;
+
+		if (atomic_flag_test_and_set_explicit(&s->busy, memory_order_acquire))
+			continue;
+		rc = seal_pooled(s, cfg, k, nonce, in, len, out, tag);
+		atomic_flag_clear_explicit(&s->busy, memory_order_release);
+		return rc;
+	}
+	return aead(cfg, k, true, nonce, in, len, out, tag);
 }
 
 int
@@ -118,8 +176,8 @@ tls_ticket_seal(const struct tls_server_config *cfg, const struct tls_ticket_sta
 	if (crypto_rand_bytes(&cfg->c.rand, out + 8, TICKET_NONCE_LEN) != 0)
 		return TLS_ERR_LIB;
 	/* In place: the writer filled the ciphertext area with the plaintext. */
-	if (aead(cfg, k, true, out + 8, out + 8 + TICKET_NONCE_LEN, plen,
-		 out + 8 + TICKET_NONCE_LEN, out + 8 + TICKET_NONCE_LEN + plen) != 0)
+	if (seal(cfg, k, out + 8, out + 8 + TICKET_NONCE_LEN, plen, out + 8 + TICKET_NONCE_LEN,
+		 out + 8 + TICKET_NONCE_LEN + plen) != 0)
 		return TLS_ERR_LIB;
 	*out_len = plen + TICKET_OVERHEAD;
 	return 0;
