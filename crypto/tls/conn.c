@@ -11,6 +11,7 @@
 #include "tls_int.h"
 
 #define MAX_OUT_PER_LEVEL ((size_t)256 * 1024)
+#define TLS_OUT_FIRST	  ((size_t)1024)
 
 const char *
 tls_strerror(int err)
@@ -213,12 +214,19 @@ tls_out_begin(struct tls_conn *c, enum tls_level level, size_t cap, struct tls_w
 	if (b->len + cap > MAX_OUT_PER_LEVEL)
 		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
 	if (b->cap - b->len < cap) {
-		uint8_t *p = realloc(b->data, b->len + cap);
+		/* Doubling from TLS_OUT_FIRST: one allocation holds a whole flight at a level
+		 * (EncryptedExtensions through Finished with a short chain) instead of one
+		 * realloc per message. */
+		size_t want = b->len + cap, ncap = b->cap > 0 ? 2 * b->cap : TLS_OUT_FIRST;
+		uint8_t *p;
 
+		ncap = ncap < want ? want : ncap;
+		ncap = ncap > MAX_OUT_PER_LEVEL ? MAX_OUT_PER_LEVEL : ncap; /* >= want, checked */
+		p = realloc(b->data, ncap);
 		if (p == NULL)
 			return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
 		b->data = p;
-		b->cap = b->len + cap;
+		b->cap = ncap;
 	}
 	tls_wr_init(w, b->data + b->len, cap);
 	*hdr_off = 0;
