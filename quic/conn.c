@@ -757,7 +757,7 @@ vn_restart(struct quic_conn *c, uint32_t version)
 	tls_conn_free(c->tls);
 	c->tls = NULL;
 	ct->len = 0;
-	ct->next = 0;
+	ct->next = ct->done = 0;
 	quic_rangeset_fini(&ct->lost, c->chunk_pool);
 	quic_rangeset_fini(&ct->acked, c->chunk_pool);
 	if (quic_conn_keys_initial(c, c->odcid.data, c->odcid.len) != 0)
@@ -964,9 +964,9 @@ on_pto(struct quic_conn *c, const struct quic_timeout *to)
 		return;
 	c->probes[level] = (unsigned)min_u64(2, c->probes[level] + (to->probes ? to->probes : 1));
 	ct = &c->crypto_tx[level];
-	if (ct->next == 0)
-		return;
-	quic_rangeset_add(&ct->lost, c->chunk_pool, 0, ct->next, true);
+	if (ct->next <= ct->done)
+		return; /* nothing sent, or everything acknowledged and released */
+	quic_rangeset_add(&ct->lost, c->chunk_pool, ct->done, ct->next, true);
 	for (i = 0; i < ct->acked.n; i++)
 		quic_rangeset_remove(&ct->lost, c->chunk_pool, ct->acked.r[i].start,
 				     ct->acked.r[i].end);

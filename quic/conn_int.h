@@ -99,11 +99,17 @@ struct conn_app_keys {
 	uint64_t integrity_failures; /* across generations (RFC 9001 §6.6) */
 };
 
-/* Our CRYPTO stream at one level: everything handed over by TLS, kept for retransmission. */
+/*
+ * Our CRYPTO stream at one level: what TLS handed over, kept for retransmission until it is
+ * acknowledged. Once every byte so far is acknowledged the buffer and both range sets are
+ * given back (done = len): a server's 1-RTT level carries one NewSessionTicket and would
+ * otherwise keep it and a 2 KiB range chunk for the connection's life (issue #6).
+ */
 struct conn_crypto_tx {
-	uint8_t *buf;
-	size_t len; /* bytes from offset 0 */
+	uint8_t *buf; /* bytes [done, len) */
+	size_t len;   /* bytes from offset 0 */
 	size_t cap;
+	uint64_t done;		    /* bytes below are acknowledged and no longer buffered */
 	uint64_t next;		    /* first offset never sent */
 	struct quic_rangeset lost;  /* sent ranges to send again */
 	struct quic_rangeset acked; /* acknowledged ranges (best effort: may coarsen) */

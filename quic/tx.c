@@ -219,16 +219,17 @@ quic_conn_crypto_tx_append(struct quic_conn *c, enum conn_level level, const uin
 			   size_t len)
 {
 	struct conn_crypto_tx *ct = &c->crypto_tx[level];
+	size_t held = (size_t)(ct->len - ct->done);
 
 	if (len > CONN_CRYPTO_TX_MAX - ct->len)
 		return QUIC_ERR_CRYPTO_BUFFER;
-	if (ct->len + len > ct->cap) {
-		/* From 256 bytes: a level that only ever carries a NewSessionTicket (1-RTT) keeps
-		 * a buffer its size for the connection's life, not 4 KiB. */
+	if (held + len > ct->cap) {
+		/* From 256 bytes: a level that only ever carries a NewSessionTicket (1-RTT) needs
+		 * a buffer its size until it is acknowledged, not 4 KiB. */
 		size_t cap = ct->cap == 0 ? 256 : ct->cap;
 		uint8_t *nb;
 
-		while (cap < ct->len + len)
+		while (cap < held + len)
 			cap *= 2;
 		nb = realloc(ct->buf, cap);
 		if (nb == NULL)
@@ -236,7 +237,7 @@ quic_conn_crypto_tx_append(struct quic_conn *c, enum conn_level level, const uin
 		ct->buf = nb;
 		ct->cap = cap;
 	}
-	memcpy(ct->buf + ct->len, data, len);
+	memcpy(ct->buf + held, data, len);
 	ct->len += len;
 	return 0;
 }
@@ -251,7 +252,27 @@ quic_conn_crypto_tx_fini(struct quic_conn *c, enum conn_level level)
 	free(ct->buf);
 	ct->buf = NULL;
 	ct->len = ct->cap = 0;
-	ct->next = 0;
+	ct->next = ct->done = 0;
+}
+
+/*
+ * Every byte handed over so far is sent and acknowledged: nothing of this level can be asked
+ * again (RFC 9000 §13.3 retransmits only lost data), so the buffer and the range sets go, and
+ * offsets below done are forgotten. A later append (another NewSessionTicket) starts a new
+ * buffer at done.
+ */
+static void
+crypto_tx_release_acked(struct quic_conn *c, struct conn_crypto_tx *ct)
+{
+	if (ct->next != ct->len || ct->acked.n != 1 || ct->acked.r[0].start > ct->done ||
+	    ct->acked.r[0].end < ct->len || !quic_rangeset_empty(&ct->lost))
+		return;
+	quic_rangeset_fini(&ct->lost, c->chunk_pool);
+	quic_rangeset_fini(&ct->acked, c->chunk_pool);
+	free(ct->buf);
+	ct->buf = NULL;
+	ct->cap = 0;
+	ct->done = ct->len;
 }
 
 /* ---- ack and loss of what a packet carried ---- */
@@ -315,14 +336,17 @@ crypto_fate(struct quic_conn *c, const struct sent_frame *r, bool acked)
 {
 	struct conn_crypto_tx *ct = &c->crypto_tx[r->level];
 	uint64_t end = r->a + r->b < ct->next ? r->a + r->b : ct->next;
+	/* Bytes below done were all acknowledged already: nothing to do for them. */
+	uint64_t start = r->a > ct->done ? r->a : ct->done;
 
-	if (c->discarded[r->level] || r->a >= end)
-		return; /* gone, or sent before a restart (Version Negotiation) */
+	if (c->discarded[r->level] || start >= end)
+		return; /* gone, acknowledged, or sent before a restart (Version Negotiation) */
 	if (acked) {
-		quic_rangeset_remove(&ct->lost, c->chunk_pool, r->a, end);
-		quic_rangeset_add(&ct->acked, c->chunk_pool, r->a, end, false);
+		quic_rangeset_remove(&ct->lost, c->chunk_pool, start, end);
+		quic_rangeset_add(&ct->acked, c->chunk_pool, start, end, false);
+		crypto_tx_release_acked(c, ct);
 	} else {
-		quic_rangeset_add(&ct->lost, c->chunk_pool, r->a, end, true);
+		quic_rangeset_add(&ct->lost, c->chunk_pool, start, end, true);
 	}
 }
 
@@ -485,7 +509,7 @@ phase_crypto(struct quic_conn *c, struct tx_pkt *p)
 	while (!quic_rangeset_empty(&ct->lost) && frame_room(c)) {
 		uint64_t off = ct->lost.r[0].start;
 
-		if (quic_frame_encode_crypto_fit(&p->w, off, ct->buf + off,
+		if (quic_frame_encode_crypto_fit(&p->w, off, ct->buf + (off - ct->done),
 						 (size_t)(ct->lost.r[0].end - off), &n) != 0)
 			return;
 		track(c, p, QUIC_FRAME_CRYPTO, off, n, 0, false);
@@ -493,7 +517,7 @@ phase_crypto(struct quic_conn *c, struct tx_pkt *p)
 		p->ack_eliciting = true;
 	}
 	while (ct->next < ct->len && frame_room(c)) {
-		if (quic_frame_encode_crypto_fit(&p->w, ct->next, ct->buf + ct->next,
+		if (quic_frame_encode_crypto_fit(&p->w, ct->next, ct->buf + (ct->next - ct->done),
 						 (size_t)(ct->len - ct->next), &n) != 0)
 			return;
 		track(c, p, QUIC_FRAME_CRYPTO, ct->next, n, 0, false);
