@@ -45,12 +45,10 @@ crypto_aead_new(struct crypto_aead **out, struct crypto_ctx *ctx, enum crypto_su
 	if (ctx == NULL || !crypto_suite_valid(suite) || key == NULL || iv == NULL)
 		return CRYPTO_ERR_INVAL;
 	eng = engine_for(ctx);
-	/* aligned_alloc wants a size that is a multiple of the alignment. */
-	size = (sizeof(*a) + eng->state_size + 63) & ~(size_t)63;
-	a = aligned_alloc(64, size);
+	size = sizeof(*a) + crypto_aead_state_size(eng, ctx);
+	a = crypto_zalloc_aligned(64, size);
 	if (a == NULL)
 		return CRYPTO_ERR_NOMEM;
-	memset(a, 0, size);
 	a->eng = eng;
 	a->ctx = ctx;
 	a->suite = suite;
@@ -74,7 +72,7 @@ crypto_aead_free(struct crypto_aead *aead)
 		return;
 	aead->eng->fini(aead);
 	/* The expanded key is as secret as the key. */
-	crypto_wipe(aead, sizeof(*aead) + aead->eng->state_size);
+	crypto_wipe(aead, sizeof(*aead) + crypto_aead_state_size(aead->eng, aead->ctx));
 	free(aead);
 }
 

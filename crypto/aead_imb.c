@@ -13,9 +13,11 @@
  * Every call leaves the manager's queue empty, so a context's manager carries no state from one
  * call to the next.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <immintrin.h>
 #include <intel-ipsec-mb.h>
 #include <openssl/crypto.h>
 
@@ -26,22 +28,68 @@
 
 struct crypto_imb {
 	IMB_MGR *mgr;
+	size_t key_bytes; /* of struct imb_key that a handle carries (see key_bytes_used) */
 };
 
 /*
  * Per-key state at crypto_aead.state (64-byte aligned, as gcm_key_data wants). The manager and
  * the GCM functions for the key size are looked up once here rather than per packet: they are
- * what IMB_AES128_GCM_ENC and friends read from the manager on every call.
+ * what IMB_AES128_GCM_ENC and friends read from the manager on every call. They come first:
+ * a handle carries only the part of the key union that its manager's code uses.
  */
 struct imb_key {
-	union {
-		struct gcm_key_data gcm;
-		uint8_t chacha[32];
-	};
 	IMB_MGR *mgr;
 	aes_gcm_enc_dec_t gcm_enc;
 	aes_gcm_enc_dec_t gcm_dec;
+	_Alignas(64) union {
+		struct gcm_key_data gcm;
+		uint8_t chacha[32];
+	};
 };
+
+/*
+ * How much of struct imb_key the manager's GCM code uses. gcm_key_data is a union of the hash
+ * key tables of every code path: 768 bytes for VAES/AVX-512, of which the SSE/AVX paths fill
+ * 256 and the AVX2 path 128. A handle for every key of every connection (three per idle
+ * connection, issue #6) would carry up to 640 bytes never touched. The part used is found
+ * once per manager rather than assumed per library version: both key sizes are expanded
+ * twice, over two different fillings; every byte the expansion writes comes out the same in
+ * both, and the encrypt and decrypt functions read only what the expansion wrote (the hash
+ * keys it precomputed and the round keys). The result is rounded up to 64 bytes.
+ */
+static size_t
+key_bytes_used(IMB_MGR *mgr)
+{
+	static const uint8_t key[32] = {0x5c, 0x36, 0xa5};
+	size_t sz = sizeof(struct gcm_key_data), used = 0;
+	uint8_t *a = crypto_zalloc_aligned(64, sz), *b = crypto_zalloc_aligned(64, sz);
+
+	if (a != NULL && b != NULL) {
+		for (int pass = 0; pass < 2; pass++) {
+			memset(a, 0x00, sz);
+			memset(b, 0xff, sz);
+			if (pass == 0) {
+				IMB_AES128_GCM_PRE(mgr, key, (struct gcm_key_data *)(void *)a);
+				IMB_AES128_GCM_PRE(mgr, key, (struct gcm_key_data *)(void *)b);
+			} else {
+				IMB_AES256_GCM_PRE(mgr, key, (struct gcm_key_data *)(void *)a);
+				IMB_AES256_GCM_PRE(mgr, key, (struct gcm_key_data *)(void *)b);
+			}
+			for (size_t i = used; i < sz; i++)
+				if (a[i] == b[i])
+					used = i + 1;
+		}
+	}
+	free(a);
+	free(b);
+	/* A failed probe keeps the whole union. */
+	if (used == 0 || imb_get_errno(mgr) != 0)
+		used = sz;
+	used = (used + 63) & ~(size_t)63;
+	if (used < sizeof(((struct imb_key *)0)->chacha))
+		used = 64;
+	return offsetof(struct imb_key, gcm) + used;
+}
 
 /* ipsec-mb checks pointers even for empty input: give it a valid one. */
 static const uint8_t empty[16];
@@ -73,6 +121,7 @@ crypto_imb_new(struct crypto_imb **out)
 		crypto_imb_free(imb);
 		return CRYPTO_ERR_UNSUPPORTED;
 	}
+	imb->key_bytes = key_bytes_used(imb->mgr);
 	*out = imb;
 	return 0;
 }
@@ -84,6 +133,44 @@ crypto_imb_free(struct crypto_imb *imb)
 		return;
 	free_mb_mgr(imb->mgr);
 	free(imb);
+}
+
+void
+crypto_imb_aes_keyexp(struct crypto_imb *imb, const uint8_t *key, size_t key_len,
+		      uint8_t *round_keys)
+{
+	/* ipsec-mb expands the decryption keys alongside; header protection only encrypts. */
+	_Alignas(16) uint8_t dec[15 * 16];
+
+	if (key_len == 32)
+		IMB_AES_KEYEXP_256(imb->mgr, key, round_keys, dec);
+	else
+		IMB_AES_KEYEXP_128(imb->mgr, key, round_keys, dec);
+	OPENSSL_cleanse(dec, sizeof(dec));
+}
+
+/*
+ * AES-NI rounds over the expanded keys, one block at a time (a header-protection mask is one
+ * block per packet; the instructions are constant-time, RFC 9001 §9.5). The manager's own
+ * ECB goes through a job per call, which costs more than the block for a single sample.
+ */
+__attribute__((target("aes,sse2"))) static inline __m128i
+round_key(const uint8_t *round_keys, unsigned r)
+{
+	return _mm_loadu_si128((const __m128i *)(const void *)(round_keys + 16 * r));
+}
+
+__attribute__((target("aes,sse2"))) void
+crypto_imb_aes_ecb(const uint8_t *round_keys, unsigned rounds, uint8_t *blocks, unsigned n)
+{
+	for (unsigned b = 0; b < n; b++) {
+		__m128i *blk = (__m128i *)(void *)(blocks + 16 * b);
+		__m128i x = _mm_xor_si128(_mm_loadu_si128(blk), round_key(round_keys, 0));
+
+		for (unsigned r = 1; r < rounds; r++)
+			x = _mm_aesenc_si128(x, round_key(round_keys, r));
+		_mm_storeu_si128(blk, _mm_aesenclast_si128(x, round_key(round_keys, rounds)));
+	}
 }
 
 static inline struct imb_key *
@@ -341,9 +428,16 @@ imb_batches(const struct crypto_aead *a)
 	return a->suite == CRYPTO_SUITE_CHACHA20_POLY1305_SHA256;
 }
 
+static size_t
+imb_state_bytes(const struct crypto_ctx *ctx)
+{
+	return ctx->imb->key_bytes;
+}
+
 const struct crypto_aead_engine crypto_aead_engine_imb = {
 	.id = CRYPTO_ENGINE_IPSEC_MB,
 	.state_size = sizeof(struct imb_key),
+	.state_bytes = imb_state_bytes,
 	.init = imb_init,
 	.fini = imb_fini,
 	.seal = imb_seal,

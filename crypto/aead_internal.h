@@ -32,6 +32,8 @@ struct crypto_aead_engine {
 	enum crypto_engine id;
 	/* Bytes of engine state placed at crypto_aead.state (64-byte aligned). */
 	size_t state_size;
+	/* Optional: fewer bytes of state than state_size that suffice with this context. */
+	size_t (*state_bytes)(const struct crypto_ctx *ctx);
 	/* Expand key into a->state (and a->evp). @return 0, CRYPTO_ERR_NOMEM, CRYPTO_ERR_LIB */
 	int (*init)(struct crypto_aead *a, const uint8_t *key);
 	/* Release what init built; safe after a failed init. */
@@ -80,6 +82,13 @@ struct crypto_aead {
 	/* Engine-specific expanded key (ipsec-mb wants it 16/64-byte aligned). */
 	_Alignas(64) unsigned char state[];
 };
+
+/* Bytes of state a handle of engine eng on ctx carries at crypto_aead.state. */
+static inline size_t
+crypto_aead_state_size(const struct crypto_aead_engine *eng, const struct crypto_ctx *ctx)
+{
+	return eng->state_bytes != NULL ? eng->state_bytes(ctx) : eng->state_size;
+}
 
 extern const struct crypto_aead_engine crypto_aead_engine_evp;
 #ifdef HB_HAVE_IPSEC_MB

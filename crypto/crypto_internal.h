@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <openssl/evp.h>
 
@@ -83,12 +85,35 @@ crypto_suite_valid(enum crypto_suite suite)
 	return (unsigned)suite < CRYPTO_SUITE_COUNT;
 }
 
+/* size zeroed bytes aligned to align (a power of two); size is rounded up to a multiple. */
+static inline void *
+crypto_zalloc_aligned(size_t align, size_t size)
+{
+	void *p;
+
+	size = (size + align - 1) & ~(align - 1); /* what aligned_alloc() wants */
+	p = aligned_alloc(align, size);
+	if (p != NULL)
+		memset(p, 0, size);
+	return p;
+}
+
 #ifdef HB_HAVE_IPSEC_MB
 /* ipsec-mb manager of a context (aead_imb.c). */
 int crypto_imb_new(struct crypto_imb **out);
 void crypto_imb_free(struct crypto_imb *imb);
 /* Whether the library found AES-NI on this CPU. */
 bool crypto_imb_cpu_ok(void);
+/* AES rounds for a 16- or 32-byte key. */
+#define CRYPTO_AES_ROUNDS(key_len) ((key_len) == 32 ? 14u : 10u)
+/*
+ * Header protection with AES-NI (hp.c): expand an AES-128 or AES-256 key (key_len 16 or 32)
+ * into 16 * (rounds + 1) bytes of encryption round keys with the manager's key expansion.
+ */
+void crypto_imb_aes_keyexp(struct crypto_imb *imb, const uint8_t *key, size_t key_len,
+			   uint8_t *round_keys);
+/* AES-encrypt n 16-byte blocks in place (ECB) with round keys from crypto_imb_aes_keyexp(). */
+void crypto_imb_aes_ecb(const uint8_t *round_keys, unsigned rounds, uint8_t *blocks, unsigned n);
 #endif
 
 #endif /* HB_CRYPTO_INTERNAL_H */

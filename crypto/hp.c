@@ -7,8 +7,11 @@
  * ChaCha20: counter = sample[0..4) little-endian, nonce = sample[4..16), mask = ChaCha20 of five
  * zero bytes (§5.4.4). OpenSSL's ChaCha20 takes exactly that 16-byte counter||nonce as its IV.
  *
- * Both packet engines use EVP here: one EVP_EncryptUpdate per burst run is already cheap, and
- * ipsec-mb's ChaCha20 cannot start at an arbitrary block counter.
+ * With the ipsec-mb engine (AES-NI present) the AES suites keep only their round keys
+ * (176 or 240 bytes) and run the AES-NI instructions on them (aead_imb.c): an EVP_CIPHER_CTX
+ * with OpenSSL's provider context behind it costs about 630 bytes a key, and every idle
+ * connection keeps two (issue #6). ChaCha20 and the EVP engine use EVP: ipsec-mb's ChaCha20
+ * cannot start at an arbitrary block counter.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +28,50 @@
 struct crypto_hp {
 	struct crypto_ctx *ctx;
 	enum crypto_suite suite;
+	unsigned rounds;     /* AES-NI: rounds of round_keys; 0: evp */
 	EVP_CIPHER_CTX *evp; /* keyed once; ECB without padding, or ChaCha20 */
+	/* AES-NI: 16 * (rounds + 1) bytes of encryption round keys. */
+	_Alignas(16) uint8_t round_keys[]; /* ipsec-mb stores them with aligned moves */
 };
+
+/* Whether the AES-NI path serves this suite on this context. */
+static bool
+use_aesni(const struct crypto_ctx *ctx, enum crypto_suite suite)
+{
+#ifdef HB_HAVE_IPSEC_MB
+	return ctx->engine == CRYPTO_ENGINE_IPSEC_MB &&
+	       suite != CRYPTO_SUITE_CHACHA20_POLY1305_SHA256;
+#else
+	(void)ctx;
+	(void)suite;
+	return false;
+#endif
+}
+
+/* The AES-NI handle for an AES suite's hp_key. */
+static int
+hp_new_aesni(struct crypto_hp **out, struct crypto_ctx *ctx, enum crypto_suite suite,
+	     const uint8_t *hp_key)
+{
+#ifdef HB_HAVE_IPSEC_MB
+	size_t key_len = crypto_suite_key_len(suite);
+	unsigned rounds = CRYPTO_AES_ROUNDS(key_len);
+	struct crypto_hp *hp =
+		crypto_zalloc_aligned(16, sizeof(struct crypto_hp) + 16 * (size_t)(rounds + 1));
+
+	if (hp == NULL)
+		return CRYPTO_ERR_NOMEM;
+	hp->ctx = ctx;
+	hp->suite = suite;
+	hp->rounds = rounds;
+	crypto_imb_aes_keyexp(ctx->imb, hp_key, key_len, hp->round_keys);
+	*out = hp;
+	return 0;
+#else
+	(void)out, (void)ctx, (void)suite, (void)hp_key;
+	return CRYPTO_ERR_UNSUPPORTED;
+#endif
+}
 
 int
 crypto_hp_new(struct crypto_hp **out, struct crypto_ctx *ctx, enum crypto_suite suite,
@@ -40,6 +85,8 @@ crypto_hp_new(struct crypto_hp **out, struct crypto_ctx *ctx, enum crypto_suite 
 	*out = NULL;
 	if (ctx == NULL || !crypto_suite_valid(suite) || hp_key == NULL)
 		return CRYPTO_ERR_INVAL;
+	if (use_aesni(ctx, suite))
+		return hp_new_aesni(out, ctx, suite, hp_key);
 	cipher = crypto_ctx_hp_cipher(ctx, suite);
 	hp = calloc(1, sizeof(*hp));
 	if (hp == NULL)
@@ -73,6 +120,8 @@ crypto_hp_free(struct crypto_hp *hp)
 	if (hp == NULL)
 		return;
 	EVP_CIPHER_CTX_free(hp->evp);
+	/* The round keys are as secret as the key. */
+	crypto_wipe(hp, sizeof(*hp) + (hp->rounds != 0 ? 16 * (size_t)(hp->rounds + 1) : 0));
 	free(hp);
 }
 
@@ -97,6 +146,12 @@ ecb_blocks(struct crypto_hp *hp, uint8_t *blocks, unsigned n)
 	int len = (int)(n * CRYPTO_HP_SAMPLE_LEN);
 	int outl;
 
+#ifdef HB_HAVE_IPSEC_MB
+	if (hp->rounds != 0) {
+		crypto_imb_aes_ecb(hp->round_keys, hp->rounds, blocks, n);
+		return 0;
+	}
+#endif
 	if (EVP_EncryptUpdate(hp->evp, blocks, &outl, blocks, len) != 1 || outl != len)
 		return CRYPTO_ERR_LIB;
 	return 0;
@@ -112,7 +167,7 @@ crypto_hp_mask(struct crypto_hp *hp, const uint8_t sample[CRYPTO_HP_SAMPLE_LEN],
 	if (hp == NULL || sample == NULL || mask == NULL)
 		return CRYPTO_ERR_INVAL;
 #ifdef HB_CRYPTO_NULL_ENGINE
-	if (hp->evp == NULL) {
+	if (hp->evp == NULL && hp->rounds == 0) {
 		memset(mask, 0, CRYPTO_HP_MASK_LEN);
 		return 0;
 	}
@@ -165,7 +220,7 @@ crypto_hp_mask_burst(struct crypto_hp_op *ops, unsigned n)
 		while (j < n && ops[j].hp == hp)
 			j++;
 #ifdef HB_CRYPTO_NULL_ENGINE
-		if (hp->evp == NULL) {
+		if (hp->evp == NULL && hp->rounds == 0) {
 			for (; i < j; i++)
 				memset(ops[i].mask, 0, CRYPTO_HP_MASK_LEN);
 			continue;

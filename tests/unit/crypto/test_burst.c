@@ -265,3 +265,50 @@ HB_TEST(crypto_burst, hp_burst_equals_single_masks)
 	for (unsigned i = 0; i < nctx; i++)
 		crypto_ctx_free(ctx[i]);
 }
+
+/*
+ * With the ipsec-mb engine the AES header-protection masks come from AES-NI rounds over the
+ * manager's expanded keys, not from EVP (hp.c): for AES-128 and AES-256 keys and many samples,
+ * every mask equals EVP's, single and in a burst (RFC 9001 §5.4.3).
+ */
+HB_TEST(crypto_burst, hp_aesni_masks_equal_evp)
+{
+	enum { NS = 64 };
+	static const enum crypto_suite aes[2] = {CRYPTO_SUITE_AES_128_GCM_SHA256,
+						 CRYPTO_SUITE_AES_256_GCM_SHA384};
+	struct crypto_ctx *evp = NULL, *imb = NULL;
+	static struct crypto_hp_op ops[NS];
+	uint8_t samples[NS][CRYPTO_HP_SAMPLE_LEN], want[NS][CRYPTO_HP_MASK_LEN];
+	uint64_t seed = 11;
+
+	if (!crypto_engine_available(CRYPTO_ENGINE_IPSEC_MB))
+		cr_skip_test("no ipsec-mb engine on this machine");
+	cr_assert(eq(int, crypto_ctx_new(&evp, CRYPTO_ENGINE_EVP), 0));
+	cr_assert(eq(int, crypto_ctx_new(&imb, CRYPTO_ENGINE_IPSEC_MB), 0));
+	for (unsigned s = 0; s < 2; s++) {
+		struct crypto_hp *a = NULL, *b = NULL;
+		uint8_t key[32];
+
+		fill(&seed, key, sizeof(key));
+		cr_assert(eq(int, crypto_hp_new(&a, evp, aes[s], key), 0));
+		cr_assert(eq(int, crypto_hp_new(&b, imb, aes[s], key), 0));
+		for (unsigned i = 0; i < NS; i++) {
+			uint8_t got[CRYPTO_HP_MASK_LEN];
+
+			fill(&seed, samples[i], CRYPTO_HP_SAMPLE_LEN);
+			cr_assert(eq(int, crypto_hp_mask(a, samples[i], want[i]), 0));
+			cr_assert(eq(int, crypto_hp_mask(b, samples[i], got), 0));
+			cr_assert(eq(int, memcmp(want[i], got, sizeof(got)), 0), "suite %u, %u", s,
+				  i);
+			ops[i] = (struct crypto_hp_op){.hp = b, .sample = samples[i]};
+		}
+		/* One burst over the AES-NI handle: the same masks as EVP's single calls. */
+		cr_assert(eq(int, crypto_hp_mask_burst(ops, NS), 0));
+		for (unsigned i = 0; i < NS; i++)
+			cr_assert(eq(int, memcmp(want[i], ops[i].mask, CRYPTO_HP_MASK_LEN), 0));
+		crypto_hp_free(a);
+		crypto_hp_free(b);
+	}
+	crypto_ctx_free(evp);
+	crypto_ctx_free(imb);
+}
