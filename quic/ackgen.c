@@ -34,9 +34,12 @@ quic_ackgen_init(struct quic_ackgen *ag, uint64_t max_ack_delay_ns, uint8_t ack_
 {
 	if (ack_delay_exponent > 20 || max_ack_delay_ns >= MAX_ACK_DELAY_LIMIT_NS)
 		return QUIC_ERR_INVAL;
-	space_reset(&ag->sp[QUIC_PN_SPACE_INITIAL], ag->hs_ranges[0], QUIC_ACKGEN_HS_RANGES);
-	space_reset(&ag->sp[QUIC_PN_SPACE_HANDSHAKE], ag->hs_ranges[1], QUIC_ACKGEN_HS_RANGES);
-	space_reset(&ag->sp[QUIC_PN_SPACE_APP], ag->app_ranges, QUIC_ACKGEN_MAX_RANGES);
+	space_reset(&ag->sp[QUIC_PN_SPACE_APP], ag->ranges, QUIC_ACKGEN_APP_HS_RANGES);
+	space_reset(&ag->sp[QUIC_PN_SPACE_INITIAL], ag->ranges + QUIC_ACKGEN_APP_HS_RANGES,
+		    QUIC_ACKGEN_HS_RANGES);
+	space_reset(&ag->sp[QUIC_PN_SPACE_HANDSHAKE],
+		    ag->ranges + QUIC_ACKGEN_APP_HS_RANGES + QUIC_ACKGEN_HS_RANGES,
+		    QUIC_ACKGEN_HS_RANGES);
 	ag->max_ack_delay = max_ack_delay_ns;
 	ag->ack_delay_exponent = ack_delay_exponent;
 	return 0;
@@ -307,4 +310,19 @@ quic_ackgen_discard(struct quic_ackgen *ag, enum quic_pn_space space)
 		return;
 	space_reset(&ag->sp[space], ag->sp[space].ranges, ag->sp[space].cap);
 	ag->sp[space].discarded = true;
+	if (space == QUIC_PN_SPACE_APP)
+		return;
+	/* Its ranges are no longer its own: a discarded space records nothing (see above). */
+	ag->sp[space].ranges = NULL;
+	ag->sp[space].cap = 0;
+	/* The Application space grows over the parts that follow its own, once both are free:
+	 * Initial's right after it, then Handshake's (the ranges it holds stay where they are). */
+	if (ag->sp[QUIC_PN_SPACE_INITIAL].discarded) {
+		uint32_t cap = QUIC_ACKGEN_APP_HS_RANGES + QUIC_ACKGEN_HS_RANGES;
+
+		if (ag->sp[QUIC_PN_SPACE_HANDSHAKE].discarded)
+			cap = QUIC_ACKGEN_MAX_RANGES;
+		if (cap > ag->sp[QUIC_PN_SPACE_APP].cap)
+			ag->sp[QUIC_PN_SPACE_APP].cap = cap;
+	}
 }

@@ -4,9 +4,13 @@
  * numbers received (duplicates refused), when an ACK frame is due, and the ACK frame itself
  * (written with quic_frame_encode_ack()), with ECN counts (RFC 9000 §13.4.1).
  *
- * State is bounded and embedded (no allocation): at most QUIC_ACKGEN_MAX_RANGES ranges in the
- * Application space and QUIC_ACKGEN_HS_RANGES in each of Initial and Handshake, which carry a
- * handful of packets (memory per connection). When a new gap would need one more, the oldest range is dropped, and every packet
+ * State is bounded and embedded (no allocation): one table of QUIC_ACKGEN_MAX_RANGES ranges.
+ * While the handshake spaces live, QUIC_ACKGEN_HS_RANGES of it belong to each of Initial and
+ * Handshake (which carry a handful of packets) and the rest to the Application space; each
+ * discarded handshake space (RFC 9001 §4.9) gives its part back to the Application space,
+ * which has the whole table once both are gone. Separate tables kept 256 bytes of every
+ * established connection for spaces that no longer exist (issue #6). When a new gap would
+ * need one more range, the oldest range is dropped, and every packet
  * number at or below it is from then on refused as a duplicate (RFC 9000 §13.2.3: a range is
  * only forgotten once such packets can no longer be accepted). Not thread-safe.
  */
@@ -27,6 +31,8 @@ extern "C" {
 
 #define QUIC_ACKGEN_MAX_RANGES 32
 #define QUIC_ACKGEN_HS_RANGES  8
+/* Application ranges while both handshake spaces live. */
+#define QUIC_ACKGEN_APP_HS_RANGES (QUIC_ACKGEN_MAX_RANGES - 2 * QUIC_ACKGEN_HS_RANGES)
 /* RFC 9000 §13.2.2: acknowledge at least every second ack-eliciting packet. */
 #define QUIC_ACKGEN_PACKET_THRESHOLD 2
 
@@ -50,8 +56,8 @@ struct quic_ackgen_space {
 
 struct quic_ackgen {
 	struct quic_ackgen_space sp[QUIC_PN_SPACE_COUNT];
-	struct quic_ack_range app_ranges[QUIC_ACKGEN_MAX_RANGES];
-	struct quic_ack_range hs_ranges[2][QUIC_ACKGEN_HS_RANGES];
+	/* Application, then Initial, then Handshake ranges (see the top of this file). */
+	struct quic_ack_range ranges[QUIC_ACKGEN_MAX_RANGES];
 	uint64_t max_ack_delay;	    /* ours, ns (our max_ack_delay transport parameter) */
 	uint8_t ack_delay_exponent; /* ours */
 };

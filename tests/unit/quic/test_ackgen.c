@@ -249,6 +249,9 @@ HB_TEST(ackgen, range_cap_drops_oldest)
 	struct wack a;
 
 	ag_init(&ag);
+	/* The handshake spaces are gone: the Application space has the whole table. */
+	quic_ackgen_discard(&ag, INIT);
+	quic_ackgen_discard(&ag, HS);
 	recv_pkt(&ag, APP, 5, 0);
 	for (uint64_t pn = 10; pn <= 70; pn += 2)
 		recv_pkt(&ag, APP, pn, 0);
@@ -366,4 +369,64 @@ HB_TEST(ackgen, discarded_space)
 	cr_assert(not(quic_ackgen_has_new(&ag, INIT)));
 	quic_writer_init(&w, buf, sizeof(buf));
 	cr_assert(eq(int, quic_ackgen_write(&ag, INIT, &w, 0, NULL), QUIC_ERR_INVAL));
+}
+
+/* Receive every other number from first, n of them: n ranges of one number each. */
+static void
+recv_gaps(struct quic_ackgen *ag, enum quic_pn_space space, uint64_t first, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		recv_pkt(ag, space, first + 2 * i, 0);
+}
+
+/* The ACK frame of space holds n ranges, one number each, the highest first + 2 * (n - 1). */
+static void
+check_gaps(struct quic_ackgen *ag, enum quic_pn_space space, uint64_t first, unsigned n)
+{
+	struct wack a;
+
+	write_ack(ag, space, 0, &a);
+	cr_assert(eq(sz, a.n, n));
+	for (unsigned i = 0; i < n; i++) {
+		cr_assert(eq(u64, a.ranges[i].largest, first + 2 * (n - 1 - i)));
+		cr_assert(eq(u64, a.ranges[i].smallest, first + 2 * (n - 1 - i)));
+	}
+}
+
+/*
+ * One range table for the three spaces (issue #6): while the handshake spaces live, each has
+ * QUIC_ACKGEN_HS_RANGES and the Application space the rest; all three full at once keep their
+ * own ranges. Discarding Initial, then Handshake, gives their parts to the Application space,
+ * which then holds QUIC_ACKGEN_MAX_RANGES ranges without dropping any it had.
+ */
+HB_TEST(ackgen, handshake_spaces_share_the_table)
+{
+	const unsigned app_hs = QUIC_ACKGEN_MAX_RANGES - 2 * QUIC_ACKGEN_HS_RANGES;
+	struct quic_ackgen ag;
+
+	ag_init(&ag);
+	/* One more than fits: the oldest range of each space goes. */
+	recv_gaps(&ag, APP, 0, app_hs + 1);
+	recv_gaps(&ag, INIT, 1000, QUIC_ACKGEN_HS_RANGES + 1);
+	recv_gaps(&ag, HS, 2000, QUIC_ACKGEN_HS_RANGES + 1);
+	check_gaps(&ag, APP, 2, app_hs);
+	check_gaps(&ag, INIT, 1002, QUIC_ACKGEN_HS_RANGES);
+	check_gaps(&ag, HS, 2002, QUIC_ACKGEN_HS_RANGES);
+	cr_assert(quic_ackgen_is_duplicate(&ag, APP, 0));
+
+	quic_ackgen_discard(&ag, INIT);
+	cr_assert(eq(u32, ag.sp[APP].cap, app_hs + QUIC_ACKGEN_HS_RANGES));
+	/* Handshake's ranges are untouched by the Application space growing into Initial's. */
+	recv_gaps(&ag, APP, 2 + 2 * app_hs, QUIC_ACKGEN_HS_RANGES);
+	check_gaps(&ag, APP, 2, app_hs + QUIC_ACKGEN_HS_RANGES);
+	check_gaps(&ag, HS, 2002, QUIC_ACKGEN_HS_RANGES);
+
+	quic_ackgen_discard(&ag, HS);
+	cr_assert(eq(u32, ag.sp[APP].cap, QUIC_ACKGEN_MAX_RANGES));
+	recv_gaps(&ag, APP, 2 + 2 * (app_hs + QUIC_ACKGEN_HS_RANGES), QUIC_ACKGEN_HS_RANGES);
+	check_gaps(&ag, APP, 2, QUIC_ACKGEN_MAX_RANGES);
+	/* Full again: one more drops the oldest. */
+	recv_pkt(&ag, APP, 2 * QUIC_ACKGEN_MAX_RANGES + 2, 0);
+	check_gaps(&ag, APP, 4, QUIC_ACKGEN_MAX_RANGES);
+	cr_assert(not(quic_ackgen_on_received(&ag, HS, 5000, true, QUIC_ECN_NOT_ECT, 0)));
 }
