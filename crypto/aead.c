@@ -7,6 +7,7 @@
  * that one engine can process together; the engines only encrypt and decrypt.
  */
 #include <endian.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,9 @@
 
 #include "aead_internal.h"
 #include "crypto_internal.h"
+
+/* The handle's own fields fill one 64-byte line before the engine state (see the struct). */
+_Static_assert(offsetof(struct crypto_aead, state) == 64, "crypto_aead header beyond 64 bytes");
 
 static const struct crypto_aead_engine *
 engine_for(const struct crypto_ctx *ctx)
@@ -28,6 +32,13 @@ engine_for(const struct crypto_ctx *ctx)
 #endif
 	(void)ctx;
 	return &crypto_aead_engine_evp;
+}
+
+/* log2 of x > 0, rounded down. */
+static uint8_t
+floor_log2(uint64_t x)
+{
+	return (uint8_t)(63 - __builtin_clzll(x));
 }
 
 int
@@ -51,10 +62,10 @@ crypto_aead_new(struct crypto_aead **out, struct crypto_ctx *ctx, enum crypto_su
 		return CRYPTO_ERR_NOMEM;
 	a->eng = eng;
 	a->ctx = ctx;
-	a->suite = suite;
+	a->suite = (uint8_t)suite;
 	memcpy(a->iv, iv, CRYPTO_IV_LEN);
-	a->conf_limit = crypto_suite_confidentiality_limit(suite);
-	a->integ_limit = crypto_suite_integrity_limit(suite);
+	a->conf_log2 = floor_log2(crypto_suite_confidentiality_limit(suite));
+	a->integ_log2 = floor_log2(crypto_suite_integrity_limit(suite));
 	a->batched = eng->batches != NULL && eng->batches(a);
 	rc = eng->init(a, key);
 	if (rc != 0) {
@@ -79,7 +90,7 @@ crypto_aead_free(struct crypto_aead *aead)
 enum crypto_suite
 crypto_aead_suite(const struct crypto_aead *aead)
 {
-	return aead->suite;
+	return (enum crypto_suite)aead->suite;
 }
 
 uint64_t
@@ -109,7 +120,7 @@ crypto_aead_set_counters_for_test(struct crypto_aead *aead, uint64_t sealed, uin
 static inline int
 burst_open_result(struct crypto_aead *a, int rc)
 {
-	if ((rc == 0 || rc == CRYPTO_ERR_AUTH) && a->open_failures >= a->integ_limit)
+	if ((rc == 0 || rc == CRYPTO_ERR_AUTH) && a->open_failures >= UINT64_C(1) << a->integ_log2)
 		return CRYPTO_ERR_LIMIT;
 	return open_result(a, rc);
 }

@@ -32,16 +32,12 @@ struct crypto_imb {
 };
 
 /*
- * Per-key state at crypto_aead.state (64-byte aligned, as gcm_key_data wants). The manager and
- * the GCM functions for the key size are looked up once here rather than per packet: they are
- * what IMB_AES128_GCM_ENC and friends read from the manager on every call. They come first:
- * a handle carries only the part of the key union that its manager's code uses.
+ * Per-key state at crypto_aead.state (64-byte aligned, as gcm_key_data wants): the key alone.
+ * The manager is the context's, and the GCM function for the key size is picked from it per
+ * call (what IMB_AES128_GCM_ENC does too); every idle connection keeps three handles.
  */
 struct imb_key {
-	IMB_MGR *mgr;
-	aes_gcm_enc_dec_t gcm_enc;
-	aes_gcm_enc_dec_t gcm_dec;
-	_Alignas(64) union {
+	union {
 		struct gcm_key_data gcm;
 		uint8_t chacha[32];
 	};
@@ -180,27 +176,22 @@ key_of(struct crypto_aead *a)
 }
 
 static inline IMB_MGR *
-mgr_of(struct crypto_aead *a)
+mgr_of(const struct crypto_aead *a)
 {
-	return key_of(a)->mgr;
+	return a->ctx->imb->mgr;
 }
 
 static int
 imb_init(struct crypto_aead *a, const uint8_t *key)
 {
-	IMB_MGR *mgr = a->ctx->imb->mgr;
+	IMB_MGR *mgr = mgr_of(a);
 	struct imb_key *k = key_of(a);
 
-	k->mgr = mgr;
 	switch (a->suite) {
 	case CRYPTO_SUITE_AES_128_GCM_SHA256:
-		k->gcm_enc = mgr->gcm128_enc;
-		k->gcm_dec = mgr->gcm128_dec;
 		IMB_AES128_GCM_PRE(mgr, key, &k->gcm);
 		break;
 	case CRYPTO_SUITE_AES_256_GCM_SHA384:
-		k->gcm_enc = mgr->gcm256_enc;
-		k->gcm_dec = mgr->gcm256_dec;
 		IMB_AES256_GCM_PRE(mgr, key, &k->gcm);
 		break;
 	case CRYPTO_SUITE_CHACHA20_POLY1305_SHA256:
@@ -228,12 +219,17 @@ gcm_crypt(struct crypto_aead *a, const uint8_t *nonce, const uint8_t *aad, size_
 	  uint8_t *data, size_t len, uint8_t *tag, bool enc)
 {
 	const struct imb_key *k = key_of(a);
+	const IMB_MGR *mgr = mgr_of(a);
 	struct gcm_context_data g;
+	aes_gcm_enc_dec_t fn;
 
+	if (a->suite == CRYPTO_SUITE_AES_128_GCM_SHA256)
+		fn = enc ? mgr->gcm128_enc : mgr->gcm128_dec;
+	else
+		fn = enc ? mgr->gcm256_enc : mgr->gcm256_dec;
 	if (aad_len == 0)
 		aad = empty;
-	(enc ? k->gcm_enc : k->gcm_dec)(&k->gcm, &g, data, data, len, nonce, aad, aad_len, tag,
-					CRYPTO_TAG_LEN);
+	fn(&k->gcm, &g, data, data, len, nonce, aad, aad_len, tag, CRYPTO_TAG_LEN);
 }
 
 /* Fill a ChaCha20-Poly1305 job: encrypt or decrypt data[0..len) in place, tag computed. */

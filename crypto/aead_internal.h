@@ -65,20 +65,27 @@ struct crypto_aead_engine {
 	unsigned (*run)(struct crypto_aead *a, struct crypto_aead_op *ops, unsigned n, bool seal);
 };
 
+/*
+ * One 64-byte line before the engine state: every idle connection keeps three handles (issue
+ * #6), so the usage limits are kept as powers of two and what an engine finds through ctx is
+ * not copied here.
+ */
 struct crypto_aead {
 	const struct crypto_aead_engine *eng;
 	struct crypto_ctx *ctx;
-	enum crypto_suite suite;
+	/* RFC 9001 §6.6 counters, held to the suite's limits. */
+	uint64_t sealed;
+	uint64_t open_failures;
+	/* EVP engine: one cipher context per key, re-initialised with only the nonce. */
+	EVP_CIPHER_CTX *evp;
+	uint8_t suite; /* enum crypto_suite */
+	/* RFC 9001 §6.6 limits, 2^conf_log2 seals and 2^integ_log2 failed opens (the suites'
+	 * limits are powers of two; another value would be rounded down, the safe way). */
+	uint8_t conf_log2;
+	uint8_t integ_log2;
 	/* eng->batches(this), fixed at creation so a burst pays no call per packet to ask. */
 	bool batched;
 	uint8_t iv[CRYPTO_IV_LEN];
-	/* RFC 9001 §6.6 counters and the limits they are held to. */
-	uint64_t sealed;
-	uint64_t open_failures;
-	uint64_t conf_limit;
-	uint64_t integ_limit;
-	/* EVP engine: one cipher context per key, re-initialised with only the nonce. */
-	EVP_CIPHER_CTX *evp;
 	/* Engine-specific expanded key (ipsec-mb wants it 16/64-byte aligned). */
 	_Alignas(64) unsigned char state[];
 };
@@ -128,7 +135,7 @@ seal_check(struct crypto_aead *a, uint64_t pn, const uint8_t *aad, size_t aad_le
 	    aad_len > CRYPTO_AEAD_MAX_LEN || (aad == NULL && aad_len > 0))
 		return CRYPTO_ERR_INVAL;
 	/* Counted before sealing: a packet that might have gone out counts. */
-	if (a->sealed >= a->conf_limit)
+	if (a->sealed >= UINT64_C(1) << a->conf_log2)
 		return CRYPTO_ERR_LIMIT;
 	a->sealed++;
 	return 0;
@@ -143,7 +150,7 @@ open_check(const struct crypto_aead *a, uint64_t pn, const uint8_t *aad, size_t 
 	    (aad == NULL && aad_len > 0))
 		return CRYPTO_ERR_INVAL;
 	/* Once the integrity limit is reached the key must not be used again. */
-	if (a->open_failures >= a->integ_limit)
+	if (a->open_failures >= UINT64_C(1) << a->integ_log2)
 		return CRYPTO_ERR_LIMIT;
 	return 0;
 }
@@ -155,7 +162,8 @@ open_result(struct crypto_aead *a, int rc)
 	if (rc != CRYPTO_ERR_AUTH)
 		return rc;
 	a->open_failures++;
-	return a->open_failures >= a->integ_limit ? CRYPTO_ERR_LIMIT : CRYPTO_ERR_AUTH;
+	return a->open_failures >= UINT64_C(1) << a->integ_log2 ? CRYPTO_ERR_LIMIT
+								: CRYPTO_ERR_AUTH;
 }
 
 typedef int (*crypto_aead_crypt_fn)(struct crypto_aead *a, const uint8_t nonce[CRYPTO_IV_LEN],
