@@ -112,6 +112,13 @@ quic_conn_event(struct quic_conn *c, enum quic_event_type type, uint64_t stream_
 
 	if (c->ev_n == CONN_EV_RING)
 		return; /* only connection-level events go here; they are few */
+	if (c->ev == NULL) {
+		c->ev = malloc(CONN_EV_RING * sizeof(*c->ev));
+		if (c->ev == NULL)
+			return; /* as when the ring is full: the event is lost */
+		c->ev_allocs++;
+		c->ev_head = 0;
+	}
 	ev = &c->ev[(c->ev_head + c->ev_n) % CONN_EV_RING];
 	ev->type = type;
 	ev->stream_id = stream_id;
@@ -549,6 +556,7 @@ quic_conn_free(struct quic_conn *c)
 	free(c->tls_alpn);
 	free(c->tp);
 	free(c->writable);
+	free(c->ev);
 	quic_conn_keys_free_all(c);
 	quic_recovery_free(c->rec);
 	quic_conn_sent_fini(c);
@@ -1157,6 +1165,10 @@ quic_conn_poll_event(struct quic_conn *c, struct quic_event *ev)
 		*ev = c->ev[c->ev_head];
 		c->ev_head = (c->ev_head + 1) % CONN_EV_RING;
 		c->ev_n--;
+		if (c->ev_n == 0 && c->ev_allocs < CONN_EV_RING_ALLOCS) {
+			free(c->ev);
+			c->ev = NULL;
+		}
 		return true;
 	}
 	if (c->state == QUIC_CONN_CLOSED)
@@ -1601,6 +1613,7 @@ quic_conn_mem_bytes(const struct quic_conn *c)
 	n += c->own != NULL ? sizeof(*c->own) : 0;
 	n += c->tp != NULL ? sizeof(*c->tp) : 0;
 	n += c->writable != NULL ? CONN_WRITABLE_MAX * sizeof(*c->writable) : 0;
+	n += c->ev != NULL ? CONN_EV_RING * sizeof(*c->ev) : 0;
 	n += c->session != NULL ? sizeof(*c->session) + c->session->len : 0;
 	if (c->streams_ready)
 		n += quic_streams_state_mem(&c->streams);

@@ -49,6 +49,8 @@ enum conn_level {
 #define CONN_TX_PKTS_PER_DGRAM 3
 /* Connection events queued for the application (beyond stream events made from state). */
 #define CONN_EV_RING 16
+/* Allocations of the event ring after which it is kept (see struct quic_conn.ev). */
+#define CONN_EV_RING_ALLOCS 4
 /* Streams that took a short write and wait for a QUIC_EV_STREAM_WRITABLE. */
 #define CONN_WRITABLE_MAX 32
 /* CRYPTO bytes we keep per level for retransmission (a TLS flight is a few KiB). */
@@ -348,12 +350,20 @@ struct quic_conn {
 	size_t inject_len;
 
 	/* Events. */
-	struct quic_event ev[CONN_EV_RING];
+	/*
+	 * CONN_EV_RING entries, allocated at the first event and freed once drained: a
+	 * connection has events at its handshake and end and rarely between, and the ring
+	 * (384 bytes) was most of an idle connection's dead weight (issue #6). After
+	 * CONN_EV_RING_ALLOCS allocations it is kept, so that a peer sending a STOP_SENDING
+	 * now and then does not make us allocate for each.
+	 */
+	struct quic_event *ev;
 	uint32_t ev_head;
 	uint32_t ev_n;
 	uint64_t ev_opened[2]; /* peer streams reported as opened: bidi, uni */
 	uint64_t *writable;    /* CONN_WRITABLE_MAX ids, allocated at the first short write */
 	uint32_t n_writable;
+	uint32_t ev_allocs; /* times ev was allocated */
 
 	/* Held packets. */
 	struct held_pkt held[CONN_RX_HOLD];

@@ -257,3 +257,27 @@ HB_TEST(transport_memory, server_releases_acked_ticket)
 	pair_free(&p);
 	pools_fini(&w);
 }
+
+/*
+ * The connection-level event ring (16 events) exists only while events wait: the server's
+ * HANDSHAKE_DONE allocates it, polling the last event frees it (issue #6), and the events
+ * come out in order.
+ */
+HB_TEST(transport_memory, event_ring_only_while_events_wait)
+{
+	struct pair_opts o;
+	struct quic_event ev;
+	struct pair p;
+	size_t with, without;
+
+	pair_opts_default(&o, 13);
+	pair_init(&p, &o);
+	cr_assert(pair_handshake(&p, 5000 * PAIR_MS));
+	with = quic_conn_mem_bytes(p.srv);
+	cr_assert(quic_conn_poll_event(p.srv, &ev));
+	cr_assert(eq(int, ev.type, QUIC_EV_HANDSHAKE_DONE));
+	pair_drain_events(p.srv);
+	without = quic_conn_mem_bytes(p.srv);
+	cr_assert(eq(sz, with - without, 16 * sizeof(struct quic_event)));
+	pair_free(&p);
+}
