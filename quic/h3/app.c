@@ -677,8 +677,7 @@ quic_app_on_stream_stopped(struct quic_app *app, uint64_t id, uint64_t error)
 	(void)error;
 	if (app->err != 0 || s == NULL)
 		return app->err;
-	if (s->kind == KIND_OWN_CONTROL || s->kind == KIND_OWN_ENCODER ||
-	    s->kind == KIND_OWN_DECODER)
+	if (s->kind == KIND_OWN_CONTROL)
 		return quic_h3_critical_closed(app, s);
 	if (s->kind == KIND_REQUEST && !s->tx.done) {
 		/* RFC 9000 §3.5: answer STOP_SENDING with RESET_STREAM. */
@@ -711,10 +710,17 @@ quic_app_on_stream_closed(struct quic_app *app, uint64_t id)
 
 /* ---- connection ---- */
 
+/*
+ * h3: our control stream only. RFC 9204 §4.2 lets an endpoint not create its QPACK streams
+ * when it has no use for them: our decoder sets the dynamic table capacity to 0 (no decoder
+ * stream needed) and our encoder never uses the client's table (no encoder stream needed).
+ * Each would have cost a transport stream and its application state for the connection's
+ * life (about 770 bytes; issue #6). The client's QPACK streams are still accepted (§4.2).
+ */
 unsigned
 quic_app_uni_wanted(const struct quic_app *app)
 {
-	return app->cfg.proto == QUIC_APP_H3 ? 3 - app->uni_opened : 0;
+	return app->cfg.proto == QUIC_APP_H3 ? 1 - app->uni_opened : 0;
 }
 
 int
@@ -727,7 +733,7 @@ quic_app_on_uni_opened(struct quic_app *app, uint64_t id)
 	if (id > QUIC_VARINT_MAX || (id & 0x03) != 0x03 || quic_app_uni_wanted(app) == 0 ||
 	    quic_app_find(app, id) != NULL)
 		return QUIC_ERR_INVAL;
-	s = stream_new(app, id, (enum stream_kind)(KIND_OWN_CONTROL + app->uni_opened));
+	s = stream_new(app, id, KIND_OWN_CONTROL);
 	if (s == NULL)
 		return quic_app_fail(app, QUIC_H3_ERR_EXCESSIVE_LOAD);
 	app->uni_opened++;

@@ -28,9 +28,7 @@ enum stream_kind {
 	KIND_PEER_ENCODER, /* RFC 9204 §4.2 */
 	KIND_PEER_DECODER,
 	KIND_UNI_IGNORED, /* unknown or reserved stream type, or hq/perf: input discarded */
-	KIND_OWN_CONTROL,
-	KIND_OWN_ENCODER,
-	KIND_OWN_DECODER,
+	KIND_OWN_CONTROL, /* our only unidirectional stream (see quic_app_uni_wanted()) */
 };
 
 /* Where an h3 request stream is in its frame sequence (RFC 9114 §4.1). */
@@ -119,7 +117,7 @@ struct quic_app {
 	bool shutdown;
 	uint64_t goaway_id;
 	/* h3 */
-	unsigned uni_opened; /* own unidirectional streams so far: control, encoder, decoder */
+	unsigned uni_opened; /* own unidirectional streams so far: the control stream */
 	uint64_t own_control_id;
 	bool peer_control;
 	bool peer_encoder;

@@ -49,23 +49,13 @@ quic_h3_open_own(struct quic_app *app, struct app_stream *s)
 	struct quic_writer w;
 
 	quic_writer_init(&w, buf, sizeof(buf));
-	switch (s->kind) {
-	case KIND_OWN_CONTROL:
-		/* §6.2.1: SETTINGS is the first frame of the control stream. */
-		quic_put_varint(&w, QUIC_H3_STREAM_CONTROL);
-		quic_h3_settings_put(&w, &set, H3_GREASE_SETTING);
-		app->own_control_id = s->id;
-		break;
-	case KIND_OWN_ENCODER:
-		quic_put_varint(&w, QUIC_H3_STREAM_QPACK_ENCODER);
-		break;
-	default:
-		quic_put_varint(&w, QUIC_H3_STREAM_QPACK_DECODER);
-		break;
-	}
+	/* §6.2.1: SETTINGS is the first frame of the control stream. */
+	quic_put_varint(&w, QUIC_H3_STREAM_CONTROL);
+	quic_h3_settings_put(&w, &set, H3_GREASE_SETTING);
+	app->own_control_id = s->id;
 	if (w.err || !quic_app_prefix_append(s, buf, quic_writer_len(&w)))
 		return quic_app_fail(app, QUIC_H3_ERR_INTERNAL);
-	if (s->kind == KIND_OWN_CONTROL && app->shutdown)
+	if (app->shutdown)
 		quic_h3_goaway(app);
 	return app->err;
 }

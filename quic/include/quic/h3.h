@@ -11,9 +11,9 @@
  * struct quic_conn and this object) feeds it stream events and pulls what to send:
  *
  *   quic_app_new()                       when the handshake picks the ALPN
- *   quic_app_uni_wanted() > 0            open that many unidirectional streams (h3: control,
- *                                        QPACK encoder, QPACK decoder) and report each id, in
- *                                        order, with quic_app_on_uni_opened()
+ *   quic_app_uni_wanted() > 0            open that many unidirectional streams (h3: the
+ *                                        control stream; no QPACK streams, RFC 9204 §4.2) and
+ *                                        report each id with quic_app_on_uni_opened()
  *   QUIC_EV_STREAM_OPENED                quic_app_on_stream_opened() (optional)
  *   stream bytes read, with FIN          quic_app_on_stream_data()
  *   RESET_STREAM / STOP_SENDING seen     quic_app_on_stream_reset() / quic_app_on_stream_stopped()
@@ -310,7 +310,7 @@ void quic_app_free(struct quic_app *app);
  */
 size_t quic_app_mem_bytes(const struct quic_app *app);
 
-/* Unidirectional streams the app still wants opened (h3: 3 at first; others: 0). */
+/* Unidirectional streams the app still wants opened (h3: 1 at first; others: 0). */
 unsigned quic_app_uni_wanted(const struct quic_app *app);
 
 /*
