@@ -79,6 +79,15 @@ struct conn_keys {
  * current receive key, the next one (derived ahead so that a peer's update costs no latency,
  * §6.3) and the previous one for about 3 PTO after an update (§6.5). The header protection
  * key never changes (§6.6).
+ *
+ * The next receive key stays derived ahead although it is a third of an idle connection's
+ * AEAD memory (issue #6): deriving it when a packet of the other phase arrives would make
+ * that packet's processing measurably slower (an HKDF expansion and a key schedule) and so
+ * tell an observer, or an attacker injecting packets, the header-protected Key Phase bit,
+ * which §9.5 and §6.3 ask us not to reveal ("MUST NOT generate a timing side-channel
+ * signal"; "SHOULD generate and save the next set"). §6.3's allowance to defer it "up to the
+ * PTO" after an update does not help an idle connection, which has had no update. The key is
+ * made small instead (crypto/: 448 bytes with ipsec-mb).
  */
 struct conn_app_keys {
 	size_t secret_len;
