@@ -156,10 +156,39 @@ round_key(const uint8_t *round_keys, unsigned r)
 	return _mm_loadu_si128((const __m128i *)(const void *)(round_keys + 16 * r));
 }
 
+/* Four blocks at a time: the rounds of independent blocks overlap in the AES unit. */
+__attribute__((target("aes,sse2"))) static void
+aes_ecb4(const uint8_t *round_keys, unsigned rounds, uint8_t *blocks)
+{
+	__m128i *blk = (__m128i *)(void *)blocks;
+	__m128i k = round_key(round_keys, 0);
+	__m128i x0 = _mm_xor_si128(_mm_loadu_si128(blk), k);
+	__m128i x1 = _mm_xor_si128(_mm_loadu_si128(blk + 1), k);
+	__m128i x2 = _mm_xor_si128(_mm_loadu_si128(blk + 2), k);
+	__m128i x3 = _mm_xor_si128(_mm_loadu_si128(blk + 3), k);
+
+	for (unsigned r = 1; r < rounds; r++) {
+		k = round_key(round_keys, r);
+		x0 = _mm_aesenc_si128(x0, k);
+		x1 = _mm_aesenc_si128(x1, k);
+		x2 = _mm_aesenc_si128(x2, k);
+		x3 = _mm_aesenc_si128(x3, k);
+	}
+	k = round_key(round_keys, rounds);
+	_mm_storeu_si128(blk, _mm_aesenclast_si128(x0, k));
+	_mm_storeu_si128(blk + 1, _mm_aesenclast_si128(x1, k));
+	_mm_storeu_si128(blk + 2, _mm_aesenclast_si128(x2, k));
+	_mm_storeu_si128(blk + 3, _mm_aesenclast_si128(x3, k));
+}
+
 __attribute__((target("aes,sse2"))) void
 crypto_imb_aes_ecb(const uint8_t *round_keys, unsigned rounds, uint8_t *blocks, unsigned n)
 {
-	for (unsigned b = 0; b < n; b++) {
+	unsigned b = 0;
+
+	for (; b + 4 <= n; b += 4)
+		aes_ecb4(round_keys, rounds, blocks + 16 * b);
+	for (; b < n; b++) {
 		__m128i *blk = (__m128i *)(void *)(blocks + 16 * b);
 		__m128i x = _mm_xor_si128(_mm_loadu_si128(blk), round_key(round_keys, 0));
 
