@@ -96,7 +96,7 @@ if [ "${HB_FUZZ:-1}" != 0 ] && command -v clang >/dev/null; then
 	CC=clang hb_meson_setup build-fuzz -Dwerror=true -Dtests=disabled -Dfuzzers=true \
 		-Db_sanitize=address,undefined -Db_lundef=false
 	ninja -C build-fuzz -j "$jobs" >/dev/null || { ninja -C build-fuzz -j1; exit 1; }
-	run_suites build-fuzz "fuzzing" --suite fuzz --num-processes 1 || status=1
+	run_suites build-fuzz "fuzzing" --suite fuzz --num-processes "$jobs" || status=1
 else
 	phases+=("fuzzing: not run (HB_FUZZ=0 or no clang)")
 fi
