@@ -233,15 +233,26 @@ gen_spoof_source(struct bench_gen_worker *gw, uint8_t ip[16], uint16_t *port)
 				   ((uint32_t)o->flood_port_hi - o->flood_port_lo + 1));
 }
 
+/* A link-floor payload of len bytes into d: short header (RFC 9000 §17.3), 8 random bytes. */
+static void
+link_fill(struct bench_gen_worker *gw, uint8_t *d, size_t len)
+{
+	uint64_t r = bench_gen_rand(&gw->rng);
+
+	memset(d, 0, len);
+	memcpy(d + 1, &r, sizeof(r));
+	d[0] = 0x40; /* short header, fixed bit */
+}
+
 /*
- * One flood or link-floor datagram: its source and bytes. A token-flood or retry-flood datagram
- * is a copy of a prepared one (@return it); a link-floor one is written into d (@return d).
+ * One flood or link-floor datagram: its source into path, its length into *len. @return the
+ * prepared bytes of a token-flood or retry-flood datagram, or NULL for link-floor (whose bytes
+ * link_fill() writes where they go).
  */
 static const uint8_t *
-raw_make(struct bench_gen_worker *gw, struct dp_path *path, uint8_t *d, size_t *len)
+raw_make(struct bench_gen_worker *gw, struct dp_path *path, size_t *len)
 {
 	const struct bench_gen_opts *o = gw->o;
-	uint64_t r;
 
 	if (o->mode == GEN_MODE_TOKEN_FLOOD)
 		return gen_token_next(gw, path, len);
@@ -254,13 +265,9 @@ raw_make(struct bench_gen_worker *gw, struct dp_path *path, uint8_t *d, size_t *
 		*len = gw->tmpl_len[t];
 		return gw->tmpl[t];
 	}
-	r = bench_gen_rand(&gw->rng);
 	path->local.port = o->lport_base;
 	*len = (size_t)o->size;
-	memset(d, 0, *len);
-	memcpy(d + 1, &r, sizeof(r));
-	d[0] = 0x40; /* short header, fixed bit (RFC 9000 §17.3) */
-	return d;
+	return NULL;
 }
 
 /*
@@ -272,30 +279,18 @@ static void
 raw_one(struct bench_gen_worker *gw)
 {
 	struct dp_path path = gw->base;
-	const uint8_t *src;
-	uint8_t *buf;
 	size_t len;
+	const uint8_t *src = raw_make(gw, &path, &len);
+	uint8_t *buf = impaired(&gw->o->impair) ? gw->txbuf : dp_tx_alloc(gw->w, &path, len);
 
-	if (impaired(&gw->o->impair)) {
-		src = raw_make(gw, &path, gw->txbuf, &len);
-		if (src != gw->txbuf)
-			memcpy(gw->txbuf, src, len);
-		gen_send(gw, &path, gw->txbuf, len);
-		return;
-	}
-	if (gw->o->mode == GEN_MODE_LINK_FLOOR) {
-		len = (size_t)gw->o->size;
-		path.local.port = gw->o->lport_base;
-		buf = dp_tx_alloc(gw->w, &path, len);
-		if (buf != NULL)
-			(void)raw_make(gw, &path, buf, &len);
-	} else {
-		src = raw_make(gw, &path, NULL, &len);
-		buf = dp_tx_alloc(gw->w, &path, len);
-		if (buf != NULL)
-			memcpy(buf, src, len);
-	}
-	raw_count(gw, buf == NULL ? DP_ERR_NOMEM : dp_tx_commit(gw->w, len), len);
+	if (buf != NULL && src != NULL)
+		memcpy(buf, src, len);
+	else if (buf != NULL)
+		link_fill(gw, buf, len);
+	if (buf == gw->txbuf)
+		gen_send(gw, &path, buf, len);
+	else
+		raw_count(gw, buf == NULL ? DP_ERR_NOMEM : dp_tx_commit(gw->w, len), len);
 }
 
 void
