@@ -175,11 +175,14 @@ void dp_owner_violation(const struct dp_worker *w, unsigned lcore);
 
 /* memif_guard.c: the dataplane whose workers munmap() waits for (NULL: none). */
 void dp_memif_guard_set(struct dp *dp);
+/* Wait (bounded) until no worker is inside a memif burst begun before the call; what munmap()
+ * does first when the memif driver calls it. */
+void dp_memif_quiesce(void);
 
 /*
  * Around every burst on a link-gated (net_memif) port: memif_seq is odd inside. The entering
  * store is sequentially consistent so that it is ordered before the driver's load of its
- * CONNECTED flag (pairs with the fence in memif_quiesce()); @return false, and nothing
+ * CONNECTED flag (pairs with the fence in dp_memif_quiesce()); @return false, and nothing
  * entered, while the port's link is down (dp_port_link_up()).
  */
 static inline bool
@@ -190,7 +193,7 @@ dp_memif_enter(struct dp_worker *w, const struct dp_port *p)
 	__atomic_store_n(&w->memif_seq, w->memif_seq + 1, __ATOMIC_SEQ_CST);
 	if (dp_port_link_up(p))
 		return true;
-	/* Release pairs with the acquire loads in memif_quiesce(). */
+	/* Release pairs with the acquire loads in dp_memif_quiesce(). */
 	__atomic_store_n(&w->memif_seq, w->memif_seq + 1, __ATOMIC_RELEASE);
 	return false;
 }
@@ -198,7 +201,7 @@ dp_memif_enter(struct dp_worker *w, const struct dp_port *p)
 static inline void
 dp_memif_leave(struct dp_worker *w, const struct dp_port *p)
 {
-	/* Release pairs with the acquire loads in memif_quiesce(). */
+	/* Release pairs with the acquire loads in dp_memif_quiesce(). */
 	if (p->link_gated)
 		__atomic_store_n(&w->memif_seq, w->memif_seq + 1, __ATOMIC_RELEASE);
 }

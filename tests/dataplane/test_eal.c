@@ -5,12 +5,17 @@
  * bounds, TX batching, retries and drops, robustness on net_null, DPDK telemetry.
  * Time is simulated: every poll is given its now_ns.
  */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <rte_lcore.h>
 
+#include "../../dataplane/dp_int.h"
 #include "dp_eal.h"
 
 TestSuite(dp_eal, .timeout = 60);
@@ -553,6 +558,85 @@ HB_TEST(dp_eal, memif_link_down_skips_bursts)
 	w = vdev_poll20("memif", vdev, "net_memif0", &app, &dp);
 	cr_assert(eq(u64, cnt(w, DP_CNT_LINK_DOWN), 20));
 	cr_assert(eq(u64, cnt(w, DP_CNT_RX_PKTS), 0));
+	dp_free(dp);
+	eal_down();
+}
+
+/*
+ * The memif teardown guard (dataplane/memif_guard.c, README, Known limitations) works only if
+ * the driver's munmap() calls reach the executable's munmap(): the global lookup the dlopen()ed
+ * driver gets must land in this executable, not in libc, in plain and AddressSanitizer builds
+ * alike (the integration suite runs the sanitized server over net_memif).
+ */
+HB_TEST(dp_eal, memif_guard_munmap_is_the_executables)
+{
+	void *f = dlsym(RTLD_DEFAULT, "munmap");
+	Dl_info got, self;
+	void *page;
+
+	cr_assert(not(eq(ptr, f, NULL)));
+	cr_assert(not(eq(int, dladdr(f, &got), 0)));
+	cr_assert(not(eq(int, dladdr((void *)vdev_poll20, &self), 0)));
+	cr_assert(eq(ptr, got.dli_fbase, self.dli_fbase), "munmap() resolves to %s, not %s",
+		  got.dli_fname, self.dli_fname);
+	/* It still unmaps (no dataplane: nothing to wait for). */
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert(not(eq(ptr, page, MAP_FAILED)));
+	cr_assert(eq(int, ((int (*)(void *, size_t))f)(page, 4096), 0));
+}
+
+struct quiesce_arg {
+	int started, done;
+};
+
+static void *
+quiesce_thread(void *arg)
+{
+	struct quiesce_arg *q = arg;
+
+	__atomic_store_n(&q->started, 1, __ATOMIC_RELEASE);
+	dp_memif_quiesce();
+	__atomic_store_n(&q->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * What munmap() does first when the memif driver calls it: wait while a worker is inside a
+ * burst (memif_seq odd, as dp_memif_enter() leaves it), return once it has left; a worker
+ * outside a burst is not waited for.
+ */
+HB_TEST(dp_eal, memif_guard_waits_for_a_burst_in_progress)
+{
+	char vdev[128];
+	struct app app = {0};
+	struct quiesce_arg q = {0};
+	struct dp *dp;
+	struct dp_worker *w;
+	pthread_t t;
+
+	snprintf(vdev, sizeof(vdev),
+		 "--vdev=net_memif0,role=server,socket=/tmp/hbdp_memifq_%d.sock", (int)getpid());
+	w = vdev_poll20("memifq", vdev, "net_memif0", &app, &dp);
+	/* Outside a burst after every poll. */
+	cr_assert(eq(u32, __atomic_load_n(&w->memif_seq, __ATOMIC_ACQUIRE) & 1, 0));
+	cr_assert(eq(int, pthread_create(&t, NULL, quiesce_thread, &q), 0));
+	cr_assert(eq(int, pthread_join(t, NULL), 0));
+	cr_assert(eq(int, q.done, 1));
+
+	/* A burst begun: the guard must not return until it ends. */
+	__atomic_store_n(&w->memif_seq, w->memif_seq + 1, __ATOMIC_SEQ_CST);
+	q = (struct quiesce_arg){0};
+	cr_assert(eq(int, pthread_create(&t, NULL, quiesce_thread, &q), 0));
+	while (!__atomic_load_n(&q.started, __ATOMIC_ACQUIRE))
+		sched_yield();
+	for (unsigned i = 0; i < 20; i++) {
+		usleep(5000);
+		cr_assert(eq(int, __atomic_load_n(&q.done, __ATOMIC_ACQUIRE), 0),
+			  "the guard returned while a burst was in progress");
+	}
+	__atomic_store_n(&w->memif_seq, w->memif_seq + 1, __ATOMIC_RELEASE);
+	cr_assert(eq(int, pthread_join(t, NULL), 0));
+	cr_assert(eq(int, q.done, 1));
 	dp_free(dp);
 	eal_down();
 }
