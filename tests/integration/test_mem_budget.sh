@@ -12,8 +12,8 @@
 #   2. once the held connections are gone (the server's 12 s idle timeout; --hold connections
 #      have none of their own), conns_active and mem_charged are back to 0 (every byte charged
 #      was given back);
-#   3. a second run is admitted again, up to about what the first held, without a refusal
-#      while it stays below that.
+#   3. a second run is admitted again, up to one fewer than the first held: every one of them
+#      is made and held (transient refusals while handshakes overlap are retried by the client).
 # No timing assertions. Exit 77 without root, iproute2, python3 or network namespaces.
 set -u
 
@@ -83,8 +83,12 @@ hs2=$(hold second "$want" 1000)
 it_settle
 [ "$hs2" -eq "$want" ] || it_bad "second run: $hs2 of $want handshakes"
 [ "$(it_gauge conns_active)" -eq "$want" ] || it_bad "second run: $(it_gauge conns_active) held, want $want"
-[ "$(it_gauge refused_mem)" -eq "$refused0" ] ||
-	it_bad "second run: refused_mem $refused0 -> $(it_gauge refused_mem) below the first run's count"
+# Refusals on the way are possible and not a fault: the charge of one more is the mean of those
+# held, and a connection still in its handshake carries its handshake buffers, so when
+# handshakes overlap (a loaded machine, the sanitized server) an Initial can be refused for a
+# moment and its retransmission admitted. What must hold is above: every connection asked for
+# was made and held, the charge given back in step 2 admitting them again.
+it_say "second run: $hs2 held, refused_mem $refused0 -> $(it_gauge refused_mem) on the way"
 
 it_stop
 it_finish
