@@ -240,8 +240,14 @@ run hay-floor-bulk "$m0" "$ccpu" busy link-floor --size "$psize" "${d[@]}" "${ha
 hay_stop never
 
 say "hayabusa, --retry always: retry-flood alone, then with legitimate handshakes beside it"
-hay_start always
+hay_start always --echo-port "$((PORT + 2))"
 run hay-flood "$m0" "$ccpu" busy retry-flood --rate 0 --src-port 1024-65535 "${d[@]}" "${hay[@]}"
+# The Retry floor (issue #7: 1200-byte Initials in and Retries out): link-floor datagrams of
+# 1200 bytes to the server's --echo-port, which its dataplane answers (no QUIC) with as many
+# bytes as the flood's Retries carried on average; the floor is the answers that came back.
+rsize=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]; print(min(1200, max(16, round(t["bytes_rx"]/max(1,t["pkts_rx"])))))' "$tmp/hay-flood.json" 2>/dev/null || echo 130)
+run hay-floor-echo "$m0" "$ccpu" busy link-floor --size 1200 --reply-size "$rsize" "${d[@]}" \
+	--server "$SRV_IP:$((PORT + 2))" --local "$CLI_IP/24" --start-delay 0.5
 # Legitimate clients on the second port (own address), adaptive polling: they share CPU $ccpu
 # with the flooding generator (a 2-core machine has no third), which their latency includes.
 # They start first; once their handshakes complete (link up: a memif link may not come up

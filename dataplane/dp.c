@@ -180,6 +180,7 @@ iface_fill(struct dp *dp, struct dp_port *p, const struct dp_port_opts *po)
 	memcpy(ifc->ip6, po->ip6, 16);
 	memcpy(ifc->gw6, po->gw6, 16);
 	ifc->udp_port = dp->opts.udp_port;
+	ifc->echo_port = dp->opts.echo_port;
 }
 
 static int

@@ -82,6 +82,7 @@ dp_parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 	}
 
 NUM_OPT(opt_udp_port, udp_port, uint16_t, 0, 65535, "udp-port")
+NUM_OPT(opt_echo_port, echo_port, uint16_t, 0, 65535, "echo-port")
 NUM_OPT(opt_rxd, rxd, uint16_t, 64, 32768, "rxd")
 NUM_OPT(opt_txd, txd, uint16_t, 64, 32768, "txd")
 NUM_OPT(opt_mtu, mtu, uint16_t, 1280, 9000, "mtu")
@@ -212,7 +213,7 @@ static const struct opt opts[] = {
 	{"port", opt_port},   {"udp-port", opt_udp_port},   {"rxd", opt_rxd},
 	{"txd", opt_txd},     {"ring-size", opt_ring_size}, {"mbufs", opt_mbufs},
 	{"mtu", opt_mtu},     {"poll", opt_poll},	    {"tx-drain-us", opt_drain},
-	{"stats", opt_stats},
+	{"stats", opt_stats}, {"echo-port", opt_echo_port},
 };
 
 bool
@@ -308,6 +309,12 @@ dp_opts_parse(struct dp_opts *o, int argc, char *const argv[], char *err, size_t
 	}
 	if (o->nb_ports == 0 && !o->help)
 		return fail(err, err_len, "port", "at least one port is required", NULL);
+	if (o->echo_port != 0 && o->echo_port == o->udp_port) {
+		char v[8];
+
+		snprintf(v, sizeof(v), "%u", (unsigned)o->echo_port);
+		return fail(err, err_len, "echo-port", "the same port as --udp-port", v);
+	}
 	return 0;
 }
 
@@ -322,5 +329,9 @@ dp_opts_usage(void)
 	       "  --mtu N            IP MTU, 1280..9000 [1500]\n"
 	       "  --poll MODE        busy or adaptive [adaptive]\n"
 	       "  --tx-drain-us N    TX drain timer, 1..10000 [100]\n"
-	       "  --stats N          print counters every N seconds, 0 for never [0]\n";
+	       "  --stats N          print counters every N seconds, 0 for never [0]\n"
+	       "  --echo-port N      benchmarks only: answer datagrams to UDP port N with the\n"
+	       "                     first B bytes of each (B: payload bytes 1..2, big-endian,\n"
+	       "                     at most its length), no QUIC: hayabusa-bench link-floor\n"
+	       "                     --reply-size; 0 for off [0]\n";
 }

@@ -245,7 +245,8 @@ parse_udp(const struct dp_iface *ifc, uint8_t family, const uint8_t *src, const 
 	}
 	sport = rd16(l4);
 	dport = rd16(l4 + 2);
-	if (ifc->udp_port != 0 && dport != ifc->udp_port) {
+	if (ifc->udp_port != 0 && dport != ifc->udp_port &&
+	    (ifc->echo_port == 0 || dport != ifc->echo_port)) {
 		*why = DP_CNT_DROP_UDP_PORT;
 		return DP_PKT_DROP;
 	}

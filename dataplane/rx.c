@@ -179,6 +179,25 @@ csum_flags(const struct dp_port *p, const struct rte_mbuf *m, bool from_ring)
 	return f;
 }
 
+/*
+ * A datagram to the link-floor reflector (dp_opts.echo_port): answered by this worker with the
+ * first bytes of its payload, as many as its bytes 1..2 ask (never more than it carried), no
+ * QUIC and no steering. A failed answer is a TX drop the dataplane counted already.
+ */
+static void
+echo(struct dp_worker *w, const struct dp_port *p, const uint8_t *payload, struct dp_rx_info *in)
+{
+	size_t want = in->payload_len >= 3 ? (size_t)payload[1] << 8 | payload[2] : 0;
+
+	if (want == 0) {
+		dp_cnt_inc(&w->cnt, DP_CNT_DROP_ECHO);
+		return;
+	}
+	in->path.port_id = p->port_id;
+	if (dp_tx_copy(w, &in->path, payload, RTE_MIN(want, (size_t)in->payload_len)) == 0)
+		dp_cnt_inc(&w->cnt, DP_CNT_ECHOED);
+}
+
 /* A verified datagram: hand it to its worker (consumed) or deliver it here (borrowed). */
 static bool
 on_udp(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m, struct dp_rx_info *in,
@@ -186,6 +205,10 @@ on_udp(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m, struct 
 {
 	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *, in->payload_off);
 
+	if (p->ifc.echo_port != 0 && in->path.local.port == p->ifc.echo_port) {
+		echo(w, p, payload, in);
+		return false;
+	}
 	if (!from_ring) {
 		unsigned t = steer_target(w, payload, in->payload_len);
 

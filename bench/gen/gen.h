@@ -97,7 +97,9 @@ struct bench_gen_opts {
 	uint32_t conns;
 	uint32_t streams;
 	uint64_t size;
-	uint64_t count; /* operations at most (0: no bound but the duration) */
+	uint32_t
+		reply_size; /* link-floor: answer bytes asked of the server's --echo-port; 0 none */
+	uint64_t count;	    /* operations at most (0: no bound but the duration) */
 	uint64_t duration_ms;
 	uint64_t warmup_ms;
 	uint64_t start_delay_ms; /* idle before anything is sent (the peer's link coming up) */

@@ -100,6 +100,9 @@ static const char usage[] =
 	"  --handshake-rate R   retry-flood: also R legitimate handshakes per second from\n"
 	"                       --local's address and --lport ports (--conns in flight),\n"
 	"                       followed through Retry: completed fraction and latency\n"
+	"  --reply-size BYTES   link-floor: ask a server's --echo-port for answers of BYTES\n"
+	"                       (1..1472, at most --size): the floor of a request in and an\n"
+	"                       answer out, e.g. Initials in and Retries out [no answers]\n"
 	"  --linger             retry-flood, link-floor: count answers until --duration ends,\n"
 	"                       not only 100 ms after the last datagram (--count 1: one Initial\n"
 	"                       and vanish, what comes back measures amplification)\n"
@@ -355,8 +358,9 @@ parse_pct(const char *v, uint32_t *out)
 static bool
 is_number_opt(const char *a)
 {
-	static const char *const names[] = {"--conns", "--streams", "--size", "--count",
-					    "--rate",  "--lport",   "--seed", "--flood-version"};
+	static const char *const names[] = {"--conns", "--streams",	  "--size",
+					    "--count", "--rate",	  "--lport",
+					    "--seed",  "--flood-version", "--reply-size"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(a, names[i]) == 0)
@@ -392,6 +396,8 @@ parse_load(struct bench_gen_opts *o, const char *a, const char *v)
 		o->impair.seed = x;
 	else if (strcmp(a, "--flood-version") == 0 && parse_u64(v, 1, UINT32_MAX, &x) == 0)
 		o->flood_version = (uint32_t)x;
+	else if (strcmp(a, "--reply-size") == 0 && parse_u64(v, 1, 1472, &x) == 0)
+		o->reply_size = (uint32_t)x;
 	else if (is_number_opt(a))
 		return -1;
 	else
@@ -447,6 +453,10 @@ token_opts_check(const struct bench_gen_opts *o, char *err, size_t err_len)
 	}
 	if (o->hold && o->mode != GEN_MODE_HANDSHAKE) {
 		snprintf(err, err_len, "--hold goes with handshake");
+		return -1;
+	}
+	if (o->reply_size != 0 && o->mode != GEN_MODE_LINK_FLOOR) {
+		snprintf(err, err_len, "--reply-size goes with link-floor");
 		return -1;
 	}
 	if (o->linger && !raw) {
@@ -617,6 +627,11 @@ opts_finish(struct bench_gen_opts *o, char *err, size_t err_len)
 		o->size = 1200;
 	if (o->mode == GEN_MODE_LINK_FLOOR && (o->size < 16 || o->size > 1472)) {
 		snprintf(err, err_len, "link-floor: --size must be 16..1472");
+		return -1;
+	}
+	if (o->mode == GEN_MODE_LINK_FLOOR && o->reply_size > o->size) {
+		snprintf(err, err_len,
+			 "link-floor: --reply-size above --size (never more out than in)");
 		return -1;
 	}
 	if (o->mode == GEN_MODE_TOKEN_FLOOD && check_token_flood(o, err, err_len) != 0)

@@ -233,15 +233,21 @@ gen_spoof_source(struct bench_gen_worker *gw, uint8_t ip[16], uint16_t *port)
 				   ((uint32_t)o->flood_port_hi - o->flood_port_lo + 1));
 }
 
-/* A link-floor payload of len bytes into d: short header (RFC 9000 §17.3), 8 random bytes. */
+/*
+ * A link-floor payload of len bytes into d: short header (RFC 9000 §17.3), the answer size asked
+ * of an --echo-port (bytes 1..2, big-endian; 0: none), 8 random bytes.
+ */
 static void
 link_fill(struct bench_gen_worker *gw, uint8_t *d, size_t len)
 {
 	uint64_t r = bench_gen_rand(&gw->rng);
+	uint32_t reply = gw->o->reply_size;
 
 	memset(d, 0, len);
-	memcpy(d + 1, &r, sizeof(r));
+	memcpy(d + 3, &r, sizeof(r));
 	d[0] = 0x40; /* short header, fixed bit */
+	d[1] = (uint8_t)(reply >> 8);
+	d[2] = (uint8_t)reply;
 }
 
 /*

@@ -273,14 +273,14 @@ json_config(FILE *fp, const struct bench_gen_opts *o)
 		"\"duration_s\": %.3f, \"warmup_s\": %.3f, \"rate\": %" PRIu64 ", "
 		"\"retry_follow\": %s, \"loss_pct\": %.4f, \"reorder_pct\": %.4f, "
 		"\"dup_pct\": %.4f, \"corrupt_pct\": %.4f, \"seed\": %" PRIu64 ", "
-		"\"client_crypto\": \"%s\"},\n",
+		"\"client_crypto\": \"%s\", \"reply_size\": %u},\n",
 		bench_gen_mode_name(o->mode), o->server_str, o->local_str,
 		bench_gen_alpn_name(o->alpn), suite_name(o), version_name(o->versions[0]), o->conns,
 		o->streams, o->size, o->count, (double)o->duration_ms / 1e3,
 		(double)o->warmup_ms / 1e3, o->rate, o->retry_follow ? "true" : "false",
 		o->impair.loss / 1e4, o->impair.reorder / 1e4, o->impair.dup / 1e4,
 		o->impair.corrupt / 1e4, o->impair.seed,
-		bench_gen_client_crypto_name(o->client_crypto));
+		bench_gen_client_crypto_name(o->client_crypto), (unsigned)o->reply_size);
 }
 
 static void

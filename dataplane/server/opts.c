@@ -18,9 +18,9 @@
 #define SRV_SID_USABLE (QUIC_LB_CID_LEN_DEFAULT - 1 - QUIC_LB_NONCE_MIN)
 
 /* Dataplane options that take a value, passed through (dataplane/opts.h). */
-static const char *const dp_valued[] = {"--port",	 "--udp-port", "--rxd", "--txd",
-					"--ring-size",	 "--mbufs",    "--mtu", "--poll",
-					"--tx-drain-us", "--stats"};
+static const char *const dp_valued[] = {"--port",	 "--udp-port", "--rxd",	     "--txd",
+					"--ring-size",	 "--mbufs",    "--mtu",	     "--poll",
+					"--tx-drain-us", "--stats",    "--echo-port"};
 
 static const char usage[] =
 	"Server options (after EAL options and \"--\"):\n"

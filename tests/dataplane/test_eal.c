@@ -199,6 +199,74 @@ HB_TEST(dp_eal, udp4_datagram_up_and_reply_down)
 	teardown(&fx);
 }
 
+/* RX_UDP4 (to port 443) asking the reflector for want bytes: payload bytes 1..2, no checksum. */
+static void
+rx_echo(struct fixture *fx, uint16_t want)
+{
+	struct frame f;
+
+	frame_us(&f, RX_UDP4, fx->mac);
+	f.b[40] = f.b[41] = 0; /* IPv4: no UDP checksum (RFC 768) */
+	f.b[43] = (uint8_t)(want >> 8);
+	f.b[44] = (uint8_t)want;
+	inject(&fx->t, 0, &f);
+	dp_worker_poll(fx->w, fx->now);
+	drain(fx);
+}
+
+/*
+ * --echo-port (dp_opts.echo_port, bench/compare.sh's Retry link floor): a datagram to it is
+ * answered by the dataplane, never the application, with the first bytes of its payload as
+ * many as its bytes 1..2 ask and never more than it carried; asking for 0 is a counted drop.
+ */
+HB_TEST(dp_eal, echo_port_answers_without_the_application)
+{
+	struct dp_handler h = {.on_datagram = on_datagram, .end_burst = end_burst};
+	static const uint16_t wants[] = {5, 0xffff};
+	struct fixture fx;
+	struct frame got[4];
+	struct dp_opts o;
+
+	memset(&fx, 0, sizeof(fx));
+	eal_up("echo", "0", NULL);
+	tport_new(&fx.t, 1, 256);
+	opts_one_port(&o, fx.t.id);
+	o.udp_port = 4433;
+	o.echo_port = US_PORT;
+	cr_assert(eq(int, dp_new(&fx.dp, &o), 0));
+	fx.w = dp_worker_get(fx.dp, 0);
+	cr_assert(eq(int, dp_worker_set_handler(fx.w, &h, &fx.app), 0));
+	memcpy(fx.mac, dp_iface_get(fx.dp, 0)->mac, 6);
+	fx.now = T0;
+	rx_frame(&fx, RX_ARP_REQ); /* the peer's MAC */
+	drain(&fx);
+	cr_assert(eq(u32, collect(&fx.t, 0, got, 4), 1));
+	for (unsigned i = 0; i < 2; i++) {
+		size_t n = wants[i] < strlen(PAYLOAD) ? wants[i] : strlen(PAYLOAD);
+
+		rx_echo(&fx, wants[i]);
+		cr_assert(eq(u32, collect(&fx.t, 0, got, 4), 1));
+		cr_assert(eq(sz, got[0].len, 42 + n));
+		/* 443 -> 50000, the request's first n bytes (its bytes 1..2 included). */
+		cr_assert(eq(u8, got[0].b[34], 0x01));
+		cr_assert(eq(u8, got[0].b[35], 0xbb));
+		cr_assert(eq(u8, got[0].b[36], 0xc3));
+		cr_assert(eq(u8, got[0].b[37], 0x50));
+		cr_assert(eq(u8, got[0].b[42], (uint8_t)PAYLOAD[0]));
+		cr_assert(eq(u8, got[0].b[43], (uint8_t)(wants[i] >> 8)));
+		cr_assert(eq(int, memcmp(got[0].b + 45, PAYLOAD + 3, n - 3), 0));
+		cr_assert(eq(u64, cnt(fx.w, DP_CNT_ECHOED), i + 1));
+	}
+	rx_echo(&fx, 0);
+	cr_assert(eq(u32, collect(&fx.t, 0, got, 4), 0));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_DROP_ECHO), 1));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_ECHOED), 2));
+	/* Nothing reached the application. */
+	cr_assert(eq(u32, fx.app.n, 0));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_RX_DATAGRAMS), 0));
+	teardown(&fx);
+}
+
 /* Datagrams of one burst stay readable until end_burst, which runs once for the burst. */
 HB_TEST(dp_eal, burst_payloads_held_until_end_burst)
 {

@@ -288,3 +288,27 @@ HB_TEST(dp_opts, parse_size)
 	cr_assert(eq(int, dp_parse_size("12", 0, UINT64_MAX, &v), 0));
 	cr_assert(eq(int, dp_parse_size(NULL, 0, UINT64_MAX, &v), -1));
 }
+
+/* --echo-port (benchmarks' link-floor reflector): off by default, any port but the listening one.
+ */
+HB_TEST(dp_opts, echo_port)
+{
+	static const char *const ok[] = {"--port",	"0",	"--udp-port", "4433",
+					 "--echo-port", "4435", NULL};
+	static const char *const same[] = {"--port",	 "0",	 "--echo-port", "4433",
+					   "--udp-port", "4433", NULL};
+	static const char *const bad[] = {"--port", "0", "--echo-port", "65536", NULL};
+	struct dp_opts o;
+	char err[128];
+
+	dp_opts_default(&o);
+	cr_assert(eq(u16, o.echo_port, 0));
+	cr_assert(eq(int, parse(&o, err, sizeof(err), ok), 0), "%s", err);
+	cr_assert(eq(u16, o.echo_port, 4435));
+	cr_assert(eq(u16, o.udp_port, 4433));
+	/* The same port as --udp-port, whichever comes first. */
+	cr_assert(eq(int, parse(&o, err, sizeof(err), same), DP_ERR_INVAL));
+	cr_assert(not(eq(ptr, strstr(err, "--echo-port"), NULL)), "%s", err);
+	cr_assert(eq(int, parse(&o, err, sizeof(err), bad), DP_ERR_INVAL));
+	cr_assert(not(eq(ptr, strstr(err, "65536"), NULL)), "%s", err);
+}

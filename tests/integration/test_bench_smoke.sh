@@ -8,7 +8,7 @@
 # bounded couple of seconds and must complete its work with 0 failures (from the --json file):
 # handshake (handshakes and Retries followed; light and full client crypto), bulk with perf (verified bytes), bulk with h3
 # GET, rr (latency samples), retry-flood (Retries back) and link-floor (datagrams the server
-# counted as unknown CIDs). No timing assertions. Exit 77 without root, iproute2, python3 or
+# counted as unknown CIDs; answers of the size asked from the server's --echo-port). No timing assertions. Exit 77 without root, iproute2, python3 or
 # network namespaces.
 set -u
 
@@ -21,7 +21,8 @@ command -v python3 >/dev/null || it_skip "python3 missing (JSON checks)"
 it_init smk "$bench"
 [ -z "${HB_KEEP_TMP:-}" ] || trap 'it_kill_server; ip netns del "$it_ns"' EXIT
 it_www
-it_memif_serve "$server" --root "$it_tmp/www" --alpn h3,hq-interop,perf --retry always
+it_memif_serve "$server" --root "$it_tmp/www" --alpn h3,hq-interop,perf --retry always \
+	--echo-port $((IT_PORT + 2))
 sock=$it_sock
 
 # bench NAME MODE [options]: one bounded run; its JSON in $it_tmp/NAME.json.
@@ -67,10 +68,18 @@ want flood 't["pkts_tx"] > 0 and t["retries_rx"] > 0 and t["retries_rx"] <= t["p
 
 bench floor link-floor --size 1200 --count 20000 --duration 2
 want floor 't["pkts_tx"] > 0 and t["bytes_tx"] == t["pkts_tx"] * 1200'
+# The Retry floor's form: to the server's --echo-port, each 1200-byte datagram answered with
+# the 130 bytes it asks for by its dataplane (no QUIC), never more than were sent.
+IT_PORT=$((IT_PORT + 2)) bench echo link-floor --size 1200 --reply-size 130 --count 20000 \
+	--duration 2
+want echo 't["pkts_rx"] > 0 and t["pkts_rx"] <= t["pkts_tx"] and t["bytes_rx"] == t["pkts_rx"] * 130'
+want echo 'j["config"]["reply_size"] == 130'
 
 it_stop
 hs=$(it_counter handshakes)
 unk=$(it_counter unknown_cid)
+echoed=$(it_counter echoed)
+[ "${echoed:-0}" -gt 0 ] || it_bad "server counted no echoed datagram"
 [ "${hs:-0}" -gt 0 ] || it_bad "server counted no handshake"
 [ "${unk:-0}" -gt 0 ] || it_bad "server counted no link-floor datagram (unknown_cid)"
 it_finish

@@ -39,6 +39,7 @@ enum dp_cnt {
 	DP_CNT_TX_RETRIES,    /* TX bursts the NIC took only in part */
 	DP_CNT_IDLE_SLEEPS,   /* back-off sleeps of an idle worker */
 	DP_CNT_LINK_DOWN,     /* port polls skipped: net_memif link down (dp_port_link_up()) */
+	DP_CNT_ECHOED,	      /* datagrams to --echo-port answered (link-floor reflector) */
 	/* Drops, by reason. Every frame is either consumed or counted here exactly once. */
 	DP_CNT_DROP_TRUNCATED,	  /* frame shorter than a header or a length field says */
 	DP_CNT_DROP_ETHERTYPE,	  /* neither ARP, IPv4 nor IPv6 (VLAN tags included) */
@@ -51,6 +52,7 @@ enum dp_cnt {
 	DP_CNT_DROP_UDP_LEN,	  /* UDP length disagrees with the IP length */
 	DP_CNT_DROP_UDP_CSUM,	  /* UDP checksum wrong, or zero over IPv6 (RFC 8200 §8.1) */
 	DP_CNT_DROP_UDP_PORT,	  /* no listener on that UDP port */
+	DP_CNT_DROP_ECHO,	  /* to --echo-port asking for no answer (bytes 1..2 zero) */
 	DP_CNT_DROP_ARP,	  /* malformed or unsupported ARP */
 	DP_CNT_DROP_NDP,	  /* Neighbor Discovery message failing RFC 4861 §7.1 validation */
 	DP_CNT_DROP_ICMP6_CSUM,	  /* ICMPv6 checksum wrong */

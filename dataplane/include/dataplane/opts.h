@@ -57,6 +57,13 @@ struct dp_opts {
 	struct dp_port_opts port[DP_MAX_PORTS];
 	unsigned nb_ports;
 	uint16_t udp_port;
+	/*
+	 * Benchmarks only (bench/compare.sh's link floor of a request in and an answer out): each
+	 * datagram to this UDP port is answered from the worker that received it, no QUIC, with
+	 * the first N bytes of its payload, N being the big-endian 16-bit number in payload
+	 * bytes 1..2 and at most the payload's length (never more bytes out than in). 0: off.
+	 */
+	uint16_t echo_port;
 	uint16_t rxd;
 	uint16_t txd;
 	uint16_t mtu;

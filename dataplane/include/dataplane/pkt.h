@@ -68,8 +68,9 @@ struct dp_iface {
 	uint8_t gw4[4];
 	uint8_t ip6[16];
 	uint8_t gw6[16];
-	uint16_t udp_port; /* listening UDP port, host order; 0: every port */
-	uint16_t mtu;	   /* IP MTU (1500 on Ethernet) */
+	uint16_t udp_port;  /* listening UDP port, host order; 0: every port */
+	uint16_t echo_port; /* link-floor reflector (dp_opts.echo_port), host order; 0: none */
+	uint16_t mtu;	    /* IP MTU (1500 on Ethernet) */
 };
 
 /* What a frame is, once parsed. */
