@@ -59,7 +59,7 @@ HB_TEST(varint, boundaries_round_trip)
 
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		uint8_t buf[8];
-		uint64_t v;
+		uint64_t v = 0;
 
 		cr_assert(eq(sz, quic_varint_len(values[i]), lens[i]));
 		cr_assert(eq(int, quic_varint_encode(buf, sizeof(buf), values[i]), (int)lens[i]));
