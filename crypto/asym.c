@@ -62,6 +62,19 @@ gen_ctx(struct crypto_ctx *ctx, enum crypto_group group)
 
 static EVP_PKEY *peer_key(const struct crypto_kex *kex, const uint8_t *peer, size_t peer_len);
 
+/* Private random bytes for a key share, from ctx's private pool (made on first use). */
+static int
+kex_priv_bytes(struct crypto_ctx *ctx, uint8_t *buf, size_t len)
+{
+	if (ctx->kex_rand == NULL) {
+		ctx->kex_rand = malloc(sizeof(*ctx->kex_rand));
+		if (ctx->kex_rand == NULL)
+			return CRYPTO_ERR_NOMEM;
+		crypto_rand_pool_init_private(ctx->kex_rand, &ctx->kex_rand_src);
+	}
+	return crypto_rand_bytes(&ctx->kex_rand_src, buf, len);
+}
+
 /*
  * X25519 key pair: a random private key, public = X25519(k, 9) (RFC 7748 §6.1).
  *
@@ -85,7 +98,7 @@ x25519_keygen(struct crypto_kex *kex)
 	size_t n = X25519_LEN;
 	int ok;
 
-	if (fc == NULL || RAND_priv_bytes(priv, sizeof(priv)) != 1)
+	if (fc == NULL || kex_priv_bytes(kex->ctx, priv, sizeof(priv)) != 0)
 		return CRYPTO_ERR_LIB;
 	params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, priv, X25519_LEN);
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, base, X25519_LEN);

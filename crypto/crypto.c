@@ -184,20 +184,27 @@ crypto_ctx_hp_cipher(const struct crypto_ctx *ctx, enum crypto_suite suite)
 
 /* ---- Randomness ---- */
 
-int
-crypto_rand_system(void *arg, uint8_t *buf, size_t len)
+/* libcrypto's public or private DRBG into buf. */
+static int
+rand_fill(bool private, uint8_t *buf, size_t len)
 {
-	(void)arg;
 	/* RAND_bytes takes an int: feed large requests in pieces. */
 	while (len > 0) {
 		int n = len > INT_MAX ? INT_MAX : (int)len;
 
-		if (RAND_bytes(buf, n) != 1)
+		if ((private ? RAND_priv_bytes(buf, n) : RAND_bytes(buf, n)) != 1)
 			return CRYPTO_ERR_LIB;
 		buf += n;
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int
+crypto_rand_system(void *arg, uint8_t *buf, size_t len)
+{
+	(void)arg;
+	return rand_fill(false, buf, len);
 }
 
 int
@@ -217,9 +224,9 @@ rand_pool_fn(void *arg, uint8_t *buf, size_t len)
 	int rc;
 
 	if (len > CRYPTO_RAND_POOL_LEN / 4)
-		return crypto_rand_system(NULL, buf, len);
+		return rand_fill(p->private, buf, len);
 	if (len > CRYPTO_RAND_POOL_LEN - p->off) {
-		rc = crypto_rand_system(NULL, p->buf, CRYPTO_RAND_POOL_LEN);
+		rc = rand_fill(p->private, p->buf, CRYPTO_RAND_POOL_LEN);
 		if (rc != 0)
 			return rc;
 		p->off = 0;
@@ -234,8 +241,16 @@ void
 crypto_rand_pool_init(struct crypto_rand_pool *p, struct crypto_rand *r)
 {
 	p->off = CRYPTO_RAND_POOL_LEN;
+	p->private = false;
 	r->fn = rand_pool_fn;
 	r->arg = p;
+}
+
+void
+crypto_rand_pool_init_private(struct crypto_rand_pool *p, struct crypto_rand *r)
+{
+	crypto_rand_pool_init(p, r);
+	p->private = true;
 }
 
 void
@@ -427,6 +442,10 @@ crypto_ctx_free(struct crypto_ctx *ctx)
 	for (unsigned i = 0; i < 2; i++) {
 		EVP_PKEY_CTX_free(ctx->kgen[i]);
 		EVP_PKEY_CTX_free(ctx->kpeer[i]);
+	}
+	if (ctx->kex_rand != NULL) {
+		crypto_rand_pool_fini(ctx->kex_rand);
+		free(ctx->kex_rand);
 	}
 	EVP_KDF_free(ctx->hkdf);
 	EVP_MD_free(ctx->sha256);

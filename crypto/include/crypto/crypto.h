@@ -108,11 +108,15 @@ int crypto_rand_bytes(const struct crypto_rand *r, uint8_t *buf, size_t len);
  */
 #define CRYPTO_RAND_POOL_LEN 16384u
 struct crypto_rand_pool {
-	size_t off; /* first unused byte of buf; CRYPTO_RAND_POOL_LEN: empty */
+	size_t off;   /* first unused byte of buf; CRYPTO_RAND_POOL_LEN: empty */
+	bool private; /* filled from RAND_priv_bytes() (secrets), not RAND_bytes() */
 	uint8_t buf[CRYPTO_RAND_POOL_LEN];
 };
 /* Empty the pool and point r at it (r->fn, r->arg). */
 void crypto_rand_pool_init(struct crypto_rand_pool *p, struct crypto_rand *r);
+/* The same for secrets (key shares): filled from libcrypto's private DRBG, which is kept
+ * apart from the public one that nonces and CIDs come from. */
+void crypto_rand_pool_init_private(struct crypto_rand_pool *p, struct crypto_rand *r);
 /* Wipe what is left. */
 void crypto_rand_pool_fini(struct crypto_rand_pool *p);
 

@@ -130,7 +130,8 @@ HB_TEST(crypto_misc, strerror_names_every_code)
  * (the fill is ours to see: every byte handed out came from it, in order), consumed bytes are
  * wiped from the cache, a request that does not fit refills it, and large requests bypass it.
  */
-HB_TEST(crypto_misc, rand_pool)
+static void
+check_rand_pool(bool private)
 {
 	static const uint8_t zero[CRYPTO_RAND_POOL_LEN] = {0};
 	struct crypto_rand_pool p;
@@ -138,7 +139,8 @@ HB_TEST(crypto_misc, rand_pool)
 	uint8_t fill[CRYPTO_RAND_POOL_LEN], a[40], big[CRYPTO_RAND_POOL_LEN / 2];
 	size_t off = 0;
 
-	crypto_rand_pool_init(&p, &r);
+	(private ? crypto_rand_pool_init_private : crypto_rand_pool_init)(&p, &r);
+	cr_assert(eq(int, p.private, private));
 	cr_assert(eq(sz, p.off, CRYPTO_RAND_POOL_LEN));
 	cr_assert(eq(int, crypto_rand_bytes(&r, a, 16), 0));
 	memcpy(fill, p.buf, sizeof(fill)); /* the fill, with its first 16 bytes wiped */
@@ -165,4 +167,15 @@ HB_TEST(crypto_misc, rand_pool)
 	cr_assert(not(eq(int, memcmp(big, zero, sizeof(big)), 0)));
 	crypto_rand_pool_fini(&p);
 	cr_assert(eq(int, memcmp(p.buf, zero, sizeof(p.buf)), 0));
+}
+
+HB_TEST(crypto_misc, rand_pool)
+{
+	check_rand_pool(false);
+}
+
+/* The same for the private pool that X25519 key shares draw from (RAND_priv_bytes()). */
+HB_TEST(crypto_misc, rand_pool_private)
+{
+	check_rand_pool(true);
 }
