@@ -272,7 +272,7 @@ static void conn_timer_fn(struct dp_timer *t, void *arg, uint64_t now_ns);
  * The dirty list holds the connections that received datagrams or have more to write than
  * one service allowed; collect_tx services them once per loop, after the whole RX burst, so
  * that a burst of ACKs costs one service (and gives one larger TX burst), and idle
- * connections cost nothing per loop. Timers service their connection themselves.
+ * connections cost nothing per loop. Timers put their connection on it (conn_timer_fn).
  */
 static void
 dirty_mark(struct srv_worker *sw, struct srv_conn *c)
@@ -649,7 +649,10 @@ conn_timer_fn(struct dp_timer *t, void *arg, uint64_t now_ns)
 
 	(void)t;
 	quic_conn_handle_timeout(c->qc, now_ns);
-	conn_service(c->sw, c, now_ns);
+	/* Serviced by collect_tx later in this loop (the wheel runs before it), once with its
+	 * input: a pacing deadline also left it on the dirty list (conn_rearm), and servicing it
+	 * here too cost a second service per loop that found the pacer empty. */
+	dirty_mark(c->sw, c);
 }
 
 /* ---- Receiving ---- */
