@@ -1336,6 +1336,17 @@ quic_stream_send_commit(struct quic_streams *ss, struct quic_stream *s,
 	requeue(ss, s);
 }
 
+/* Every byte below to is acknowledged: free the chunks left behind. */
+static void
+acked_to(struct quic_streams *ss, struct quic_stream *s, uint64_t to)
+{
+	quic_chunkmap_put_range(&s->tx_map, ss->chunk_pool, s->tx_acked / CS, to / CS);
+	s->tx_acked = to;
+	/* Nothing left unacknowledged: the partly used last chunk goes too. */
+	if (s->tx_acked == s->tx_written)
+		quic_chunkmap_clear(&s->tx_map, ss->chunk_pool);
+}
+
 /* Advance tx_acked over acknowledged ranges and free the chunks left behind. */
 static void
 advance_acked(struct quic_streams *ss, struct quic_stream *s)
@@ -1347,12 +1358,8 @@ advance_acked(struct quic_streams *ss, struct quic_stream *s)
 		return;
 	to = sk->r[0].end;
 	quic_rangeset_remove_below(sk, ss->chunk_pool, to);
-	quic_chunkmap_put_range(&s->tx_map, ss->chunk_pool, s->tx_acked / CS, to / CS);
-	s->tx_acked = to;
 	quic_rangeset_remove_below(&s->tx_lost, ss->chunk_pool, to);
-	/* Nothing left unacknowledged: the partly used last chunk goes too. */
-	if (s->tx_acked == s->tx_written)
-		quic_chunkmap_clear(&s->tx_map, ss->chunk_pool);
+	acked_to(ss, s, to);
 }
 
 /* Record acknowledged bytes [start, end), start >= tx_acked. */
@@ -1361,6 +1368,13 @@ record_acked(struct quic_streams *ss, struct quic_stream *s, uint64_t start, uin
 {
 	int err;
 
+	if (start == s->tx_acked && quic_rangeset_empty(&s->tx_sacked) &&
+	    quic_rangeset_empty(&s->tx_lost)) {
+		/* In order, nothing lost or acknowledged beyond: what a transfer without loss
+		 * sees for every frame; the range sets (and their pool chunks) stay untouched. */
+		acked_to(ss, s, end);
+		return 0;
+	}
 	/* A split of a full lost set fails: the bytes are then sent once more, harmlessly. */
 	quic_rangeset_remove(&s->tx_lost, ss->chunk_pool, start, end);
 	err = quic_rangeset_add(&s->tx_sacked, ss->chunk_pool, start, end, false);

@@ -835,6 +835,60 @@ HB_TEST(stream, send_buffer_limit)
 	fx_teardown(&fx);
 }
 
+/*
+ * Acknowledgments in order (a transfer without loss) free each chunk as soon as every byte of
+ * it is acknowledged; one above a gap is held until the gap is filled, then both go at once.
+ */
+HB_TEST(stream, in_order_acks_free_chunks_at_once)
+{
+	struct fx fx;
+	struct quic_stream *s;
+	struct quic_stream_send p[8];
+	uint32_t base, full;
+	size_t n = 0;
+
+	fx_setup(&fx, 64 * KB, 64 * KB);
+	cr_assert(eq(int, quic_streams_open(&fx.ss, true, &s), 0));
+	base = fx.chunks.in_use;
+	cr_assert(eq(int, quic_stream_write(&fx.ss, s, zeros, 8 * KB, false), 8 * KB));
+	full = fx.chunks.in_use; /* the 4 data chunks and the map's own */
+	cr_assert(ge(u32, full, base + 8 * KB / QUIC_CHUNK_SIZE));
+	/* Pieces of 1 KiB: two per chunk. */
+	while (n < 8 && quic_stream_send_peek(&fx.ss, s, 1 * KB, &p[n])) {
+		cr_assert(eq(sz, p[n].len, 1 * KB));
+		quic_stream_send_commit(&fx.ss, s, &p[n], p[n].len, false);
+		n++;
+	}
+	cr_assert(eq(sz, n, 8));
+	for (size_t i = 0; i < 3; i++) {
+		uint64_t end = p[i].offset + p[i].len;
+
+		cr_assert(eq(int, quic_streams_on_stream_acked(&fx.ss, s->id, p[i].offset, p[i].len,
+							       false),
+			     0));
+		cr_assert(eq(u64, s->tx_acked, end));
+		cr_assert(eq(u32, fx.chunks.in_use, full - (uint32_t)(end / QUIC_CHUNK_SIZE)));
+	}
+	/* p[4] above the gap p[3]: recorded, nothing freed; then p[3] fills it. */
+	cr_assert(eq(int, quic_streams_on_stream_acked(&fx.ss, s->id, p[4].offset, p[4].len, false),
+		     0));
+	cr_assert(eq(u64, s->tx_acked, p[3].offset));
+	cr_assert(eq(int, quic_streams_on_stream_acked(&fx.ss, s->id, p[3].offset, p[3].len, false),
+		     0));
+	cr_assert(eq(u64, s->tx_acked, p[4].offset + p[4].len));
+	cr_assert(eq(u32, fx.chunks.in_use,
+		     full - (uint32_t)((p[4].offset + p[4].len) / QUIC_CHUNK_SIZE)));
+	cr_assert(quic_rangeset_empty(&s->tx_sacked));
+	for (size_t i = 5; i < n; i++)
+		cr_assert(eq(int, quic_streams_on_stream_acked(&fx.ss, s->id, p[i].offset, p[i].len,
+							       false),
+			     0));
+	/* Every byte acknowledged: the send buffer holds no chunk any more. */
+	cr_assert(eq(u64, s->tx_acked, 8 * KB));
+	cr_assert(eq(u32, fx.chunks.in_use, base));
+	fx_teardown(&fx);
+}
+
 /* Peek and send every byte of s from its tx_next on; each must match src at its offset. */
 static uint64_t
 send_all_check(struct fx *fx, struct quic_stream *s, const uint8_t *src)
