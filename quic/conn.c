@@ -1275,6 +1275,14 @@ quic_conn_stream_send_room(struct quic_conn *c, uint64_t id)
 	return s == NULL ? 0 : quic_stream_send_room(&c->streams, s);
 }
 
+uint64_t
+quic_conn_stream_send_unsent(struct quic_conn *c, uint64_t id)
+{
+	struct quic_stream *s = stream_of(c, id);
+
+	return s == NULL ? 0 : quic_stream_send_unsent(s);
+}
+
 /* ---- getters ---- */
 
 enum quic_conn_state

@@ -1273,27 +1273,33 @@ quic_frame_encode_stream_fit(struct quic_writer *w, uint64_t stream_id, uint64_t
 			     size_t *written)
 {
 	struct quic_frame_fit fit;
-	struct quic_frame f;
+	uint8_t type = QUIC_FRAME_STREAM;
 	int err;
 
 	err = quic_stream_frame_fit(quic_writer_left(w), stream_id, offset, data_len, last, &fit);
 	if (err != 0)
 		return err;
-	f.type = QUIC_FRAME_STREAM;
 	if (offset > 0)
-		f.type |= QUIC_STREAM_BIT_OFF;
+		type |= QUIC_STREAM_BIT_OFF;
 	if (fit.has_len)
-		f.type |= QUIC_STREAM_BIT_LEN;
+		type |= QUIC_STREAM_BIT_LEN;
 	if (fin && fit.data_len == data_len)
-		f.type |= QUIC_STREAM_BIT_FIN;
-	f.stream.stream_id = stream_id;
-	f.stream.offset = offset;
-	f.stream.len = fit.data_len;
-	f.stream.data = data;
-	err = quic_frame_encode(w, &f);
-	if (err == 0)
-		*written = fit.data_len;
-	return err;
+		type |= QUIC_STREAM_BIT_FIN;
+	/*
+	 * Written directly, as write_stream() would after quic_frame_encode(): the fit already
+	 * sized every field (minimal varints, as quic_put_varint() writes them) within the room,
+	 * and this runs once per STREAM frame of a bulk transfer.
+	 */
+	quic_put_u8(w, type);
+	quic_put_varint(w, stream_id);
+	if (offset > 0)
+		quic_put_varint(w, offset);
+	if (fit.has_len)
+		quic_put_varint(w, fit.data_len);
+	quic_put_bytes(w, data, fit.data_len);
+	assert(!w->err);
+	*written = fit.data_len;
+	return 0;
 }
 
 int

@@ -316,6 +316,24 @@ grow_send_buffer(struct quic_streams *ss, struct quic_stream *s)
 		s->tx_buf = want;
 }
 
+/*
+ * A new stream starts with the largest window auto-tuning gave a stream of this connection
+ * (a peer that needed it once will likely need it again). The peer only knows the initial
+ * limit, so the first MAX_STREAM_DATA (RFC 9000 §4.2) is owed as soon as the stream exists:
+ * each stream of a bulk transfer otherwise went through the same doublings, blocked for about
+ * an RTT at each. The connection window, raised along with the tuned one, still bounds all.
+ */
+static void
+inherit_window(struct quic_streams *ss, struct quic_stream *s)
+{
+	uint64_t w = min_u64(ss->rx_stream_tuned, ss->stream_window_max);
+
+	if (w <= s->rx_window || quic_rbuf_set_window(&s->rx, w) != 0)
+		return;
+	s->rx_window = w;
+	s->ctrl |= QUIC_STREAM_CTRL_MAX_DATA; /* linked on ctrl_q once in the map */
+}
+
 static struct quic_stream *
 stream_new(struct quic_streams *ss, uint64_t id)
 {
@@ -333,6 +351,7 @@ stream_new(struct quic_streams *ss, uint64_t id)
 		s->rx_tune_ns = NO_TIME;
 		/* Windows were checked against QUIC_RBUF_WINDOW_MAX at init. */
 		quic_rbuf_init(&s->rx, ss->chunk_pool, s->rx_window, ss->max_gaps, &ss->budget);
+		inherit_window(ss, s);
 	}
 	if (has_send(ss, id)) {
 		s->send_state = QUIC_SEND_READY;
@@ -346,6 +365,7 @@ stream_new(struct quic_streams *ss, uint64_t id)
 	ss->root = tree_insert(ss->root, s);
 	ss->count++;
 	update_budget(ss);
+	list_set(&ss->ctrl_q, &s->ctrl_link, s->ctrl != 0);
 	return s;
 }
 
@@ -1054,6 +1074,12 @@ quic_stream_send_room(const struct quic_streams *ss, const struct quic_stream *s
 	return s->tx_buf - held;
 }
 
+uint64_t
+quic_stream_send_unsent(const struct quic_stream *s)
+{
+	return s->tx_written > s->tx_next ? s->tx_written - s->tx_next : 0;
+}
+
 /* Copy n bytes at the end of the send buffer; @return bytes copied (short on NOMEM). */
 static size_t
 sbuf_append(struct quic_streams *ss, struct quic_stream *s, const uint8_t *data, size_t n)
@@ -1310,6 +1336,17 @@ quic_stream_send_commit(struct quic_streams *ss, struct quic_stream *s,
 	requeue(ss, s);
 }
 
+/* Every byte below to is acknowledged: free the chunks left behind. */
+static void
+acked_to(struct quic_streams *ss, struct quic_stream *s, uint64_t to)
+{
+	quic_chunkmap_put_range(&s->tx_map, ss->chunk_pool, s->tx_acked / CS, to / CS);
+	s->tx_acked = to;
+	/* Nothing left unacknowledged: the partly used last chunk goes too. */
+	if (s->tx_acked == s->tx_written)
+		quic_chunkmap_clear(&s->tx_map, ss->chunk_pool);
+}
+
 /* Advance tx_acked over acknowledged ranges and free the chunks left behind. */
 static void
 advance_acked(struct quic_streams *ss, struct quic_stream *s)
@@ -1321,12 +1358,8 @@ advance_acked(struct quic_streams *ss, struct quic_stream *s)
 		return;
 	to = sk->r[0].end;
 	quic_rangeset_remove_below(sk, ss->chunk_pool, to);
-	quic_chunkmap_put_range(&s->tx_map, ss->chunk_pool, s->tx_acked / CS, to / CS);
-	s->tx_acked = to;
 	quic_rangeset_remove_below(&s->tx_lost, ss->chunk_pool, to);
-	/* Nothing left unacknowledged: the partly used last chunk goes too. */
-	if (s->tx_acked == s->tx_written)
-		quic_chunkmap_clear(&s->tx_map, ss->chunk_pool);
+	acked_to(ss, s, to);
 }
 
 /* Record acknowledged bytes [start, end), start >= tx_acked. */
@@ -1335,6 +1368,13 @@ record_acked(struct quic_streams *ss, struct quic_stream *s, uint64_t start, uin
 {
 	int err;
 
+	if (start == s->tx_acked && quic_rangeset_empty(&s->tx_sacked) &&
+	    quic_rangeset_empty(&s->tx_lost)) {
+		/* In order, nothing lost or acknowledged beyond: what a transfer without loss
+		 * sees for every frame; the range sets (and their pool chunks) stay untouched. */
+		acked_to(ss, s, end);
+		return 0;
+	}
 	/* A split of a full lost set fails: the bytes are then sent once more, harmlessly. */
 	quic_rangeset_remove(&s->tx_lost, ss->chunk_pool, start, end);
 	err = quic_rangeset_add(&s->tx_sacked, ss->chunk_pool, start, end, false);
@@ -1468,6 +1508,7 @@ stream_max_data(struct quic_streams *ss, struct quic_stream *s, uint64_t now_ns,
 	/* The buffer must accept the new window before it is advertised. */
 	if (w > s->rx_window && quic_rbuf_set_window(&s->rx, w) == 0) {
 		s->rx_window = w;
+		raise_to(&ss->rx_stream_tuned, w);
 		if (ss->rx_window < w + w / 2 && ss->rx_window < ss->rx_window_max) {
 			ss->rx_window = min_u64(w + w / 2, ss->rx_window_max);
 			update_budget(ss);

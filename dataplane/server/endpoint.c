@@ -27,6 +27,7 @@
 #define TX_PER_CONN	 64  /* datagrams one connection may write per loop iteration */
 #define EVENTS_PER_PUMP	 256 /* events handled per connection per pump */
 #define PENDING_PER_PUMP 32
+#define SRV_REFILL_MIN	 (32u * 1024) /* stream refills in pieces of at least this (backlog) */
 #define DRAIN_NS	 (300ull * 1000 * 1000)
 #define SCRATCH_LEN	 (64u * 1024)
 /* Worker pools: caps per connection on average, and their bounds (worker_config()). */
@@ -271,7 +272,7 @@ static void conn_timer_fn(struct dp_timer *t, void *arg, uint64_t now_ns);
  * The dirty list holds the connections that received datagrams or have more to write than
  * one service allowed; collect_tx services them once per loop, after the whole RX burst, so
  * that a burst of ACKs costs one service (and gives one larger TX burst), and idle
- * connections cost nothing per loop. Timers service their connection themselves.
+ * connections cost nothing per loop. Timers put their connection on it (conn_timer_fn).
  */
 static void
 dirty_mark(struct srv_worker *sw, struct srv_conn *c)
@@ -474,6 +475,18 @@ app_event(struct srv_worker *sw, struct srv_conn *c, const struct quic_event *ev
 	}
 }
 
+/*
+ * Whether to move application bytes into stream id now, with room cap. Every acknowledgment
+ * frees a packet or two of send buffer: refilling each time cost a file read and a stream write
+ * per packet or two. A stream whose unsent backlog still covers SRV_REFILL_MIN waits until as
+ * much room is free; one that runs low is refilled at once, so sending never stalls on it.
+ */
+static bool
+refill_due(struct srv_conn *c, uint64_t id, size_t cap)
+{
+	return cap >= SRV_REFILL_MIN || quic_conn_stream_send_unsent(c->qc, id) < SRV_REFILL_MIN;
+}
+
 /* Move what the application has to send into its streams. */
 static void
 app_write(struct srv_worker *sw, struct srv_conn *c)
@@ -488,6 +501,8 @@ app_write(struct srv_worker *sw, struct srv_conn *c)
 		cap = (size_t)quic_conn_stream_send_room(c->qc, ids[i]);
 		if (cap > sizeof(sw->scratch))
 			cap = sizeof(sw->scratch);
+		if (!refill_due(c, ids[i], cap))
+			cap = 0; /* resets and STOP_SENDING still go out */
 		if (quic_app_stream_tx(c->app, ids[i], sw->scratch, cap, &tx) != 0)
 			continue;
 		if (tx.stop_sending)
@@ -634,7 +649,10 @@ conn_timer_fn(struct dp_timer *t, void *arg, uint64_t now_ns)
 
 	(void)t;
 	quic_conn_handle_timeout(c->qc, now_ns);
-	conn_service(c->sw, c, now_ns);
+	/* Serviced by collect_tx later in this loop (the wheel runs before it), once with its
+	 * input: a pacing deadline also left it on the dirty list (conn_rearm), and servicing it
+	 * here too cost a second service per loop that found the pacer empty. */
+	dirty_mark(c->sw, c);
 }
 
 /* ---- Receiving ---- */

@@ -545,6 +545,13 @@ int quic_conn_stream_stop_sending(struct quic_conn *c, uint64_t id, uint64_t err
 /* Bytes the application may write now on stream id (0 if none or no such stream). */
 uint64_t quic_conn_stream_send_room(struct quic_conn *c, uint64_t id);
 
+/*
+ * Bytes written on stream id and not sent yet (0 if none or no such stream): what the
+ * connection can still send before it needs more, so an application can refill its streams in
+ * large pieces instead of one small write per acknowledgment.
+ */
+uint64_t quic_conn_stream_send_unsent(struct quic_conn *c, uint64_t id);
+
 /* ---- Tests only ---- */
 
 #define QUIC_CONN_INJECT_MAX 256

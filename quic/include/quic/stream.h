@@ -240,6 +240,7 @@ struct quic_streams {
 	uint64_t rx_window_max;
 	uint64_t rx_tune_ns;
 	uint64_t stream_window_max;
+	uint64_t rx_stream_tuned; /* largest auto-tuned stream window: new streams start there */
 	/* initial stream windows we advertised, by kind: see QUIC_STREAM_KIND_* */
 	uint64_t rx_init[3];
 	struct quic_chunk_budget budget;
@@ -403,6 +404,8 @@ struct quic_stream *quic_streams_next_readable(struct quic_streams *ss);
 
 /* Bytes the application may still write before the send buffer is full. */
 uint64_t quic_stream_send_room(const struct quic_streams *ss, const struct quic_stream *s);
+/* Bytes written but never sent yet (lost bytes awaiting retransmission not included). */
+uint64_t quic_stream_send_unsent(const struct quic_stream *s);
 
 /* ---- packet writer ---- */
 

@@ -930,34 +930,45 @@ HB_TEST(frame, crypto_fit_boundaries)
 		eq(int, quic_crypto_frame_fit(1200, QUIC_VARINT_MAX + 1, 0, &fit), QUIC_ERR_INVAL));
 }
 
-/* At every room size the fitted frame fits exactly within it and decodes to the data. */
-HB_TEST(frame, encode_stream_fit_every_room)
+/*
+ * At every room size the fitted frame fits exactly within it, decodes to the data, and is
+ * byte for byte what the generic encoder writes for the decoded frame; for offsets and IDs of
+ * each varint width (offset 0: no Offset field).
+ */
+static void
+check_stream_fit_rooms(uint64_t id, uint64_t off)
 {
-	uint8_t data[100], buf[128];
+	uint8_t data[100], buf[128], again[128];
+	size_t hdr = 1 + quic_varint_len(id) + (off > 0 ? quic_varint_len(off) : 0);
 
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 7 + 1);
 	for (int last = 0; last < 2; last++) {
 		for (size_t room = 0; room <= sizeof(buf); room++) {
-			struct quic_writer w;
+			struct quic_writer w, w2;
 			struct quic_frame f;
 			size_t written = 0, used;
 			int err;
 
 			quic_writer_init(&w, buf, room);
-			err = quic_frame_encode_stream_fit(&w, 8, 300, data, sizeof(data), true,
+			err = quic_frame_encode_stream_fit(&w, id, off, data, sizeof(data), true,
 							   last, &written);
 			if (err != 0) {
 				cr_assert(eq(int, err, QUIC_ERR_BUFFER));
-				cr_assert(lt(sz, room, 1 + 1 + 2 + 1 + 1));
+				cr_assert(lt(sz, room, hdr + (last ? 1 : 2)));
 				cr_assert(eq(sz, quic_writer_len(&w), 0));
 				continue;
 			}
 			cr_assert(le(sz, quic_writer_len(&w), room));
 			cr_assert(eq(int, decode_buf(buf, quic_writer_len(&w), &f, &used), 0));
 			cr_assert(eq(sz, used, quic_writer_len(&w)));
-			cr_assert(eq(u64, f.stream.stream_id, 8));
-			cr_assert(eq(u64, f.stream.offset, 300));
+			quic_writer_init(&w2, again, sizeof(again));
+			cr_assert(eq(int, quic_frame_encode(&w2, &f), 0));
+			cr_assert(eq(sz, quic_writer_len(&w2), used));
+			cr_assert(eq(int, memcmp(again, buf, used), 0));
+			cr_assert(eq(u64, f.stream.stream_id, id));
+			cr_assert(eq(u64, f.stream.offset, off));
+			cr_assert(eq(int, !!(f.type & QUIC_STREAM_BIT_OFF), off > 0));
 			cr_assert(eq(sz, f.stream.len, written));
 			cr_assert(eq(int, memcmp(f.stream.data, data, written), 0));
 			/* FIN only once every byte is in. */
@@ -969,6 +980,14 @@ HB_TEST(frame, encode_stream_fit_every_room)
 				cr_assert(eq(sz, quic_writer_len(&w), room));
 		}
 	}
+}
+
+HB_TEST(frame, encode_stream_fit_every_room)
+{
+	check_stream_fit_rooms(8, 300);
+	check_stream_fit_rooms(0, 0);
+	check_stream_fit_rooms(16384 + 1, 63);
+	check_stream_fit_rooms(4, (UINT64_C(1) << 30) + 5);
 }
 
 HB_TEST(frame, encode_crypto_fit_every_room)

@@ -818,17 +818,74 @@ HB_TEST(stream, send_buffer_limit)
 
 	fx_setup_cfg(&fx, &cfg, 64 * KB, 64 * KB);
 	cr_assert(eq(int, quic_streams_open(&fx.ss, true, &s), 0));
+	cr_assert(eq(u64, quic_stream_send_unsent(s), 0));
 	cr_assert(eq(int, quic_stream_write(&fx.ss, s, zeros, 20 * KB, false), 8 * KB));
 	cr_assert(eq(u64, quic_stream_send_room(&fx.ss, s), 0));
+	cr_assert(eq(u64, quic_stream_send_unsent(s), 8 * KB));
 	cr_assert(eq(int, quic_stream_write(&fx.ss, s, zeros, 1, false), 0));
 	cr_assert(quic_stream_send_peek(&fx.ss, s, 4 * KB, &p));
 	quic_stream_send_commit(&fx.ss, s, &p, p.len, false);
-	/* Sending frees nothing; acknowledging does. */
+	/* Sending frees nothing; acknowledging does. What was sent is no longer unsent. */
 	cr_assert(eq(u64, quic_stream_send_room(&fx.ss, s), 0));
+	cr_assert(eq(u64, quic_stream_send_unsent(s), 8 * KB - p.len));
 	cr_assert(eq(int, quic_streams_on_stream_acked(&fx.ss, s->id, 0, p.len, false), 0));
 	cr_assert(eq(u64, quic_stream_send_room(&fx.ss, s), p.len));
 	cr_assert(eq(int, quic_stream_write(&fx.ss, s, zeros, 20 * KB, true), (int)p.len));
 	cr_assert(eq(int, s->flags &QUIC_STREAM_F_FIN, 0)); /* not all accepted: no FIN */
+	fx_teardown(&fx);
+}
+
+/*
+ * Acknowledgments in order (a transfer without loss) free each chunk as soon as every byte of
+ * it is acknowledged; one above a gap is held until the gap is filled, then both go at once.
+ */
+HB_TEST(stream, in_order_acks_free_chunks_at_once)
+{
+	struct fx fx;
+	struct quic_stream *s;
+	struct quic_stream_send p[8];
+	uint32_t base, full;
+	size_t n = 0;
+
+	fx_setup(&fx, 64 * KB, 64 * KB);
+	cr_assert(eq(int, quic_streams_open(&fx.ss, true, &s), 0));
+	base = fx.chunks.in_use;
+	cr_assert(eq(int, quic_stream_write(&fx.ss, s, zeros, 8 * KB, false), 8 * KB));
+	full = fx.chunks.in_use; /* the 4 data chunks and the map's own */
+	cr_assert(ge(u32, full, base + 8 * KB / QUIC_CHUNK_SIZE));
+	/* Pieces of 1 KiB: two per chunk. */
+	while (n < 8 && quic_stream_send_peek(&fx.ss, s, 1 * KB, &p[n])) {
+		cr_assert(eq(sz, p[n].len, 1 * KB));
+		quic_stream_send_commit(&fx.ss, s, &p[n], p[n].len, false);
+		n++;
+	}
+	cr_assert(eq(sz, n, 8));
+	for (size_t i = 0; i < 3; i++) {
+		uint64_t end = p[i].offset + p[i].len;
+
+		cr_assert(eq(int, quic_streams_on_stream_acked(&fx.ss, s->id, p[i].offset, p[i].len,
+							       false),
+			     0));
+		cr_assert(eq(u64, s->tx_acked, end));
+		cr_assert(eq(u32, fx.chunks.in_use, full - (uint32_t)(end / QUIC_CHUNK_SIZE)));
+	}
+	/* p[4] above the gap p[3]: recorded, nothing freed; then p[3] fills it. */
+	cr_assert(eq(int, quic_streams_on_stream_acked(&fx.ss, s->id, p[4].offset, p[4].len, false),
+		     0));
+	cr_assert(eq(u64, s->tx_acked, p[3].offset));
+	cr_assert(eq(int, quic_streams_on_stream_acked(&fx.ss, s->id, p[3].offset, p[3].len, false),
+		     0));
+	cr_assert(eq(u64, s->tx_acked, p[4].offset + p[4].len));
+	cr_assert(eq(u32, fx.chunks.in_use,
+		     full - (uint32_t)((p[4].offset + p[4].len) / QUIC_CHUNK_SIZE)));
+	cr_assert(quic_rangeset_empty(&s->tx_sacked));
+	for (size_t i = 5; i < n; i++)
+		cr_assert(eq(int, quic_streams_on_stream_acked(&fx.ss, s->id, p[i].offset, p[i].len,
+							       false),
+			     0));
+	/* Every byte acknowledged: the send buffer holds no chunk any more. */
+	cr_assert(eq(u64, s->tx_acked, 8 * KB));
+	cr_assert(eq(u32, fx.chunks.in_use, base));
 	fx_teardown(&fx);
 }
 
@@ -1035,37 +1092,46 @@ HB_TEST(stream, window_updates_after_half_read)
  * Auto-tuning: a stream window doubles when half of it is consumed within 2 × srtt of the
  * previous update, up to its maximum; it stays put when consumption is slower.
  */
+static const struct quic_streams_config tune_cfg = {
+	.is_server = true, .stream_window_max = 256 * KB, .conn_window_max = 4096 * KB};
+#define TUNE_SRTT 10000000u
+
+/* The peer fills the window of stream id, the application reads it all, every step_ns. */
+static void
+fill_cycles(struct fx *fx, uint64_t id, uint64_t step_ns, int cycles, uint64_t *now)
+{
+	struct quic_stream *s;
+	struct quic_frame f[8];
+	uint64_t off = 0;
+	static uint8_t buf[256 * KB];
+	bool fin;
+
+	cr_assert(eq(int, rx_stream(fx, id, 0, NULL, 0, false), 0));
+	s = quic_streams_get(&fx->ss, id);
+	for (int c = 0; c < cycles; c++) {
+		uint64_t len = s->rx_max - off;
+		size_t n;
+
+		cr_assert(eq(int, rx_stream(fx, s->id, off, buf, len, false), 0));
+		cr_assert(eq(int, quic_stream_read(&fx->ss, s, buf, sizeof(buf), &fin), (int)len));
+		off += len;
+		*now += step_ns;
+		n = drain_ctrl(&fx->ss, *now, TUNE_SRTT, f, 8);
+		cr_assert(not(eq(ptr, find_frame(f, n, QUIC_FRAME_MAX_STREAM_DATA), NULL)));
+		cr_assert(eq(u64, s->rx_max, off + s->rx_window));
+	}
+}
+
 static uint64_t
 consume_cycles(uint64_t step_ns, int cycles)
 {
 	struct fx fx;
-	struct quic_streams_config cfg = {
-		.is_server = true, .stream_window_max = 256 * KB, .conn_window_max = 4096 * KB};
-	const uint64_t srtt = 10000000;
-	struct quic_stream *s;
-	struct quic_frame f[8];
-	uint64_t now = 1000000000, off = 0, window;
-	static uint8_t buf[256 * KB];
-	bool fin;
+	uint64_t now = 1000000000, window;
 
 	/* A connection window large enough that only the stream window limits the peer. */
-	fx_setup_cfg(&fx, &cfg, 1024 * KB, 16 * KB);
-	cr_assert(eq(int, rx_stream(&fx, C_BIDI(0), 0, NULL, 0, false), 0));
-	s = quic_streams_get(&fx.ss, C_BIDI(0));
-	for (int c = 0; c < cycles; c++) {
-		/* The peer fills the stream window; the application reads it all. */
-		uint64_t len = s->rx_max - off;
-		size_t n;
-
-		cr_assert(eq(int, rx_stream(&fx, s->id, off, buf, len, false), 0));
-		cr_assert(eq(int, quic_stream_read(&fx.ss, s, buf, sizeof(buf), &fin), (int)len));
-		off += len;
-		now += step_ns;
-		n = drain_ctrl(&fx.ss, now, srtt, f, 8);
-		cr_assert(not(eq(ptr, find_frame(f, n, QUIC_FRAME_MAX_STREAM_DATA), NULL)));
-		cr_assert(eq(u64, s->rx_max, off + s->rx_window));
-	}
-	window = s->rx_window;
+	fx_setup_cfg(&fx, &tune_cfg, 1024 * KB, 16 * KB);
+	fill_cycles(&fx, C_BIDI(0), step_ns, cycles, &now);
+	window = quic_streams_get(&fx.ss, C_BIDI(0))->rx_window;
 	/* The connection window stays at least 1.5 times the largest stream window. */
 	cr_assert(ge(u64, fx.ss.rx_window, window + window / 2));
 	fx_teardown(&fx);
@@ -1082,6 +1148,47 @@ HB_TEST(stream, autotune_grows_under_fast_consumption)
 HB_TEST(stream, autotune_stays_put_when_slow)
 {
 	cr_assert(eq(u64, consume_cycles(30000000, 8), 16 * KB));
+}
+
+/*
+ * A stream opened after auto-tuning grew one starts with the tuned window, and owes its first
+ * MAX_STREAM_DATA at once (§4.2): the peer knows only the initial limit. Without tuning, a new
+ * stream keeps the initial window and owes nothing.
+ */
+static void
+check_inherited(uint64_t step_ns, uint64_t want_window)
+{
+	struct fx fx;
+	struct quic_frame f[8], *msd;
+	struct quic_stream *s;
+	uint64_t now = 1000000000;
+	size_t n;
+
+	fx_setup_cfg(&fx, &tune_cfg, 1024 * KB, 16 * KB);
+	fill_cycles(&fx, C_BIDI(0), step_ns, 3, &now);
+	cr_assert(eq(int, rx_stream(&fx, C_BIDI(1), 0, NULL, 0, false), 0));
+	s = quic_streams_get(&fx.ss, C_BIDI(1));
+	cr_assert(eq(u64, s->rx_window, want_window));
+	n = drain_ctrl(&fx.ss, now, TUNE_SRTT, f, 8);
+	msd = find_frame(f, n, QUIC_FRAME_MAX_STREAM_DATA);
+	if (want_window == 16 * KB) {
+		cr_assert(eq(ptr, msd, NULL));
+	} else {
+		cr_assert(not(eq(ptr, msd, NULL)));
+		cr_assert(eq(u64, msd->max_stream_data.stream_id, C_BIDI(1)));
+		cr_assert(eq(u64, msd->max_stream_data.max, want_window));
+	}
+	/* The peer may use exactly the window it was told of. */
+	cr_assert(eq(int, rx_stream(&fx, C_BIDI(1), want_window - 1, zeros, 1, false), 0));
+	cr_assert(eq(int, rx_stream(&fx, C_BIDI(1), want_window, zeros, 1, false),
+		     QUIC_ERR_FLOW_CONTROL));
+	fx_teardown(&fx);
+}
+
+HB_TEST(stream, new_stream_inherits_tuned_window)
+{
+	check_inherited(5000000, 64 * KB);
+	check_inherited(30000000, 16 * KB);
 }
 
 /* MAX_STREAMS replenished as the peer's streams close (§4.6). */
