@@ -57,7 +57,7 @@ crypto_aead_new(struct crypto_aead **out, struct crypto_ctx *ctx, enum crypto_su
 		return CRYPTO_ERR_INVAL;
 	eng = engine_for(ctx);
 	size = sizeof(*a) + crypto_aead_state_size(eng, ctx);
-	a = crypto_zalloc_aligned(64, size);
+	a = crypto_obj_alloc(ctx, 64, size);
 	if (a == NULL)
 		return CRYPTO_ERR_NOMEM;
 	a->eng = eng;
@@ -79,12 +79,17 @@ crypto_aead_new(struct crypto_aead **out, struct crypto_ctx *ctx, enum crypto_su
 void
 crypto_aead_free(struct crypto_aead *aead)
 {
+	struct crypto_ctx *ctx;
+	size_t size;
+
 	if (aead == NULL)
 		return;
+	ctx = aead->ctx;
+	size = sizeof(*aead) + crypto_aead_state_size(aead->eng, ctx);
 	aead->eng->fini(aead);
 	/* The expanded key is as secret as the key. */
-	crypto_wipe(aead, sizeof(*aead) + crypto_aead_state_size(aead->eng, aead->ctx));
-	free(aead);
+	crypto_wipe(aead, size);
+	crypto_obj_free(ctx, aead, 64, size);
 }
 
 enum crypto_suite

@@ -405,6 +405,110 @@ pick_engine(struct crypto_ctx *ctx, enum crypto_engine engine)
 	return 0;
 }
 
+/* ---- handle slabs ---- */
+
+#ifndef HB_POOL_DEBUG
+/* The class of (align, size), made when there is room and make is set; NULL: none. */
+static struct crypto_slab *
+slab_class(struct crypto_ctx *ctx, size_t align, size_t size, bool make)
+{
+	for (unsigned i = 0; i < CRYPTO_SLAB_CLASSES; i++) {
+		struct crypto_slab *sl = &ctx->slab[i];
+
+		if (sl->size == size && sl->align == align)
+			return sl;
+		if (sl->size == 0 && make) {
+			sl->size = size;
+			sl->align = align;
+			return sl;
+		}
+	}
+	return NULL;
+}
+
+static int
+slab_grow(struct crypto_slab *sl)
+{
+	void **slabs = realloc(sl->slabs, (sl->n_slabs + 1) * sizeof(*slabs));
+	uint8_t *mem;
+
+	if (slabs == NULL)
+		return CRYPTO_ERR_NOMEM;
+	sl->slabs = slabs;
+	mem = aligned_alloc(sl->align, sl->size * CRYPTO_SLAB_OBJS);
+	if (mem == NULL)
+		return CRYPTO_ERR_NOMEM;
+	slabs[sl->n_slabs++] = mem;
+	for (size_t i = CRYPTO_SLAB_OBJS; i-- > 0;) {
+		memcpy(mem + i * sl->size, &sl->free, sizeof(sl->free));
+		sl->free = mem + i * sl->size;
+	}
+	return 0;
+}
+
+static size_t
+round_up(size_t size, size_t align)
+{
+	return (size + align - 1) & ~(align - 1);
+}
+#endif
+
+void *
+crypto_obj_alloc(struct crypto_ctx *ctx, size_t align, size_t size)
+{
+#ifdef HB_POOL_DEBUG
+	(void)ctx;
+	return crypto_zalloc_aligned(align, size);
+#else
+	struct crypto_slab *sl;
+	void *obj;
+
+	size = round_up(size < sizeof(void *) ? sizeof(void *) : size, align);
+	sl = slab_class(ctx, align, size, true);
+	if (sl == NULL) /* more kinds of handle than classes: never with real suites */
+		return crypto_zalloc_aligned(align, size);
+	if (sl->free == NULL && slab_grow(sl) != 0)
+		return NULL;
+	obj = sl->free;
+	memcpy(&sl->free, obj, sizeof(sl->free));
+	memset(obj, 0, size);
+	return obj;
+#endif
+}
+
+void
+crypto_obj_free(struct crypto_ctx *ctx, void *obj, size_t align, size_t size)
+{
+#ifdef HB_POOL_DEBUG
+	(void)ctx, (void)align, (void)size;
+	free(obj);
+#else
+	struct crypto_slab *sl;
+
+	if (obj == NULL)
+		return;
+	size = round_up(size < sizeof(void *) ? sizeof(void *) : size, align);
+	/* A class, once made, stays: what had none when allocated has none now. */
+	sl = slab_class(ctx, align, size, false);
+	if (sl == NULL) {
+		free(obj);
+		return;
+	}
+	memcpy(obj, &sl->free, sizeof(sl->free));
+	sl->free = obj;
+#endif
+}
+
+static void
+slabs_free(struct crypto_ctx *ctx)
+{
+	for (unsigned i = 0; i < CRYPTO_SLAB_CLASSES; i++) {
+		for (size_t k = 0; k < ctx->slab[i].n_slabs; k++)
+			free(ctx->slab[i].slabs[k]);
+		free(ctx->slab[i].slabs);
+	}
+}
+
 int
 crypto_ctx_new(struct crypto_ctx **out, enum crypto_engine engine)
 {
@@ -459,5 +563,6 @@ crypto_ctx_free(struct crypto_ctx *ctx)
 #ifdef HB_HAVE_IPSEC_MB
 	crypto_imb_free(ctx->imb);
 #endif
+	slabs_free(ctx);
 	free(ctx);
 }

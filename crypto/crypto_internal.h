@@ -31,6 +31,24 @@ struct crypto_imb; /* the ipsec-mb manager of a context (aead_imb.c) */
  * queue, which every call leaves empty) nothing changes after crypto_ctx_new(): one thread at
  * a time may use a context.
  */
+/*
+ * Objects of one size and alignment cut from slabs of CRYPTO_SLAB_OBJS, free ones linked
+ * through their first word. A connection holds five key handles (1-RTT AEADs and header
+ * protection) for its whole life and makes and drops a dozen during its handshake: taken
+ * from aligned_alloc() one by one, each cost a malloc header and the slack of its 64-byte
+ * alignment, and the short-lived ones left holes between the long-lived (issue #6).
+ */
+#define CRYPTO_SLAB_CLASSES 6
+#define CRYPTO_SLAB_OBJS    64
+
+struct crypto_slab {
+	size_t size;  /* object bytes, a multiple of align; 0: class unused */
+	size_t align; /* a power of two */
+	void *free;
+	void **slabs;
+	size_t n_slabs;
+};
+
 struct crypto_ctx {
 	enum crypto_engine engine;
 
@@ -68,6 +86,9 @@ struct crypto_ctx {
 	 * lookups per call). Bytes are wiped as they are handed out. */
 	struct crypto_rand_pool *kex_rand;
 	struct crypto_rand kex_rand_src;
+
+	/* Slabs of AEAD and header-protection handles (crypto_obj_alloc()). */
+	struct crypto_slab slab[CRYPTO_SLAB_CLASSES];
 };
 
 /* Per-hash helpers. */
@@ -103,6 +124,15 @@ crypto_zalloc_aligned(size_t align, size_t size)
 		memset(p, 0, size);
 	return p;
 }
+
+/*
+ * size zeroed bytes aligned to align from ctx's slabs (crypto.c); back with crypto_obj_free()
+ * and the same align and size, wiped by the caller. One thread at a time, like ctx itself;
+ * every object goes back before crypto_ctx_free(). HB_POOL_DEBUG: plain aligned_alloc()/free(),
+ * so that sanitizers see each object.
+ */
+void *crypto_obj_alloc(struct crypto_ctx *ctx, size_t align, size_t size);
+void crypto_obj_free(struct crypto_ctx *ctx, void *obj, size_t align, size_t size);
 
 #ifdef HB_HAVE_IPSEC_MB
 /* ipsec-mb manager of a context (aead_imb.c). */

@@ -57,7 +57,7 @@ hp_new_aesni(struct crypto_hp **out, struct crypto_ctx *ctx, enum crypto_suite s
 	size_t key_len = crypto_suite_key_len(suite);
 	unsigned rounds = CRYPTO_AES_ROUNDS(key_len);
 	struct crypto_hp *hp =
-		crypto_zalloc_aligned(16, sizeof(struct crypto_hp) + 16 * (size_t)(rounds + 1));
+		crypto_obj_alloc(ctx, 16, sizeof(struct crypto_hp) + 16 * (size_t)(rounds + 1));
 
 	if (hp == NULL)
 		return CRYPTO_ERR_NOMEM;
@@ -88,7 +88,7 @@ crypto_hp_new(struct crypto_hp **out, struct crypto_ctx *ctx, enum crypto_suite 
 	if (use_aesni(ctx, suite))
 		return hp_new_aesni(out, ctx, suite, hp_key);
 	cipher = crypto_ctx_hp_cipher(ctx, suite);
-	hp = calloc(1, sizeof(*hp));
+	hp = crypto_obj_alloc(ctx, 16, sizeof(*hp));
 	if (hp == NULL)
 		return CRYPTO_ERR_NOMEM;
 	hp->ctx = ctx;
@@ -102,7 +102,7 @@ crypto_hp_new(struct crypto_hp **out, struct crypto_ctx *ctx, enum crypto_suite 
 #endif
 	hp->evp = EVP_CIPHER_CTX_new();
 	if (hp->evp == NULL) {
-		free(hp);
+		crypto_obj_free(ctx, hp, 16, sizeof(*hp));
 		return CRYPTO_ERR_NOMEM;
 	}
 	if (EVP_EncryptInit_ex(hp->evp, cipher, NULL, hp_key, NULL) != 1 ||
@@ -117,12 +117,17 @@ crypto_hp_new(struct crypto_hp **out, struct crypto_ctx *ctx, enum crypto_suite 
 void
 crypto_hp_free(struct crypto_hp *hp)
 {
+	struct crypto_ctx *ctx;
+	size_t size;
+
 	if (hp == NULL)
 		return;
+	ctx = hp->ctx;
+	size = sizeof(*hp) + (hp->rounds != 0 ? 16 * (size_t)(hp->rounds + 1) : 0);
 	EVP_CIPHER_CTX_free(hp->evp);
 	/* The round keys are as secret as the key. */
-	crypto_wipe(hp, sizeof(*hp) + (hp->rounds != 0 ? 16 * (size_t)(hp->rounds + 1) : 0));
-	free(hp);
+	crypto_wipe(hp, size);
+	crypto_obj_free(ctx, hp, 16, size);
 }
 
 static int

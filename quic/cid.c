@@ -604,7 +604,7 @@ static bool
 retire_queued(const struct quic_peer_cids *s, uint64_t seq)
 {
 	for (unsigned i = 0; i < s->n_retire; i++)
-		if (s->retire[i].seq == seq)
+		if ((s->retire[i] & ~QUIC_CID_RETIRE_SENT) == seq)
 			return true;
 	return false;
 }
@@ -625,8 +625,7 @@ retire_push(struct quic_peer_cids *s, uint64_t seq)
 {
 	if (retired_before(s, seq))
 		return;
-	s->retire[s->n_retire].seq = seq;
-	s->retire[s->n_retire].sent = false;
+	s->retire[s->n_retire] = seq;
 	s->n_retire++;
 	s->recent[s->recent_next] = seq;
 	s->recent_next = (uint8_t)((s->recent_next + 1) % QUIC_CID_RETIRE_QUEUE);
@@ -883,7 +882,7 @@ quic_peer_cids_retire_pending(const struct quic_peer_cids *s)
 	unsigned n = 0;
 
 	for (unsigned i = 0; s != NULL && i < s->n_retire; i++)
-		n += !s->retire[i].sent;
+		n += (s->retire[i] & QUIC_CID_RETIRE_SENT) == 0;
 	return n;
 }
 
@@ -893,11 +892,11 @@ quic_peer_cids_next_retire(const struct quic_peer_cids *s, struct quic_frame *f)
 	if (s == NULL || f == NULL)
 		return false;
 	for (unsigned i = 0; i < s->n_retire; i++) {
-		if (s->retire[i].sent)
+		if ((s->retire[i] & QUIC_CID_RETIRE_SENT) != 0)
 			continue;
 		memset(f, 0, sizeof(*f));
 		f->type = QUIC_FRAME_RETIRE_CONNECTION_ID;
-		f->retire_connection_id.seq = s->retire[i].seq;
+		f->retire_connection_id.seq = s->retire[i];
 		return true;
 	}
 	return false;
@@ -907,7 +906,7 @@ static int
 retire_index(const struct quic_peer_cids *s, uint64_t seq)
 {
 	for (unsigned i = 0; s != NULL && i < s->n_retire; i++)
-		if (s->retire[i].seq == seq)
+		if ((s->retire[i] & ~QUIC_CID_RETIRE_SENT) == seq)
 			return (int)i;
 	return -1;
 }
@@ -918,7 +917,7 @@ quic_peer_cids_retire_sent(struct quic_peer_cids *s, uint64_t seq)
 	int i = retire_index(s, seq);
 
 	if (i >= 0)
-		s->retire[i].sent = true;
+		s->retire[i] |= QUIC_CID_RETIRE_SENT;
 }
 
 void
@@ -940,7 +939,7 @@ quic_peer_cids_retire_lost(struct quic_peer_cids *s, uint64_t seq)
 	int i = retire_index(s, seq);
 
 	if (i >= 0)
-		s->retire[i].sent = false;
+		s->retire[i] &= ~QUIC_CID_RETIRE_SENT;
 }
 
 bool

@@ -223,14 +223,37 @@ conn_streams(struct quic_conn *c)
 	c->streams_ready = true;
 	rc = quic_ackgen_init(&c->ack, tp->max_ack_delay * 1000000,
 			      (uint8_t)tp->ack_delay_exponent);
+	c->hs = calloc(1, sizeof(*c->hs));
+	if (rc == 0 && c->hs == NULL)
+		rc = QUIC_ERR_NOMEM;
 	for (i = 0; i < LVL_COUNT && rc == 0; i++) {
-		rc = quic_rbuf_init_crypto(&c->crypto_rx[i], c->chunk_pool,
-					   QUIC_CRYPTO_BUF_DEFAULT);
-		quic_rangeset_init(&c->crypto_tx[i].lost, CRYPTO_RANGES);
-		quic_rangeset_init(&c->crypto_tx[i].acked, CRYPTO_RANGES);
+		struct conn_crypto_tx *ct = quic_conn_crypto_tx(c, (enum conn_level)i);
+
+		rc = quic_rbuf_init_crypto(quic_conn_crypto_rx(c, (enum conn_level)i),
+					   c->chunk_pool, QUIC_CRYPTO_BUF_DEFAULT);
+		quic_rangeset_init(&ct->lost, CRYPTO_RANGES);
+		quic_rangeset_init(&ct->acked, CRYPTO_RANGES);
 	}
 	c->crypto_ready = rc == 0;
 	return rc;
+}
+
+/* Free the handshake-only state (struct conn_hs), whatever of it is still there. */
+static void
+conn_hs_free(struct quic_conn *c)
+{
+	int i;
+
+	if (c->hs == NULL)
+		return;
+	for (i = 0; i < LVL_APP && c->crypto_ready; i++) {
+		quic_rbuf_fini(&c->hs->crypto_rx[i]);
+		quic_conn_crypto_tx_fini(c, (enum conn_level)i);
+	}
+	for (i = 0; i < CONN_RX_HOLD; i++)
+		free(c->hs->held[i].data);
+	free(c->hs);
+	c->hs = NULL;
 }
 
 static int
@@ -547,8 +570,6 @@ fail:
 void
 quic_conn_free(struct quic_conn *c)
 {
-	int i;
-
 	if (c == NULL)
 		return;
 	quic_conn_qlog_close(c);
@@ -560,9 +581,10 @@ quic_conn_free(struct quic_conn *c)
 	quic_conn_keys_free_all(c);
 	quic_recovery_free(c->rec);
 	quic_conn_sent_fini(c);
-	for (i = 0; i < LVL_COUNT && c->crypto_ready; i++) {
-		quic_rbuf_fini(&c->crypto_rx[i]);
-		quic_conn_crypto_tx_fini(c, (enum conn_level)i);
+	conn_hs_free(c);
+	if (c->crypto_ready) {
+		quic_rbuf_fini(&c->crypto_rx_app);
+		quic_conn_crypto_tx_fini(c, LVL_APP);
 	}
 	if (c->streams_ready)
 		quic_streams_fini(&c->streams);
@@ -571,8 +593,6 @@ quic_conn_free(struct quic_conn *c)
 		quic_pool_fini(&c->own->chunks);
 		free(c->own);
 	}
-	for (i = 0; i < CONN_RX_HOLD; i++)
-		free(c->held[i].data);
 	free(c->inject);
 	free(c->path_resp);
 	free(c->token);
@@ -757,7 +777,7 @@ vn_pick(const struct quic_conn *c, const struct quic_packet_hdr *h)
 static int
 vn_restart(struct quic_conn *c, uint32_t version)
 {
-	struct conn_crypto_tx *ct = &c->crypto_tx[LVL_INITIAL];
+	struct conn_crypto_tx *ct = quic_conn_crypto_tx(c, LVL_INITIAL);
 
 	c->version = version;
 	c->orig_version = version;
@@ -806,6 +826,7 @@ quic_conn_on_vn(struct quic_conn *c, const uint8_t *pkt, size_t len)
 void
 quic_conn_discard_level(struct quic_conn *c, enum conn_level level)
 {
+	struct held_pkt *held = quic_conn_held(c);
 	int i;
 
 	if (c->discarded[level])
@@ -814,12 +835,31 @@ quic_conn_discard_level(struct quic_conn *c, enum conn_level level)
 	quic_conn_keys_free_level(c, level);
 	quic_recovery_discard_space(c->rec, (enum quic_pn_space)level, c->now);
 	quic_ackgen_discard(&c->ack, (enum quic_pn_space)level);
-	quic_rbuf_fini(&c->crypto_rx[level]);
-	quic_conn_crypto_tx_fini(c, level);
 	c->probes[level] = 0;
+	if (c->hs == NULL)
+		return;
+	quic_rbuf_fini(quic_conn_crypto_rx(c, level));
+	quic_conn_crypto_tx_fini(c, level);
 	for (i = 0; i < CONN_RX_HOLD; i++)
-		if (c->held[i].used && c->held[i].level == level)
-			c->held[i].used = false;
+		if (held[i].used && held[i].level == level)
+			held[i].used = false;
+	quic_conn_hs_release(c);
+}
+
+void
+quic_conn_hs_release(struct quic_conn *c)
+{
+	int i;
+
+	/* Both handshake levels gone (RFC 9001 §4.9.1, §4.9.2): nothing of conn_hs is needed
+	 * again (the recovery space discard reported their packets already), but for 1-RTT
+	 * packets held until the keys the same datagram brought (replayed just after). */
+	if (c->hs == NULL || !c->discarded[LVL_INITIAL] || !c->discarded[LVL_HANDSHAKE])
+		return;
+	for (i = 0; i < CONN_RX_HOLD; i++)
+		if (c->hs->held[i].used)
+			return;
+	conn_hs_free(c);
 }
 
 void
@@ -971,7 +1011,7 @@ on_pto(struct quic_conn *c, const struct quic_timeout *to)
 	if (c->discarded[level])
 		return;
 	c->probes[level] = (unsigned)min_u64(2, c->probes[level] + (to->probes ? to->probes : 1));
-	ct = &c->crypto_tx[level];
+	ct = quic_conn_crypto_tx(c, level);
 	if (ct->next <= ct->done)
 		return; /* nothing sent, or everything acknowledged and released */
 	quic_rangeset_add(&ct->lost, c->chunk_pool, ct->done, ct->next, true);
@@ -1603,19 +1643,29 @@ rangeset_mem(const struct quic_rangeset *rs)
 	return rs->r != NULL ? QUIC_CHUNK_SIZE : 0;
 }
 
+/* Bytes held by the CRYPTO streams of one level. */
+static size_t
+crypto_mem(const struct quic_rbuf *rx, const struct conn_crypto_tx *tx)
+{
+	return (size_t)quic_rbuf_chunks(rx) * QUIC_CHUNK_SIZE + tx->cap + rangeset_mem(&tx->lost) +
+	       rangeset_mem(&tx->acked);
+}
+
 size_t
 quic_conn_mem_bytes(const struct quic_conn *c)
 {
 	size_t n = sizeof(*c) + quic_recovery_mem_bytes(c->rec) + quic_conn_sent_bytes(c);
 	int i;
 
-	for (i = 0; i < LVL_COUNT && c->crypto_ready; i++) {
-		n += (size_t)quic_rbuf_chunks(&c->crypto_rx[i]) * QUIC_CHUNK_SIZE;
-		n += c->crypto_tx[i].cap + rangeset_mem(&c->crypto_tx[i].lost) +
-		     rangeset_mem(&c->crypto_tx[i].acked);
+	if (c->crypto_ready)
+		n += crypto_mem(&c->crypto_rx_app, &c->crypto_tx_app);
+	if (c->hs != NULL) {
+		n += sizeof(*c->hs);
+		for (i = 0; i < LVL_APP && c->crypto_ready; i++)
+			n += crypto_mem(&c->hs->crypto_rx[i], &c->hs->crypto_tx[i]);
+		for (i = 0; i < CONN_RX_HOLD; i++)
+			n += c->hs->held[i].data != NULL ? CONN_RX_MAX_DGRAM : 0;
 	}
-	for (i = 0; i < CONN_RX_HOLD; i++)
-		n += c->held[i].data != NULL ? CONN_RX_MAX_DGRAM : 0;
 	n += c->token_len + c->new_token_len + (c->inject != NULL ? QUIC_CONN_INJECT_MAX : 0);
 	n += c->path_resp != NULL ? sizeof(*c->path_resp) : 0;
 	n += c->own != NULL ? sizeof(*c->own) : 0;
@@ -1626,6 +1676,12 @@ quic_conn_mem_bytes(const struct quic_conn *c)
 	if (c->streams_ready)
 		n += quic_streams_state_mem(&c->streams);
 	return n;
+}
+
+bool
+quic_conn_handshake_state_held(const struct quic_conn *c)
+{
+	return c->hs != NULL;
 }
 
 size_t

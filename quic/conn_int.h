@@ -159,6 +159,20 @@ struct held_pkt {
 };
 
 /*
+ * What only the handshake needs (issue #6): the Initial and Handshake CRYPTO streams and the
+ * packets held for keys not there yet (RFC 9001 §5.7). Allocated with the connection and
+ * freed once both levels are discarded (RFC 9001 §4.9.1, §4.9.2: at the latest when the
+ * handshake is confirmed), 464 bytes an established connection no longer carries. After
+ * that, packets of those levels are dropped before anything of this is looked at (their keys
+ * are gone), and a packet that would be held is dropped and counted instead.
+ */
+struct conn_hs {
+	struct quic_rbuf crypto_rx[LVL_APP];
+	struct conn_crypto_tx crypto_tx[LVL_APP];
+	struct held_pkt held[CONN_RX_HOLD];
+};
+
+/*
  * PATH_RESPONSE frames owed, each on the path its PATH_CHALLENGE came from (RFC 9000 §8.2.2),
  * oldest first. Allocated at the first challenge and freed once empty: most connections never
  * see one. budget: bytes we may send on that path for it, three times the challenge's
@@ -273,9 +287,10 @@ struct quic_conn {
 	bool discarded[LVL_COUNT];
 	struct conn_session *session; /* client: the last session from the server */
 
-	/* CRYPTO streams. */
-	struct quic_rbuf crypto_rx[LVL_COUNT];
-	struct conn_crypto_tx crypto_tx[LVL_COUNT];
+	/* CRYPTO streams: 1-RTT here, Initial and Handshake in hs (quic_conn_crypto_rx/_tx()). */
+	struct quic_rbuf crypto_rx_app;
+	struct conn_crypto_tx crypto_tx_app;
+	struct conn_hs *hs; /* NULL once Initial and Handshake are discarded */
 
 	/* Loss recovery and acknowledgements. */
 	struct quic_recovery *rec;
@@ -374,9 +389,6 @@ struct quic_conn {
 	uint32_t n_writable;
 	uint32_t ev_allocs; /* times ev was allocated */
 
-	/* Held packets. */
-	struct held_pkt held[CONN_RX_HOLD];
-
 	struct quic_conn_stats stats;
 	struct conn_qlog qlog;
 };
@@ -415,6 +427,8 @@ void quic_conn_on_handshake_progress(struct quic_conn *c);
 void quic_conn_confirm(struct quic_conn *c);
 /* Discard the keys of level (RFC 9001 §4.9) and everything sent or owed there. */
 void quic_conn_discard_level(struct quic_conn *c, enum conn_level level);
+/* Free c->hs once Initial and Handshake are discarded and no packet is held any more. */
+void quic_conn_hs_release(struct quic_conn *c);
 /* Issue new CIDs up to the peer's limit (after the handshake). */
 void quic_conn_issue_cids(struct quic_conn *c);
 /* Server: a non-probing packet with the largest packet number came from path (§9.3). */
@@ -585,6 +599,29 @@ static inline bool
 quic_conn_zrtt_sending(const struct quic_conn *c)
 {
 	return !c->is_server && !c->app_tx_ready && quic_conn_zrtt_aead(c) != NULL;
+}
+
+/*
+ * The CRYPTO streams of a level. Initial and Handshake ones exist while c->hs does, that is
+ * while the level is not discarded (callers check c->discarded[level] or hold its keys).
+ */
+static inline struct quic_rbuf *
+quic_conn_crypto_rx(struct quic_conn *c, enum conn_level level)
+{
+	return level == LVL_APP ? &c->crypto_rx_app : &c->hs->crypto_rx[level];
+}
+
+static inline struct conn_crypto_tx *
+quic_conn_crypto_tx(struct quic_conn *c, enum conn_level level)
+{
+	return level == LVL_APP ? &c->crypto_tx_app : &c->hs->crypto_tx[level];
+}
+
+/* The held packets (CONN_RX_HOLD), NULL once the handshake state is freed. */
+static inline struct held_pkt *
+quic_conn_held(struct quic_conn *c)
+{
+	return c->hs != NULL ? c->hs->held : NULL;
 }
 
 /* Track whether a server sits at its anti-amplification limit (RFC 9002 §6.2.2.1). */

@@ -74,7 +74,10 @@ enum ecn_state {
 };
 
 struct quic_recovery {
-	struct space_state sp[QUIC_PN_SPACE_COUNT];
+	struct space_state app_sp;
+	/* Initial and Handshake, apart: freed once both are discarded (RFC 9001 §4.9), 304 bytes
+	 * an established connection no longer carries (issue #6). NULL: both gone. */
+	struct space_state *hs_sp;
 	struct quic_rtt rtt;
 	struct quic_cc cc;
 	struct quic_pacer pacer;
@@ -103,6 +106,32 @@ struct quic_recovery {
 	uint64_t ecn_marked_acked;
 	uint64_t ecn_marked_lost;
 };
+
+/* What a discarded space reads as once its storage is freed: empty, nothing to time. */
+static const struct space_state space_gone = {
+	.next_pn = PN_NONE,
+	.largest_sent = PN_NONE,
+	.largest_acked = PN_NONE,
+	.loss_time = QUIC_TIMER_NONE,
+	.discarded = true,
+};
+
+static const struct space_state *
+sp_get(const struct quic_recovery *r, int s)
+{
+	if (s == QUIC_PN_SPACE_APP)
+		return &r->app_sp;
+	return r->hs_sp != NULL ? &r->hs_sp[s] : &space_gone;
+}
+
+/* A space to change; NULL once its storage is gone (it is discarded: nothing may change). */
+static struct space_state *
+sp_mut(struct quic_recovery *r, int s)
+{
+	if (s == QUIC_PN_SPACE_APP)
+		return &r->app_sp;
+	return r->hs_sp != NULL ? &r->hs_sp[s] : NULL;
+}
 
 /* What one ACK frame newly acknowledged: ring positions lo..hi hold the REC_NEW records. */
 struct ack_scan {
@@ -263,7 +292,7 @@ schedule_skip(struct quic_recovery *r)
 		span = SKIP_SPAN_MIN;
 	if (span > SKIP_SPAN_MAX)
 		span = SKIP_SPAN_MAX;
-	r->next_skip = r->sp[QUIC_PN_SPACE_APP].next_pn + span / 2 + next_random(r) % span;
+	r->next_skip = r->app_sp.next_pn + span / 2 + next_random(r) % span;
 }
 
 static void
@@ -294,9 +323,12 @@ quic_recovery_init(void *mem, size_t len, const struct quic_recovery_config *cfg
 	if (need == 0 || mem == NULL || len < need)
 		return QUIC_ERR_INVAL;
 	memset(r, 0, need);
-	space_init(&r->sp[QUIC_PN_SPACE_INITIAL], cfg->pool, hs);
-	space_init(&r->sp[QUIC_PN_SPACE_HANDSHAKE], cfg->pool, hs);
-	space_init(&r->sp[QUIC_PN_SPACE_APP], cfg->pool, cfg->sent_cap);
+	r->hs_sp = calloc(2, sizeof(*r->hs_sp));
+	if (r->hs_sp == NULL)
+		return QUIC_ERR_NOMEM;
+	space_init(&r->hs_sp[QUIC_PN_SPACE_INITIAL], cfg->pool, hs);
+	space_init(&r->hs_sp[QUIC_PN_SPACE_HANDSHAKE], cfg->pool, hs);
+	space_init(&r->app_sp, cfg->pool, cfg->sent_cap);
 	quic_rtt_init(&r->rtt, cfg->initial_rtt_ns);
 	(void)quic_cc_init(&r->cc, cfg->cc_algo, cfg->max_datagram_size);
 	quic_pacer_init(&r->pacer, cfg->pacing_burst != 0 ? cfg->pacing_burst : r->cc.cwnd);
@@ -321,13 +353,17 @@ quic_recovery_new(struct quic_recovery **out, const struct quic_recovery_config 
 {
 	size_t need = quic_recovery_size(cfg);
 	void *mem;
+	int rc;
 
 	if (need == 0)
 		return QUIC_ERR_INVAL;
 	mem = calloc(1, need);
 	if (mem == NULL)
 		return QUIC_ERR_NOMEM;
-	return quic_recovery_init(mem, need, cfg, out);
+	rc = quic_recovery_init(mem, need, cfg, out);
+	if (rc != 0)
+		free(mem);
+	return rc;
 }
 
 void
@@ -335,8 +371,11 @@ quic_recovery_fini(struct quic_recovery *r)
 {
 	if (r == NULL)
 		return;
-	for (int s = 0; s < QUIC_PN_SPACE_COUNT; s++)
-		quic_parray_clear(&r->sp[s].ring);
+	quic_parray_clear(&r->app_sp.ring);
+	for (int s = 0; r->hs_sp != NULL && s < QUIC_PN_SPACE_APP; s++)
+		quic_parray_clear(&r->hs_sp[s].ring);
+	free(r->hs_sp);
+	r->hs_sp = NULL;
 }
 
 void
@@ -349,10 +388,10 @@ quic_recovery_free(struct quic_recovery *r)
 size_t
 quic_recovery_mem_bytes(const struct quic_recovery *r)
 {
-	size_t n = sizeof(*r);
+	size_t n = sizeof(*r) + (r->hs_sp != NULL ? 2 * sizeof(*r->hs_sp) : 0);
 
 	for (int s = 0; s < QUIC_PN_SPACE_COUNT; s++)
-		n += quic_parray_bytes(&r->sp[s].ring);
+		n += quic_parray_bytes(&sp_get(r, s)->ring);
 	return n;
 }
 
@@ -369,7 +408,7 @@ static bool
 ack_eliciting_in_flight(const struct quic_recovery *r)
 {
 	for (int s = 0; s < QUIC_PN_SPACE_COUNT; s++)
-		if (r->sp[s].ack_eliciting_in_flight > 0)
+		if (sp_get(r, s)->ack_eliciting_in_flight > 0)
 			return true;
 	return false;
 }
@@ -385,8 +424,8 @@ pto_in_flight(const struct quic_recovery *r)
 {
 	if (r->is_server || r->handshake_confirmed)
 		return ack_eliciting_in_flight(r);
-	return r->sp[QUIC_PN_SPACE_INITIAL].ack_eliciting_in_flight > 0 ||
-	       r->sp[QUIC_PN_SPACE_HANDSHAKE].ack_eliciting_in_flight > 0;
+	return sp_get(r, QUIC_PN_SPACE_INITIAL)->ack_eliciting_in_flight > 0 ||
+	       sp_get(r, QUIC_PN_SPACE_HANDSHAKE)->ack_eliciting_in_flight > 0;
 }
 
 /* GetLossTimeAndSpace: earliest time-threshold deadline, or QUIC_TIMER_NONE. */
@@ -397,8 +436,8 @@ loss_time_and_space(const struct quic_recovery *r, enum quic_pn_space *space)
 
 	*space = QUIC_PN_SPACE_INITIAL;
 	for (int s = 0; s < QUIC_PN_SPACE_COUNT; s++) {
-		if (r->sp[s].loss_time < t) {
-			t = r->sp[s].loss_time;
+		if (sp_get(r, s)->loss_time < t) {
+			t = sp_get(r, s)->loss_time;
 			*space = (enum quic_pn_space)s;
 		}
 	}
@@ -420,7 +459,7 @@ pto_time_and_space(const struct quic_recovery *r, uint64_t now, enum quic_pn_spa
 	}
 	*space = QUIC_PN_SPACE_INITIAL;
 	for (int s = 0; s < QUIC_PN_SPACE_COUNT; s++) {
-		const struct space_state *sp = &r->sp[s];
+		const struct space_state *sp = sp_get(r, s);
 		uint64_t d = duration;
 		uint64_t t;
 
@@ -474,7 +513,7 @@ quic_recovery_timer(const struct quic_recovery *r)
 uint64_t
 quic_recovery_next_pn(const struct quic_recovery *r, enum quic_pn_space space)
 {
-	return valid_space(space) ? r->sp[space].next_pn : PN_NONE;
+	return valid_space(space) ? sp_get(r, space)->next_pn : PN_NONE;
 }
 
 static void
@@ -547,7 +586,7 @@ pop_done(struct space_state *sp)
 static bool
 evict_ack_only(struct quic_recovery *r, enum quic_pn_space space)
 {
-	struct space_state *sp = &r->sp[space];
+	struct space_state *sp = sp_mut(r, space); /* not discarded: see the callers */
 	struct sent_rec *rec;
 
 	if (sp->count == 0)
@@ -569,7 +608,7 @@ quic_recovery_can_send(const struct quic_recovery *r, enum quic_pn_space space)
 
 	if (!valid_space(space))
 		return false;
-	sp = &r->sp[space];
+	sp = sp_get(r, space);
 	if (sp->discarded)
 		return false;
 	if (sp->count == sp->cap && (rec_at(sp, 0)->flags & (REC_IN_FLIGHT | REC_DONE)) != 0)
@@ -592,7 +631,7 @@ remember_skip(struct quic_recovery *r, uint64_t pn)
 static void
 advance_pn(struct quic_recovery *r, enum quic_pn_space space, uint64_t pn)
 {
-	struct space_state *sp = &r->sp[space];
+	struct space_state *sp = sp_mut(r, space); /* not discarded: see the callers */
 
 	sp->next_pn = pn + 1;
 	if (space != QUIC_PN_SPACE_APP || !r->skip_pn || sp->next_pn != r->next_skip)
@@ -624,8 +663,8 @@ quic_recovery_on_packet_sent(struct quic_recovery *r, enum quic_pn_space space, 
 
 	if (!valid_space(space))
 		return QUIC_ERR_INVAL;
-	sp = &r->sp[space];
-	if (sp->discarded || pn != sp->next_pn || (ack_eliciting && !in_flight) ||
+	sp = sp_mut(r, space);
+	if (sp == NULL || sp->discarded || pn != sp->next_pn || (ack_eliciting && !in_flight) ||
 	    size > UINT32_MAX)
 		return QUIC_ERR_INVAL;
 	if (sp->count == sp->cap && !evict_ack_only(r, space))
@@ -673,7 +712,7 @@ static int
 validate_ack(const struct quic_recovery *r, enum quic_pn_space space,
 	     const struct quic_frame_ack *ack)
 {
-	const struct space_state *sp = &r->sp[space];
+	const struct space_state *sp = sp_get(r, space);
 	struct quic_ack_iter it;
 	struct quic_ack_range range;
 	uint32_t j = r->skipped_count;
@@ -812,7 +851,7 @@ static void
 process_ecn(struct quic_recovery *r, enum quic_pn_space space, const struct quic_frame *f,
 	    const struct ack_scan *scan, uint64_t now)
 {
-	struct space_state *sp = &r->sp[space];
+	struct space_state *sp = sp_mut(r, space); /* not discarded: see the callers */
 	bool ce_up = f->type == QUIC_FRAME_ACK_ECN && f->ack.ce > sp->peer_ecn.ce;
 
 	if (r->ecn == ECN_OFF)
@@ -845,7 +884,7 @@ acked_in_other_space(const struct quic_recovery *r, enum quic_pn_space space, ui
 		     uint64_t end)
 {
 	for (int s = 0; s < QUIC_PN_SPACE_COUNT; s++) {
-		const struct space_state *sp = &r->sp[s];
+		const struct space_state *sp = sp_get(r, s);
 
 		if (s == (int)space || sp->discarded || sp->largest_acked == PN_NONE)
 			continue;
@@ -881,7 +920,7 @@ pc_add(const struct quic_recovery *r, struct pc_run *run, const struct sent_rec 
 static void
 declare_lost(struct quic_recovery *r, enum quic_pn_space space, struct sent_rec *rec)
 {
-	struct space_state *sp = &r->sp[space];
+	struct space_state *sp = sp_mut(r, space); /* not discarded: see the callers */
 
 	rec->flags |= REC_LOST;
 	sp->outstanding--;
@@ -929,7 +968,7 @@ on_losses(struct quic_recovery *r, bool any_in_flight, uint64_t last_loss_time,
 static void
 detect_lost(struct quic_recovery *r, enum quic_pn_space space, uint64_t now)
 {
-	struct space_state *sp = &r->sp[space];
+	struct space_state *sp = sp_mut(r, space); /* not discarded: see the callers */
 	uint64_t delay = loss_delay(r);
 	bool time_ok = now >= delay; /* else nothing can be old enough */
 	uint64_t lost_send_time = time_ok ? now - delay : 0;
@@ -970,7 +1009,7 @@ static void
 credit_acked(struct quic_recovery *r, enum quic_pn_space space, const struct ack_scan *scan,
 	     uint64_t now)
 {
-	struct space_state *sp = &r->sp[space];
+	struct space_state *sp = sp_mut(r, space); /* not discarded: see the callers */
 
 	for (uint32_t i = scan->lo; i <= scan->hi; i++) {
 		struct sent_rec *rec = rec_at(sp, i);
@@ -997,8 +1036,8 @@ quic_recovery_on_ack_received(struct quic_recovery *r, enum quic_pn_space space,
 
 	if (!valid_space(space) || (f->type != QUIC_FRAME_ACK && f->type != QUIC_FRAME_ACK_ECN))
 		return QUIC_ERR_INVAL;
-	sp = &r->sp[space];
-	if (sp->discarded)
+	sp = sp_mut(r, space);
+	if (sp == NULL || sp->discarded)
 		return QUIC_ERR_INVAL;
 	err = validate_ack(r, space, &f->ack);
 	if (err != 0)
@@ -1047,7 +1086,7 @@ quic_recovery_on_timeout(struct quic_recovery *r, uint64_t now, struct quic_time
 		return;
 	if (loss_time_and_space(r, &space) != QUIC_TIMER_NONE) {
 		detect_lost(r, space, now);
-		pop_done(&r->sp[space]);
+		pop_done(sp_mut(r, space)); /* a loss time: not discarded */
 		out->kind = QUIC_TIMEOUT_LOSS;
 		out->space = space;
 		set_timer(r, now);
@@ -1083,8 +1122,8 @@ quic_recovery_discard_space(struct quic_recovery *r, enum quic_pn_space space, u
 
 	if (!valid_space(space) || space == QUIC_PN_SPACE_APP)
 		return QUIC_ERR_INVAL;
-	sp = &r->sp[space];
-	if (sp->discarded)
+	sp = sp_mut(r, space);
+	if (sp == NULL || sp->discarded)
 		return 0;
 	for (uint32_t i = 0; i < sp->count; i++) {
 		struct sent_rec *rec = rec_at(sp, i);
@@ -1104,6 +1143,11 @@ quic_recovery_discard_space(struct quic_recovery *r, enum quic_pn_space space, u
 	sp->ack_eliciting_in_flight = 0;
 	sp->loss_time = QUIC_TIMER_NONE;
 	sp->discarded = true;
+	if (r->hs_sp[QUIC_PN_SPACE_INITIAL].discarded &&
+	    r->hs_sp[QUIC_PN_SPACE_HANDSHAKE].discarded) {
+		free(r->hs_sp); /* both rings cleared above, when each was discarded */
+		r->hs_sp = NULL;
+	}
 	r->pto_count = 0;
 	set_timer(r, now);
 	return 0;
@@ -1163,7 +1207,7 @@ quic_recovery_set_app_limited(struct quic_recovery *r, bool limited)
 static uint64_t
 space_trim_time(const struct quic_recovery *r, int s)
 {
-	const struct space_state *sp = &r->sp[s];
+	const struct space_state *sp = sp_get(r, s);
 
 	if (sp->count == 0 || sp->in_flight > 0)
 		return QUIC_TIMER_NONE;
@@ -1185,9 +1229,9 @@ void
 quic_recovery_trim(struct quic_recovery *r, uint64_t now)
 {
 	for (int s = 0; s < QUIC_PN_SPACE_COUNT; s++) {
-		struct space_state *sp = &r->sp[s];
+		struct space_state *sp = sp_mut(r, s);
 
-		if (now < space_trim_time(r, s))
+		if (sp == NULL || now < space_trim_time(r, s))
 			continue;
 		for (uint32_t i = 0; i < sp->count; i++) {
 			struct sent_rec *rec = rec_at(sp, i);
@@ -1206,13 +1250,13 @@ quic_recovery_trim(struct quic_recovery *r, uint64_t now)
 size_t
 quic_recovery_tracked(const struct quic_recovery *r, enum quic_pn_space space)
 {
-	return valid_space(space) ? r->sp[space].count : 0;
+	return valid_space(space) ? sp_get(r, space)->count : 0;
 }
 
 size_t
 quic_recovery_capacity(const struct quic_recovery *r, enum quic_pn_space space)
 {
-	return valid_space(space) ? r->sp[space].cap : 0;
+	return valid_space(space) ? sp_get(r, space)->cap : 0;
 }
 
 /* ---- Queries ---- */
@@ -1275,13 +1319,13 @@ quic_recovery_pto_count(const struct quic_recovery *r)
 size_t
 quic_recovery_outstanding(const struct quic_recovery *r, enum quic_pn_space space)
 {
-	return valid_space(space) ? r->sp[space].outstanding : 0;
+	return valid_space(space) ? sp_get(r, space)->outstanding : 0;
 }
 
 uint64_t
 quic_recovery_largest_acked(const struct quic_recovery *r, enum quic_pn_space space)
 {
-	return valid_space(space) ? r->sp[space].largest_acked : PN_NONE;
+	return valid_space(space) ? sp_get(r, space)->largest_acked : PN_NONE;
 }
 
 uint64_t

@@ -143,7 +143,7 @@ zrtt_outcome(struct quic_conn *c)
 int
 quic_conn_tls_advance(struct quic_conn *c, enum conn_level level, uint64_t now)
 {
-	struct quic_rbuf *rb = &c->crypto_rx[level];
+	struct quic_rbuf *rb = quic_conn_crypto_rx(c, level);
 	const uint8_t *data;
 	size_t n;
 	int rc;
@@ -299,12 +299,14 @@ crypto_level_done(const struct quic_conn *c, enum conn_level level)
 static int
 on_crypto(struct quic_conn *c, const struct quic_frame *f, struct rx_ctx *x)
 {
-	struct quic_rbuf *rb = &c->crypto_rx[x->level];
-	uint64_t contig = rb->contig;
+	struct quic_rbuf *rb;
+	uint64_t contig;
 	int rc;
 
 	if (c->discarded[x->level])
 		return 0; /* keys dropped while this packet was processed (RFC 9001 §4.9) */
+	rb = quic_conn_crypto_rx(c, (enum conn_level)x->level);
+	contig = rb->contig;
 	/* RFC 9001 §4.1.3 (B12): nothing past the data received before keys moved on. */
 	if (crypto_level_done(c, x->level) && f->crypto.offset + f->crypto.len > rb->highest)
 		return QUIC_ERR_PROTOCOL;
@@ -314,8 +316,10 @@ on_crypto(struct quic_conn *c, const struct quic_frame *f, struct rx_ctx *x)
 	glitch_credit(c, rb->contig - contig);
 	if (rc == 0)
 		rc = quic_conn_tls_advance(c, x->level, x->now);
-	/* §4.1.3: keys for a higher level arrived with data TLS did not consume still here. */
-	if (rc == 0 && crypto_level_done(c, x->level) && rb->highest > rb->base)
+	/* §4.1.3: keys for a higher level arrived with data TLS did not consume still here. A
+	 * level discarded meanwhile (the handshake confirmed) took rb with it (struct conn_hs). */
+	if (rc == 0 && !c->discarded[x->level] && crypto_level_done(c, x->level) &&
+	    rb->highest > rb->base)
 		rc = QUIC_ERR_PROTOCOL;
 	return rc;
 }
@@ -663,8 +667,8 @@ rx_retry(struct quic_conn *c, const struct quic_packet_hdr *h)
 	}
 	/* Send the ClientHello again under the new keys; packet numbers go on (§17.2.5.3). The
 	 * server dropped our 0-RTT packets with the first Initial: they go again too. */
-	quic_rangeset_add(&c->crypto_tx[LVL_INITIAL].lost, c->chunk_pool, 0,
-			  c->crypto_tx[LVL_INITIAL].next, true);
+	quic_rangeset_add(&quic_conn_crypto_tx(c, LVL_INITIAL)->lost, c->chunk_pool, 0,
+			  quic_conn_crypto_tx(c, LVL_INITIAL)->next, true);
 	quic_conn_zrtt_requeue(c);
 }
 
@@ -920,8 +924,8 @@ rx_hold(struct quic_conn *c, const struct rx_pkt *p)
 {
 	size_t i;
 
-	for (i = 0; i < CONN_RX_HOLD; i++) {
-		struct held_pkt *h = &c->held[i];
+	for (i = 0; i < CONN_RX_HOLD && c->hs != NULL; i++) {
+		struct held_pkt *h = &c->hs->held[i];
 
 		if (h->used)
 			continue;
@@ -979,10 +983,11 @@ quic_conn_rx_datagram(struct quic_conn *c, uint8_t *buf, size_t len, bool held, 
 void
 quic_conn_rx_replay_held(struct quic_conn *c, uint64_t now)
 {
+	uint8_t *data;
 	size_t i;
 
-	for (i = 0; i < CONN_RX_HOLD && !quic_conn_closing(c); i++) {
-		struct held_pkt *h = &c->held[i];
+	for (i = 0; i < CONN_RX_HOLD && c->hs != NULL && !quic_conn_closing(c); i++) {
+		struct held_pkt *h = &c->hs->held[i];
 		enum conn_level level = (enum conn_level)h->level;
 
 		if (!h->used)
@@ -995,13 +1000,15 @@ quic_conn_rx_replay_held(struct quic_conn *c, uint64_t now)
 		}
 		if (!rx_keys_ready(c, h->zero_rtt, level))
 			continue;
+		/* Taken out of c->hs first: the handshake may be confirmed by this very packet,
+		 * which frees c->hs. A replayed packet is never held again (rx_datagram). Held
+		 * packets are a handshake-time thing: the buffer goes once done. */
+		data = h->data;
+		h->data = NULL;
 		h->used = false;
 		c->rx_path.ecn = h->ecn; /* the packet's own mark (RFC 9000 §13.4.1) */
-		quic_conn_rx_datagram(c, h->data, h->len, true, now);
-		/* Held packets are a handshake-time thing: give the buffer back once done. */
-		if (!h->used) {
-			free(h->data);
-			h->data = NULL;
-		}
+		quic_conn_rx_datagram(c, data, h->len, true, now);
+		free(data);
 	}
+	quic_conn_hs_release(c);
 }

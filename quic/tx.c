@@ -218,7 +218,7 @@ int
 quic_conn_crypto_tx_append(struct quic_conn *c, enum conn_level level, const uint8_t *data,
 			   size_t len)
 {
-	struct conn_crypto_tx *ct = &c->crypto_tx[level];
+	struct conn_crypto_tx *ct = quic_conn_crypto_tx(c, level);
 	size_t held = (size_t)(ct->len - ct->done);
 
 	if (len > CONN_CRYPTO_TX_MAX - ct->len)
@@ -245,7 +245,7 @@ quic_conn_crypto_tx_append(struct quic_conn *c, enum conn_level level, const uin
 void
 quic_conn_crypto_tx_fini(struct quic_conn *c, enum conn_level level)
 {
-	struct conn_crypto_tx *ct = &c->crypto_tx[level];
+	struct conn_crypto_tx *ct = quic_conn_crypto_tx(c, level);
 
 	quic_rangeset_fini(&ct->lost, c->chunk_pool);
 	quic_rangeset_fini(&ct->acked, c->chunk_pool);
@@ -334,13 +334,17 @@ ctrl_fields(const struct quic_frame *f, uint64_t *a, uint64_t *b, uint64_t *v)
 static void
 crypto_fate(struct quic_conn *c, const struct sent_frame *r, bool acked)
 {
-	struct conn_crypto_tx *ct = &c->crypto_tx[r->level];
-	uint64_t end = r->a + r->b < ct->next ? r->a + r->b : ct->next;
-	/* Bytes below done were all acknowledged already: nothing to do for them. */
-	uint64_t start = r->a > ct->done ? r->a : ct->done;
+	struct conn_crypto_tx *ct;
+	uint64_t start, end;
 
-	if (c->discarded[r->level] || start >= end)
-		return; /* gone, acknowledged, or sent before a restart (Version Negotiation) */
+	if (c->discarded[r->level])
+		return; /* gone (and its CRYPTO stream with it: struct conn_hs) */
+	ct = quic_conn_crypto_tx(c, (enum conn_level)r->level);
+	end = r->a + r->b < ct->next ? r->a + r->b : ct->next;
+	/* Bytes below done were all acknowledged already: nothing to do for them. */
+	start = r->a > ct->done ? r->a : ct->done;
+	if (start >= end)
+		return; /* acknowledged, or sent before a restart (Version Negotiation) */
 	if (acked) {
 		quic_rangeset_remove(&ct->lost, c->chunk_pool, start, end);
 		quic_rangeset_add(&ct->acked, c->chunk_pool, start, end, false);
@@ -503,7 +507,7 @@ phase_ack(struct quic_conn *c, struct tx_pkt *p, uint64_t now)
 static void
 phase_crypto(struct quic_conn *c, struct tx_pkt *p)
 {
-	struct conn_crypto_tx *ct = &c->crypto_tx[p->level];
+	struct conn_crypto_tx *ct = quic_conn_crypto_tx(c, (enum conn_level)p->level);
 	size_t n;
 
 	while (!quic_rangeset_empty(&ct->lost) && frame_room(c)) {
@@ -676,8 +680,11 @@ app_has_data(struct quic_conn *c)
 static bool
 has_data(struct quic_conn *c, enum conn_level level)
 {
-	const struct conn_crypto_tx *ct = &c->crypto_tx[level];
+	const struct conn_crypto_tx *ct;
 
+	if (c->discarded[level])
+		return false;
+	ct = quic_conn_crypto_tx(c, level);
 	if (!quic_rangeset_empty(&ct->lost) || ct->next < ct->len)
 		return true;
 	return level == LVL_APP && app_has_data(c);

@@ -154,7 +154,7 @@ quic_conn_vneg_server(struct quic_conn *c, bool *wait)
 {
 	struct quic_tp_version_info vi;
 	const uint8_t *data;
-	size_t n = quic_rbuf_peek(&c->crypto_rx[LVL_INITIAL], &data);
+	size_t n = quic_rbuf_peek(quic_conn_crypto_rx(c, LVL_INITIAL), &data);
 	uint32_t v;
 
 	/* Nothing at offset 0 yet, or a ClientHello still incomplete: wait while it may

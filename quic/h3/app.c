@@ -178,6 +178,19 @@ slot_free(struct quic_app *app, uint32_t i)
 	app->ids[i] = APP_NO_ID;
 }
 
+/*
+ * Bytes a stream of this kind is allocated with: all of it from a pool or for a request; a
+ * small one without inline_buf, and without prefix[] when the peer opened it (it never gets
+ * kind KIND_OWN_CONTROL, the only unidirectional stream that sends).
+ */
+static size_t
+app_stream_bytes(uint8_t kind, bool small)
+{
+	if (!small)
+		return sizeof(struct app_stream);
+	return kind == KIND_OWN_CONTROL ? APP_STREAM_SMALL : APP_STREAM_PEER_UNI;
+}
+
 size_t
 quic_app_mem_bytes(const struct quic_app *app)
 {
@@ -189,7 +202,7 @@ quic_app_mem_bytes(const struct quic_app *app)
 	    app->heap_bytes + (app->own_scratch ? app->cfg.max_field_section_size : 0);
 	for (uint32_t i = 0; i < app->ncap; i++)
 		if (app->slots[i] != NULL)
-			n += app->slots[i]->small ? APP_STREAM_SMALL : sizeof(struct app_stream);
+			n += app_stream_bytes(app->slots[i]->kind, app->slots[i]->small);
 	return n;
 }
 
@@ -237,7 +250,7 @@ quic_app_find(const struct quic_app *app, uint64_t id)
 static void
 rx_inline(struct app_stream *s)
 {
-	s->rx.buf = s->small ? NULL : s->rx.inline_buf;
+	s->rx.buf = s->small ? NULL : s->inline_buf;
 	s->rx.cap = s->small ? 0 : APP_INLINE;
 }
 
@@ -245,7 +258,7 @@ rx_inline(struct app_stream *s)
 static bool
 rx_on_heap(const struct app_stream *s)
 {
-	return s->rx.cap > 0 && (s->small || s->rx.buf != s->rx.inline_buf);
+	return s->rx.cap > 0 && (s->small || s->rx.buf != s->inline_buf);
 }
 
 /* A new stream in a free slot; NULL when every slot is taken or memory ran out. */
@@ -253,7 +266,7 @@ static struct app_stream *
 stream_new(struct quic_app *app, uint64_t id, enum stream_kind kind)
 {
 	bool small = kind != KIND_REQUEST && app->cfg.stream_pool == NULL;
-	size_t size = small ? APP_STREAM_SMALL : sizeof(struct app_stream);
+	size_t size = app_stream_bytes(kind, small);
 	int i = slot_index(app, APP_NO_ID);
 	struct app_stream *s;
 
@@ -347,14 +360,16 @@ quic_app_prefix_append(struct app_stream *s, const uint8_t *p, size_t len)
 {
 	struct app_tx *t = &s->tx;
 
+	if (app_stream_bytes(s->kind, s->small) <= APP_STREAM_PEER_UNI)
+		return false; /* a peer's unidirectional stream: we never send on it */
 	if (t->prefix_off > 0) {
-		memmove(t->prefix, t->prefix + t->prefix_off, t->prefix_len - t->prefix_off);
+		memmove(s->prefix, s->prefix + t->prefix_off, t->prefix_len - t->prefix_off);
 		t->prefix_len = (uint16_t)(t->prefix_len - t->prefix_off);
 		t->prefix_off = 0;
 	}
 	if (len > (size_t)(APP_PREFIX_CAP - t->prefix_len))
 		return false;
-	memcpy(t->prefix + t->prefix_len, p, len);
+	memcpy(s->prefix + t->prefix_len, p, len);
 	t->prefix_len = (uint16_t)(t->prefix_len + len);
 	return true;
 }
@@ -499,7 +514,8 @@ quic_app_stream_tx(struct quic_app *app, uint64_t id, uint8_t *buf, size_t cap,
 	n = t->prefix_len - t->prefix_off;
 	if (n > cap)
 		n = cap;
-	memcpy(buf, t->prefix + t->prefix_off, n);
+	if (n > 0) /* (a peer's unidirectional stream has no prefix[] at all) */
+		memcpy(buf, s->prefix + t->prefix_off, n);
 	if (t->prefix_off + n == t->prefix_len)
 		n += body_peek(app, t, buf + n, cap - n);
 	tx->len = t->peek_len = n;

@@ -46,10 +46,9 @@ struct app_rx {
 	bool keep; /* the payload is gathered in buf, else skipped */
 	uint64_t type;
 	uint64_t left; /* payload bytes still to come */
-	uint8_t *buf;  /* inline_buf or a heap buffer of cap bytes */
+	uint8_t *buf;  /* the stream's inline_buf or a heap buffer of cap bytes */
 	size_t len;
 	size_t cap;
-	uint8_t inline_buf[APP_INLINE];
 };
 
 enum body_kind {
@@ -60,8 +59,7 @@ enum body_kind {
 
 /* Output side: prefix bytes, then a body, then FIN; or a reset. */
 struct app_tx {
-	uint8_t prefix[APP_PREFIX_CAP];
-	uint16_t prefix_len;
+	uint16_t prefix_len; /* bytes in the stream's prefix[] */
 	uint16_t prefix_off; /* committed */
 	uint8_t body;	     /* enum body_kind */
 	bool has_obj;	     /* obj.handle must be released */
@@ -83,9 +81,10 @@ struct app_tx {
 
 /*
  * A stream. Unidirectional ones (control and QPACK streams, ours and the peer's) carry no
- * request: they are allocated without rx.inline_buf, which is last for that reason (small),
- * and gather a frame payload on the heap in the rare case they keep one (SETTINGS): an idle
- * h3 connection holds six of them (memory per connection).
+ * request: they are allocated without inline_buf, which is last for that reason (small), and
+ * gather a frame payload on the heap in the rare case they keep one (SETTINGS). The peer's
+ * ones send nothing either (at most a STOP_SENDING, a flag of tx): they are allocated without
+ * prefix[] too (issue #6: an idle h3 connection holds one to four of them).
  */
 struct app_stream {
 	uint64_t id;
@@ -94,13 +93,17 @@ struct app_stream {
 	bool rx_done;	/* no more input: FIN, reset, or reading abandoned */
 	bool discard;	/* input is dropped from now on */
 	bool too_large; /* h3: an oversized HEADERS frame, answered 431, is being skipped */
-	bool small;	/* allocated without rx.inline_buf (APP_STREAM_SMALL bytes) */
+	bool small;	/* allocated without inline_buf (and prefix[]: see app_stream_bytes()) */
 	struct app_tx tx;
-	struct app_rx rx; /* last: see small */
+	struct app_rx rx;
+	/* Last, for small streams: */
+	uint8_t prefix[APP_PREFIX_CAP]; /* output queued ahead of the body (tx.prefix_len) */
+	uint8_t inline_buf[APP_INLINE]; /* input gathered before using the heap (rx.buf) */
 };
 
-/* Bytes of a stream allocated without its inline receive buffer. */
-#define APP_STREAM_SMALL offsetof(struct app_stream, rx.inline_buf)
+/* Bytes of a stream allocated without inline_buf, and without prefix[] as well. */
+#define APP_STREAM_SMALL    offsetof(struct app_stream, inline_buf)
+#define APP_STREAM_PEER_UNI offsetof(struct app_stream, prefix)
 
 struct quic_app {
 	struct quic_app_config cfg; /* defaults applied */

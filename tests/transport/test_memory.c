@@ -7,6 +7,8 @@
  * buffer, and quic_conn_mem_bytes() must be at most QUIC_MEM_IDLE_LIMIT.
  */
 
+#include <string.h>
+
 #include <quic/conn.h>
 #include <quic/pool.h>
 #include <quic/stream.h>
@@ -279,5 +281,83 @@ HB_TEST(transport_memory, event_ring_only_while_events_wait)
 	pair_drain_events(p.srv);
 	without = quic_conn_mem_bytes(p.srv);
 	cr_assert(eq(sz, with - without, 16 * sizeof(struct quic_event)));
+	pair_free(&p);
+}
+
+/* The client's first datagram with a QUIC v1 Handshake packet, kept for a late replay. */
+struct late_hs {
+	uint8_t data[1500];
+	size_t len;
+	bool srv_held; /* the server's handshake state was seen allocated */
+};
+
+static bool
+keep_handshake(void *arg, uint8_t *data, size_t *len, uint64_t index)
+{
+	struct late_hs *h = arg;
+	static const uint8_t v1[4] = {0, 0, 0, 1};
+
+	(void)index;
+	/* Long header (RFC 9000 §17.2), version 1, type 2 (Handshake); the two type bits are
+	 * outside header protection (RFC 9001 §5.4.1). */
+	if (h->len == 0 && *len >= 5 && *len <= sizeof(h->data) && (data[0] & 0xb0) == 0xa0 &&
+	    memcmp(data + 1, v1, sizeof(v1)) == 0) {
+		memcpy(h->data, data, *len);
+		h->len = *len;
+	}
+	return true;
+}
+
+static void
+watch_hs_state(struct pair *p, void *arg)
+{
+	struct late_hs *h = arg;
+
+	if (p->srv != NULL && quic_conn_handshake_state_held(p->srv))
+		h->srv_held = true;
+}
+
+static bool
+both_confirmed(struct pair *p, void *arg)
+{
+	(void)arg;
+	return p->srv != NULL && quic_conn_handshake_confirmed(p->srv) &&
+	       quic_conn_handshake_confirmed(p->cli);
+}
+
+/*
+ * The Initial and Handshake CRYPTO streams and the held-packet slots live apart from the
+ * connection and are freed once both levels are discarded (RFC 9001 §4.9.1, §4.9.2), on both
+ * sides (issue #6). A Handshake packet that arrives after that finds no keys: it is dropped
+ * and counted, and the connection goes on.
+ */
+HB_TEST(transport_memory, handshake_state_freed_at_confirmation)
+{
+	struct quic_conn_stats before, after;
+	struct late_hs h = {0};
+	struct pair_opts o;
+	struct pair p;
+
+	pair_opts_default(&o, 14);
+	pair_init(&p, &o);
+	p.dir[PAIR_C2S].filter = keep_handshake;
+	p.dir[PAIR_C2S].filter_arg = &h;
+	p.on_step = watch_hs_state;
+	p.step_arg = &h;
+	cr_assert(quic_conn_handshake_state_held(p.cli));
+	cr_assert(pair_run(&p, both_confirmed, NULL, 5000 * PAIR_MS));
+	pair_run_for(&p, 100 * PAIR_MS);
+	cr_assert(h.srv_held);
+	cr_assert(gt(sz, h.len, 0));
+	cr_assert(not(quic_conn_handshake_state_held(p.srv)));
+	cr_assert(not(quic_conn_handshake_state_held(p.cli)));
+
+	quic_conn_stats(p.srv, &before);
+	cr_assert(eq(int, quic_conn_recv(p.srv, h.data, h.len, &p.spath, p.now), 0));
+	quic_conn_stats(p.srv, &after);
+	cr_assert(eq(u64, after.pkts_dropped, before.pkts_dropped + 1));
+	cr_assert(eq(u64, after.pkts_rx, before.pkts_rx));
+	cr_assert(not(quic_conn_handshake_state_held(p.srv)));
+	cr_assert(eq(int, quic_conn_state(p.srv), QUIC_CONN_ESTABLISHED));
 	pair_free(&p);
 }

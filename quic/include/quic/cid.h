@@ -291,14 +291,13 @@ struct quic_peer_cid {
 	bool used;	/* we sent with it: its token may end a datagram (RFC 9000 §10.3.1) */
 };
 
-struct quic_cid_retire {
-	uint64_t seq;
-	bool sent; /* in flight; false: to send */
-};
+/* RETIRE_CONNECTION_ID queue entries: the sequence number (below 2^62, RFC 9000 §16), with
+ * this bit set once the frame is in flight (8 bytes an entry, not 16: issue #6). */
+#define QUIC_CID_RETIRE_SENT (UINT64_C(1) << 63)
 
 struct quic_peer_cids {
 	struct quic_peer_cid slot[QUIC_CID_PEER_LIMIT];
-	struct quic_cid_retire retire[QUIC_CID_RETIRE_QUEUE];
+	uint64_t retire[QUIC_CID_RETIRE_QUEUE]; /* seq, | QUIC_CID_RETIRE_SENT when in flight */
 	/* The last seqs we retired, so that a retransmitted NEW_CONNECTION_ID for one of them is
 	 * not taken for a new CID once its RETIRE_CONNECTION_ID has left the queue. */
 	uint64_t recent[QUIC_CID_RETIRE_QUEUE];

@@ -449,6 +449,12 @@ void quic_conn_stats(const struct quic_conn *c, struct quic_conn_stats *out);
  * the AEAD and header protection contexts of crypto/.
  */
 size_t quic_conn_mem_bytes(const struct quic_conn *c);
+/*
+ * Whether the handshake-only state (the Initial and Handshake CRYPTO streams and the packets
+ * held for keys not there yet) is still allocated: it is freed once both levels are discarded
+ * (RFC 9001 §4.9.1, §4.9.2) and no packet waits for its keys (issue #6).
+ */
+bool quic_conn_handshake_state_held(const struct quic_conn *c);
 /* Bytes of stream data buffers (send and receive chunks) this connection holds now. */
 size_t quic_conn_stream_mem_bytes(const struct quic_conn *c);
 /* The least quic_conn_mem_bytes() of any connection: its struct alone (what admitting one

@@ -133,8 +133,8 @@ struct quic_recovery;
 
 /*
  * Bytes the recovery state of cfg takes (the struct; packet records come from cfg->pool as
- * needed), for callers that place it in their own memory with quic_recovery_init(); 0 when
- * cfg is invalid.
+ * needed, and the Initial and Handshake spaces from the heap until both are discarded), for
+ * callers that place it in their own memory with quic_recovery_init(); 0 when cfg is invalid.
  */
 size_t quic_recovery_size(const struct quic_recovery_config *cfg);
 
@@ -142,10 +142,10 @@ size_t quic_recovery_size(const struct quic_recovery_config *cfg);
  * Set up the recovery state of a connection (RFC 9002 §A.4, §B.3) in caller memory.
  * @param mem  len bytes, at least quic_recovery_size(cfg), aligned for uint64_t; the caller
  *             owns it (no quic_recovery_free()) and calls quic_recovery_fini() to give back
- *             the record blocks
+ *             the record blocks and the handshake spaces
  * @param out  set on success; points into mem
- * @return 0, or QUIC_ERR_INVAL (a config value out of range, unknown cc_algo, no callback,
- *         mem too small)
+ * @return 0, QUIC_ERR_INVAL (a config value out of range, unknown cc_algo, no callback,
+ *         mem too small) or QUIC_ERR_NOMEM (the handshake spaces)
  */
 int quic_recovery_init(void *mem, size_t len, const struct quic_recovery_config *cfg,
 		       struct quic_recovery **out);

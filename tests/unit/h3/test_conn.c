@@ -246,6 +246,35 @@ HB_TEST(h3_conn, reserved_frames_and_streams_ignored)
 	h_fini(&h);
 }
 
+/*
+ * A stream the peer opened sends nothing (at most a STOP_SENDING, a flag): it is kept without
+ * the output prefix our own control stream queues SETTINGS in (issue #6), and draining the
+ * output still writes our SETTINGS and nothing on the client's streams.
+ */
+HB_TEST(h3_conn, peer_uni_streams_without_prefix)
+{
+	static const uint8_t enc[] = {QUIC_H3_STREAM_QPACK_ENCODER};
+	struct harness h;
+	size_t m0, m1, m2, own, peer;
+
+	h_init(&h, QUIC_APP_H3);
+	m0 = quic_app_mem_bytes(h.app);
+	cr_assert(eq(int, quic_app_on_uni_opened(h.app, 3), 0));
+	m1 = quic_app_mem_bytes(h.app);
+	h_data(&h, 2, enc, 1, false); /* the client's first unidirectional stream */
+	m2 = quic_app_mem_bytes(h.app);
+	own = m1 - m0;
+	peer = m2 - m1;
+	cr_log_info("h3 app: own control stream %zu B, peer QPACK stream %zu B\n", own, peer);
+	cr_assert(gt(sz, peer, 0));
+	cr_assert(ge(sz, own, peer + 128));
+	h_drain(&h);
+	expect_ok(&h);
+	cr_assert(eq(sz, h.nout, 1));
+	cr_assert(gt(sz, h_out(&h, 3)->len, 0));
+	h_fini(&h);
+}
+
 HB_TEST(h3_conn, goaway_max_push_id_cancel_push)
 {
 	struct harness h;

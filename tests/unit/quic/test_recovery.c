@@ -853,6 +853,49 @@ HB_TEST(recovery, ring_full_can_send)
 	quic_recovery_free(r);
 }
 
+/*
+ * The Initial and Handshake spaces are freed once both are discarded (issue #6): the memory
+ * figure drops, and those spaces then read as discarded and empty while the Application space
+ * goes on (sent, acknowledged, timed).
+ */
+HB_TEST(recovery, handshake_spaces_freed_when_both_discarded)
+{
+	struct quic_recovery_config cfg;
+	struct evlog log;
+	struct quic_recovery *r;
+	size_t m0, m1, m2;
+
+	cfg_init(&cfg, &log);
+	r = rec_new(&cfg);
+	/* Nothing sent in the handshake spaces: no ring block to tell their own bytes from. */
+	send_pkt(r, APP, true, 0);
+	m0 = quic_recovery_mem_bytes(r);
+	cr_assert(eq(int, quic_recovery_discard_space(r, INIT, SEC), 0));
+	m1 = quic_recovery_mem_bytes(r);
+	cr_assert(eq(int, quic_recovery_discard_space(r, HS, SEC), 0));
+	m2 = quic_recovery_mem_bytes(r);
+	cr_log_info("recovery: %zu B, Initial discarded %zu B, both %zu B\n", m0, m1, m2);
+	cr_assert(eq(sz, m1, m0));	 /* the Handshake space is still there, and so both */
+	cr_assert(lt(sz, m2 + 200, m1)); /* two spaces of loss state go at once */
+	for (int s = INIT; s <= HS; s++) {
+		cr_assert(not(quic_recovery_can_send(r, (enum quic_pn_space)s)));
+		cr_assert(eq(sz, quic_recovery_outstanding(r, (enum quic_pn_space)s), 0));
+		cr_assert(eq(int,
+			     quic_recovery_on_packet_sent(r, (enum quic_pn_space)s, 1, SZ, true,
+							  true, SEC, 0),
+			     QUIC_ERR_INVAL));
+		cr_assert(
+			eq(int, ack_range(r, (enum quic_pn_space)s, 0, 0, 0, SEC), QUIC_ERR_INVAL));
+		cr_assert(eq(int, quic_recovery_discard_space(r, (enum quic_pn_space)s, SEC), 0));
+	}
+	cr_assert(eq(sz, log.count[QUIC_PKT_DISCARDED], 0));
+	cr_assert(eq(int, ack_range(r, APP, 0, 0, 0, SEC), 0));
+	cr_assert(eq(u64, quic_recovery_bytes_in_flight(r), 0));
+	quic_recovery_trim(r, 100 * SEC);
+	cr_assert(eq(u64, quic_recovery_trim_time(r), QUIC_TIMER_NONE));
+	quic_recovery_free(r);
+}
+
 /* RFC 9002 §6.4 and §B.9: discarded spaces leave bytes in flight, nothing leaks. */
 HB_TEST(recovery, discard_space)
 {
