@@ -116,7 +116,8 @@ for c in $cases; do
 		{ tail -n 20 "$it_tmp/g$n.log"; it_bad "$c: a well-behaved get failed after the case"; }
 	cmp -s "$it_tmp/dl/p00.txt" "$it_tmp/www/p00.txt" || it_bad "$c: p00.txt differs"
 	rm -f "$it_tmp/dl/p00.txt"
-	kill -0 "$it_srv_pid" 2>/dev/null || it_die "$c: the server is gone"
+	kill -0 "$it_srv_pid" 2>/dev/null ||
+		{ tail -n 40 "$it_tmp/server.log"; it_die "$c: the server is gone"; }
 	settle "$(wc -l <"$it_tmp/server.log")" "$base" || continue
 	read -r act mem peak < <(gauges "$from")
 	it_say "$c: gauges back to $act $mem (conn_mem_bytes peak during the case: $peak)"
