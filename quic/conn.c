@@ -580,6 +580,7 @@ quic_conn_free(struct quic_conn *c)
 	free(c->ev);
 	quic_conn_keys_free_all(c);
 	quic_recovery_free(c->rec);
+	quic_ackgen_fini(&c->ack);
 	quic_conn_sent_fini(c);
 	conn_hs_free(c);
 	if (c->crypto_ready) {
@@ -1455,6 +1456,7 @@ void
 quic_conn_stats(const struct quic_conn *c, struct quic_conn_stats *out)
 {
 	*out = c->stats;
+	out->ack_ranges_dropped = quic_ackgen_ranges_dropped(&c->ack);
 }
 
 const uint8_t *
@@ -1654,7 +1656,8 @@ crypto_mem(const struct quic_rbuf *rx, const struct conn_crypto_tx *tx)
 size_t
 quic_conn_mem_bytes(const struct quic_conn *c)
 {
-	size_t n = sizeof(*c) + quic_recovery_mem_bytes(c->rec) + quic_conn_sent_bytes(c);
+	size_t n = sizeof(*c) + quic_recovery_mem_bytes(c->rec) + quic_conn_sent_bytes(c) +
+		   quic_ackgen_mem_bytes(&c->ack);
 	int i;
 
 	if (c->crypto_ready)

@@ -4,15 +4,18 @@
  * numbers received (duplicates refused), when an ACK frame is due, and the ACK frame itself
  * (written with quic_frame_encode_ack()), with ECN counts (RFC 9000 §13.4.1).
  *
- * State is bounded and embedded (no allocation): one table of QUIC_ACKGEN_MAX_RANGES ranges.
- * While the handshake spaces live, QUIC_ACKGEN_HS_RANGES of it belong to each of Initial and
- * Handshake (which carry a handful of packets) and the rest to the Application space; each
- * discarded handshake space (RFC 9001 §4.9) gives its part back to the Application space,
- * which has the whole table once both are gone. Separate tables kept 256 bytes of every
- * established connection for spaces that no longer exist (issue #6). When a new gap would
- * need one more range, the oldest range is dropped, and every packet
- * number at or below it is from then on refused as a duplicate (RFC 9000 §13.2.3: a range is
- * only forgotten once such packets can no longer be accepted). Not thread-safe.
+ * State is bounded: at most QUIC_ACKGEN_MAX_RANGES ranges for the Application space and
+ * QUIC_ACKGEN_HS_RANGES for each of Initial and Handshake. The Application space keeps
+ * QUIC_ACKGEN_INLINE_RANGES of them inline, which is all an idle or loss-free connection
+ * ever uses (one or two ranges); it moves them to a heap array of QUIC_ACKGEN_MAX_RANGES
+ * when more are live, and back (freeing the array) once no more than
+ * QUIC_ACKGEN_INLINE_RANGES / 2 are. The two handshake spaces live in one allocation freed
+ * once both are discarded (RFC 9001 §4.9). A fixed table of 32 ranges and three spaces was
+ * 792 bytes of every established connection (issue #6); this is 184. When a new gap would
+ * need one more range than the space may hold (or the heap array cannot be had), the oldest
+ * range is dropped and counted (quic_ackgen_ranges_dropped()), and every packet number at or
+ * below it is from then on refused as a duplicate (RFC 9000 §13.2.3: a range is only
+ * forgotten once such packets can no longer be accepted). Not thread-safe.
  */
 #ifndef HB_QUIC_ACKGEN_H
 #define HB_QUIC_ACKGEN_H
@@ -31,14 +34,15 @@ extern "C" {
 
 #define QUIC_ACKGEN_MAX_RANGES 32
 #define QUIC_ACKGEN_HS_RANGES  8
-/* Application ranges while both handshake spaces live. */
-#define QUIC_ACKGEN_APP_HS_RANGES (QUIC_ACKGEN_MAX_RANGES - 2 * QUIC_ACKGEN_HS_RANGES)
+/* Application ranges held inline, without an allocation. */
+#define QUIC_ACKGEN_INLINE_RANGES 4
 /* RFC 9000 §13.2.2: acknowledge at least every second ack-eliciting packet. */
 #define QUIC_ACKGEN_PACKET_THRESHOLD 2
 
 struct quic_ackgen_space {
-	/* Received packet numbers, highest range first, separated by gaps: cap entries in the
-	 * storage of struct quic_ackgen (which must therefore not be copied). */
+	/* Received packet numbers, highest range first, separated by gaps: cap entries (inline
+	 * in struct quic_ackgen or struct quic_ackgen_hs, which must not be copied, or on the
+	 * heap). */
 	struct quic_ack_range *ranges;
 	uint32_t cap;
 	uint32_t n;
@@ -54,20 +58,40 @@ struct quic_ackgen_space {
 	struct quic_ack_ecn ecn;
 };
 
+/* Initial and Handshake (index = enum quic_pn_space), while either lives. */
+struct quic_ackgen_hs {
+	struct quic_ackgen_space sp[2];
+	struct quic_ack_range ranges[2][QUIC_ACKGEN_HS_RANGES];
+};
+
 struct quic_ackgen {
-	struct quic_ackgen_space sp[QUIC_PN_SPACE_COUNT];
-	/* Application, then Initial, then Handshake ranges (see the top of this file). */
-	struct quic_ack_range ranges[QUIC_ACKGEN_MAX_RANGES];
+	struct quic_ackgen_space app;
+	struct quic_ackgen_hs *hs;  /* NULL once both handshake spaces are discarded */
 	uint64_t max_ack_delay;	    /* ours, ns (our max_ack_delay transport parameter) */
+	uint64_t ranges_dropped;    /* oldest ranges forgotten for want of room (all spaces) */
 	uint8_t ack_delay_exponent; /* ours */
+	struct quic_ack_range inl[QUIC_ACKGEN_INLINE_RANGES]; /* the Application space's */
 };
 
 /*
  * @param max_ack_delay_ns     our max_ack_delay transport parameter, in ns
  * @param ack_delay_exponent   our ack_delay_exponent transport parameter (<= 20)
- * @return 0, or QUIC_ERR_INVAL (exponent above 20, max_ack_delay at or above 2^14 ms)
+ * @return 0, QUIC_ERR_INVAL (exponent above 20, max_ack_delay at or above 2^14 ms) or
+ *         QUIC_ERR_NOMEM (the handshake spaces); call quic_ackgen_fini() in every case
  */
 int quic_ackgen_init(struct quic_ackgen *ag, uint64_t max_ack_delay_ns, uint8_t ack_delay_exponent);
+
+/* Free what ag holds (also after a failed init, or on a zeroed struct). */
+void quic_ackgen_fini(struct quic_ackgen *ag);
+
+/* Heap bytes ag holds now (the handshake spaces, the Application space's spilled ranges). */
+size_t quic_ackgen_mem_bytes(const struct quic_ackgen *ag);
+
+/* Ranges held for space now (0 for a discarded one). */
+uint32_t quic_ackgen_ranges(const struct quic_ackgen *ag, enum quic_pn_space space);
+
+/* Ranges dropped so far because a space was full (RFC 9000 §13.2.3), all spaces. */
+uint64_t quic_ackgen_ranges_dropped(const struct quic_ackgen *ag);
 
 /*
  * Whether pn was already received in space (or falls below what is still tracked). Call it

@@ -437,6 +437,9 @@ struct quic_conn_stats {
 	uint64_t pkts_0rtt_rx; /* server: 0-RTT packets opened and processed */
 	uint64_t pkts_0rtt_tx; /* client: 0-RTT packets sent */
 	uint64_t glitches; /* non-productive frames and packets (see glitch_budget) */
+	/* Received-packet ranges forgotten for want of room before our ACK of them was
+	 * acknowledged (RFC 9000 §13.2.3; quic/ackgen.h): packets at or below are refused. */
+	uint64_t ack_ranges_dropped;
 };
 
 void quic_conn_stats(const struct quic_conn *c, struct quic_conn_stats *out);

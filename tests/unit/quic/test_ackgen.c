@@ -74,6 +74,7 @@ HB_TEST(ackgen, init_checks)
 	cr_assert(eq(u64, quic_ackgen_largest(&ag, APP), UINT64_MAX));
 	cr_assert(eq(u64, quic_ackgen_timer(&ag), QUIC_TIMER_NONE));
 	cr_assert(not(quic_ackgen_has_new(&ag, APP)));
+	quic_ackgen_fini(&ag);
 }
 
 /* §13.2.2: an ACK after the second ack-eliciting packet; before it, max_ack_delay. */
@@ -100,6 +101,7 @@ HB_TEST(ackgen, every_second_packet)
 	cr_assert(eq(u64, quic_ackgen_deadline(&ag, APP), QUIC_TIMER_NONE));
 	cr_assert(not(quic_ackgen_has_new(&ag, APP)));
 	cr_assert(eq(u64, quic_ackgen_largest(&ag, APP), 1));
+	quic_ackgen_fini(&ag);
 }
 
 HB_TEST(ackgen, duplicates_refused)
@@ -113,13 +115,14 @@ HB_TEST(ackgen, duplicates_refused)
 	cr_assert(not(quic_ackgen_on_received(&ag, APP, 5, true, QUIC_ECN_NOT_ECT, MS)));
 	/* A duplicate neither counts toward the second-packet rule nor moves the timer. */
 	cr_assert(eq(u64, quic_ackgen_deadline(&ag, APP), MAD));
-	cr_assert(eq(u32, ag.sp[APP].unacked_ack_eliciting, 1));
+	cr_assert(eq(u32, ag.app.unacked_ack_eliciting, 1));
 	/* Spaces are separate; a number past 2^62 - 1 is never accepted. */
 	cr_assert(not(quic_ackgen_is_duplicate(&ag, HS, 5)));
 	cr_assert(not(quic_ackgen_on_received(&ag, APP, QUIC_VARINT_MAX + 1, true, QUIC_ECN_NOT_ECT,
 					      MS)));
 	cr_assert(not(quic_ackgen_on_received(&ag, (enum quic_pn_space)3, 0, true, QUIC_ECN_NOT_ECT,
 					      MS)));
+	quic_ackgen_fini(&ag);
 }
 
 /* §13.2.1: ack-eliciting Initial and Handshake packets are acknowledged immediately. */
@@ -141,6 +144,7 @@ HB_TEST(ackgen, initial_and_handshake_immediate)
 	write_ack(&ag, HS, 20 * MS, &a);
 	cr_assert(eq(u64, a.f.ack.ack_delay, (12000 >> 3)));
 	cr_assert(eq(u64, quic_ackgen_timer(&ag), 1 * MS + MAD));
+	quic_ackgen_fini(&ag);
 }
 
 /* §13.2.1: a packet that is not ack-eliciting arms nothing, but is acknowledged later. */
@@ -157,6 +161,7 @@ HB_TEST(ackgen, non_eliciting_no_timer)
 	write_ack(&ag, APP, MS, &a);
 	cr_assert(eq(u64, a.largest, 1));
 	cr_assert(eq(u64, a.ranges[0].smallest, 0));
+	quic_ackgen_fini(&ag);
 }
 
 /* §13.2.1: out of order or after a gap, acknowledge at once. */
@@ -188,6 +193,7 @@ HB_TEST(ackgen, out_of_order_immediate)
 	write_ack(&ag, APP, 52 * MS, &a);
 	recv_pkt(&ag, APP, 5, 60 * MS);
 	cr_assert(eq(u64, quic_ackgen_deadline(&ag, APP), 60 * MS + MAD));
+	quic_ackgen_fini(&ag);
 }
 
 /* §13.2.1: CE-marked packets at once; §13.4.1 counts in an ACK_ECN frame. */
@@ -213,6 +219,7 @@ HB_TEST(ackgen, ecn_counts_and_ce)
 	recv_pkt(&ag, HS, 0, MS);
 	write_ack(&ag, HS, MS, &a);
 	cr_assert(eq(u64, a.f.type, QUIC_FRAME_ACK));
+	quic_ackgen_fini(&ag);
 }
 
 HB_TEST(ackgen, ranges_merge)
@@ -224,7 +231,7 @@ HB_TEST(ackgen, ranges_merge)
 	recv_pkt(&ag, APP, 1, 0);
 	recv_pkt(&ag, APP, 3, 0);
 	recv_pkt(&ag, APP, 7, 0);
-	cr_assert(eq(sz, ag.sp[APP].n, 3));
+	cr_assert(eq(u32, quic_ackgen_ranges(&ag, APP), 3));
 	recv_pkt(&ag, APP, 2, 0);
 	recv_pkt(&ag, APP, 6, 0);
 	recv_pkt(&ag, APP, 0, 0);
@@ -236,10 +243,11 @@ HB_TEST(ackgen, ranges_merge)
 	cr_assert(eq(u64, a.ranges[1].largest, 3));
 	recv_pkt(&ag, APP, 4, 0);
 	recv_pkt(&ag, APP, 5, 0);
-	cr_assert(eq(sz, ag.sp[APP].n, 1));
+	cr_assert(eq(u32, quic_ackgen_ranges(&ag, APP), 1));
 	write_ack(&ag, APP, 0, &a);
 	cr_assert(eq(u64, a.f.ack.first_range, 7));
 	cr_assert(eq(u64, a.f.ack.range_count, 0));
+	quic_ackgen_fini(&ag);
 }
 
 /* §13.2.3: at most QUIC_ACKGEN_MAX_RANGES ranges; the oldest goes, and stays refused. */
@@ -255,24 +263,26 @@ HB_TEST(ackgen, range_cap_drops_oldest)
 	recv_pkt(&ag, APP, 5, 0);
 	for (uint64_t pn = 10; pn <= 70; pn += 2)
 		recv_pkt(&ag, APP, pn, 0);
-	cr_assert(eq(sz, ag.sp[APP].n, QUIC_ACKGEN_MAX_RANGES));
+	cr_assert(eq(u32, quic_ackgen_ranges(&ag, APP), QUIC_ACKGEN_MAX_RANGES));
 	/* Below every range with the table full: cannot be tracked, so refused. */
 	cr_assert(not(quic_ackgen_is_duplicate(&ag, APP, 2)));
 	cr_assert(not(quic_ackgen_on_received(&ag, APP, 2, true, QUIC_ECN_NOT_ECT, 0)));
 	/* A new highest range drops [5, 5]: 5 and everything below are now refused. */
 	recv_pkt(&ag, APP, 72, 0);
-	cr_assert(eq(sz, ag.sp[APP].n, QUIC_ACKGEN_MAX_RANGES));
+	cr_assert(eq(u32, quic_ackgen_ranges(&ag, APP), QUIC_ACKGEN_MAX_RANGES));
 	cr_assert(quic_ackgen_is_duplicate(&ag, APP, 5));
 	cr_assert(quic_ackgen_is_duplicate(&ag, APP, 3));
+	cr_assert(eq(u64, quic_ackgen_ranges_dropped(&ag), 1));
 	cr_assert(not(quic_ackgen_is_duplicate(&ag, APP, 7)));
 	write_ack(&ag, APP, 0, &a);
 	cr_assert(eq(sz, a.n, QUIC_ACKGEN_MAX_RANGES));
 	cr_assert(eq(u64, a.ranges[QUIC_ACKGEN_MAX_RANGES - 1].smallest, 10));
 	/* Filling a gap frees a slot; a gap-making number inside takes it. */
 	recv_pkt(&ag, APP, 11, 0);
-	cr_assert(eq(sz, ag.sp[APP].n, QUIC_ACKGEN_MAX_RANGES - 1));
+	cr_assert(eq(u32, quic_ackgen_ranges(&ag, APP), QUIC_ACKGEN_MAX_RANGES - 1));
 	recv_pkt(&ag, APP, 7, 0);
-	cr_assert(eq(sz, ag.sp[APP].n, QUIC_ACKGEN_MAX_RANGES));
+	cr_assert(eq(u32, quic_ackgen_ranges(&ag, APP), QUIC_ACKGEN_MAX_RANGES));
+	quic_ackgen_fini(&ag);
 }
 
 /* §13.2.5: ACK Delay in microseconds, scaled down by our ack_delay_exponent. */
@@ -286,11 +296,13 @@ HB_TEST(ackgen, ack_delay_field)
 	cr_assert(eq(u64, quic_ackgen_deadline(&ag, APP), MS + MAD));
 	write_ack(&ag, APP, MS + MAD, &a);
 	cr_assert(eq(u64, a.f.ack.ack_delay, 25000 >> 3));
+	quic_ackgen_fini(&ag);
 	cr_assert(eq(int, quic_ackgen_init(&ag, MAD, 0), 0));
 	recv_pkt(&ag, APP, 0, MS);
 	recv_pkt(&ag, APP, 1, 2 * MS); /* the delay runs from the largest */
 	write_ack(&ag, APP, 2 * MS + 1234 * US, &a);
 	cr_assert(eq(u64, a.f.ack.ack_delay, 1234));
+	quic_ackgen_fini(&ag);
 }
 
 /* §13.2.4: once our ACK was acknowledged, its ranges are forgotten and refused after. */
@@ -334,6 +346,7 @@ HB_TEST(ackgen, forget_after_ack_of_ack)
 	/* The largest is kept for packet number decoding. */
 	cr_assert(eq(u64, quic_ackgen_largest(&ag, APP), 13));
 	recv_pkt(&ag, APP, 14, 3 * MS);
+	quic_ackgen_fini(&ag);
 }
 
 HB_TEST(ackgen, write_needs_room)
@@ -350,6 +363,7 @@ HB_TEST(ackgen, write_needs_room)
 	/* Still due. */
 	cr_assert(quic_ackgen_ack_due(&ag, INIT, 0));
 	cr_assert(quic_ackgen_has_new(&ag, INIT));
+	quic_ackgen_fini(&ag);
 }
 
 HB_TEST(ackgen, discarded_space)
@@ -369,6 +383,7 @@ HB_TEST(ackgen, discarded_space)
 	cr_assert(not(quic_ackgen_has_new(&ag, INIT)));
 	quic_writer_init(&w, buf, sizeof(buf));
 	cr_assert(eq(int, quic_ackgen_write(&ag, INIT, &w, 0, NULL), QUIC_ERR_INVAL));
+	quic_ackgen_fini(&ag);
 }
 
 /* Receive every other number from first, n of them: n ranges of one number each. */
@@ -394,39 +409,109 @@ check_gaps(struct quic_ackgen *ag, enum quic_pn_space space, uint64_t first, uns
 }
 
 /*
- * One range table for the three spaces (issue #6): while the handshake spaces live, each has
- * QUIC_ACKGEN_HS_RANGES and the Application space the rest; all three full at once keep their
- * own ranges. Discarding Initial, then Handshake, gives their parts to the Application space,
- * which then holds QUIC_ACKGEN_MAX_RANGES ranges without dropping any it had.
+ * Initial and Handshake hold QUIC_ACKGEN_HS_RANGES each (RFC 9000 §13.2.3): one more drops
+ * the oldest, counted; the Application space is not limited by them. Once both are discarded
+ * (RFC 9001 §4.9) their storage is freed and they record nothing.
  */
-HB_TEST(ackgen, handshake_spaces_share_the_table)
+HB_TEST(ackgen, handshake_spaces_bounded_then_freed)
 {
-	const unsigned app_hs = QUIC_ACKGEN_MAX_RANGES - 2 * QUIC_ACKGEN_HS_RANGES;
 	struct quic_ackgen ag;
 
 	ag_init(&ag);
-	/* One more than fits: the oldest range of each space goes. */
-	recv_gaps(&ag, APP, 0, app_hs + 1);
+	cr_assert(eq(sz, quic_ackgen_mem_bytes(&ag), sizeof(struct quic_ackgen_hs)));
 	recv_gaps(&ag, INIT, 1000, QUIC_ACKGEN_HS_RANGES + 1);
 	recv_gaps(&ag, HS, 2000, QUIC_ACKGEN_HS_RANGES + 1);
-	check_gaps(&ag, APP, 2, app_hs);
+	recv_gaps(&ag, APP, 0, QUIC_ACKGEN_MAX_RANGES);
 	check_gaps(&ag, INIT, 1002, QUIC_ACKGEN_HS_RANGES);
 	check_gaps(&ag, HS, 2002, QUIC_ACKGEN_HS_RANGES);
-	cr_assert(quic_ackgen_is_duplicate(&ag, APP, 0));
+	check_gaps(&ag, APP, 0, QUIC_ACKGEN_MAX_RANGES);
+	cr_assert(eq(u64, quic_ackgen_ranges_dropped(&ag), 2));
+	cr_assert(quic_ackgen_is_duplicate(&ag, INIT, 1000));
+	cr_assert(not(quic_ackgen_is_duplicate(&ag, INIT, 1001)));
 
 	quic_ackgen_discard(&ag, INIT);
-	cr_assert(eq(u32, ag.sp[APP].cap, app_hs + QUIC_ACKGEN_HS_RANGES));
-	/* Handshake's ranges are untouched by the Application space growing into Initial's. */
-	recv_gaps(&ag, APP, 2 + 2 * app_hs, QUIC_ACKGEN_HS_RANGES);
-	check_gaps(&ag, APP, 2, app_hs + QUIC_ACKGEN_HS_RANGES);
+	/* Handshake's ranges are untouched by Initial going. */
 	check_gaps(&ag, HS, 2002, QUIC_ACKGEN_HS_RANGES);
-
+	cr_assert(eq(u32, quic_ackgen_ranges(&ag, INIT), 0));
+	cr_assert(ag.hs != NULL);
 	quic_ackgen_discard(&ag, HS);
-	cr_assert(eq(u32, ag.sp[APP].cap, QUIC_ACKGEN_MAX_RANGES));
-	recv_gaps(&ag, APP, 2 + 2 * (app_hs + QUIC_ACKGEN_HS_RANGES), QUIC_ACKGEN_HS_RANGES);
-	check_gaps(&ag, APP, 2, QUIC_ACKGEN_MAX_RANGES);
-	/* Full again: one more drops the oldest. */
-	recv_pkt(&ag, APP, 2 * QUIC_ACKGEN_MAX_RANGES + 2, 0);
-	check_gaps(&ag, APP, 4, QUIC_ACKGEN_MAX_RANGES);
+	cr_assert(ag.hs == NULL);
+	cr_assert(eq(sz, quic_ackgen_mem_bytes(&ag),
+		     QUIC_ACKGEN_MAX_RANGES * sizeof(struct quic_ack_range)));
 	cr_assert(not(quic_ackgen_on_received(&ag, HS, 5000, true, QUIC_ECN_NOT_ECT, 0)));
+	cr_assert(quic_ackgen_is_duplicate(&ag, HS, 5000));
+	cr_assert(eq(u64, quic_ackgen_largest(&ag, HS), UINT64_MAX));
+	cr_assert(eq(u64, quic_ackgen_deadline(&ag, INIT), QUIC_TIMER_NONE));
+	quic_ackgen_discard(&ag, HS); /* again: nothing to do */
+	check_gaps(&ag, APP, 0, QUIC_ACKGEN_MAX_RANGES);
+	quic_ackgen_fini(&ag);
+}
+
+/*
+ * The Application space keeps QUIC_ACKGEN_INLINE_RANGES ranges without an allocation (issue
+ * #6); a further gap moves them to a heap array of QUIC_ACKGEN_MAX_RANGES, losing none; once
+ * our ACK is acknowledged (RFC 9000 §13.2.4) and half of the inline ones or fewer are left,
+ * the array is freed, and a later burst of gaps spills again.
+ */
+HB_TEST(ackgen, app_ranges_spill_to_heap_and_back)
+{
+	const size_t spill = QUIC_ACKGEN_MAX_RANGES * sizeof(struct quic_ack_range);
+	struct quic_ackgen ag;
+	struct wack a;
+
+	ag_init(&ag);
+	quic_ackgen_discard(&ag, INIT);
+	quic_ackgen_discard(&ag, HS);
+	recv_gaps(&ag, APP, 0, QUIC_ACKGEN_INLINE_RANGES);
+	cr_assert(eq(sz, quic_ackgen_mem_bytes(&ag), 0));
+	recv_pkt(&ag, APP, 2 * QUIC_ACKGEN_INLINE_RANGES, 0);
+	cr_assert(eq(sz, quic_ackgen_mem_bytes(&ag), spill));
+	cr_assert(eq(u64, quic_ackgen_ranges_dropped(&ag), 0));
+	check_gaps(&ag, APP, 0, QUIC_ACKGEN_INLINE_RANGES + 1);
+
+	/* Filling gaps from the top merges ranges; still spilled above half the inline ones. */
+	for (unsigned g = 0; g < QUIC_ACKGEN_INLINE_RANGES / 2; g++)
+		recv_pkt(&ag, APP, 2 * QUIC_ACKGEN_INLINE_RANGES - 1 - 2 * g, 0);
+	cr_assert(eq(u32, quic_ackgen_ranges(&ag, APP), QUIC_ACKGEN_INLINE_RANGES / 2 + 1));
+	cr_assert(eq(sz, quic_ackgen_mem_bytes(&ag), spill));
+	/* The ACK of the ACK for pn 0 drops the lowest range: back inline, ranges intact. */
+	quic_ackgen_on_ack_of_ack(&ag, APP, 0);
+	cr_assert(eq(u32, quic_ackgen_ranges(&ag, APP), QUIC_ACKGEN_INLINE_RANGES / 2));
+	cr_assert(eq(sz, quic_ackgen_mem_bytes(&ag), 0));
+	write_ack(&ag, APP, 0, &a);
+	cr_assert(eq(sz, a.n, QUIC_ACKGEN_INLINE_RANGES / 2));
+	cr_assert(eq(u64, a.largest, 2 * QUIC_ACKGEN_INLINE_RANGES));
+	cr_assert(eq(u64, a.ranges[a.n - 1].smallest, 2));
+	cr_assert(quic_ackgen_is_duplicate(&ag, APP, 0));
+	cr_assert(not(quic_ackgen_is_duplicate(&ag, APP, 1)));
+	cr_assert(not(quic_ackgen_is_duplicate(&ag, APP, 3)));
+
+	/* Spills again, and the whole table's bound holds: the oldest range goes, counted. */
+	recv_gaps(&ag, APP, 100, QUIC_ACKGEN_MAX_RANGES - QUIC_ACKGEN_INLINE_RANGES / 2);
+	cr_assert(eq(u32, quic_ackgen_ranges(&ag, APP), QUIC_ACKGEN_MAX_RANGES));
+	cr_assert(eq(sz, quic_ackgen_mem_bytes(&ag), spill));
+	cr_assert(eq(u64, quic_ackgen_ranges_dropped(&ag), 0));
+	recv_pkt(&ag, APP, 1000, 0);
+	cr_assert(eq(u32, quic_ackgen_ranges(&ag, APP), QUIC_ACKGEN_MAX_RANGES));
+	cr_assert(eq(u64, quic_ackgen_ranges_dropped(&ag), 1));
+	/* Discarding the space (or fini) frees the array. */
+	quic_ackgen_discard(&ag, APP);
+	cr_assert(eq(sz, quic_ackgen_mem_bytes(&ag), 0));
+	cr_assert(quic_ackgen_is_duplicate(&ag, APP, 2000));
+	quic_ackgen_fini(&ag);
+}
+
+/* A spilled table is freed by quic_ackgen_fini() (the leak check of HB_TEST). */
+HB_TEST(ackgen, fini_frees_spilled_ranges)
+{
+	struct quic_ackgen ag;
+
+	ag_init(&ag);
+	recv_gaps(&ag, APP, 0, QUIC_ACKGEN_INLINE_RANGES + 1);
+	cr_assert(eq(sz, quic_ackgen_mem_bytes(&ag),
+		     sizeof(struct quic_ackgen_hs) +
+			     QUIC_ACKGEN_MAX_RANGES * sizeof(struct quic_ack_range)));
+	quic_ackgen_fini(&ag);
+	cr_assert(eq(sz, quic_ackgen_mem_bytes(&ag), 0));
+	quic_ackgen_fini(&ag); /* twice is harmless */
 }
