@@ -1344,12 +1344,32 @@ quic_conn_version(const struct quic_conn *c)
 	return c->version;
 }
 
+/*
+ * ALPN identifiers a released connection names without a copy of its own (the application
+ * protocols of quic/h3): a 3-byte strdup() costs a 32-byte heap chunk per idle connection.
+ */
+static const char *const known_alpn[] = {"h3", "hq-interop", "perf"};
+
 const char *
 quic_conn_alpn(const struct quic_conn *c)
 {
 	if (c->tls_released)
-		return c->tls_alpn;
+		return c->tls_alpn_known != 0 ? known_alpn[c->tls_alpn_known - 1] : c->tls_alpn;
 	return c->tls != NULL ? tls_conn_alpn(c->tls) : NULL;
+}
+
+/* Keep the negotiated ALPN once TLS goes. @return 0 or QUIC_ERR_NOMEM */
+static int
+keep_alpn(struct quic_conn *c, const char *alpn)
+{
+	for (size_t i = 0; i < sizeof(known_alpn) / sizeof(known_alpn[0]); i++) {
+		if (strcmp(alpn, known_alpn[i]) == 0) {
+			c->tls_alpn_known = (uint8_t)(i + 1);
+			return 0;
+		}
+	}
+	c->tls_alpn = strdup(alpn);
+	return c->tls_alpn != NULL ? 0 : QUIC_ERR_NOMEM;
 }
 
 void
@@ -1360,12 +1380,9 @@ quic_conn_tls_release(struct quic_conn *c)
 	if (!c->is_server || !c->hs_confirmed || c->tls == NULL || c->tls_released)
 		return;
 	alpn = tls_conn_alpn(c->tls);
-	if (alpn != NULL) {
-		/* Kept for the application's later questions; without memory, TLS stays. */
-		c->tls_alpn = strdup(alpn);
-		if (c->tls_alpn == NULL)
-			return;
-	}
+	/* Kept for the application's later questions; without memory, TLS stays. */
+	if (alpn != NULL && keep_alpn(c, alpn) != 0)
+		return;
 	c->tls_was_resumed = tls_conn_resumed(c->tls);
 	c->tls_was_hrr = tls_conn_hrr(c->tls);
 	c->tls_early = (uint8_t)tls_conn_early_data(c->tls);

@@ -273,8 +273,9 @@ struct quic_conn {
 	bool tls_released;
 	bool tls_was_resumed;
 	bool tls_was_hrr;
-	uint8_t tls_early; /* enum tls_early_data */
-	char *tls_alpn;	   /* NULL: none negotiated */
+	uint8_t tls_early;	/* enum tls_early_data */
+	uint8_t tls_alpn_known; /* 1 + index in conn.c's known_alpn[], 0: tls_alpn */
+	char *tls_alpn;		/* a copy; NULL: none negotiated (or a known one) */
 	/*
 	 * Initial and Handshake keys; [LVL_APP]: the 0-RTT keys (RFC 9001 §4.6), one direction
 	 * per role (quic_conn_zrtt_keys()); 1-RTT keys are in app.

@@ -73,7 +73,9 @@ config_apply(struct quic_app_config *cfg)
 /*
  * Room for more streams: the slot arrays start at APP_SLOTS_FIRST entries and double up to
  * nslots, so that an idle connection (its control and QPACK streams) does not hold room for
- * max_streams. @return 0, or QUIC_ERR_NOMEM (also when nslots are all there)
+ * max_streams. ids[] and slots[] share one allocation (ids first), one allocator header and
+ * rounding less per connection (issue #6). @return 0, or QUIC_ERR_NOMEM (also when nslots
+ * are all there)
  */
 static int
 slots_grow(struct quic_app *app)
@@ -86,45 +88,49 @@ slots_grow(struct quic_app *app)
 		n = app->nslots;
 	if (n <= app->ncap)
 		return QUIC_ERR_NOMEM;
-	ids = realloc(app->ids, n * sizeof(ids[0]));
+	ids = malloc(n * (sizeof(ids[0]) + sizeof(slots[0])));
 	if (ids == NULL)
 		return QUIC_ERR_NOMEM;
-	app->ids = ids;
-	slots = realloc(app->slots, n * sizeof(slots[0]));
-	if (slots == NULL)
-		return QUIC_ERR_NOMEM;
-	app->slots = slots;
-	for (uint32_t i = app->ncap; i < n; i++) {
-		app->ids[i] = APP_NO_ID;
-		app->slots[i] = NULL;
+	slots = (struct app_stream **)(void *)(ids + n);
+	for (uint32_t i = 0; i < n; i++) {
+		ids[i] = i < app->ncap ? app->ids[i] : APP_NO_ID;
+		slots[i] = i < app->ncap ? app->slots[i] : NULL;
 	}
+	free(app->ids); /* the block of both */
+	app->ids = ids;
+	app->slots = slots;
 	app->ncap = n;
 	return 0;
 }
 
 int
-quic_app_new(struct quic_app **out, const struct quic_app_config *cfg)
+quic_app_new(struct quic_app **out, const struct quic_app_config *config)
 {
+	struct quic_app_config cfg = *config;
 	struct quic_app *app;
 	int rc;
 
 	app = calloc(1, sizeof(*app));
 	if (app == NULL)
 		return QUIC_ERR_NOMEM;
-	app->cfg = *cfg;
-	rc = config_apply(&app->cfg);
+	rc = config_apply(&cfg);
 	if (rc != 0)
 		goto fail;
-	if (app->cfg.provider != NULL)
-		app->provider = *app->cfg.provider;
-	app->cfg.provider = &app->provider;
-	app->nslots = app->cfg.max_streams;
+	app->cfg = (struct app_cfg){
+		.provider = cfg.provider,
+		.stream_pool = cfg.stream_pool,
+		.perf_max_size = cfg.perf_max_size,
+		.max_field_section_size = (uint32_t)cfg.max_field_section_size,
+		.buffer_budget = cfg.buffer_budget,
+		.proto = cfg.proto,
+	};
+	app->nslots = cfg.max_streams;
 	rc = QUIC_ERR_NOMEM;
 	if (slots_grow(app) != 0)
 		goto fail;
-	app->scratch = app->cfg.scratch;
-	if (app->cfg.proto == QUIC_APP_H3 && app->scratch == NULL) {
-		app->scratch = malloc(app->cfg.max_field_section_size);
+	app->scratch = cfg.scratch;
+	if (cfg.proto == QUIC_APP_H3 && app->scratch == NULL) {
+		app->scratch = malloc(cfg.max_field_section_size);
 		app->own_scratch = true;
 		if (app->scratch == NULL)
 			goto fail;
@@ -139,8 +145,10 @@ fail:
 void
 quic_app_release(struct quic_app *app, struct quic_app_object *obj)
 {
-	if (app->provider.release != NULL)
-		app->provider.release(app->provider.ctx, obj->handle);
+	const struct quic_app_provider *p = app->cfg.provider;
+
+	if (p != NULL && p->release != NULL)
+		p->release(p->ctx, obj->handle);
 	obj->handle = NULL;
 }
 
@@ -149,7 +157,8 @@ quic_app_lookup(struct quic_app *app, const char *path, struct quic_app_object *
 {
 	obj->size = 0;
 	obj->handle = NULL;
-	return app->provider.lookup(app->provider.ctx, path, obj) < 0 ? QUIC_H3_ERR_PATH : 0;
+	return app->cfg.provider->lookup(app->cfg.provider->ctx, path, obj) < 0 ? QUIC_H3_ERR_PATH
+										: 0;
 }
 
 /* Drop the body: release its object, nothing more will be read. */
@@ -216,8 +225,7 @@ quic_app_free(struct quic_app *app)
 			slot_free(app, i);
 	if (app->own_scratch)
 		free(app->scratch);
-	free(app->ids);
-	free(app->slots);
+	free(app->ids); /* and slots, in the same block */
 	free(app);
 }
 
@@ -473,7 +481,7 @@ body_peek(struct quic_app *app, struct app_tx *t, uint8_t *buf, size_t cap)
 		pattern_fill(buf, t->body_off, want);
 		return want;
 	}
-	r = app->provider.read(app->provider.ctx, t->obj.handle, t->body_off, buf, want);
+	r = app->cfg.provider->read(app->cfg.provider->ctx, t->obj.handle, t->body_off, buf, want);
 	if (r > 0)
 		return (size_t)r < want ? (size_t)r : want;
 	/* The object cannot be read: abandon the response (the next peek resets the stream). */

@@ -18,8 +18,9 @@
 #define APP_PREFIX_CAP 160
 /* An id no stream has (client stream IDs stay below 2^62). */
 #define APP_NO_ID UINT64_MAX
-/* Slot array entries a connection starts with (its control and QPACK streams, a few requests). */
-#define APP_SLOTS_FIRST 8u
+/* Slot array entries a connection starts with: an idle h3 connection holds its control
+ * stream and the peer's control and QPACK streams (issue #6); requests double it. */
+#define APP_SLOTS_FIRST 4u
 
 enum stream_kind {
 	KIND_REQUEST = 1,  /* client bidirectional: an h3, hq-interop or perf request */
@@ -105,13 +106,26 @@ struct app_stream {
 #define APP_STREAM_SMALL    offsetof(struct app_stream, inline_buf)
 #define APP_STREAM_PEER_UNI offsetof(struct app_stream, prefix)
 
+/*
+ * What an app keeps of its struct quic_app_config, defaults applied: 40 bytes where a copy of
+ * the config and of the provider took 96 of every connection (issue #6). The provider is the
+ * caller's, which outlives the app (quic_app_new()).
+ */
+struct app_cfg {
+	const struct quic_app_provider *provider; /* NULL for perf */
+	struct quic_pool *stream_pool;
+	uint64_t perf_max_size;
+	uint32_t max_field_section_size;
+	uint32_t buffer_budget;
+	enum quic_app_proto proto;
+};
+
 struct quic_app {
-	struct quic_app_config cfg; /* defaults applied */
-	struct quic_app_provider provider;
-	uint64_t *ids; /* per slot: the stream's id, APP_NO_ID when free */
-	struct app_stream **slots;
-	uint32_t nslots; /* the most streams at once (max_streams) */
-	uint32_t ncap;	 /* entries of ids[] and slots[] allocated: grow to nslots */
+	struct app_cfg cfg;
+	uint64_t *ids;		   /* per slot: the stream's id, APP_NO_ID when free */
+	struct app_stream **slots; /* after ids[ncap], in the same allocation */
+	uint32_t nslots;	   /* the most streams at once (max_streams) */
+	uint32_t ncap;		   /* entries of ids[] and slots[] allocated: grow to nslots */
 	uint8_t *scratch;
 	bool own_scratch;
 	size_t heap_bytes;     /* rx bytes on the heap, against cfg.buffer_budget */

@@ -253,7 +253,8 @@ enum quic_app_proto {
 
 struct quic_app_config {
 	enum quic_app_proto proto;
-	/* Content for h3 and hq-interop (required there); copied. */
+	/* Content for h3 and hq-interop (required there); borrowed: it must outlive the app
+	 * (a per-connection copy was dead weight of every idle connection, issue #6). */
 	const struct quic_app_provider *provider;
 	/* Our SETTINGS_MAX_FIELD_SECTION_SIZE: larger request header sections get 431. */
 	uint64_t max_field_section_size;
@@ -294,7 +295,8 @@ size_t quic_app_stream_obj_size(void);
 int quic_app_proto_from_alpn(const char *alpn, size_t len, enum quic_app_proto *out);
 
 /*
- * Create the application state of one server connection.
+ * Create the application state of one server connection. What it needs of cfg is copied, except
+ * cfg->provider, which is borrowed for the app's life.
  * @return 0 with *out set; QUIC_ERR_INVAL (no provider where one is needed, unknown proto,
  *         scratch too small, limits out of range); QUIC_ERR_NOMEM
  */
