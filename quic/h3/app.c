@@ -197,7 +197,16 @@ app_stream_bytes(uint8_t kind, bool small)
 {
 	if (!small)
 		return sizeof(struct app_stream);
-	return kind == KIND_OWN_CONTROL ? APP_STREAM_SMALL : APP_STREAM_PEER_UNI;
+	return kind == KIND_OWN_CONTROL ? APP_STREAM_OWN_CONTROL : APP_STREAM_PEER_UNI;
+}
+
+/* Bytes of prefix[] a stream was allocated with (0: a peer's unidirectional stream). */
+static size_t
+prefix_cap(const struct app_stream *s)
+{
+	size_t n = app_stream_bytes(s->kind, s->small) - APP_STREAM_PEER_UNI;
+
+	return n < APP_PREFIX_CAP ? n : APP_PREFIX_CAP;
 }
 
 size_t
@@ -367,15 +376,16 @@ bool
 quic_app_prefix_append(struct app_stream *s, const uint8_t *p, size_t len)
 {
 	struct app_tx *t = &s->tx;
+	size_t cap = prefix_cap(s);
 
-	if (app_stream_bytes(s->kind, s->small) <= APP_STREAM_PEER_UNI)
+	if (cap == 0)
 		return false; /* a peer's unidirectional stream: we never send on it */
 	if (t->prefix_off > 0) {
 		memmove(s->prefix, s->prefix + t->prefix_off, t->prefix_len - t->prefix_off);
 		t->prefix_len = (uint16_t)(t->prefix_len - t->prefix_off);
 		t->prefix_off = 0;
 	}
-	if (len > (size_t)(APP_PREFIX_CAP - t->prefix_len))
+	if (len > cap - t->prefix_len)
 		return false;
 	memcpy(s->prefix + t->prefix_len, p, len);
 	t->prefix_len = (uint16_t)(t->prefix_len + len);

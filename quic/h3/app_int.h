@@ -105,6 +105,13 @@ struct app_stream {
 /* Bytes of a stream allocated without inline_buf, and without prefix[] as well. */
 #define APP_STREAM_SMALL    offsetof(struct app_stream, inline_buf)
 #define APP_STREAM_PEER_UNI offsetof(struct app_stream, prefix)
+/*
+ * Our control stream, allocated small, has this much of prefix[]: it queues SETTINGS (at most
+ * 64 bytes, quic_h3_open_own()) and GOAWAY frames (at most 17 bytes each), 64 bytes fewer
+ * than APP_PREFIX_CAP in every idle h3 connection (issue #6).
+ */
+#define APP_OWN_CONTROL_PREFIX 96u
+#define APP_STREAM_OWN_CONTROL (APP_STREAM_PEER_UNI + APP_OWN_CONTROL_PREFIX)
 
 /*
  * What an app keeps of its struct quic_app_config, defaults applied: 40 bytes where a copy of
