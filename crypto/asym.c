@@ -21,6 +21,7 @@
 #include <crypto/crypto.h>
 
 #include "crypto_internal.h"
+#include "x25519.h"
 
 #define X25519_LEN     32
 #define P256_POINT_LEN 65 /* 0x04 || x || y (RFC 9846 §4.2.8.2) */
@@ -29,8 +30,9 @@ struct crypto_kex {
 	enum crypto_group group;
 	EVP_PKEY *key;
 	struct crypto_ctx *ctx;
-	EVP_PKEY_CTX *dc;	 /* derive context over key, kept between derivations; or NULL */
-	uint8_t pub[X25519_LEN]; /* X25519: our public key (key holds a placeholder, see below) */
+	EVP_PKEY_CTX *dc;	  /* derive context over key, kept between derivations; or NULL */
+	uint8_t pub[X25519_LEN];  /* X25519: our public key */
+	uint8_t priv[X25519_LEN]; /* X25519: our private key until key is made, then zero */
 };
 
 struct crypto_sigkey {
@@ -76,40 +78,40 @@ kex_priv_bytes(struct crypto_ctx *ctx, uint8_t *buf, size_t len)
 }
 
 /*
- * X25519 key pair: a random private key, public = X25519(k, 9) (RFC 7748 §6.1).
- *
- * Why not EVP_PKEY_generate(): OpenSSL 3.0 computes an X25519 public key with its portable
- * C base-point multiplication, about 25 % slower here than the assembler Montgomery ladder
- * behind EVP_PKEY_derive(). So the key is imported with its private half and a placeholder
- * public half (the base point: importing both skips the slow computation and the derivation
- * reads only the private half), and our public key is derived against the base point through
- * the context that later derives the shared secret, which crypto_kex_derive() then reuses.
- * Both paths are constant-time in the private key. The placeholder never leaves this file:
- * crypto_kex_public() returns kex->pub.
+ * X25519 key pair: a random private key, public = X25519(k, 9) (RFC 7748 §6.1) by our
+ * fixed-base multiplication (x25519.c): about half the cost of OpenSSL's assembler ladder
+ * against u = 9 (what this did before), itself cheaper than EVP_PKEY_generate's portable
+ * base-point code. The EVP_PKEY that derives the shared secret
+ * through OpenSSL's ladder (faster than ours for a variable base) is imported with both
+ * halves, so fromdata does not compute the public key again; it is made at the derivation.
  */
 static int
 x25519_keygen(struct crypto_kex *kex)
 {
-	uint8_t base[X25519_LEN] = {9}; /* u = 9 (RFC 7748 §4.1); not const: OSSL_PARAM */
-	uint8_t priv[X25519_LEN];
+	if (kex_priv_bytes(kex->ctx, kex->priv, sizeof(kex->priv)) != 0)
+		return CRYPTO_ERR_LIB;
+	crypto_x25519_public(kex->pub, kex->priv);
+	return 0;
+}
+
+/* kex's EVP_PKEY and its derive context, from the private and public halves. */
+static int
+x25519_import(struct crypto_kex *kex)
+{
 	OSSL_PARAM params[3];
 	EVP_PKEY_CTX *fc = gen_ctx(kex->ctx, CRYPTO_GROUP_X25519);
-	EVP_PKEY *b;
-	size_t n = X25519_LEN;
-	int ok;
 
-	if (fc == NULL || kex_priv_bytes(kex->ctx, priv, sizeof(priv)) != 0)
+	if (fc == NULL)
 		return CRYPTO_ERR_LIB;
-	params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, priv, X25519_LEN);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, base, X25519_LEN);
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, kex->priv,
+						      X25519_LEN);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, kex->pub,
+						      X25519_LEN);
 	params[2] = OSSL_PARAM_construct_end();
-	ok = EVP_PKEY_fromdata(fc, &kex->key, EVP_PKEY_KEYPAIR, params) == 1;
-	crypto_wipe(priv, sizeof(priv));
-	ok = ok && (kex->dc = EVP_PKEY_CTX_new_from_pkey(NULL, kex->key, NULL)) != NULL &&
-	     EVP_PKEY_derive_init(kex->dc) == 1 && (b = peer_key(kex, base, X25519_LEN)) != NULL &&
-	     EVP_PKEY_derive_set_peer_ex(kex->dc, b, 0) == 1 &&
-	     EVP_PKEY_derive(kex->dc, kex->pub, &n) == 1 && n == X25519_LEN;
-	return ok ? 0 : CRYPTO_ERR_LIB;
+	if (EVP_PKEY_fromdata(fc, &kex->key, EVP_PKEY_KEYPAIR, params) != 1)
+		return CRYPTO_ERR_LIB;
+	crypto_wipe(kex->priv, sizeof(kex->priv)); /* the key holds it now */
+	return 0;
 }
 
 int
@@ -262,6 +264,10 @@ crypto_kex_derive(struct crypto_kex *kex, const uint8_t *peer, size_t peer_len, 
 	pk = peer_key(kex, peer, peer_len);
 	if (pk == NULL)
 		goto fail;
+	if (kex->key == NULL && x25519_import(kex) != 0) {
+		rc = CRYPTO_ERR_LIB;
+		goto fail;
+	}
 	dc = kex->dc;
 	kex->dc = NULL; /* given back below only after a success */
 	if (dc == NULL && ((dc = EVP_PKEY_CTX_new_from_pkey(NULL, kex->key, NULL)) == NULL ||

@@ -21,6 +21,7 @@
 
 #include "aead_internal.h"
 #include "crypto_internal.h"
+#include "x25519.h"
 
 const char *
 crypto_strerror(int err)
@@ -532,6 +533,9 @@ crypto_ctx_new(struct crypto_ctx **out, enum crypto_engine engine)
 		crypto_ctx_free(ctx);
 		return rc;
 	}
+	/* The X25519 fixed-base table (once per process, a few ms): here rather than in the
+	 * first handshake. */
+	crypto_x25519_init();
 	*out = ctx;
 	return 0;
 }

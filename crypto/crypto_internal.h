@@ -78,7 +78,7 @@ struct crypto_ctx {
 	 * Looking the algorithm up by name and building a context or a key on every call
 	 * (EVP_PKEY_Q_keygen(), EVP_PKEY_new_raw_public_key_ex()) cost about a tenth of a server
 	 * handshake. */
-	EVP_PKEY_CTX *kgen[2];	/* X25519 (fromdata: see x25519_keygen()), P-256 (keygen) */
+	EVP_PKEY_CTX *kgen[2];	/* X25519 (fromdata: see x25519_import()), P-256 (keygen) */
 	EVP_PKEY_CTX *kpeer[2]; /* EVP_PKEY_CTX_get0_pkey(): the peer key */
 	/* X25519 private keys' randomness (asym.c), made on first use: one RAND_priv_bytes()
 	 * call per CRYPTO_RAND_POOL_LEN bytes instead of one per key share, which cost about
