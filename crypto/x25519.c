@@ -410,8 +410,17 @@ ge_to_precomp(ge_precomp *r, const ge_p3 *p)
 	fe_mul(&r->xy2d, &r->xy2d, &fe_d2);
 }
 
-/* base[j][i] = (i + 1) * 256^j * B, for the radix-16 signed digits of a scalar. */
-static ge_precomp base[32][8];
+/*
+ * base[j][i] = (i + 1) * 256^j * B, for the radix-16 signed digits of a scalar. Each entry is
+ * padded to eight 128-bit vectors so that base_select() masks whole vectors: the constant-time
+ * scan of a row is as costly as the additions otherwise.
+ */
+typedef uint64_t v2u64 __attribute__((vector_size(16)));
+typedef union {
+	ge_precomp p;
+	v2u64 v[8];
+} ge_precomp_v;
+static ge_precomp_v base[32][8];
 static pthread_once_t base_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -425,12 +434,12 @@ base_build(void)
 	fe_1(&p.z);
 	fe_mul(&p.t, &fe_bx, &fe_by);
 	for (int j = 0; j < 32; j++) {
-		ge_to_precomp(&base[j][0], &p);
+		ge_to_precomp(&base[j][0].p, &p);
 		q = p;
 		for (int i = 1; i < 8; i++) { /* q = (i + 1) p */
-			ge_madd(&r, &q, &base[j][0]);
+			ge_madd(&r, &q, &base[j][0].p);
 			ge_p1p1_to_p3(&q, &r);
-			ge_to_precomp(&base[j][i], &q);
+			ge_to_precomp(&base[j][i].p, &q);
 		}
 		for (int i = 0; i < 8; i++) { /* p = 256 p */
 			ge_dbl(&r, &p);
@@ -459,18 +468,20 @@ base_select(ge_precomp *t, int j, int8_t b)
 	uint32_t neg = (uint32_t)((uint8_t)b >> 7);
 	int m = -(int)neg;
 	uint32_t babs = (uint32_t)((b ^ m) - m); /* |b| */
+	ge_precomp_v acc;
 	ge_precomp minus;
 
-	fe_1(&t->ypx); /* the neutral element (0, 1): y + x = y - x = 1, 2dxy = 0 */
-	fe_1(&t->ymx);
-	fe_0(&t->xy2d);
+	memset(&acc, 0, sizeof(acc)); /* the neutral element (0, 1): y+x = y-x = 1, 2dxy = 0 */
+	acc.p.ypx.v[0] = 1;
+	acc.p.ymx.v[0] = 1;
 	for (uint32_t i = 0; i < 8; i++) {
-		uint64_t m = ct_eq(babs, i + 1);
+		uint64_t mi = 0 - ct_eq(babs, i + 1);
+		v2u64 mv = {mi, mi};
 
-		fe_cmov(&t->ypx, &base[j][i].ypx, m);
-		fe_cmov(&t->ymx, &base[j][i].ymx, m);
-		fe_cmov(&t->xy2d, &base[j][i].xy2d, m);
+		for (int k = 0; k < 8; k++)
+			acc.v[k] ^= mv & (acc.v[k] ^ base[j][i].v[k]);
 	}
+	*t = acc.p;
 	minus.ypx = t->ymx; /* -(x, y) = (-x, y) */
 	minus.ymx = t->ypx;
 	fe_neg(&minus.xy2d, &t->xy2d);
