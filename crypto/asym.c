@@ -81,16 +81,31 @@ kex_priv_bytes(struct crypto_ctx *ctx, uint8_t *buf, size_t len)
  * X25519 key pair: a random private key, public = X25519(k, 9) (RFC 7748 §6.1) by our
  * fixed-base multiplication (x25519.c): about half the cost of OpenSSL's assembler ladder
  * against u = 9 (what this did before), itself cheaper than EVP_PKEY_generate's portable
- * base-point code. The EVP_PKEY that derives the shared secret
- * through OpenSSL's ladder (faster than ours for a variable base) is imported with both
- * halves, so fromdata does not compute the public key again; it is made at the derivation.
+ * base-point code. The EVP_PKEY that derives the shared secret through OpenSSL's ladder
+ * (faster than ours for a variable base) is imported with both halves, so fromdata does not
+ * compute the public key again; it is made at the derivation.
+ *
+ * Key pairs are made CRYPTO_KEX_POOL at a time into ctx's pool (one field inversion for the
+ * batch, a sixth of a key's cost) and each is handed out once and wiped from the pool: every
+ * key share is still fresh (RFC 9846 §4.2.8), as the private bytes already came from a pool.
  */
 static int
 x25519_keygen(struct crypto_kex *kex)
 {
-	if (kex_priv_bytes(kex->ctx, kex->priv, sizeof(kex->priv)) != 0)
-		return CRYPTO_ERR_LIB;
-	crypto_x25519_public(kex->pub, kex->priv);
+	struct crypto_x25519_pool *p = kex->ctx->x25519;
+
+	if (p == NULL && (p = kex->ctx->x25519 = calloc(1, sizeof(*p))) == NULL)
+		return CRYPTO_ERR_NOMEM;
+	if (p->n == 0) {
+		if (kex_priv_bytes(kex->ctx, p->priv, sizeof(p->priv)) != 0)
+			return CRYPTO_ERR_LIB;
+		crypto_x25519_public_batch(p->pub, p->priv, CRYPTO_KEX_POOL);
+		p->n = CRYPTO_KEX_POOL;
+	}
+	p->n--;
+	memcpy(kex->priv, p->priv + X25519_LEN * p->n, X25519_LEN);
+	memcpy(kex->pub, p->pub + X25519_LEN * p->n, X25519_LEN);
+	crypto_wipe(p->priv + X25519_LEN * p->n, X25519_LEN);
 	return 0;
 }
 

@@ -555,6 +555,10 @@ crypto_ctx_free(struct crypto_ctx *ctx)
 		crypto_rand_pool_fini(ctx->kex_rand);
 		free(ctx->kex_rand);
 	}
+	if (ctx->x25519 != NULL) {
+		crypto_wipe(ctx->x25519, sizeof(*ctx->x25519));
+		free(ctx->x25519);
+	}
 	EVP_KDF_free(ctx->hkdf);
 	EVP_MD_free(ctx->sha256);
 	EVP_MD_free(ctx->sha384);

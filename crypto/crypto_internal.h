@@ -86,9 +86,20 @@ struct crypto_ctx {
 	 * lookups per call). Bytes are wiped as they are handed out. */
 	struct crypto_rand_pool *kex_rand;
 	struct crypto_rand kex_rand_src;
+	/* X25519 key pairs made ahead in batches (asym.c, made on first use). */
+	struct crypto_x25519_pool *x25519;
 
 	/* Slabs of AEAD and header-protection handles (crypto_obj_alloc()). */
 	struct crypto_slab slab[CRYPTO_SLAB_CLASSES];
+};
+
+/* X25519 key pairs made together (one field inversion for all) and handed out once each:
+ * the last n of them are unused; a used one's private key is wiped. */
+#define CRYPTO_KEX_POOL 8
+struct crypto_x25519_pool {
+	uint8_t priv[CRYPTO_KEX_POOL * 32];
+	uint8_t pub[CRYPTO_KEX_POOL * 32];
+	unsigned n;
 };
 
 /* Per-hash helpers. */

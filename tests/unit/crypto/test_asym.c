@@ -51,6 +51,36 @@ HB_TEST(crypto_asym, x25519_and_p256_agree)
 	crypto_ctx_free(ctx);
 }
 
+/*
+ * Key shares come from batches made ahead (asym.c): across several batches every share is
+ * new, and each derives the secret its peer derives.
+ */
+HB_TEST(crypto_asym, x25519_shares_fresh_across_batches)
+{
+	enum { N = 40 };
+	static uint8_t pubs[N][32];
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_AUTO);
+	struct crypto_kex *a, *b;
+	uint8_t pb[32], sa[32], sb[32];
+	size_t l, na, nb;
+
+	for (int i = 0; i < N; i++) {
+		cr_assert(eq(int, crypto_kex_new(&a, ctx, CRYPTO_GROUP_X25519), 0));
+		cr_assert(eq(int, crypto_kex_new(&b, ctx, CRYPTO_GROUP_X25519), 0));
+		cr_assert(eq(int, crypto_kex_public(a, pubs[i], 32, &l), 0));
+		cr_assert(eq(int, crypto_kex_public(b, pb, sizeof(pb), &l), 0));
+		for (int j = 0; j < i; j++)
+			cr_assert(not(eq(int, memcmp(pubs[i], pubs[j], 32), 0)), "share %d = %d", i, j);
+		cr_assert(not(eq(int, memcmp(pubs[i], pb, 32), 0)));
+		cr_assert(eq(int, crypto_kex_derive(a, pb, 32, sa, sizeof(sa), &na), 0));
+		cr_assert(eq(int, crypto_kex_derive(b, pubs[i], 32, sb, sizeof(sb), &nb), 0));
+		cr_assert(eq(int, memcmp(sa, sb, 32), 0));
+		crypto_kex_free(a);
+		crypto_kex_free(b);
+	}
+	crypto_ctx_free(ctx);
+}
+
 HB_TEST(crypto_asym, x25519_low_order_share_rejected)
 {
 	/* Points of small order give an all-zero secret (RFC 7748 §6.1, RFC 9846 §7.4.2). */

@@ -134,3 +134,25 @@ HB_TEST(crypto_x25519, matches_openssl_on_random_input)
 		EVP_PKEY_free(a);
 	}
 }
+
+/* Batches of 1..16 give what single keys give, the RFC 7748 §6.1 keys among them. */
+HB_TEST(crypto_x25519, batch_matches_single)
+{
+	uint8_t priv[CRYPTO_X25519_BATCH * 32], pub[CRYPTO_X25519_BATCH * 32], one[32];
+
+	cr_assert(eq(int, RAND_bytes(priv, sizeof(priv)), 1));
+	unhex(priv + 32, ALICE_PRIV);
+	unhex(priv + 15 * 32, BOB_PRIV);
+	for (size_t n = 1; n <= CRYPTO_X25519_BATCH; n++) {
+		memset(pub, 0, sizeof(pub));
+		crypto_x25519_public_batch(pub, priv, n);
+		for (size_t i = 0; i < n; i++) {
+			crypto_x25519_public(one, priv + 32 * i);
+			cr_assert(eq(int, memcmp(one, pub + 32 * i, 32), 0), "n %zu key %zu", n, i);
+		}
+		for (size_t i = n; i < CRYPTO_X25519_BATCH; i++)
+			cr_assert(eq(int, pub[32 * i], 0)); /* nothing written past n */
+	}
+	assert_hex(pub + 32, ALICE_PUB);
+	assert_hex(pub + 15 * 32, BOB_PUB);
+}
