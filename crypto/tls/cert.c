@@ -160,10 +160,10 @@ sign_oneshot(EVP_PKEY *key, uint16_t scheme, const uint8_t *msg, size_t len, uin
 }
 
 /* The digest a (non-Ed25519) scheme signs, from the configuration's fetched ones. */
-static const EVP_MD *
-scheme_md(const struct tls_algs *algs, uint16_t scheme)
+static const struct tls_hash *
+scheme_hash(const struct tls_algs *algs, uint16_t scheme)
 {
-	return algs->hash[scheme == TLS_SIG_RSA_PSS_RSAE_SHA384 ? 1 : 0].md;
+	return &algs->hash[scheme == TLS_SIG_RSA_PSS_RSAE_SHA384 ? 1 : 0];
 }
 
 /* A context that signs digests for scheme with key: made once per signer (see tls_signer). */
@@ -184,21 +184,24 @@ signer_ctx(EVP_PKEY *key, uint16_t scheme, const EVP_MD *md)
 
 /* Sign Hash(msg) with a claimed signer: the same signature EVP_DigestSign would make. */
 static int
-sign_pooled(struct tls_signer *s, EVP_PKEY *key, uint16_t scheme, const EVP_MD *md,
+sign_pooled(struct tls_signer *s, EVP_PKEY *key, uint16_t scheme, const struct tls_hash *h,
 	    const uint8_t *msg, size_t len, uint8_t *sig, size_t cap, size_t *sig_len)
 {
-	uint8_t dg[EVP_MAX_MD_SIZE];
-	unsigned int dl = 0;
+	uint8_t dg[TLS_MAX_HASH];
+	union crypto_sha_state st;
 	size_t n = cap;
 
 	if (s->pctx == NULL || s->scheme != scheme || s->key != key) {
 		EVP_PKEY_CTX_free(s->pctx);
-		s->pctx = signer_ctx(key, scheme, md);
+		s->pctx = signer_ctx(key, scheme, h->md);
 		s->scheme = scheme;
 		s->key = key;
 	}
-	if (s->pctx != NULL && EVP_Digest(msg, len, dg, &dl, md, NULL) == 1 &&
-	    EVP_PKEY_sign(s->pctx, sig, &n, dg, dl) == 1) {
+	/* The digest on crypto/'s raw SHA-2 (no EVP_MD_CTX allocated per signature). */
+	crypto_sha_init(h->id, &st);
+	crypto_sha_update(h->id, &st, msg, len);
+	crypto_sha_final(h->id, &st, dg);
+	if (s->pctx != NULL && EVP_PKEY_sign(s->pctx, sig, &n, dg, h->len) == 1) {
 		*sig_len = n;
 		return 0;
 	}
@@ -223,8 +226,8 @@ tls_sign(const struct tls_server_cert *sc, const struct tls_algs *algs, uint16_t
 
 		if (atomic_flag_test_and_set_explicit(&s->busy, memory_order_acquire))
 			continue;
-		rc = sign_pooled(s, sc->key, scheme, scheme_md(algs, scheme), msg, len, sig, cap,
-				 sig_len);
+		rc = sign_pooled(s, sc->key, scheme, scheme_hash(algs, scheme), msg, len, sig,
+				 cap, sig_len);
 		atomic_flag_clear_explicit(&s->busy, memory_order_release);
 		return rc;
 	}
