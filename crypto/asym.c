@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Key exchange (X25519, secp256r1) and signatures (ECDSA P-256 SHA-256, Ed25519,
- * RSA-PSS-RSAE-SHA256) on EVP_PKEY, for the TLS 1.3 engine and the micro-benchmark.
+ * RSA-PSS-RSAE-SHA256), for the TLS 1.3 engine and the micro-benchmark. X25519 is ours
+ * (x25519.c), everything else is EVP_PKEY.
  *
  * Peer shares come from the network: any malformed share is CRYPTO_ERR_INVAL (TLS
  * illegal_parameter), never a crash. OpenSSL's error queue is cleared after such failures so
@@ -28,11 +29,11 @@
 
 struct crypto_kex {
 	enum crypto_group group;
-	EVP_PKEY *key;
 	struct crypto_ctx *ctx;
-	EVP_PKEY_CTX *dc;	  /* derive context over key, kept between derivations; or NULL */
+	EVP_PKEY *key;		  /* P-256: our key pair */
+	EVP_PKEY_CTX *dc;	  /* P-256: derive context over key, kept between derivations */
 	uint8_t pub[X25519_LEN];  /* X25519: our public key */
-	uint8_t priv[X25519_LEN]; /* X25519: our private key until key is made, then zero */
+	uint8_t priv[X25519_LEN]; /* X25519: our private key (wiped with kex) */
 };
 
 struct crypto_sigkey {
@@ -41,30 +42,26 @@ struct crypto_sigkey {
 	const EVP_MD *md; /* SHA-256, or NULL for Ed25519 (which hashes internally) */
 };
 
-/* ctx's key-making context for group, made on first use: P-256 keygen, X25519 fromdata. */
+/* ctx's P-256 key-generation context, made on first use. */
 static EVP_PKEY_CTX *
-gen_ctx(struct crypto_ctx *ctx, enum crypto_group group)
+p256_gen_ctx(struct crypto_ctx *ctx)
 {
-	unsigned i = group == CRYPTO_GROUP_X25519 ? 0 : 1;
 	EVP_PKEY_CTX *c;
 
-	if (ctx->kgen[i] != NULL)
-		return ctx->kgen[i];
-	c = EVP_PKEY_CTX_new_from_name(NULL, i == 0 ? "X25519" : "EC", NULL);
+	if (ctx->kgen != NULL)
+		return ctx->kgen;
+	c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
 	if (c == NULL)
 		return NULL;
-	if (i == 0 ? EVP_PKEY_fromdata_init(c) != 1
-		   : EVP_PKEY_keygen_init(c) != 1 || EVP_PKEY_CTX_set_group_name(c, "P-256") != 1) {
+	if (EVP_PKEY_keygen_init(c) != 1 || EVP_PKEY_CTX_set_group_name(c, "P-256") != 1) {
 		EVP_PKEY_CTX_free(c);
 		return NULL;
 	}
-	ctx->kgen[i] = c;
+	ctx->kgen = c;
 	return c;
 }
 
-static EVP_PKEY *peer_key(const struct crypto_kex *kex, const uint8_t *peer, size_t peer_len);
-
-/* Private random bytes for a key share, from ctx's private pool (made on first use). */
+/* Private random bytes for key shares, from ctx's private pool (made on first use). */
 static int
 kex_priv_bytes(struct crypto_ctx *ctx, uint8_t *buf, size_t len)
 {
@@ -79,15 +76,12 @@ kex_priv_bytes(struct crypto_ctx *ctx, uint8_t *buf, size_t len)
 
 /*
  * X25519 key pair: a random private key, public = X25519(k, 9) (RFC 7748 §6.1) by our
- * fixed-base multiplication (x25519.c): about half the cost of OpenSSL's assembler ladder
- * against u = 9 (what this did before), itself cheaper than EVP_PKEY_generate's portable
- * base-point code. The EVP_PKEY that derives the shared secret through OpenSSL's ladder
- * (faster than ours for a variable base) is imported with both halves, so fromdata does not
- * compute the public key again; it is made at the derivation.
+ * fixed-base multiplication on edwards25519 (x25519.c), a third of the cost of a ladder
+ * against u = 9 (what OpenSSL's EVP_PKEY_generate or a derive against the base point cost).
  *
  * Key pairs are made CRYPTO_KEX_POOL at a time into ctx's pool (one field inversion for the
- * batch, a sixth of a key's cost) and each is handed out once and wiped from the pool: every
- * key share is still fresh (RFC 9846 §4.2.8), as the private bytes already came from a pool.
+ * batch) and each is handed out once and wiped from the pool: every key share is still
+ * fresh (RFC 9846 §4.2.8), as the private bytes already came from a pool.
  */
 static int
 x25519_keygen(struct crypto_kex *kex)
@@ -106,26 +100,6 @@ x25519_keygen(struct crypto_kex *kex)
 	memcpy(kex->priv, p->priv + X25519_LEN * p->n, X25519_LEN);
 	memcpy(kex->pub, p->pub + X25519_LEN * p->n, X25519_LEN);
 	crypto_wipe(p->priv + X25519_LEN * p->n, X25519_LEN);
-	return 0;
-}
-
-/* kex's EVP_PKEY and its derive context, from the private and public halves. */
-static int
-x25519_import(struct crypto_kex *kex)
-{
-	OSSL_PARAM params[3];
-	EVP_PKEY_CTX *fc = gen_ctx(kex->ctx, CRYPTO_GROUP_X25519);
-
-	if (fc == NULL)
-		return CRYPTO_ERR_LIB;
-	params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, kex->priv,
-						      X25519_LEN);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, kex->pub,
-						      X25519_LEN);
-	params[2] = OSSL_PARAM_construct_end();
-	if (EVP_PKEY_fromdata(fc, &kex->key, EVP_PKEY_KEYPAIR, params) != 1)
-		return CRYPTO_ERR_LIB;
-	crypto_wipe(kex->priv, sizeof(kex->priv)); /* the key holds it now */
 	return 0;
 }
 
@@ -149,7 +123,7 @@ crypto_kex_new(struct crypto_kex **out, struct crypto_ctx *ctx, enum crypto_grou
 	if (group == CRYPTO_GROUP_X25519) {
 		rc = x25519_keygen(kex);
 	} else {
-		gen = gen_ctx(ctx, group);
+		gen = p256_gen_ctx(ctx);
 		rc = gen != NULL && EVP_PKEY_generate(gen, &kex->key) == 1 ? 0 : CRYPTO_ERR_LIB;
 	}
 	if (rc != 0) {
@@ -194,20 +168,19 @@ crypto_kex_public(const struct crypto_kex *kex, uint8_t *buf, size_t cap, size_t
 	return *len == want ? 0 : CRYPTO_ERR_LIB;
 }
 
-/* A new public key object for group from an encoded point (fromdata decodes and checks it). */
+/* A new P-256 public key object from an encoded point (fromdata decodes and checks it). */
 static EVP_PKEY *
-new_peer_key(enum crypto_group group, uint8_t *point, size_t len)
+new_peer_key(uint8_t *point, size_t len)
 {
 	char name[] = "P-256";
-	OSSL_PARAM params[3], *pp = params;
+	OSSL_PARAM params[3];
 	EVP_PKEY_CTX *pc;
 	EVP_PKEY *pkey = NULL;
 
-	pc = EVP_PKEY_CTX_new_from_name(NULL, group == CRYPTO_GROUP_X25519 ? "X25519" : "EC", NULL);
-	if (group != CRYPTO_GROUP_X25519)
-		*pp++ = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, name, 0);
-	*pp++ = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, len);
-	*pp = OSSL_PARAM_construct_end();
+	pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, name, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, len);
+	params[2] = OSSL_PARAM_construct_end();
 	if (pc == NULL || EVP_PKEY_fromdata_init(pc) != 1 ||
 	    EVP_PKEY_fromdata(pc, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
 		pkey = NULL;
@@ -216,32 +189,30 @@ new_peer_key(enum crypto_group group, uint8_t *point, size_t len)
 }
 
 /*
- * The peer's share as a public key, borrowed from ctx. X25519: 32 bytes (RFC 7748 §6.1).
- * P-256: only the uncompressed form (RFC 9846 §4.2.8.2); EC_POINT_oct2point() under both
- * fromdata and set_params refuses coordinates >= p and points off the curve.
+ * The peer's P-256 share as a public key, borrowed from ctx: only the uncompressed form
+ * (RFC 9846 §4.2.8.2); EC_POINT_oct2point() under both fromdata and set_params refuses
+ * coordinates >= p and points off the curve.
  *
- * Why one object per worker and group whose public key is replaced in place
- * (EVP_PKEY_set_params, an encoded public key): a new EVP_PKEY per share walks OpenSSL 3.0's
- * whole name map (EVP_PKEY_set_type_by_keymgmt) and allocates, about 1 % of a server
- * handshake. The object lives in ctx->kpeer[i], a context made over it only to hold it (freed
- * with ctx). One thread at a time uses a crypto_ctx and each derivation's context drops its
- * reference before crypto_kex_derive() returns, so the key never changes under a user.
+ * Why one object per worker whose public key is replaced in place (EVP_PKEY_set_params, an
+ * encoded public key): a new EVP_PKEY per share walks OpenSSL 3.0's whole name map
+ * (EVP_PKEY_set_type_by_keymgmt) and allocates, about 1 % of a server handshake. The object
+ * lives in ctx->kpeer, a context made over it only to hold it (freed with ctx). One thread
+ * at a time uses a crypto_ctx and each derivation's context drops its reference before
+ * crypto_kex_derive() returns, so the key never changes under a user.
  */
 static EVP_PKEY *
-peer_key(const struct crypto_kex *kex, const uint8_t *peer, size_t peer_len)
+p256_peer_key(const struct crypto_kex *kex, const uint8_t *peer, size_t peer_len)
 {
-	unsigned i = kex->group == CRYPTO_GROUP_X25519 ? 0 : 1;
-	EVP_PKEY_CTX **slot = &kex->ctx->kpeer[i];
+	EVP_PKEY_CTX **slot = &kex->ctx->kpeer;
 	uint8_t point[P256_POINT_LEN];
 	OSSL_PARAM params[2];
 	EVP_PKEY *pkey;
 
-	if (kex->group == CRYPTO_GROUP_X25519 ? peer_len != X25519_LEN
-					      : peer_len != P256_POINT_LEN || peer[0] != 0x04)
+	if (peer_len != P256_POINT_LEN || peer[0] != 0x04)
 		return NULL;
 	memcpy(point, peer, peer_len);
 	if (*slot == NULL) {
-		pkey = new_peer_key(kex->group, point, peer_len);
+		pkey = new_peer_key(point, peer_len);
 		if (pkey == NULL)
 			return NULL;
 		*slot = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
@@ -265,25 +236,39 @@ all_zero(const uint8_t *p, size_t len)
 	return acc == 0;
 }
 
-int
-crypto_kex_derive(struct crypto_kex *kex, const uint8_t *peer, size_t peer_len, uint8_t *secret,
-		  size_t cap, size_t *secret_len)
+/*
+ * X25519(our key, peer) by our ladder (x25519.c): any 32 bytes are a share (RFC 7748 §5).
+ * Why not OpenSSL's (its assembler ladder is about 8 % faster on its own): it needs the key
+ * imported as an EVP_PKEY for every share (EVP_PKEY_fromdata walks OpenSSL 3.0's name map
+ * and allocates) and a derive context, which together cost more than the difference.
+ */
+static int
+x25519_derive(struct crypto_kex *kex, const uint8_t *peer, size_t peer_len, uint8_t *secret,
+	      size_t *secret_len)
 {
-	EVP_PKEY_CTX *dc = NULL;
-	EVP_PKEY *pk;
+	if (peer_len != X25519_LEN)
+		return CRYPTO_ERR_INVAL;
+	crypto_x25519(secret, kex->priv, peer);
+	/* RFC 9846 §7.4.2: the all-zero secret of a small-order peer point is refused. */
+	if (all_zero(secret, X25519_LEN)) {
+		crypto_wipe(secret, X25519_LEN);
+		return CRYPTO_ERR_INVAL;
+	}
+	*secret_len = X25519_LEN;
+	return 0;
+}
+
+/* ECDH on P-256 through EVP; the derive context is kept for a reused share (bench knob). */
+static int
+p256_derive(struct crypto_kex *kex, const uint8_t *peer, size_t peer_len, uint8_t *secret,
+	    size_t cap, size_t *secret_len)
+{
+	EVP_PKEY_CTX *dc = kex->dc;
+	EVP_PKEY *pk = p256_peer_key(kex, peer, peer_len);
 	int rc = CRYPTO_ERR_INVAL;
 
-	if (kex == NULL || peer == NULL || secret == NULL || secret_len == NULL ||
-	    cap < CRYPTO_KEX_MAX_SHARED)
-		return CRYPTO_ERR_INVAL;
-	pk = peer_key(kex, peer, peer_len);
 	if (pk == NULL)
 		goto fail;
-	if (kex->key == NULL && x25519_import(kex) != 0) {
-		rc = CRYPTO_ERR_LIB;
-		goto fail;
-	}
-	dc = kex->dc;
 	kex->dc = NULL; /* given back below only after a success */
 	if (dc == NULL && ((dc = EVP_PKEY_CTX_new_from_pkey(NULL, kex->key, NULL)) == NULL ||
 			   EVP_PKEY_derive_init(dc) != 1)) {
@@ -292,31 +277,35 @@ crypto_kex_derive(struct crypto_kex *kex, const uint8_t *peer, size_t peer_len, 
 	}
 	*secret_len = cap;
 	/*
-	 * Failures past this point come from the peer's share (an X25519 low-order point whose
-	 * all-zero result OpenSSL refuses). The peer key is not validated again here: peer_key()
-	 * built it with EVP_PKEY_fromdata(), which for P-256 decodes with EC_POINT_oct2point()
-	 * and refuses coordinates >= p and points off the curve; with cofactor 1 such a point is
-	 * in the prime-order group, so the full public check's n*Q multiplication (about as
-	 * costly as the ECDH itself) proves nothing more (SP 800-56A 5.6.2.3.3 vs .4). X25519
-	 * takes any 32 bytes (RFC 7748 §5) and has no check beyond the all-zero result below.
+	 * The peer key is not validated again here: p256_peer_key() built it with
+	 * EVP_PKEY_fromdata() or set_params, which decode with EC_POINT_oct2point() and refuse
+	 * coordinates >= p and points off the curve; with cofactor 1 such a point is in the
+	 * prime-order group, so the full public check's n*Q multiplication (about as costly as
+	 * the ECDH itself) proves nothing more (SP 800-56A 5.6.2.3.3 vs .4).
 	 */
 	if (EVP_PKEY_derive_set_peer_ex(dc, pk, 0) != 1 ||
-	    EVP_PKEY_derive(dc, secret, secret_len) != 1)
+	    EVP_PKEY_derive(dc, secret, secret_len) != 1 || *secret_len != CRYPTO_KEX_MAX_SHARED)
 		goto fail;
-	/* RFC 9846 §7.4.2: an all-zero X25519 secret must be rejected; checked here too in
-	 * case the library lets one through. */
-	if (*secret_len != CRYPTO_KEX_MAX_SHARED || all_zero(secret, *secret_len)) {
-		crypto_wipe(secret, cap);
-		goto fail;
-	}
-	rc = 0;
-	kex->dc = dc; /* a reused key share (bench knob) derives again through it */
-	dc = NULL;
+	kex->dc = dc;
+	return 0;
 fail:
-	if (rc != 0)
-		ERR_clear_error();
-	EVP_PKEY_CTX_free(dc);
+	if (dc != kex->dc)
+		EVP_PKEY_CTX_free(dc);
+	crypto_wipe(secret, cap);
+	ERR_clear_error();
 	return rc;
+}
+
+int
+crypto_kex_derive(struct crypto_kex *kex, const uint8_t *peer, size_t peer_len, uint8_t *secret,
+		  size_t cap, size_t *secret_len)
+{
+	if (kex == NULL || peer == NULL || secret == NULL || secret_len == NULL ||
+	    cap < CRYPTO_KEX_MAX_SHARED)
+		return CRYPTO_ERR_INVAL;
+	if (kex->group == CRYPTO_GROUP_X25519)
+		return x25519_derive(kex, peer, peer_len, secret, secret_len);
+	return p256_derive(kex, peer, peer_len, secret, cap, secret_len);
 }
 
 /* ---- Signatures ---- */

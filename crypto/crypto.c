@@ -547,10 +547,8 @@ crypto_ctx_free(struct crypto_ctx *ctx)
 		return;
 	crypto_aead_free(ctx->retry_v1);
 	crypto_aead_free(ctx->retry_v2);
-	for (unsigned i = 0; i < 2; i++) {
-		EVP_PKEY_CTX_free(ctx->kgen[i]);
-		EVP_PKEY_CTX_free(ctx->kpeer[i]);
-	}
+	EVP_PKEY_CTX_free(ctx->kgen);
+	EVP_PKEY_CTX_free(ctx->kpeer);
 	if (ctx->kex_rand != NULL) {
 		crypto_rand_pool_fini(ctx->kex_rand);
 		free(ctx->kex_rand);

@@ -73,13 +73,13 @@ struct crypto_ctx {
 
 	struct crypto_imb *imb; /* NULL unless engine is CRYPTO_ENGINE_IPSEC_MB */
 
-	/* Key exchange (asym.c), made on first use: a keygen context per group, and per group
-	 * the one peer key whose public key each share replaces (held by a context made over it).
+	/* P-256 key exchange (asym.c), made on first use: a keygen context, and the one peer
+	 * key whose public key each share replaces (held by a context made over it).
 	 * Looking the algorithm up by name and building a context or a key on every call
 	 * (EVP_PKEY_Q_keygen(), EVP_PKEY_new_raw_public_key_ex()) cost about a tenth of a server
 	 * handshake. */
-	EVP_PKEY_CTX *kgen[2];	/* X25519 (fromdata: see x25519_import()), P-256 (keygen) */
-	EVP_PKEY_CTX *kpeer[2]; /* EVP_PKEY_CTX_get0_pkey(): the peer key */
+	EVP_PKEY_CTX *kgen;  /* P-256 keygen (X25519 is x25519.c's) */
+	EVP_PKEY_CTX *kpeer; /* P-256: EVP_PKEY_CTX_get0_pkey() is the peer key */
 	/* X25519 private keys' randomness (asym.c), made on first use: one RAND_priv_bytes()
 	 * call per CRYPTO_RAND_POOL_LEN bytes instead of one per key share, which cost about
 	 * 1.5 % of a server handshake (OpenSSL 3.0: a getpid(), DRBG locks and parameter
