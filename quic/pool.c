@@ -152,6 +152,12 @@ quic_pool_get(struct quic_pool *p)
 	obj = p->free_list;
 	UNPOISON(obj, p->obj_size);
 	p->free_list = *(void **)obj;
+	/*
+	 * The next get reads the new head's link: fetch its line now. Without it that load
+	 * missed the cache at every get (objects wait on the list for a handshake or more),
+	 * over 1 % of a server handshake in this one instruction.
+	 */
+	__builtin_prefetch(p->free_list, 1, 3);
 #endif
 	p->in_use++;
 	p->gets++;
