@@ -10,6 +10,27 @@
 
 #include "tls_int.h"
 
+/* h->early0 and h->derived0, the no-PSK constants of the schedule (see struct tls_hash). */
+static int
+schedule_constants(struct tls_hash *h)
+{
+	uint8_t zeros[TLS_MAX_HASH] = {0};
+	struct crypto_hmac m;
+	int rc;
+
+	/* HKDF-Extract(salt = 0, IKM = HashLen zeros): a zero salt is the empty HMAC key. */
+	rc = crypto_hmac_setkey(&m, h->id, NULL, 0);
+	if (rc != 0)
+		return rc;
+	crypto_hmac_oneshot(&m, zeros, h->len, h->early0);
+	rc = crypto_hmac_setkey(&m, h->id, h->early0, h->len);
+	if (rc == 0)
+		rc = crypto_hkdf_expand_label_keyed(&m, "derived", h->empty, h->len, h->derived0,
+						    h->len);
+	crypto_wipe(&m, sizeof(m));
+	return rc;
+}
+
 int
 tls_algs_init(struct tls_algs *a)
 {
@@ -26,7 +47,8 @@ tls_algs_init(struct tls_algs *a)
 		if (h->md == NULL)
 			goto fail;
 		h->len = (size_t)EVP_MD_get_size(h->md);
-		if (EVP_Digest("", 0, h->empty, &n, h->md, NULL) != 1 || n != h->len)
+		if (EVP_Digest("", 0, h->empty, &n, h->md, NULL) != 1 || n != h->len ||
+		    schedule_constants(h) != 0)
 			goto fail;
 	}
 	a->ticket_aead = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
@@ -131,6 +153,17 @@ tls_transcript_message_hash(struct tls_transcript *t, const uint8_t *ch1, size_t
 
 /* ---- Schedule ---- */
 
+/* a == b over len bytes, in time independent of the contents. */
+static bool
+same_secret(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	uint8_t d = 0;
+
+	for (size_t i = 0; i < len; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
+}
+
 int
 tls_ks_extract(struct crypto_ctx *ctx, const struct tls_hash *h, const uint8_t *prev,
 	       const uint8_t *ikm, size_t ikm_len, uint8_t *out)
@@ -138,9 +171,17 @@ tls_ks_extract(struct crypto_ctx *ctx, const struct tls_hash *h, const uint8_t *
 	uint8_t salt[TLS_MAX_HASH], zeros[TLS_MAX_HASH];
 	int rc;
 
+	if (prev == NULL && ikm == NULL) { /* the Early Secret without a PSK */
+		memcpy(out, h->early0, h->len);
+		return 0;
+	}
 	memset(zeros, 0, sizeof(zeros));
 	memset(salt, 0, sizeof(salt));
-	if (prev != NULL) {
+	if (prev != NULL && same_secret(prev, h->early0, h->len)) {
+		/* Whether a PSK was used is public (the ServerHello says it): the compare may
+		 * reveal that, and nothing of a PSK-derived secret beyond it. */
+		memcpy(salt, h->derived0, h->len);
+	} else if (prev != NULL) {
 		/* salt = Derive-Secret(prev, "derived", "") */
 		rc = tls_ks_derive(ctx, h, prev, "derived", h->empty, salt);
 		if (rc != 0)

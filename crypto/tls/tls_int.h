@@ -254,6 +254,10 @@ struct tls_hash {
 	size_t len;
 	EVP_MD *md;
 	uint8_t empty[TLS_MAX_HASH]; /* Hash("") */
+	/* Without a PSK the Early Secret and the salt derived from it are constants (RFC 9846
+	 * §7.1): HKDF-Extract(0, 0) and Derive-Secret(., "derived", ""), made at init. */
+	uint8_t early0[TLS_MAX_HASH];
+	uint8_t derived0[TLS_MAX_HASH];
 };
 
 /* Algorithms fetched once per configuration (style: fetch at init, never per handshake). */

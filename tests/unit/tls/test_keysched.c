@@ -248,3 +248,37 @@ HB_TEST(tls_keysched, sha384_lengths)
 	cr_assert(eq(int, tls_ks_finished(f.ctx, h, early, th, fin), 0));
 	ks_fini(&f);
 }
+
+/*
+ * Without a PSK the Early Secret and its "derived" salt are constants made at init
+ * (keysched.c): for both hashes they equal HKDF-Extract(0, 0) and Derive-Secret computed the
+ * generic way, and a Handshake Secret from them equals one from the generic salt.
+ */
+HB_TEST(tls_keysched, no_psk_constants_match_generic_path)
+{
+	struct ks_fixture f;
+	uint8_t zeros[48] = {0}, ikm[48], early[48], generic[48], salt[48], hs[48], want[48];
+
+	ks_init(&f);
+	memset(ikm, 0xa5, sizeof(ikm));
+	for (int i = 0; i < 2; i++) {
+		const struct tls_hash *h = &f.algs.hash[i];
+
+		cr_assert(eq(int, tls_ks_extract(f.ctx, h, NULL, NULL, 0, early), 0));
+		cr_assert(eq(int, crypto_hkdf_extract(f.ctx, h->id, zeros, h->len, zeros, h->len,
+						      generic),
+			     0));
+		cr_assert(eq(int, memcmp(early, generic, h->len), 0), "early, hash %d", i);
+		cr_assert(eq(int, tls_ks_derive(f.ctx, h, generic, "derived", h->empty, salt), 0));
+		cr_assert(eq(int, memcmp(salt, h->derived0, h->len), 0), "derived, hash %d", i);
+		cr_assert(eq(int, tls_ks_extract(f.ctx, h, early, ikm, h->len, hs), 0));
+		cr_assert(eq(int, crypto_hkdf_extract(f.ctx, h->id, salt, h->len, ikm, h->len, want),
+			     0));
+		cr_assert(eq(int, memcmp(hs, want, h->len), 0), "handshake secret, hash %d", i);
+		/* Any other previous secret still derives its salt. */
+		early[0] ^= 1;
+		cr_assert(eq(int, tls_ks_extract(f.ctx, h, early, ikm, h->len, hs), 0));
+		cr_assert(not(eq(int, memcmp(hs, want, h->len), 0)));
+	}
+	ks_fini(&f);
+}
