@@ -19,6 +19,7 @@
 #include <quic/stream.h>
 #include <quic/validator.h>
 
+#include "files.h"
 #include "srv.h"
 
 /* Keys per connection: the original DCID, then every server CID the peer may use (RFC 9000
@@ -101,6 +102,9 @@ struct srv_worker {
 	uint64_t drain_deadline;
 	int drained; /* release store here, acquire load in srv_worker_drained() */
 	struct srv_counters cnt;
+	/* The web root through this worker's whole-file cache (files.h): what its apps read. */
+	struct srv_files *files;
+	struct quic_app_provider provider;
 	uint8_t scratch[SCRATCH_LEN];
 	/* QPACK decoding of every h3 connection of this worker (used only inside app calls). */
 	uint8_t qpack_scratch[QUIC_H3_DEFAULT_MAX_FIELD_SECTION];
@@ -402,7 +406,7 @@ app_start(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
 		if (alpn == NULL)
 			return;
 		memset(&cfg, 0, sizeof(cfg));
-		cfg.provider = &sw->s->provider;
+		cfg.provider = &sw->provider;
 		cfg.scratch = sw->qpack_scratch;
 		cfg.scratch_len = sizeof(sw->qpack_scratch);
 		if (quic_app_proto_from_alpn(alpn, strlen(alpn), &cfg.proto) != 0 ||
@@ -1170,7 +1174,12 @@ srv_worker_new(struct srv_worker **out, struct srv *s, struct dp_worker *w)
 	sw->s = s;
 	sw->w = w;
 	crypto_rand_pool_init(&sw->rand_pool, &sw->rand);
-	rc = crypto_ctx_new(&sw->ctx, CRYPTO_ENGINE_AUTO) == 0 ? 0 : QUIC_ERR_CRYPTO;
+	sw->files = srv_files_new(s);
+	if (sw->files != NULL)
+		srv_files_provider(&sw->provider, sw->files);
+	rc = sw->files == NULL ? QUIC_ERR_NOMEM : 0;
+	if (rc == 0)
+		rc = crypto_ctx_new(&sw->ctx, CRYPTO_ENGINE_AUTO) == 0 ? 0 : QUIC_ERR_CRYPTO;
 	if (rc == 0)
 		rc = worker_lb(sw);
 	if (rc == 0)
@@ -1196,6 +1205,7 @@ srv_worker_free(struct srv_worker *sw)
 		return;
 	while (sw->active != NULL)
 		conn_free(sw, sw->active);
+	srv_files_free(sw->files); /* after the connections: their responses release handles */
 	quic_validator_free(sw->val);
 	quic_token_worker_free(sw->tw);
 	quic_pool_fini(&sw->chunk_pool);
