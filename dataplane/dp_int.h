@@ -127,8 +127,9 @@ struct dp_worker {
 	size_t cid_len;
 	uint8_t sid_len;
 	uint8_t sid[DP_SID_MAX];
-	/* The allocation between dp_tx_alloc() and dp_tx_commit(). */
-	struct rte_mbuf *tx_m;
+	/* The allocation between dp_tx_alloc() (or _burst) and dp_tx_commit() (or _burst). */
+	struct rte_mbuf *tx_m[DP_TX_ALLOC_MAX];
+	unsigned tx_n;
 	size_t tx_max;
 	unsigned tx_port;
 	struct dp_path tx_path;

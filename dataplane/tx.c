@@ -154,37 +154,55 @@ dp_tx_payload_max(const struct dp_worker *w, const struct dp_path *path)
 	return w->ports[p].ifc.mtu - hdrs;
 }
 
-uint8_t *
-dp_tx_alloc(struct dp_worker *w, const struct dp_path *path, size_t max_payload)
+unsigned
+dp_tx_alloc_burst(struct dp_worker *w, const struct dp_path *path, size_t max_payload,
+		  uint8_t **bufs, unsigned n)
 {
-	struct rte_mbuf *m;
+	unsigned i = 0;
 	int p;
 
 	dp_check_owner(w);
 	dp_tx_abort(w);
 	p = path_port(w, path);
-	if (p < 0 || max_payload > dp_tx_payload_max(w, path)) {
+	if (p < 0 || max_payload > dp_tx_payload_max(w, path) || n > DP_TX_ALLOC_MAX) {
 		dp_cnt_inc(&w->cnt, DP_CNT_DROP_TX_INVALID);
-		return NULL;
+		return 0;
 	}
-	m = rte_pktmbuf_alloc(w->pool);
-	if (m == NULL) {
+	if (n == 0)
+		return 0;
+	if (rte_pktmbuf_alloc_bulk(w->pool, w->tx_m, n) == 0)
+		i = n;
+	else /* all or nothing: take what is left, one at a time */
+		while (i < n && (w->tx_m[i] = rte_pktmbuf_alloc(w->pool)) != NULL)
+			i++;
+	if (i == 0) {
 		dp_cnt_inc(&w->cnt, DP_CNT_DROP_NO_MBUF);
-		return NULL;
+		return 0;
 	}
-	w->tx_m = m;
+	w->tx_n = i;
 	w->tx_max = max_payload;
 	w->tx_port = (unsigned)p;
 	w->tx_path = *path;
 	/* The payload starts after the default headroom, which holds every header we prepend. */
-	return rte_pktmbuf_mtod(m, uint8_t *);
+	for (unsigned k = 0; k < i; k++)
+		bufs[k] = rte_pktmbuf_mtod(w->tx_m[k], uint8_t *);
+	return i;
+}
+
+uint8_t *
+dp_tx_alloc(struct dp_worker *w, const struct dp_path *path, size_t max_payload)
+{
+	uint8_t *buf;
+
+	return dp_tx_alloc_burst(w, path, max_payload, &buf, 1) == 1 ? buf : NULL;
 }
 
 void
 dp_tx_abort(struct dp_worker *w)
 {
-	rte_pktmbuf_free(w->tx_m);
-	w->tx_m = NULL;
+	if (w->tx_n > 0)
+		rte_pktmbuf_free_bulk(w->tx_m, w->tx_n);
+	w->tx_n = 0;
 }
 
 int
@@ -236,21 +254,17 @@ dp_path_resolved(const struct dp_worker *w, const struct dp_path *path)
 	return hop != NULL && dp_neigh_known(w, (unsigned)p, path->local.family, hop);
 }
 
-int
-dp_tx_commit(struct dp_worker *w, size_t len)
+/* Headers in front of m's len payload bytes, then queued on the allocation's port. */
+static int
+commit_one(struct dp_worker *w, struct rte_mbuf *m, size_t len)
 {
 	static const uint8_t unresolved[DP_ETH_ALEN];
-	struct rte_mbuf *m = w->tx_m;
 	const struct dp_path *path = &w->tx_path;
 	const struct dp_port *p = &w->ports[w->tx_port];
 	uint8_t family = path->local.family;
 	const uint8_t *hop = path->remote.ip;
 	uint8_t *frame;
 
-	dp_check_owner(w);
-	if (m == NULL)
-		return DP_ERR_STATE;
-	w->tx_m = NULL;
 	if (len > w->tx_max) {
 		rte_pktmbuf_free(m);
 		dp_cnt_inc(&w->cnt, DP_CNT_DROP_TX_INVALID);
@@ -269,4 +283,35 @@ dp_tx_commit(struct dp_worker *w, size_t len)
 	set_offload(m, family, p->tx_offload);
 	dp_cnt_inc(&w->cnt, DP_CNT_TX_DATAGRAMS);
 	return dp_neigh_send(w, w->tx_port, family, hop, m);
+}
+
+int
+dp_tx_commit(struct dp_worker *w, size_t len)
+{
+	unsigned have = w->tx_n;
+
+	dp_check_owner(w);
+	if (have == 0)
+		return DP_ERR_STATE;
+	w->tx_n = 0;
+	if (have > 1) /* an allocation of a burst: the others go back */
+		rte_pktmbuf_free_bulk(w->tx_m + 1, have - 1);
+	return commit_one(w, w->tx_m[0], len);
+}
+
+unsigned
+dp_tx_commit_burst(struct dp_worker *w, const size_t *lens, unsigned n)
+{
+	unsigned i, ok = 0, have = w->tx_n;
+
+	dp_check_owner(w);
+	w->tx_n = 0; /* consumed below, whatever happens */
+	if (n > have)
+		n = have;
+	for (i = 0; i < n; i++)
+		if (commit_one(w, w->tx_m[i], lens[i]) == 0)
+			ok++;
+	if (n < have)
+		rte_pktmbuf_free_bulk(w->tx_m + n, have - n);
+	return ok;
 }

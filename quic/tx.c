@@ -78,6 +78,38 @@ struct tx_batch {
 	bool limited;	      /* congestion control or pacing held data back */
 };
 
+/* Where the datagrams of one write go: back to back in buf, or one per bufs[i]. */
+struct tx_out {
+	uint8_t *buf;
+	size_t buf_len;
+	uint8_t *const *bufs; /* NULL: back to back in buf */
+	size_t mds;	      /* max_datagram_size */
+	size_t *lens;
+	size_t max;
+	size_t n;   /* datagrams written */
+	size_t off; /* back to back: bytes used in buf */
+};
+
+/* Where the next datagram goes, with *left bytes of room. */
+static uint8_t *
+out_next(const struct tx_out *o, size_t *left)
+{
+	if (o->bufs != NULL) {
+		*left = o->mds;
+		return o->bufs[o->n];
+	}
+	*left = o->buf_len - o->off;
+	return o->buf + o->off;
+}
+
+static void
+out_put(struct tx_out *o, size_t len)
+{
+	o->lens[o->n++] = len;
+	if (o->bufs == NULL)
+		o->off += len;
+}
+
 /* ---- sent packet and frame records ---- */
 
 #define SENT_PKT(c, i)	 ((struct sent_pkt *)quic_parray_at(&(c)->pkts, (i)))
@@ -1078,35 +1110,36 @@ account(struct quic_conn *c, size_t len)
 	}
 }
 
-/* Up to CONN_TX_BATCH datagrams, sealed together. @return datagrams written */
+/* Up to CONN_TX_BATCH more datagrams into o, sealed together. @return datagrams written */
 static size_t
-tx_batch(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t mds, size_t *lens, size_t max,
-	 bool close, size_t *used, bool *limited, uint64_t now)
+tx_batch(struct quic_conn *c, struct tx_out *o, bool close, bool *limited, uint64_t now)
 {
 	struct tx_batch b;
-	size_t k = 0, off = 0, len, room;
+	size_t k = 0, len, room, left;
+	uint8_t *at;
 
 	b.n = 0;
 	b.discard_initial = false;
 	b.limited = false;
-	while (k < CONN_TX_BATCH && k < max && !(close && k > 0)) {
-		room = dgram_room(c, buf_len - off, mds);
+	while (k < CONN_TX_BATCH && o->n < o->max && !(close && k > 0)) {
+		at = out_next(o, &left);
+		room = dgram_room(c, left, o->mds);
 		if (room < TX_MIN_PKT)
 			break;
-		len = dgram_build(c, buf + off, room, &b, close, now);
+		len = dgram_build(c, at, room, &b, close, now);
 		if (len == 0)
 			break;
-		lens[k++] = len;
-		off += len;
+		out_put(o, len);
+		k++;
 		account(c, len);
 	}
 	if (batch_seal(c, &b) != 0) {
 		quic_conn_close_err(c, QUIC_ERR_CRYPTO, 0);
+		o->n -= k; /* nothing of this batch may leave unsealed */
 		k = 0;
 	}
 	if (b.discard_initial)
 		quic_conn_discard_level(c, LVL_INITIAL);
-	*used = off;
 	*limited = b.limited;
 	return k;
 }
@@ -1134,20 +1167,20 @@ quic_conn_amp_update(struct quic_conn *c, uint64_t now)
  * @return datagrams written (0 or 1)
  */
 static size_t
-tx_path_resp(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t mds, size_t *lens,
-	     struct quic_path *path, uint64_t now)
+tx_path_resp(struct quic_conn *c, struct tx_out *o, struct quic_path *path, uint64_t now)
 {
 	const struct conn_path_resp *r = path_resp_owed(c, &c->path, false);
-	struct tx_dgram d = {.start = buf};
+	struct tx_dgram d;
 	struct quic_path to;
 	struct tx_batch b;
+	size_t buf_len, mds = o->mds;
 
 	if (r == NULL || !quic_conn_keys_tx_ready(c, LVL_APP) ||
 	    quic_recovery_cwnd_available(c->rec) == 0 ||
 	    !quic_recovery_can_send(c->rec, QUIC_PN_SPACE_APP) || !ring_room(c, LVL_APP))
 		return 0;
 	to = r->path;
-	d.resp = &to;
+	d = (struct tx_dgram){.start = out_next(o, &buf_len), .resp = &to};
 	d.room = buf_len < mds ? buf_len : mds;
 	if (c->peer_max_udp < d.room)
 		d.room = (size_t)c->peer_max_udp;
@@ -1165,7 +1198,7 @@ tx_path_resp(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t mds, size
 		quic_conn_close_err(c, QUIC_ERR_CRYPTO, 0);
 		return 0;
 	}
-	lens[0] = d.used;
+	out_put(o, d.used);
 	*path = to;
 	c->stats.dgrams_tx++;
 	c->stats.bytes_tx += d.used;
@@ -1174,13 +1207,11 @@ tx_path_resp(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t mds, size
 
 /*
  * Before the packets of a write: a key update asked for or due (RFC 9001 §6.6), then the
- * PATH_RESPONSE datagrams for other paths. @return true when the call ends here, with *n
+ * PATH_RESPONSE datagrams for other paths. @return true when the call ends here
  */
 static bool
-write_prelude(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t mds, size_t *lens,
-	      size_t max, struct quic_path *path, int *n)
+write_prelude(struct quic_conn *c, struct tx_out *o, struct quic_path *path)
 {
-	*n = 0;
 	(void)quic_conn_keys_tx_limit(c, 0); /* asks for an update as the limit nears */
 	if (c->app.update_requested && quic_conn_keys_app_update(c) == 0)
 		c->app.update_requested = false;
@@ -1189,22 +1220,14 @@ write_prelude(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t mds, siz
 		quic_conn_close_silent(c, QUIC_AEAD_LIMIT_REACHED);
 		return true;
 	}
-	if (max > 0)
-		*n = (int)tx_path_resp(c, buf, buf_len, mds, lens, path, c->now);
-	return *n > 0;
+	return o->max > 0 && tx_path_resp(c, o, path, c->now) > 0;
 }
 
-int
-quic_conn_write(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t max_datagram_size,
-		size_t *out_lens, size_t max_datagrams, struct quic_path *path, uint64_t now_ns)
+static int
+write_out(struct quic_conn *c, struct tx_out *o, struct quic_path *path, uint64_t now_ns)
 {
-	size_t n = 0, off = 0, used, k;
 	bool limited = false, close;
-	int pre;
 
-	if (c == NULL || buf == NULL || out_lens == NULL || path == NULL ||
-	    max_datagram_size < TX_INITIAL_MIN)
-		return QUIC_ERR_INVAL;
 	*path = c->path;
 	c->now = now_ns;
 	c->pacing_at = QUIC_TIMER_NONE;
@@ -1213,30 +1236,55 @@ quic_conn_write(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t max_da
 	close = c->state == QUIC_CONN_CLOSING;
 	if (close && !c->close.send_pending)
 		return 0;
-	if (!close && write_prelude(c, buf, buf_len, max_datagram_size, out_lens, max_datagrams,
-				    path, &pre)) {
+	if (!close && write_prelude(c, o, path)) {
 		if (c->qlog.ctx != NULL)
 			quic_conn_qlog_sync(c, false);
-		return pre;
+		return (int)o->n;
 	}
-	while (n < max_datagrams) {
-		k = tx_batch(c, buf + off, buf_len - off, max_datagram_size, out_lens + n,
-			     max_datagrams - n, close, &used, &limited, now_ns);
-		n += k;
-		off += used;
-		if (k < CONN_TX_BATCH || close)
+	while (o->n < o->max)
+		if (tx_batch(c, o, close, &limited, now_ns) < CONN_TX_BATCH || close)
 			break;
-	}
-	if (close && n > 0) {
+	if (close && o->n > 0) {
 		c->close.send_pending = false;
 		c->close.rx_since = 0;
 	}
 	if (!quic_conn_closing(c)) {
 		quic_conn_amp_update(c, now_ns);
-		quic_recovery_set_app_limited(c->rec, !limited && n < max_datagrams);
+		quic_recovery_set_app_limited(c->rec, !limited && o->n < o->max);
 		quic_streams_collect(&c->streams);
 	}
 	if (c->qlog.ctx != NULL)
 		quic_conn_qlog_sync(c, false);
-	return (int)n;
+	return (int)o->n;
+}
+
+int
+quic_conn_write(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t max_datagram_size,
+		size_t *out_lens, size_t max_datagrams, struct quic_path *path, uint64_t now_ns)
+{
+	struct tx_out o = {.buf = buf,
+			   .buf_len = buf_len,
+			   .mds = max_datagram_size,
+			   .lens = out_lens,
+			   .max = max_datagrams};
+
+	if (c == NULL || buf == NULL || out_lens == NULL || path == NULL ||
+	    max_datagram_size < TX_INITIAL_MIN)
+		return QUIC_ERR_INVAL;
+	return write_out(c, &o, path, now_ns);
+}
+
+int
+quic_conn_write_burst(struct quic_conn *c, uint8_t *const *bufs, size_t max_datagram_size,
+		      size_t *out_lens, size_t n_bufs, struct quic_path *path, uint64_t now_ns)
+{
+	struct tx_out o = {.bufs = bufs, .mds = max_datagram_size, .lens = out_lens, .max = n_bufs};
+
+	if (c == NULL || bufs == NULL || out_lens == NULL || path == NULL ||
+	    max_datagram_size < TX_INITIAL_MIN)
+		return QUIC_ERR_INVAL;
+	for (size_t i = 0; i < n_bufs; i++)
+		if (bufs[i] == NULL)
+			return QUIC_ERR_INVAL;
+	return write_out(c, &o, path, now_ns);
 }

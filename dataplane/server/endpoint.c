@@ -25,8 +25,9 @@
 /* Keys per connection: the original DCID, then every server CID the peer may use (RFC 9000
  * §5.1.1): seq 0 and those issued in NEW_CONNECTION_ID, until the peer retires them. */
 #define CONN_KEYS	 (1 + QUIC_CID_LOCAL_SLOTS)
-#define TX_PER_CONN	 64  /* datagrams one connection may write per loop iteration */
-#define EVENTS_PER_PUMP	 256 /* events handled per connection per pump */
+#define TX_PER_CONN	 64		 /* datagrams one connection may write per loop iteration */
+#define SRV_TX_BURST	 DP_TX_ALLOC_MAX /* datagrams written per quic_conn_write_burst() */
+#define EVENTS_PER_PUMP	 256		 /* events handled per connection per pump */
 #define PENDING_PER_PUMP 32
 #define SRV_REFILL_MIN	 (32u * 1024) /* stream refills in pieces of at least this (backlog) */
 #define DRAIN_NS	 (300ull * 1000 * 1000)
@@ -554,46 +555,69 @@ dp_path_equal_quic(const struct dp_path *d, const struct quic_path *q)
 }
 
 /*
- * Write one datagram of c straight into a fresh mbuf. When the connection chose another path
- * (path validation, migration), the datagram is moved to an mbuf for that path.
- * @return 1 sent, 0 nothing to send, -1 no buffer or no usable path (try later)
+ * The k datagrams just written for c, which chose another path than c->tx_path (path
+ * validation, migration): moved to mbufs for that path, which c sends on from now on.
+ */
+static void
+conn_move_path(struct srv_worker *sw, struct srv_conn *c, const struct quic_path *qp,
+	       uint8_t *const *bufs, const size_t *lens, unsigned k)
+{
+	struct dp_path np = c->tx_path;
+	size_t off = 0;
+
+	for (unsigned i = 0; i < k; i++) { /* k * SRV_MAX_UDP_PAYLOAD fits in the scratch */
+		memcpy(sw->scratch + off, bufs[i], lens[i]);
+		off += lens[i];
+	}
+	dp_tx_abort(sw->w);
+	addr_to_dp(&np.local, &qp->local);
+	addr_to_dp(&np.remote, &qp->remote);
+	off = 0;
+	for (unsigned i = 0; i < k; i++) {
+		if (dp_tx_copy(sw->w, &np, sw->scratch + off, lens[i]) != 0)
+			cnt_add(sw, SRV_CNT_TX_FAIL, 1);
+		off += lens[i];
+	}
+	c->tx_path = np;
+}
+
+/*
+ * Write up to max datagrams of c straight into fresh mbufs, in one quic_conn_write_burst():
+ * its packets are sealed and masked together, and the per-call work (timers, pacing, app
+ * limits) is paid once for the burst.
+ * @return datagrams sent (0: nothing to send), -1 no buffer or no usable path (try later)
  */
 static int
-conn_write_one(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
+conn_write_burst(struct srv_worker *sw, struct srv_conn *c, unsigned max, uint64_t now_ns)
 {
+	uint8_t *bufs[SRV_TX_BURST];
+	size_t lens[SRV_TX_BURST];
 	struct quic_path qp;
-	struct dp_path np;
-	size_t maxp, dlen = 0;
-	uint8_t *buf;
-	int n;
+	size_t maxp;
+	unsigned n, sent;
+	int k;
 
 	maxp = dp_tx_payload_max(sw->w, &c->tx_path);
 	if (maxp > SRV_MAX_UDP_PAYLOAD)
 		maxp = SRV_MAX_UDP_PAYLOAD;
-	if (maxp < 1200 || (buf = dp_tx_alloc(sw->w, &c->tx_path, maxp)) == NULL)
+	if (max > SRV_TX_BURST)
+		max = SRV_TX_BURST;
+	if (maxp < 1200 || (n = dp_tx_alloc_burst(sw->w, &c->tx_path, maxp, bufs, max)) == 0)
 		return -1;
-	n = quic_conn_write(c->qc, buf, maxp, maxp, &dlen, 1, &qp, now_ns);
-	if (n <= 0) {
+	k = quic_conn_write_burst(c->qc, bufs, maxp, lens, n, &qp, now_ns);
+	if (k <= 0) {
 		dp_tx_abort(sw->w);
 		return 0;
 	}
 	if (!dp_path_equal_quic(&c->tx_path, &qp)) {
-		memcpy(sw->scratch, buf, dlen);
-		dp_tx_abort(sw->w);
-		np = c->tx_path;
-		addr_to_dp(&np.local, &qp.local);
-		addr_to_dp(&np.remote, &qp.remote);
-		buf = dp_tx_alloc(sw->w, &np, dlen);
-		if (buf == NULL) {
-			cnt_add(sw, SRV_CNT_TX_FAIL, 1);
-			return -1;
-		}
-		memcpy(buf, sw->scratch, dlen);
-		c->tx_path = np; /* the path the connection sends on from now on */
+		conn_move_path(sw, c, &qp, bufs, lens, (unsigned)k);
+		return k;
 	}
-	if (dp_tx_commit(sw->w, dlen) != 0)
-		cnt_add(sw, SRV_CNT_TX_FAIL, 1);
-	return 1;
+	sent = dp_tx_commit_burst(sw->w, lens, (unsigned)k);
+	if (sent < (unsigned)k)
+		cnt_add(sw, SRV_CNT_TX_FAIL, (int64_t)(k - (int)sent));
+	/* The pool gave fewer buffers than asked and all were used: more may be waiting. */
+	return n < max && (unsigned)k == n ? -1 : k;
 }
 
 /* Add what the connection counted since last time to the worker's counters. */
@@ -628,13 +652,20 @@ conn_count_mem(struct srv_worker *sw, struct srv_conn *c)
 static void
 conn_service(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
 {
-	int i, rc = 0;
+	unsigned done, want;
+	int rc = 0;
 
 	conn_pump(sw, c, now_ns);
-	for (i = 0; i < TX_PER_CONN; i++)
-		if ((rc = conn_write_one(sw, c, now_ns)) <= 0)
+	/* A burst short of what was asked: nothing more to send now (or no buffer: -1). */
+	for (done = 0; done < TX_PER_CONN;) {
+		want = TX_PER_CONN - done < SRV_TX_BURST ? TX_PER_CONN - done : SRV_TX_BURST;
+		rc = conn_write_burst(sw, c, want, now_ns);
+		if (rc > 0)
+			done += (unsigned)rc;
+		if (rc < (int)want)
 			break;
-	if (i == TX_PER_CONN || rc < 0)
+	}
+	if (done >= TX_PER_CONN || rc < 0)
 		dirty_mark(sw, c);
 	sync_cids(sw, c);
 	conn_count_stats(sw, c);

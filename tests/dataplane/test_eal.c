@@ -471,6 +471,46 @@ HB_TEST(dp_eal, tx_batches_until_full_or_drained)
 	teardown(&fx);
 }
 
+HB_TEST(dp_eal, tx_alloc_burst_commits_a_prefix)
+{
+	static const size_t lens[3] = {50, 41, 30};
+	struct fixture fx;
+	struct frame got[DP_BURST];
+	struct dp_path p;
+	uint8_t *bufs[DP_TX_ALLOC_MAX + 1];
+
+	setup(&fx, "txburst", 256);
+	rx_frame(&fx, RX_ARP_REQ);
+	drain(&fx);
+	cr_assert(eq(u32, collect(&fx.t, 0, got, DP_BURST), 1));
+	path_us_peer(&p, DP_AF_INET, fx.t.id);
+	cr_assert(eq(u32, dp_tx_alloc_burst(fx.w, &p, 100, bufs, DP_TX_ALLOC_MAX + 1), 0));
+	cr_assert(eq(u64, cnt(fx.w, DP_CNT_DROP_TX_INVALID), 1));
+	/* Five buffers, three datagrams: each its own payload, the other two released. */
+	cr_assert(eq(u32, dp_tx_alloc_burst(fx.w, &p, 100, bufs, 5), 5));
+	for (unsigned i = 0; i < 5; i++)
+		memset(bufs[i], 0x10 + (int)i, 100);
+	cr_assert(eq(u32, dp_tx_commit_burst(fx.w, lens, 3), 3));
+	drain(&fx);
+	cr_assert(eq(u32, collect(&fx.t, 0, got, DP_BURST), 3));
+	for (unsigned i = 0; i < 3; i++) {
+		cr_assert(eq(sz, got[i].len, DP_UDP4_HDRS + lens[i]));
+		cr_assert(eq(u8, got[i].b[DP_UDP4_HDRS], 0x10 + i));
+		cr_assert(eq(u8, got[i].b[got[i].len - 1], 0x10 + i));
+	}
+	/* Nothing committed twice, and what was not used went back: many more rounds than
+	 * the pool has mbufs go through. */
+	cr_assert(eq(u32, dp_tx_commit_burst(fx.w, lens, 1), 0));
+	for (unsigned r = 0; r < 4096; r++) {
+		cr_assert(eq(u32, dp_tx_alloc_burst(fx.w, &p, 100, bufs, DP_TX_ALLOC_MAX),
+			     DP_TX_ALLOC_MAX));
+		cr_assert(eq(int, dp_tx_commit(fx.w, 20), 0));
+		drain(&fx);
+		cr_assert(eq(u32, collect(&fx.t, 0, got, DP_BURST), 1));
+	}
+	teardown(&fx);
+}
+
 HB_TEST(dp_eal, tx_partial_bursts_retried_then_dropped)
 {
 	struct fixture fx;

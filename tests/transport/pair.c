@@ -138,6 +138,7 @@ pair_init(struct pair *p, const struct pair_opts *o)
 	p->scfg.rand = p->rand;
 	p->scfg.cc_algo = o->cc_algo;
 	p->retry = o->retry;
+	p->burst_bufs = o->burst_bufs;
 	p->tokens =
 		(struct quic_token_ops){.issue = token_issue, .validate = token_validate, .arg = p};
 	p->scfg.tokens = &p->tokens;
@@ -184,6 +185,37 @@ pair_reconnect(struct pair *p, const uint8_t *session, size_t session_len)
 	free(copy);
 }
 
+#define PAIR_CANARY 16
+
+/*
+ * One quic_conn_write_burst() into separate buffers, handed out in reverse order (so that no
+ * datagram can run into the next one unnoticed), each followed by canary bytes.
+ * @return datagrams; buf receives them back to back as quic_conn_write() writes them
+ */
+static int
+write_burst(struct pair *p, struct quic_conn *c, uint8_t *buf, size_t *lens, struct quic_path *path)
+{
+	static uint8_t bb[PAIR_BURST][PAIR_MDS + PAIR_CANARY];
+	uint8_t *bufs[PAIR_BURST];
+	size_t off = 0;
+	int n, i, k;
+
+	for (i = 0; i < PAIR_BURST; i++) {
+		bufs[i] = bb[PAIR_BURST - 1 - i];
+		memset(bufs[i] + PAIR_MDS, 0xa5, PAIR_CANARY);
+	}
+	n = quic_conn_write_burst(c, bufs, PAIR_MDS, lens, PAIR_BURST, path, p->now);
+	for (i = 0; i < n; i++) {
+		cr_assert(le(sz, lens[i], PAIR_MDS));
+		for (k = 0; k < PAIR_CANARY; k++)
+			p->canary_broken += bufs[i][PAIR_MDS + k] != 0xa5;
+		memcpy(buf + off, bufs[i], lens[i]);
+		off += lens[i];
+	}
+	p->multi_bursts += n > 1;
+	return n;
+}
+
 unsigned
 pair_flush(struct pair *p, struct quic_conn *c, int dir)
 {
@@ -198,7 +230,11 @@ pair_flush(struct pair *p, struct quic_conn *c, int dir)
 	do {
 		size_t off = 0;
 
-		n = quic_conn_write(c, buf, sizeof(buf), PAIR_MDS, lens, PAIR_BURST, &path, p->now);
+		if (p->burst_bufs)
+			n = write_burst(p, c, buf, lens, &path);
+		else
+			n = quic_conn_write(c, buf, sizeof(buf), PAIR_MDS, lens, PAIR_BURST, &path,
+					    p->now);
 		cr_assert(ge(int, n, 0));
 		for (i = 0; i < n; i++) {
 			/* The client is where the server sees it now (after a NAT rebinding). */

@@ -33,6 +33,7 @@ struct pair_opts {
 	bool retry;	 /* the server requires a Retry round trip (quic_server_screen()) */
 	bool tickets;	 /* the server issues session tickets (a fixed ticket key) */
 	bool early_data; /* and its tickets allow 0-RTT (tls_server_config_set_early_data()) */
+	bool burst_bufs; /* both sides write with quic_conn_write_burst(), a buffer a datagram */
 	/* Optional changes to the configurations before the connections are made. */
 	void (*tweak)(void *arg, struct quic_conn_config *client, struct quic_conn_config *server);
 	void *tweak_arg;
@@ -64,6 +65,9 @@ struct pair {
 	uint64_t screen_replies; /* VN or Retry sent by quic_server_screen() */
 	uint64_t screen_drops;
 	uint64_t misrouted; /* server datagrams sent to an address the client no longer has */
+	bool burst_bufs;
+	uint64_t multi_bursts;	/* quic_conn_write_burst() calls that wrote several datagrams */
+	uint64_t canary_broken; /* bytes written past a burst buffer's max_datagram_size */
 	/* Optional: called after every step (application I/O of a test). */
 	void (*on_step)(struct pair *p, void *arg);
 	void *step_arg;

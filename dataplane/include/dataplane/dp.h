@@ -198,6 +198,25 @@ bool dp_path_resolved(const struct dp_worker *w, const struct dp_path *path);
 /* Release an allocation without sending it. */
 void dp_tx_abort(struct dp_worker *w);
 
+#define DP_TX_ALLOC_MAX 16 /* datagrams one dp_tx_alloc_burst() hands out at most */
+
+/*
+ * dp_tx_alloc() for up to n (<= DP_TX_ALLOC_MAX) datagrams on path at once: bufs[i] receives
+ * where datagram i's payload goes. A sender that writes a burst of datagrams in one call (one
+ * seal and one header-protection batch for all) fills them, then commits them together.
+ * @return how many were allocated (0 .. n: fewer when the pool runs low; 0 also for the
+ *         errors of dp_tx_alloc(), counted the same way)
+ */
+unsigned dp_tx_alloc_burst(struct dp_worker *w, const struct dp_path *path, size_t max_payload,
+			   uint8_t **bufs, unsigned n);
+
+/*
+ * dp_tx_commit() for the first n datagrams of the allocation, datagram i with lens[i] payload
+ * bytes; the rest of the allocation is released. Consumes every mbuf of the allocation.
+ * @return datagrams queued (or waiting for resolution); the others are counted drops
+ */
+unsigned dp_tx_commit_burst(struct dp_worker *w, const size_t *lens, unsigned n);
+
 /*
  * One datagram with a copy of data[0..len) as its payload: dp_tx_alloc() then dp_tx_commit().
  * @return 0, DP_ERR_NOMEM (no mbuf, or len above what path takes), or dp_tx_commit()'s errors;

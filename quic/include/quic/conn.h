@@ -324,6 +324,16 @@ int quic_conn_write(struct quic_conn *c, uint8_t *buf, size_t buf_len, size_t ma
 		    size_t *out_lens, size_t max_datagrams, struct quic_path *path,
 		    uint64_t now_ns);
 
+/*
+ * quic_conn_write() into a buffer per datagram: datagram i goes to bufs[i] (room
+ * max_datagram_size each), out_lens[i] bytes, for i < the count returned. A sender whose
+ * datagrams live in separate packet buffers (one mbuf each) writes a burst in one call, and
+ * the burst is sealed and masked together as above.
+ * @return datagrams written, or QUIC_ERR_INVAL (max_datagram_size < 1200, NULL argument)
+ */
+int quic_conn_write_burst(struct quic_conn *c, uint8_t *const *bufs, size_t max_datagram_size,
+			  size_t *out_lens, size_t n_bufs, struct quic_path *path, uint64_t now_ns);
+
 /* When quic_conn_handle_timeout() is due next (absolute ns), or UINT64_MAX for never. */
 uint64_t quic_conn_next_timeout(const struct quic_conn *c);
 
