@@ -1250,18 +1250,12 @@ quic_conn_stream_open(struct quic_conn *c, bool uni, uint64_t *id)
 	return rc;
 }
 
-int
-quic_conn_stream_write(struct quic_conn *c, uint64_t id, const uint8_t *data, size_t len, bool fin)
+/* Stream id could not take all it was given: it gets a QUIC_EV_STREAM_WRITABLE later. */
+static void
+want_writable(struct quic_conn *c, uint64_t id)
 {
-	struct quic_stream *s = stream_of(c, id);
-	int rc;
 	uint32_t i;
 
-	if (s == NULL)
-		return QUIC_ERR_STREAM_STATE;
-	rc = quic_stream_write(&c->streams, s, data, len, fin);
-	if (rc < 0 || (size_t)rc == len)
-		return rc;
 	for (i = 0; i < c->n_writable && c->writable[i] != id; i++)
 		;
 	/* Allocated at the first short write and kept: most connections never fill a buffer.
@@ -1270,7 +1264,44 @@ quic_conn_stream_write(struct quic_conn *c, uint64_t id, const uint8_t *data, si
 		c->writable = malloc(CONN_WRITABLE_MAX * sizeof(*c->writable));
 	if (c->writable != NULL && i == c->n_writable && c->n_writable < CONN_WRITABLE_MAX)
 		c->writable[c->n_writable++] = id;
+}
+
+int
+quic_conn_stream_write(struct quic_conn *c, uint64_t id, const uint8_t *data, size_t len, bool fin)
+{
+	struct quic_stream *s = stream_of(c, id);
+	int rc;
+
+	if (s == NULL)
+		return QUIC_ERR_STREAM_STATE;
+	rc = quic_stream_write(&c->streams, s, data, len, fin);
+	if (rc >= 0 && (size_t)rc < len)
+		want_writable(c, id);
 	return rc;
+}
+
+int
+quic_conn_stream_write_reserve(struct quic_conn *c, uint64_t id, uint8_t **buf, size_t *len)
+{
+	struct quic_stream *s = stream_of(c, id);
+	int rc;
+
+	*buf = NULL;
+	*len = 0;
+	if (s == NULL)
+		return QUIC_ERR_STREAM_STATE;
+	rc = quic_stream_write_reserve(&c->streams, s, buf, len);
+	if (rc == 0 && *len == 0)
+		want_writable(c, id);
+	return rc;
+}
+
+int
+quic_conn_stream_write_commit(struct quic_conn *c, uint64_t id, size_t n, bool fin)
+{
+	struct quic_stream *s = stream_of(c, id);
+
+	return s != NULL ? quic_stream_write_commit(&c->streams, s, n, fin) : QUIC_ERR_STREAM_STATE;
 }
 
 int

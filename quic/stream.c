@@ -1062,14 +1062,21 @@ quic_streams_open(struct quic_streams *ss, bool uni, struct quic_stream **out)
 	return 0;
 }
 
+/* Whether the application may still write on s (sending, not ended). */
+static bool
+can_write(const struct quic_stream *s)
+{
+	return (s->send_state == QUIC_SEND_READY || s->send_state == QUIC_SEND_SEND) &&
+	       !(s->flags & QUIC_STREAM_F_FIN);
+}
+
 uint64_t
 quic_stream_send_room(const struct quic_streams *ss, const struct quic_stream *s)
 {
 	uint64_t held = s->tx_written - s->tx_acked;
 
 	(void)ss; /* the limit is the stream's own, auto-tuned tx_buf */
-	if ((s->send_state != QUIC_SEND_READY && s->send_state != QUIC_SEND_SEND) ||
-	    (s->flags & QUIC_STREAM_F_FIN) || held >= s->tx_buf)
+	if (!can_write(s) || held >= s->tx_buf)
 		return 0;
 	return s->tx_buf - held;
 }
@@ -1105,8 +1112,7 @@ quic_stream_write(struct quic_streams *ss, struct quic_stream *s, const uint8_t 
 {
 	size_t n, done;
 
-	if ((s->send_state != QUIC_SEND_READY && s->send_state != QUIC_SEND_SEND) ||
-	    (s->flags & QUIC_STREAM_F_FIN))
+	if (!can_write(s))
 		return QUIC_ERR_STREAM_STATE;
 	n = (size_t)min_u64(min_u64(len, quic_stream_send_room(ss, s)), INT_MAX);
 	done = sbuf_append(ss, s, data, n);
@@ -1117,6 +1123,48 @@ quic_stream_write(struct quic_streams *ss, struct quic_stream *s, const uint8_t 
 		s->flags |= QUIC_STREAM_F_FIN;
 	requeue(ss, s);
 	return (int)done;
+}
+
+/* Contiguous room at the end of the send buffer (to the current chunk's end). */
+static size_t
+tail_room(const struct quic_streams *ss, const struct quic_stream *s)
+{
+	return (size_t)min_u64(CS - s->tx_written % CS, quic_stream_send_room(ss, s));
+}
+
+int
+quic_stream_write_reserve(struct quic_streams *ss, struct quic_stream *s, uint8_t **buf,
+			  size_t *len)
+{
+	uint8_t *c;
+
+	*buf = NULL;
+	*len = 0;
+	if (!can_write(s))
+		return QUIC_ERR_STREAM_STATE;
+	if (tail_room(ss, s) == 0)
+		return 0;
+	c = quic_chunkmap_ensure(&s->tx_map, ss->chunk_pool, s->tx_written / CS);
+	if (c == NULL)
+		return QUIC_ERR_NOMEM;
+	*buf = c + s->tx_written % CS;
+	*len = tail_room(ss, s);
+	return 0;
+}
+
+int
+quic_stream_write_commit(struct quic_streams *ss, struct quic_stream *s, size_t n, bool fin)
+{
+	if (!can_write(s))
+		return QUIC_ERR_STREAM_STATE;
+	if (n > tail_room(ss, s) ||
+	    (n > 0 && quic_chunkmap_get(&s->tx_map, s->tx_written / CS) == NULL))
+		return QUIC_ERR_INVAL;
+	s->tx_written += n;
+	if (fin)
+		s->flags |= QUIC_STREAM_F_FIN;
+	requeue(ss, s);
+	return (int)n;
 }
 
 int

@@ -32,6 +32,7 @@
 #define SRV_REFILL_MIN	 (32u * 1024) /* stream refills in pieces of at least this (backlog) */
 #define DRAIN_NS	 (300ull * 1000 * 1000)
 #define SCRATCH_LEN	 (64u * 1024)
+#define SRV_REFILL_MAX	 (64u * 1024) /* bytes moved into one stream per pump at most */
 /* Worker pools: caps per connection on average, and their bounds (worker_config()). */
 #define WORKER_STREAMS_PER_CONN 64u
 #define WORKER_CHUNKS_PER_CONN	1024u
@@ -492,37 +493,64 @@ refill_due(struct srv_conn *c, uint64_t id, size_t cap)
 	return cap >= SRV_REFILL_MIN || quic_conn_stream_send_unsent(c->qc, id) < SRV_REFILL_MIN;
 }
 
+/*
+ * Move up to cap bytes of what the application has for stream id into the stream, written by
+ * the application straight into the stream's send buffer, a chunk at a time (a file read
+ * copies once, from the page or file cache into the buffer the packets are built from).
+ * cap 0: only resets and STOP_SENDING go out.
+ */
+static void
+app_refill(struct srv_worker *sw, struct srv_conn *c, uint64_t id, size_t cap)
+{
+	struct quic_app_tx tx;
+	uint8_t *buf;
+	size_t room;
+	int wr;
+
+	do {
+		buf = sw->scratch;
+		room = 0;
+		if (cap > 0 && quic_conn_stream_write_reserve(c->qc, id, &buf, &room) != 0) {
+			/* The transport refuses the stream (reset, gone): the app forgets it. */
+			quic_app_on_stream_closed(c->app, id);
+			return;
+		}
+		if (room > cap)
+			room = cap;
+		if (quic_app_stream_tx(c->app, id, room > 0 ? buf : sw->scratch, room, &tx) != 0)
+			return;
+		if (tx.stop_sending)
+			quic_conn_stream_stop_sending(c->qc, id, tx.stop_code);
+		if (tx.reset)
+			quic_conn_stream_reset(c->qc, id, tx.reset_code);
+		wr = 0;
+		if (tx.len > 0 || tx.fin)
+			wr = room > 0 ? quic_conn_stream_write_commit(c->qc, id, tx.len, tx.fin)
+				      : quic_conn_stream_write(c->qc, id, NULL, 0, tx.fin);
+		if (wr < 0) {
+			quic_app_on_stream_closed(c->app, id);
+			return;
+		}
+		quic_app_stream_tx_commit(c->app, id, (size_t)wr);
+		cap -= (size_t)wr;
+	} while (cap > 0 && (size_t)wr == room && wr > 0 && !tx.fin && !tx.reset);
+}
+
 /* Move what the application has to send into its streams. */
 static void
 app_write(struct srv_worker *sw, struct srv_conn *c)
 {
 	uint64_t ids[PENDING_PER_PUMP];
-	struct quic_app_tx tx;
 	size_t n, i, cap;
-	int wr;
 
 	n = quic_app_pending(c->app, ids, PENDING_PER_PUMP);
 	for (i = 0; i < n; i++) {
 		cap = (size_t)quic_conn_stream_send_room(c->qc, ids[i]);
-		if (cap > sizeof(sw->scratch))
-			cap = sizeof(sw->scratch);
+		if (cap > SRV_REFILL_MAX)
+			cap = SRV_REFILL_MAX;
 		if (!refill_due(c, ids[i], cap))
 			cap = 0; /* resets and STOP_SENDING still go out */
-		if (quic_app_stream_tx(c->app, ids[i], sw->scratch, cap, &tx) != 0)
-			continue;
-		if (tx.stop_sending)
-			quic_conn_stream_stop_sending(c->qc, ids[i], tx.stop_code);
-		if (tx.reset)
-			quic_conn_stream_reset(c->qc, ids[i], tx.reset_code);
-		wr = 0;
-		if (tx.len > 0 || tx.fin)
-			wr = quic_conn_stream_write(c->qc, ids[i], sw->scratch, tx.len, tx.fin);
-		if (wr < 0) {
-			/* The transport refuses the stream (reset, gone): the app forgets it. */
-			quic_app_on_stream_closed(c->app, ids[i]);
-			continue;
-		}
-		quic_app_stream_tx_commit(c->app, ids[i], (size_t)wr);
+		app_refill(sw, c, ids[i], cap);
 	}
 }
 

@@ -547,6 +547,22 @@ int quic_conn_stream_write(struct quic_conn *c, uint64_t id, const uint8_t *data
 			   bool fin);
 
 /*
+ * quic_conn_stream_write() without the copy (quic_stream_write_reserve()): *buf receives where
+ * up to *len next bytes of stream id go in its send buffer; the application writes some there
+ * and takes them with quic_conn_stream_write_commit(). *len 0: the buffer is full, a
+ * QUIC_EV_STREAM_WRITABLE follows.
+ * @return 0, QUIC_ERR_STREAM_STATE (as quic_conn_stream_write()), QUIC_ERR_NOMEM
+ */
+int quic_conn_stream_write_reserve(struct quic_conn *c, uint64_t id, uint8_t **buf, size_t *len);
+
+/*
+ * Take n bytes written where quic_conn_stream_write_reserve() said (n <= its *len, no other
+ * write on the stream in between); fin ends the stream after them.
+ * @return n, QUIC_ERR_STREAM_STATE, QUIC_ERR_INVAL (n beyond the reserved room)
+ */
+int quic_conn_stream_write_commit(struct quic_conn *c, uint64_t id, size_t n, bool fin);
+
+/*
  * Read in-order bytes from a stream.
  * @param fin  set when the last byte of the stream was read
  * @return bytes read (0: nothing now), QUIC_ERR_STREAM_STATE (no such stream or receiving

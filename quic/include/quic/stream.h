@@ -375,6 +375,24 @@ int quic_stream_write(struct quic_streams *ss, struct quic_stream *s, const uint
 		      size_t len, bool fin);
 
 /*
+ * quic_stream_write() without the copy: where the next bytes of the stream go in its send
+ * buffer, so that the application writes them there itself (a file read straight into the
+ * buffer). *buf receives up to *len contiguous bytes (to the end of the current chunk, within
+ * the send room); write some, then quic_stream_write_commit() them.
+ * @return 0 (*len 0: buffer full; retry once acknowledgements free it), or
+ *         QUIC_ERR_STREAM_STATE (no sending part, already ended or reset), QUIC_ERR_NOMEM
+ */
+int quic_stream_write_reserve(struct quic_streams *ss, struct quic_stream *s, uint8_t **buf,
+			      size_t *len);
+
+/*
+ * Take the first n bytes written at the place quic_stream_write_reserve() gave (n <= its *len,
+ * nothing written on the stream in between); fin ends the stream after them.
+ * @return n, QUIC_ERR_STREAM_STATE (as above), QUIC_ERR_INVAL (n beyond the reserved room)
+ */
+int quic_stream_write_commit(struct quic_streams *ss, struct quic_stream *s, size_t n, bool fin);
+
+/*
  * Read in-order bytes. Reading releases flow-control credit; MAX_STREAM_DATA and MAX_DATA
  * are owed once half a window was read.
  * @param fin  set when every byte up to the final size has been read

@@ -729,6 +729,86 @@ HB_TEST(stream, send_buffer_loss_and_retransmit_byte_exact)
 }
 
 /*
+ * Writing in place (quic_stream_write_reserve/_commit): the room never crosses a chunk edge
+ * nor the send limit, what is written there is what is sent, a commit past the room is
+ * refused, the FIN rides on a commit, and nothing may be written after it.
+ */
+HB_TEST(stream, write_in_place)
+{
+	struct fx fx;
+	struct quic_stream *s;
+	struct quic_stream_send p;
+	uint8_t src[5000], *buf;
+	uint64_t seed = 9, off;
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(rnd(&seed) >> 56);
+	fx_setup(&fx, 64 * KB, 64 * KB);
+	cr_assert(eq(int, quic_streams_open(&fx.ss, true, &s), 0));
+	cr_assert(eq(int, quic_stream_write(&fx.ss, s, src, 100, false), 100));
+	/* The rest of the first chunk, then whole chunks, then what is left. */
+	for (off = 100; off < sizeof(src); off += len) {
+		cr_assert(eq(int, quic_stream_write_reserve(&fx.ss, s, &buf, &len), 0));
+		cr_assert(eq(sz, len, QUIC_CHUNK_SIZE - off % QUIC_CHUNK_SIZE));
+		cr_assert(eq(int, quic_stream_write_commit(&fx.ss, s, len + 1, false),
+			     QUIC_ERR_INVAL));
+		if (len > sizeof(src) - off)
+			len = sizeof(src) - off;
+		memcpy(buf, src + off, len);
+		cr_assert(eq(int, quic_stream_write_commit(&fx.ss, s, len, off + len == 5000),
+			     (int)len));
+	}
+	cr_assert(eq(u64, s->tx_written, sizeof(src)));
+	cr_assert(eq(int, quic_stream_write_reserve(&fx.ss, s, &buf, &len), QUIC_ERR_STREAM_STATE));
+	cr_assert(eq(sz, len, 0));
+	cr_assert(eq(int, quic_stream_write_commit(&fx.ss, s, 0, false), QUIC_ERR_STREAM_STATE));
+	for (off = 0; off < sizeof(src); off += p.len) {
+		cr_assert(quic_stream_send_peek(&fx.ss, s, 1200, &p));
+		cr_assert(eq(u64, p.offset, off));
+		cr_assert(eq(int, memcmp(p.data, src + off, p.len), 0));
+		cr_assert(eq(int, p.fin, off + p.len == sizeof(src)));
+		quic_stream_send_commit(&fx.ss, s, &p, p.len, p.fin);
+	}
+	cr_assert(eq(int, quic_streams_on_stream_acked(&fx.ss, s->id, 0, sizeof(src), true), 0));
+	cr_assert(eq(int, s->send_state, QUIC_SEND_DATA_RECVD));
+	quic_streams_collect(&fx.ss);
+	fx_teardown(&fx);
+}
+
+/* The room in place stops at the send buffer's limit; a full buffer gives none. */
+HB_TEST(stream, write_in_place_limit)
+{
+	struct fx fx;
+	struct quic_stream *s;
+	uint8_t *buf;
+	size_t len;
+	int n;
+
+	fx_setup(&fx, 64 * KB, 64 * KB);
+	cr_assert(eq(int, quic_streams_open(&fx.ss, true, &s), 0));
+	s->tx_buf = 3000; /* a small send buffer */
+	cr_assert(eq(int, quic_stream_write_reserve(&fx.ss, s, &buf, &len), 0));
+	cr_assert(eq(sz, len, QUIC_CHUNK_SIZE));
+	memset(buf, 1, len);
+	cr_assert(eq(int, quic_stream_write_commit(&fx.ss, s, len, false), (int)len));
+	cr_assert(eq(int, quic_stream_write_reserve(&fx.ss, s, &buf, &len), 0));
+	cr_assert(eq(sz, len, 3000 - QUIC_CHUNK_SIZE));
+	memset(buf, 2, len);
+	n = quic_stream_write_commit(&fx.ss, s, len, false);
+	cr_assert(eq(int, n, (int)(3000 - QUIC_CHUNK_SIZE)));
+	cr_assert(eq(int, quic_stream_write_reserve(&fx.ss, s, &buf, &len), 0));
+	cr_assert(eq(sz, len, 0));
+	cr_assert(eq(ptr, buf, NULL));
+	/* An empty FIN on a full buffer is still taken. */
+	cr_assert(eq(int, quic_stream_write_commit(&fx.ss, s, 0, true), 0));
+	cr_assert(ne(int, s->flags &QUIC_STREAM_F_FIN, 0));
+	quic_stream_reset(&fx.ss, s, 0);
+	quic_streams_collect(&fx.ss);
+	fx_teardown(&fx);
+}
+
+/*
  * A peer acknowledging every other packet makes more islands than the acknowledged-range set
  * holds: the overflow is sent again rather than forgotten, and the stream still completes.
  */
