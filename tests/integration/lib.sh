@@ -147,8 +147,13 @@ it_start()
 		kill -0 "$it_srv_pid" 2>/dev/null || break
 		sleep 0.2
 	done
-	grep -q '^hayabusa: serving' "$it_tmp/server.log" ||
-		{ cat "$it_tmp/server.log"; it_die "the server did not start"; }
+	if ! grep -q '^hayabusa: serving' "$it_tmp/server.log"; then
+		cat "$it_tmp/server.log"
+		# A server that died at start with nothing in its log: say how it ended.
+		kill -0 "$it_srv_pid" 2>/dev/null ||
+			{ wait "$it_srv_pid"; echo "server exit status $? (128+N: signal N)"; }
+		it_die "the server did not start"
+	fi
 	grep '^hayabusa:' "$it_tmp/server.log"
 	if [ "$v6" -eq 1 ]; then
 		ip netns exec "$it_ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 || true
