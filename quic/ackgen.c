@@ -365,7 +365,7 @@ ack_delay_field(const struct quic_ackgen *ag, enum quic_pn_space space, uint64_t
 }
 
 int
-quic_ackgen_write(struct quic_ackgen *ag, enum quic_pn_space space, struct quic_writer *w,
+quic_ackgen_write(struct quic_ackgen *ag, enum quic_pn_space space, struct crypto_wr *w,
 		  uint64_t now, uint64_t *largest_acked)
 {
 	struct quic_ackgen_space *sp;

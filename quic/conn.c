@@ -375,7 +375,7 @@ static int
 conn_tls(struct quic_conn *c, uint64_t now)
 {
 	uint8_t tp[512];
-	struct quic_writer w;
+	struct crypto_wr w;
 	int rc;
 
 	c->tls_cb = (struct tls_callbacks){.secret = quic_conn_keys_on_secret,
@@ -383,17 +383,17 @@ conn_tls(struct quic_conn *c, uint64_t now)
 					   .session = on_session,
 					   .arg = c};
 	quic_conn_vneg_local(c);
-	quic_writer_init(&w, tp, sizeof(tp));
+	crypto_wr_init(&w, tp, sizeof(tp));
 	rc = quic_tparams_encode(&w, &c->tp->local,
 				 c->is_server ? QUIC_TP_FROM_SERVER : QUIC_TP_FROM_CLIENT);
 	if (rc != 0)
 		return QUIC_ERR_INVAL;
 	if (c->is_server)
 		rc = tls_conn_new_server(&c->tls, c->cfg->tls_server, c->cfg->crypto, tp,
-					 quic_writer_len(&w), &c->tls_cb);
+					 crypto_wr_len(&w), &c->tls_cb);
 	else
 		rc = tls_conn_new_client(&c->tls, c->cfg->tls_client, c->cfg->crypto,
-					 c->cfg->server_name, tp, quic_writer_len(&w), &c->tls_cb);
+					 c->cfg->server_name, tp, crypto_wr_len(&w), &c->tls_cb);
 	/* A session that cannot be used (expired, another server) just means no resumption. */
 	if (rc == 0 && !c->is_server && c->cfg->session != NULL &&
 	    tls_conn_set_session(c->tls, c->cfg->session, c->cfg->session_len, now / 1000000) < 0)

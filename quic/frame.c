@@ -15,11 +15,11 @@
 
 struct frame_ops {
 	/* Decode the fields after the type (already in f->type). */
-	int (*decode)(struct quic_reader *r, struct quic_frame *f);
+	int (*decode)(struct crypto_rd *r, struct quic_frame *f);
 	/* Encoded size of the fields after the type, or LEN_BAD. */
 	size_t (*body_len)(const struct quic_frame *f);
 	/* Write the fields after the type; room has been checked. */
-	void (*write)(struct quic_writer *w, const struct quic_frame *f);
+	void (*write)(struct crypto_wr *w, const struct quic_frame *f);
 	bool (*equal)(const struct quic_frame *a, const struct quic_frame *b);
 };
 
@@ -65,18 +65,18 @@ varints_len(const uint64_t *v, size_t n)
 
 /* Read a length varint and borrow that many bytes. */
 static bool
-get_len_bytes(struct quic_reader *r, size_t *len, const uint8_t **out)
+get_len_bytes(struct crypto_rd *r, size_t *len, const uint8_t **out)
 {
 	uint64_t n;
 
 	if (!quic_get_varint(r, &n))
 		return false;
-	if (n > quic_reader_left(r)) {
+	if (n > crypto_rd_left(r)) {
 		r->err = true;
 		return false;
 	}
 	*len = (size_t)n;
-	return quic_get_bytes(r, *len, out);
+	return crypto_get_bytes(r, *len, out);
 }
 
 static bool
@@ -86,7 +86,7 @@ bytes_equal(const uint8_t *a, const uint8_t *b, size_t n)
 }
 
 static int
-reader_status(const struct quic_reader *r)
+reader_status(const struct crypto_rd *r)
 {
 	return r->err ? QUIC_ERR_TRUNCATED : 0;
 }
@@ -94,7 +94,7 @@ reader_status(const struct quic_reader *r)
 /* ---- PADDING (§19.1) ---- */
 
 static int
-decode_padding(struct quic_reader *r, struct quic_frame *f)
+decode_padding(struct crypto_rd *r, struct quic_frame *f)
 {
 	const uint8_t *p = r->p;
 	uint64_t word;
@@ -120,7 +120,7 @@ body_len_padding(const struct quic_frame *f)
 }
 
 static void
-write_padding(struct quic_writer *w, const struct quic_frame *f)
+write_padding(struct crypto_wr *w, const struct quic_frame *f)
 {
 	static const uint8_t zeros[64];
 	size_t left = f->padding.len - 1;
@@ -128,7 +128,7 @@ write_padding(struct quic_writer *w, const struct quic_frame *f)
 	while (left > 0) {
 		size_t n = left < sizeof(zeros) ? left : sizeof(zeros);
 
-		quic_put_bytes(w, zeros, n);
+		crypto_put_bytes(w, zeros, n);
 		left -= n;
 	}
 }
@@ -142,7 +142,7 @@ equal_padding(const struct quic_frame *a, const struct quic_frame *b)
 /* ---- PING (§19.2), HANDSHAKE_DONE (§19.20): no fields ---- */
 
 static int
-decode_empty(struct quic_reader *r, struct quic_frame *f)
+decode_empty(struct crypto_rd *r, struct quic_frame *f)
 {
 	(void)r;
 	(void)f;
@@ -157,7 +157,7 @@ body_len_empty(const struct quic_frame *f)
 }
 
 static void
-write_empty(struct quic_writer *w, const struct quic_frame *f)
+write_empty(struct crypto_wr *w, const struct quic_frame *f)
 {
 	(void)w;
 	(void)f;
@@ -193,18 +193,18 @@ ack_step(uint64_t prev_smallest, uint64_t gap, uint64_t len, struct quic_ack_ran
 
 /* Reader over a frame's encoded ranges; a caller-built frame may leave them NULL. */
 static void
-ranges_reader(struct quic_reader *r, const struct quic_frame_ack *a)
+ranges_reader(struct crypto_rd *r, const struct quic_frame_ack *a)
 {
 	static const uint8_t none[1];
 
 	if (a->ranges == NULL)
-		quic_reader_init(r, none, 0);
+		crypto_rd_init(r, none, 0);
 	else
-		quic_reader_init(r, a->ranges, a->ranges_len);
+		crypto_rd_init(r, a->ranges, a->ranges_len);
 }
 
 static int
-decode_ack_ranges(struct quic_reader *r, struct quic_frame_ack *a)
+decode_ack_ranges(struct crypto_rd *r, struct quic_frame_ack *a)
 {
 	struct quic_ack_range cur = {.smallest = a->largest - a->first_range};
 	uint64_t i, gap, len;
@@ -223,7 +223,7 @@ decode_ack_ranges(struct quic_reader *r, struct quic_frame_ack *a)
 }
 
 static int
-decode_ack(struct quic_reader *r, struct quic_frame *f)
+decode_ack(struct crypto_rd *r, struct quic_frame *f)
 {
 	struct quic_frame_ack *a = &f->ack;
 	int err;
@@ -293,7 +293,7 @@ static size_t
 ack_pairs_len(const struct quic_frame_ack *a)
 {
 	struct quic_ack_range cur = {.smallest = a->largest - a->first_range};
-	struct quic_reader r;
+	struct crypto_rd r;
 	size_t sum = 0;
 	uint64_t i, v[2];
 
@@ -304,7 +304,7 @@ ack_pairs_len(const struct quic_frame_ack *a)
 			return LEN_BAD;
 		sum = add_len(sum, varints_len(v, 2));
 	}
-	return quic_reader_left(&r) == 0 ? sum : LEN_BAD;
+	return crypto_rd_left(&r) == 0 ? sum : LEN_BAD;
 }
 
 static size_t
@@ -324,10 +324,10 @@ body_len_ack(const struct quic_frame *f)
 }
 
 static void
-write_ack(struct quic_writer *w, const struct quic_frame *f)
+write_ack(struct crypto_wr *w, const struct quic_frame *f)
 {
 	const struct quic_frame_ack *a = &f->ack;
-	struct quic_reader r;
+	struct crypto_rd r;
 	uint64_t i, v;
 
 	quic_put_varint(w, a->largest);
@@ -373,7 +373,7 @@ equal_ack(const struct quic_frame *a, const struct quic_frame *b)
 /* ---- RESET_STREAM (§19.4) ---- */
 
 static int
-decode_reset_stream(struct quic_reader *r, struct quic_frame *f)
+decode_reset_stream(struct crypto_rd *r, struct quic_frame *f)
 {
 	quic_get_varint(r, &f->reset_stream.stream_id);
 	quic_get_varint(r, &f->reset_stream.error_code);
@@ -391,7 +391,7 @@ body_len_reset_stream(const struct quic_frame *f)
 }
 
 static void
-write_reset_stream(struct quic_writer *w, const struct quic_frame *f)
+write_reset_stream(struct crypto_wr *w, const struct quic_frame *f)
 {
 	quic_put_varint(w, f->reset_stream.stream_id);
 	quic_put_varint(w, f->reset_stream.error_code);
@@ -409,7 +409,7 @@ equal_reset_stream(const struct quic_frame *a, const struct quic_frame *b)
 /* ---- STOP_SENDING (§19.5) ---- */
 
 static int
-decode_stop_sending(struct quic_reader *r, struct quic_frame *f)
+decode_stop_sending(struct crypto_rd *r, struct quic_frame *f)
 {
 	quic_get_varint(r, &f->stop_sending.stream_id);
 	quic_get_varint(r, &f->stop_sending.error_code);
@@ -425,7 +425,7 @@ body_len_stop_sending(const struct quic_frame *f)
 }
 
 static void
-write_stop_sending(struct quic_writer *w, const struct quic_frame *f)
+write_stop_sending(struct crypto_wr *w, const struct quic_frame *f)
 {
 	quic_put_varint(w, f->stop_sending.stream_id);
 	quic_put_varint(w, f->stop_sending.error_code);
@@ -441,7 +441,7 @@ equal_stop_sending(const struct quic_frame *a, const struct quic_frame *b)
 /* ---- CRYPTO (§19.6) ---- */
 
 static int
-decode_crypto(struct quic_reader *r, struct quic_frame *f)
+decode_crypto(struct crypto_rd *r, struct quic_frame *f)
 {
 	struct quic_frame_crypto *c = &f->crypto;
 
@@ -466,11 +466,11 @@ body_len_crypto(const struct quic_frame *f)
 }
 
 static void
-write_crypto(struct quic_writer *w, const struct quic_frame *f)
+write_crypto(struct crypto_wr *w, const struct quic_frame *f)
 {
 	quic_put_varint(w, f->crypto.offset);
 	quic_put_varint(w, f->crypto.len);
-	quic_put_bytes(w, f->crypto.data, f->crypto.len);
+	crypto_put_bytes(w, f->crypto.data, f->crypto.len);
 }
 
 static bool
@@ -483,7 +483,7 @@ equal_crypto(const struct quic_frame *a, const struct quic_frame *b)
 /* ---- NEW_TOKEN (§19.7) ---- */
 
 static int
-decode_new_token(struct quic_reader *r, struct quic_frame *f)
+decode_new_token(struct crypto_rd *r, struct quic_frame *f)
 {
 	if (!get_len_bytes(r, &f->new_token.len, &f->new_token.token))
 		return QUIC_ERR_TRUNCATED;
@@ -502,10 +502,10 @@ body_len_new_token(const struct quic_frame *f)
 }
 
 static void
-write_new_token(struct quic_writer *w, const struct quic_frame *f)
+write_new_token(struct crypto_wr *w, const struct quic_frame *f)
 {
 	quic_put_varint(w, f->new_token.len);
-	quic_put_bytes(w, f->new_token.token, f->new_token.len);
+	crypto_put_bytes(w, f->new_token.token, f->new_token.len);
 }
 
 static bool
@@ -518,7 +518,7 @@ equal_new_token(const struct quic_frame *a, const struct quic_frame *b)
 /* ---- STREAM (§19.8) ---- */
 
 static int
-decode_stream(struct quic_reader *r, struct quic_frame *f)
+decode_stream(struct crypto_rd *r, struct quic_frame *f)
 {
 	struct quic_frame_stream *s = &f->stream;
 	bool ok;
@@ -531,8 +531,8 @@ decode_stream(struct quic_reader *r, struct quic_frame *f)
 		ok = get_len_bytes(r, &s->len, &s->data);
 	} else {
 		/* Without a Length the data runs to the end of the packet. */
-		s->len = quic_reader_left(r);
-		ok = quic_get_bytes(r, s->len, &s->data);
+		s->len = crypto_rd_left(r);
+		ok = crypto_get_bytes(r, s->len, &s->data);
 	}
 	if (!ok)
 		return QUIC_ERR_TRUNCATED;
@@ -561,14 +561,14 @@ body_len_stream(const struct quic_frame *f)
 }
 
 static void
-write_stream(struct quic_writer *w, const struct quic_frame *f)
+write_stream(struct crypto_wr *w, const struct quic_frame *f)
 {
 	quic_put_varint(w, f->stream.stream_id);
 	if (f->type & QUIC_STREAM_BIT_OFF)
 		quic_put_varint(w, f->stream.offset);
 	if (f->type & QUIC_STREAM_BIT_LEN)
 		quic_put_varint(w, f->stream.len);
-	quic_put_bytes(w, f->stream.data, f->stream.len);
+	crypto_put_bytes(w, f->stream.data, f->stream.len);
 }
 
 static bool
@@ -582,7 +582,7 @@ equal_stream(const struct quic_frame *a, const struct quic_frame *b)
 /* ---- MAX_DATA (§19.9) ---- */
 
 static int
-decode_max_data(struct quic_reader *r, struct quic_frame *f)
+decode_max_data(struct crypto_rd *r, struct quic_frame *f)
 {
 	quic_get_varint(r, &f->max_data.max);
 	return reader_status(r);
@@ -595,7 +595,7 @@ body_len_max_data(const struct quic_frame *f)
 }
 
 static void
-write_max_data(struct quic_writer *w, const struct quic_frame *f)
+write_max_data(struct crypto_wr *w, const struct quic_frame *f)
 {
 	quic_put_varint(w, f->max_data.max);
 }
@@ -609,7 +609,7 @@ equal_max_data(const struct quic_frame *a, const struct quic_frame *b)
 /* ---- MAX_STREAM_DATA (§19.10) ---- */
 
 static int
-decode_max_stream_data(struct quic_reader *r, struct quic_frame *f)
+decode_max_stream_data(struct crypto_rd *r, struct quic_frame *f)
 {
 	quic_get_varint(r, &f->max_stream_data.stream_id);
 	quic_get_varint(r, &f->max_stream_data.max);
@@ -625,7 +625,7 @@ body_len_max_stream_data(const struct quic_frame *f)
 }
 
 static void
-write_max_stream_data(struct quic_writer *w, const struct quic_frame *f)
+write_max_stream_data(struct crypto_wr *w, const struct quic_frame *f)
 {
 	quic_put_varint(w, f->max_stream_data.stream_id);
 	quic_put_varint(w, f->max_stream_data.max);
@@ -641,7 +641,7 @@ equal_max_stream_data(const struct quic_frame *a, const struct quic_frame *b)
 /* ---- MAX_STREAMS (§19.11) ---- */
 
 static int
-decode_max_streams(struct quic_reader *r, struct quic_frame *f)
+decode_max_streams(struct crypto_rd *r, struct quic_frame *f)
 {
 	if (!quic_get_varint(r, &f->max_streams.max))
 		return QUIC_ERR_TRUNCATED;
@@ -658,7 +658,7 @@ body_len_max_streams(const struct quic_frame *f)
 }
 
 static void
-write_max_streams(struct quic_writer *w, const struct quic_frame *f)
+write_max_streams(struct crypto_wr *w, const struct quic_frame *f)
 {
 	quic_put_varint(w, f->max_streams.max);
 }
@@ -672,7 +672,7 @@ equal_max_streams(const struct quic_frame *a, const struct quic_frame *b)
 /* ---- DATA_BLOCKED (§19.12) ---- */
 
 static int
-decode_data_blocked(struct quic_reader *r, struct quic_frame *f)
+decode_data_blocked(struct crypto_rd *r, struct quic_frame *f)
 {
 	quic_get_varint(r, &f->data_blocked.limit);
 	return reader_status(r);
@@ -685,7 +685,7 @@ body_len_data_blocked(const struct quic_frame *f)
 }
 
 static void
-write_data_blocked(struct quic_writer *w, const struct quic_frame *f)
+write_data_blocked(struct crypto_wr *w, const struct quic_frame *f)
 {
 	quic_put_varint(w, f->data_blocked.limit);
 }
@@ -699,7 +699,7 @@ equal_data_blocked(const struct quic_frame *a, const struct quic_frame *b)
 /* ---- STREAM_DATA_BLOCKED (§19.13) ---- */
 
 static int
-decode_stream_data_blocked(struct quic_reader *r, struct quic_frame *f)
+decode_stream_data_blocked(struct crypto_rd *r, struct quic_frame *f)
 {
 	quic_get_varint(r, &f->stream_data_blocked.stream_id);
 	quic_get_varint(r, &f->stream_data_blocked.limit);
@@ -715,7 +715,7 @@ body_len_stream_data_blocked(const struct quic_frame *f)
 }
 
 static void
-write_stream_data_blocked(struct quic_writer *w, const struct quic_frame *f)
+write_stream_data_blocked(struct crypto_wr *w, const struct quic_frame *f)
 {
 	quic_put_varint(w, f->stream_data_blocked.stream_id);
 	quic_put_varint(w, f->stream_data_blocked.limit);
@@ -731,7 +731,7 @@ equal_stream_data_blocked(const struct quic_frame *a, const struct quic_frame *b
 /* ---- STREAMS_BLOCKED (§19.14) ---- */
 
 static int
-decode_streams_blocked(struct quic_reader *r, struct quic_frame *f)
+decode_streams_blocked(struct crypto_rd *r, struct quic_frame *f)
 {
 	if (!quic_get_varint(r, &f->streams_blocked.limit))
 		return QUIC_ERR_TRUNCATED;
@@ -749,7 +749,7 @@ body_len_streams_blocked(const struct quic_frame *f)
 }
 
 static void
-write_streams_blocked(struct quic_writer *w, const struct quic_frame *f)
+write_streams_blocked(struct crypto_wr *w, const struct quic_frame *f)
 {
 	quic_put_varint(w, f->streams_blocked.limit);
 }
@@ -763,19 +763,19 @@ equal_streams_blocked(const struct quic_frame *a, const struct quic_frame *b)
 /* ---- NEW_CONNECTION_ID (§19.15) ---- */
 
 static int
-decode_new_connection_id(struct quic_reader *r, struct quic_frame *f)
+decode_new_connection_id(struct crypto_rd *r, struct quic_frame *f)
 {
 	struct quic_frame_new_connection_id *n = &f->new_connection_id;
 
 	quic_get_varint(r, &n->seq);
 	quic_get_varint(r, &n->retire_prior_to);
-	if (!quic_get_u8(r, &n->cid_len))
+	if (!crypto_get_u8(r, &n->cid_len))
 		return QUIC_ERR_TRUNCATED;
 	/* §19.15: a length outside 1..20, or Retire Prior To above the sequence number. */
 	if (n->cid_len == 0 || n->cid_len > QUIC_FRAME_CID_MAX || n->retire_prior_to > n->seq)
 		return QUIC_ERR_FRAME_ENCODING;
-	quic_get_bytes(r, n->cid_len, &n->cid);
-	quic_get_bytes(r, QUIC_FRAME_RESET_TOKEN_LEN, &n->reset_token);
+	crypto_get_bytes(r, n->cid_len, &n->cid);
+	crypto_get_bytes(r, QUIC_FRAME_RESET_TOKEN_LEN, &n->reset_token);
 	return reader_status(r);
 }
 
@@ -791,15 +791,15 @@ body_len_new_connection_id(const struct quic_frame *f)
 }
 
 static void
-write_new_connection_id(struct quic_writer *w, const struct quic_frame *f)
+write_new_connection_id(struct crypto_wr *w, const struct quic_frame *f)
 {
 	const struct quic_frame_new_connection_id *n = &f->new_connection_id;
 
 	quic_put_varint(w, n->seq);
 	quic_put_varint(w, n->retire_prior_to);
-	quic_put_u8(w, n->cid_len);
-	quic_put_bytes(w, n->cid, n->cid_len);
-	quic_put_bytes(w, n->reset_token, QUIC_FRAME_RESET_TOKEN_LEN);
+	crypto_put_u8(w, n->cid_len);
+	crypto_put_bytes(w, n->cid, n->cid_len);
+	crypto_put_bytes(w, n->reset_token, QUIC_FRAME_RESET_TOKEN_LEN);
 }
 
 static bool
@@ -816,7 +816,7 @@ equal_new_connection_id(const struct quic_frame *a, const struct quic_frame *b)
 /* ---- RETIRE_CONNECTION_ID (§19.16) ---- */
 
 static int
-decode_retire_connection_id(struct quic_reader *r, struct quic_frame *f)
+decode_retire_connection_id(struct crypto_rd *r, struct quic_frame *f)
 {
 	quic_get_varint(r, &f->retire_connection_id.seq);
 	return reader_status(r);
@@ -829,7 +829,7 @@ body_len_retire_connection_id(const struct quic_frame *f)
 }
 
 static void
-write_retire_connection_id(struct quic_writer *w, const struct quic_frame *f)
+write_retire_connection_id(struct crypto_wr *w, const struct quic_frame *f)
 {
 	quic_put_varint(w, f->retire_connection_id.seq);
 }
@@ -843,7 +843,7 @@ equal_retire_connection_id(const struct quic_frame *a, const struct quic_frame *
 /* ---- PATH_CHALLENGE (§19.17), PATH_RESPONSE (§19.18) ---- */
 
 static int
-decode_path(struct quic_reader *r, struct quic_frame *f)
+decode_path(struct crypto_rd *r, struct quic_frame *f)
 {
 	quic_get_copy(r, f->path.data, QUIC_FRAME_PATH_DATA_LEN);
 	return reader_status(r);
@@ -857,9 +857,9 @@ body_len_path(const struct quic_frame *f)
 }
 
 static void
-write_path(struct quic_writer *w, const struct quic_frame *f)
+write_path(struct crypto_wr *w, const struct quic_frame *f)
 {
-	quic_put_bytes(w, f->path.data, QUIC_FRAME_PATH_DATA_LEN);
+	crypto_put_bytes(w, f->path.data, QUIC_FRAME_PATH_DATA_LEN);
 }
 
 static bool
@@ -871,7 +871,7 @@ equal_path(const struct quic_frame *a, const struct quic_frame *b)
 /* ---- CONNECTION_CLOSE (§19.19) ---- */
 
 static int
-decode_connection_close(struct quic_reader *r, struct quic_frame *f)
+decode_connection_close(struct crypto_rd *r, struct quic_frame *f)
 {
 	struct quic_frame_connection_close *c = &f->connection_close;
 
@@ -898,7 +898,7 @@ body_len_connection_close(const struct quic_frame *f)
 }
 
 static void
-write_connection_close(struct quic_writer *w, const struct quic_frame *f)
+write_connection_close(struct crypto_wr *w, const struct quic_frame *f)
 {
 	const struct quic_frame_connection_close *c = &f->connection_close;
 
@@ -906,7 +906,7 @@ write_connection_close(struct quic_writer *w, const struct quic_frame *f)
 	if (f->type == QUIC_FRAME_CONNECTION_CLOSE)
 		quic_put_varint(w, c->frame_type);
 	quic_put_varint(w, c->reason_len);
-	quic_put_bytes(w, c->reason, c->reason_len);
+	crypto_put_bytes(w, c->reason, c->reason_len);
 }
 
 static bool
@@ -922,14 +922,14 @@ equal_connection_close(const struct quic_frame *a, const struct quic_frame *b)
 /* ---- DATAGRAM (RFC 9221 §4) ---- */
 
 static int
-decode_datagram(struct quic_reader *r, struct quic_frame *f)
+decode_datagram(struct crypto_rd *r, struct quic_frame *f)
 {
 	struct quic_frame_datagram *d = &f->datagram;
 
 	if (f->type == QUIC_FRAME_DATAGRAM_LEN)
 		return get_len_bytes(r, &d->len, &d->data) ? 0 : QUIC_ERR_TRUNCATED;
-	d->len = quic_reader_left(r);
-	return quic_get_bytes(r, d->len, &d->data) ? 0 : QUIC_ERR_TRUNCATED;
+	d->len = crypto_rd_left(r);
+	return crypto_get_bytes(r, d->len, &d->data) ? 0 : QUIC_ERR_TRUNCATED;
 }
 
 static size_t
@@ -944,11 +944,11 @@ body_len_datagram(const struct quic_frame *f)
 }
 
 static void
-write_datagram(struct quic_writer *w, const struct quic_frame *f)
+write_datagram(struct crypto_wr *w, const struct quic_frame *f)
 {
 	if (f->type == QUIC_FRAME_DATAGRAM_LEN)
 		quic_put_varint(w, f->datagram.len);
-	quic_put_bytes(w, f->datagram.data, f->datagram.len);
+	crypto_put_bytes(w, f->datagram.data, f->datagram.len);
 }
 
 static bool
@@ -1037,7 +1037,7 @@ kind_of(uint64_t type)
 }
 
 int
-quic_frame_decode(struct quic_reader *r, struct quic_frame *f)
+quic_frame_decode(struct crypto_rd *r, struct quic_frame *f)
 {
 	const struct frame_kind *k;
 	const uint8_t *start = r->p;
@@ -1068,14 +1068,14 @@ quic_frame_encoded_len(const struct quic_frame *f)
 }
 
 int
-quic_frame_encode(struct quic_writer *w, const struct quic_frame *f)
+quic_frame_encode(struct crypto_wr *w, const struct quic_frame *f)
 {
 	const struct frame_kind *k = kind_of(f->type);
 	size_t n = quic_frame_encoded_len(f);
 
 	if (k == NULL || n == 0)
 		return QUIC_ERR_INVAL;
-	if (n > quic_writer_left(w))
+	if (n > crypto_wr_left(w))
 		return QUIC_ERR_BUFFER;
 	quic_put_varint(w, f->type);
 	k->ops->write(w, f);
@@ -1145,7 +1145,7 @@ ack_ranges_fitting(const struct quic_ack_range *ranges, size_t n, size_t base, s
 }
 
 int
-quic_frame_encode_ack(struct quic_writer *w, const struct quic_ack_range *ranges, size_t n,
+quic_frame_encode_ack(struct crypto_wr *w, const struct quic_ack_range *ranges, size_t n,
 		      uint64_t ack_delay, const struct quic_ack_ecn *ecn, size_t *written)
 {
 	uint64_t head[3], counts[3] = {0, 0, 0};
@@ -1165,10 +1165,10 @@ quic_frame_encode_ack(struct quic_writer *w, const struct quic_ack_range *ranges
 	base = add_len(1 + varints_len(head, 3), ecn ? varints_len(counts, 3) : 0);
 	if (base == LEN_BAD)
 		return QUIC_ERR_INVAL;
-	k = ack_ranges_fitting(ranges, n, base, quic_writer_left(w));
+	k = ack_ranges_fitting(ranges, n, base, crypto_wr_left(w));
 	if (k == LEN_BAD)
 		return QUIC_ERR_BUFFER;
-	quic_put_u8(w, ecn ? QUIC_FRAME_ACK_ECN : QUIC_FRAME_ACK);
+	crypto_put_u8(w, ecn ? QUIC_FRAME_ACK_ECN : QUIC_FRAME_ACK);
 	quic_put_varint(w, head[0]);
 	quic_put_varint(w, head[1]);
 	quic_put_varint(w, k);
@@ -1268,7 +1268,7 @@ quic_crypto_frame_fit(size_t room, uint64_t offset, size_t data_len, struct quic
 }
 
 int
-quic_frame_encode_stream_fit(struct quic_writer *w, uint64_t stream_id, uint64_t offset,
+quic_frame_encode_stream_fit(struct crypto_wr *w, uint64_t stream_id, uint64_t offset,
 			     const uint8_t *data, size_t data_len, bool fin, bool last,
 			     size_t *written)
 {
@@ -1276,7 +1276,7 @@ quic_frame_encode_stream_fit(struct quic_writer *w, uint64_t stream_id, uint64_t
 	uint8_t type = QUIC_FRAME_STREAM;
 	int err;
 
-	err = quic_stream_frame_fit(quic_writer_left(w), stream_id, offset, data_len, last, &fit);
+	err = quic_stream_frame_fit(crypto_wr_left(w), stream_id, offset, data_len, last, &fit);
 	if (err != 0)
 		return err;
 	if (offset > 0)
@@ -1290,27 +1290,27 @@ quic_frame_encode_stream_fit(struct quic_writer *w, uint64_t stream_id, uint64_t
 	 * sized every field (minimal varints, as quic_put_varint() writes them) within the room,
 	 * and this runs once per STREAM frame of a bulk transfer.
 	 */
-	quic_put_u8(w, type);
+	crypto_put_u8(w, type);
 	quic_put_varint(w, stream_id);
 	if (offset > 0)
 		quic_put_varint(w, offset);
 	if (fit.has_len)
 		quic_put_varint(w, fit.data_len);
-	quic_put_bytes(w, data, fit.data_len);
+	crypto_put_bytes(w, data, fit.data_len);
 	assert(!w->err);
 	*written = fit.data_len;
 	return 0;
 }
 
 int
-quic_frame_encode_crypto_fit(struct quic_writer *w, uint64_t offset, const uint8_t *data,
+quic_frame_encode_crypto_fit(struct crypto_wr *w, uint64_t offset, const uint8_t *data,
 			     size_t data_len, size_t *written)
 {
 	struct quic_frame_fit fit;
 	struct quic_frame f;
 	int err;
 
-	err = quic_crypto_frame_fit(quic_writer_left(w), offset, data_len, &fit);
+	err = quic_crypto_frame_fit(crypto_wr_left(w), offset, data_len, &fit);
 	if (err != 0)
 		return err;
 	f.type = QUIC_FRAME_CRYPTO;

@@ -2,7 +2,7 @@
 /*
  * Packet headers: parse of the unprotected part (RFC 9000 §17, RFC 8999 §5), header build,
  * coalesced packets (RFC 9000 §12.2) and Version Negotiation (RFC 9000 §6, §17.2.1).
- * Every decoder reads through a struct quic_reader, so none reads past its input.
+ * Every decoder reads through a struct crypto_rd, so none reads past its input.
  */
 #include <string.h>
 
@@ -50,15 +50,15 @@ quic_packet_type_bits(uint32_t version, enum quic_pkt_type type)
 
 /* A length-prefixed connection ID of at most max bytes. */
 static int
-get_cid(struct quic_reader *r, size_t max, const uint8_t **cid, size_t *cid_len)
+get_cid(struct crypto_rd *r, size_t max, const uint8_t **cid, size_t *cid_len)
 {
 	uint8_t n;
 
-	if (!quic_get_u8(r, &n))
+	if (!crypto_get_u8(r, &n))
 		return QUIC_ERR_TRUNCATED;
 	if (n > max)
 		return QUIC_ERR_MALFORMED;
-	if (!quic_get_bytes(r, n, cid))
+	if (!crypto_get_bytes(r, n, cid))
 		return QUIC_ERR_TRUNCATED;
 	*cid_len = n;
 	return 0;
@@ -66,7 +66,7 @@ get_cid(struct quic_reader *r, size_t max, const uint8_t **cid, size_t *cid_len)
 
 /* DCID and SCID of a long header, the version-independent part (RFC 8999 §5.1). */
 static int
-get_long_cids(struct quic_reader *r, size_t max, struct quic_packet_hdr *hdr)
+get_long_cids(struct crypto_rd *r, size_t max, struct quic_packet_hdr *hdr)
 {
 	int rc = get_cid(r, max, &hdr->dcid, &hdr->dcid_len);
 
@@ -77,7 +77,7 @@ get_long_cids(struct quic_reader *r, size_t max, struct quic_packet_hdr *hdr)
 
 /* Version Negotiation: the rest is a non-empty list of whole versions (RFC 8999 §6). */
 static int
-parse_vn(struct quic_reader *r, struct quic_packet_hdr *hdr)
+parse_vn(struct crypto_rd *r, struct quic_packet_hdr *hdr)
 {
 	size_t left;
 	int rc;
@@ -86,44 +86,44 @@ parse_vn(struct quic_reader *r, struct quic_packet_hdr *hdr)
 	rc = get_long_cids(r, INVARIANT_CID_MAX, hdr);
 	if (rc < 0)
 		return rc;
-	left = quic_reader_left(r);
+	left = crypto_rd_left(r);
 	if (left == 0 || left % 4 != 0)
 		return QUIC_ERR_MALFORMED;
 	hdr->n_versions = left / 4;
-	quic_get_bytes(r, left, &hdr->versions);
+	crypto_get_bytes(r, left, &hdr->versions);
 	return 0;
 }
 
 /* Retry: the token runs up to the 16-byte integrity tag that ends the datagram. */
 static int
-parse_retry(struct quic_reader *r, struct quic_packet_hdr *hdr)
+parse_retry(struct crypto_rd *r, struct quic_packet_hdr *hdr)
 {
-	size_t left = quic_reader_left(r);
+	size_t left = crypto_rd_left(r);
 
 	if (left < RETRY_TAG_LEN)
 		return QUIC_ERR_TRUNCATED;
 	hdr->token_len = left - RETRY_TAG_LEN;
-	quic_get_bytes(r, hdr->token_len, &hdr->token);
+	crypto_get_bytes(r, hdr->token_len, &hdr->token);
 	return 0;
 }
 
 /* Initial, 0-RTT, Handshake: [Token Length, Token,] Length; the packet ends after Length. */
 static int
-parse_length(struct quic_reader *r, const uint8_t *start, struct quic_packet_hdr *hdr)
+parse_length(struct crypto_rd *r, const uint8_t *start, struct quic_packet_hdr *hdr)
 {
 	uint64_t v;
 
 	if (hdr->type == QUIC_PKT_INITIAL) {
 		if (!quic_get_varint(r, &v))
 			return QUIC_ERR_TRUNCATED;
-		if (v > quic_reader_left(r))
+		if (v > crypto_rd_left(r))
 			return QUIC_ERR_TRUNCATED;
 		hdr->token_len = (size_t)v;
-		quic_get_bytes(r, hdr->token_len, &hdr->token);
+		crypto_get_bytes(r, hdr->token_len, &hdr->token);
 	}
 	if (!quic_get_varint(r, &v))
 		return QUIC_ERR_TRUNCATED;
-	if (v > quic_reader_left(r))
+	if (v > crypto_rd_left(r))
 		return QUIC_ERR_TRUNCATED;
 	hdr->pn_offset = (size_t)(r->p - start);
 	hdr->len = hdr->pn_offset + (size_t)v;
@@ -131,11 +131,11 @@ parse_length(struct quic_reader *r, const uint8_t *start, struct quic_packet_hdr
 }
 
 static int
-parse_long(struct quic_reader *r, const uint8_t *start, struct quic_packet_hdr *hdr)
+parse_long(struct crypto_rd *r, const uint8_t *start, struct quic_packet_hdr *hdr)
 {
 	int rc;
 
-	if (!quic_get_u32(r, &hdr->version))
+	if (!crypto_get_u32(r, &hdr->version))
 		return QUIC_ERR_TRUNCATED;
 	if (hdr->version == 0)
 		return parse_vn(r, hdr);
@@ -159,12 +159,12 @@ parse_long(struct quic_reader *r, const uint8_t *start, struct quic_packet_hdr *
 }
 
 static int
-parse_short(struct quic_reader *r, const uint8_t *start, size_t dcid_len,
+parse_short(struct crypto_rd *r, const uint8_t *start, size_t dcid_len,
 	    struct quic_packet_hdr *hdr)
 {
 	if (!(hdr->first & HDR_FIXED_BIT))
 		return QUIC_ERR_FIXED_BIT;
-	if (!quic_get_bytes(r, dcid_len, &hdr->dcid))
+	if (!crypto_get_bytes(r, dcid_len, &hdr->dcid))
 		return QUIC_ERR_TRUNCATED;
 	hdr->type = QUIC_PKT_1RTT;
 	hdr->dcid_len = dcid_len;
@@ -176,7 +176,7 @@ int
 quic_packet_parse(const uint8_t *buf, size_t len, size_t short_dcid_len,
 		  struct quic_packet_hdr *hdr)
 {
-	struct quic_reader r;
+	struct crypto_rd r;
 
 	if (short_dcid_len > QUIC_MAX_CID_LEN)
 		return QUIC_ERR_INVAL;
@@ -184,8 +184,8 @@ quic_packet_parse(const uint8_t *buf, size_t len, size_t short_dcid_len,
 	hdr->pkt = buf;
 	/* Packets without a Length field run to the end of the datagram. */
 	hdr->len = len;
-	quic_reader_init(&r, buf, len);
-	if (!quic_get_u8(&r, &hdr->first))
+	crypto_rd_init(&r, buf, len);
+	if (!crypto_get_u8(&r, &hdr->first))
 		return QUIC_ERR_TRUNCATED;
 	if (hdr->first & HDR_FORM_LONG)
 		return parse_long(&r, buf, hdr);
@@ -223,14 +223,14 @@ quic_datagram_next(struct quic_datagram_iter *it, struct quic_packet_hdr *hdr)
 
 /* Low pn_len bytes of pn, big endian (RFC 9000 §17.1). */
 static void
-put_pn(struct quic_writer *w, uint64_t pn, size_t pn_len)
+put_pn(struct crypto_wr *w, uint64_t pn, size_t pn_len)
 {
 	uint8_t b[4];
 	size_t i;
 
 	for (i = 0; i < pn_len; i++)
 		b[i] = (uint8_t)(pn >> (8 * (pn_len - 1 - i)));
-	quic_put_bytes(w, b, pn_len);
+	crypto_put_bytes(w, b, pn_len);
 }
 
 static int
@@ -249,29 +249,29 @@ check_out(const struct quic_packet_out *p, size_t len_size)
 
 /* Initial, 0-RTT, Handshake (RFC 9000 §17.2.2-§17.2.4). */
 static void
-write_long(struct quic_writer *w, const struct quic_packet_out *p, int type_bits, size_t len_size,
+write_long(struct crypto_wr *w, const struct quic_packet_out *p, int type_bits, size_t len_size,
 	   struct quic_packet_layout *lay)
 {
 	static const uint8_t zeros[8];
 
-	quic_put_u8(w, (uint8_t)(HDR_FORM_LONG | HDR_FIXED_BIT | type_bits << 4 | (p->pn_len - 1)));
-	quic_put_u32(w, p->version);
-	quic_put_u8(w, (uint8_t)p->dcid_len);
-	quic_put_bytes(w, p->dcid, p->dcid_len);
-	quic_put_u8(w, (uint8_t)p->scid_len);
-	quic_put_bytes(w, p->scid, p->scid_len);
+	crypto_put_u8(w, (uint8_t)(HDR_FORM_LONG | HDR_FIXED_BIT | type_bits << 4 | (p->pn_len - 1)));
+	crypto_put_u32(w, p->version);
+	crypto_put_u8(w, (uint8_t)p->dcid_len);
+	crypto_put_bytes(w, p->dcid, p->dcid_len);
+	crypto_put_u8(w, (uint8_t)p->scid_len);
+	crypto_put_bytes(w, p->scid, p->scid_len);
 	if (p->type == QUIC_PKT_INITIAL) {
 		quic_put_varint(w, p->token_len);
-		quic_put_bytes(w, p->token, p->token_len);
+		crypto_put_bytes(w, p->token, p->token_len);
 	}
-	lay->len_offset = quic_writer_len(w);
+	lay->len_offset = crypto_wr_len(w);
 	lay->len_size = len_size;
-	quic_put_bytes(w, zeros, len_size);
+	crypto_put_bytes(w, zeros, len_size);
 }
 
 /* 1-RTT (RFC 9000 §17.3.1). */
 static void
-write_short(struct quic_writer *w, const struct quic_packet_out *p)
+write_short(struct crypto_wr *w, const struct quic_packet_out *p)
 {
 	uint8_t first = HDR_FIXED_BIT | (uint8_t)(p->pn_len - 1);
 
@@ -279,8 +279,8 @@ write_short(struct quic_writer *w, const struct quic_packet_out *p)
 		first |= HDR_SPIN_BIT;
 	if (p->key_phase)
 		first |= HDR_KEY_PHASE;
-	quic_put_u8(w, first);
-	quic_put_bytes(w, p->dcid, p->dcid_len);
+	crypto_put_u8(w, first);
+	crypto_put_bytes(w, p->dcid, p->dcid_len);
 }
 
 int
@@ -288,7 +288,7 @@ quic_packet_write_header(uint8_t *buf, size_t cap, const struct quic_packet_out 
 			 struct quic_packet_layout *lay)
 {
 	size_t len_size = p->len_size != 0 ? p->len_size : 2;
-	struct quic_writer w;
+	struct crypto_wr w;
 	int rc, bits = 0;
 
 	rc = check_out(p, len_size);
@@ -300,12 +300,12 @@ quic_packet_write_header(uint8_t *buf, size_t cap, const struct quic_packet_out 
 			return QUIC_ERR_INVAL;
 	}
 	memset(lay, 0, sizeof(*lay));
-	quic_writer_init(&w, buf, cap);
+	crypto_wr_init(&w, buf, cap);
 	if (p->type == QUIC_PKT_1RTT)
 		write_short(&w, p);
 	else
 		write_long(&w, p, bits, len_size, lay);
-	lay->pn_offset = quic_writer_len(&w);
+	lay->pn_offset = crypto_wr_len(&w);
 	put_pn(&w, p->pn, p->pn_len);
 	if (w.err)
 		return QUIC_ERR_BUFFER;
@@ -319,26 +319,26 @@ int
 quic_vn_write(uint8_t *buf, size_t cap, const struct quic_packet_hdr *recv,
 	      const uint32_t *versions, size_t n_versions, uint8_t unused, size_t *out_len)
 {
-	struct quic_writer w;
+	struct crypto_wr w;
 	size_t i;
 
 	/* Never answer a VN (version 0) or a short header with a VN (RFC 9000 §6.1). */
 	if (recv->version == 0 || !(recv->first & HDR_FORM_LONG) || n_versions == 0 ||
 	    recv->dcid_len > INVARIANT_CID_MAX || recv->scid_len > INVARIANT_CID_MAX)
 		return QUIC_ERR_INVAL;
-	quic_writer_init(&w, buf, cap);
-	quic_put_u8(&w, HDR_FORM_LONG | HDR_FIXED_BIT | (unused & 0x3f));
-	quic_put_u32(&w, 0);
+	crypto_wr_init(&w, buf, cap);
+	crypto_put_u8(&w, HDR_FORM_LONG | HDR_FIXED_BIT | (unused & 0x3f));
+	crypto_put_u32(&w, 0);
 	/* The CIDs are echoed swapped (RFC 9000 §17.2.1). */
-	quic_put_u8(&w, (uint8_t)recv->scid_len);
-	quic_put_bytes(&w, recv->scid, recv->scid_len);
-	quic_put_u8(&w, (uint8_t)recv->dcid_len);
-	quic_put_bytes(&w, recv->dcid, recv->dcid_len);
+	crypto_put_u8(&w, (uint8_t)recv->scid_len);
+	crypto_put_bytes(&w, recv->scid, recv->scid_len);
+	crypto_put_u8(&w, (uint8_t)recv->dcid_len);
+	crypto_put_bytes(&w, recv->dcid, recv->dcid_len);
 	for (i = 0; i < n_versions; i++)
-		quic_put_u32(&w, versions[i]);
+		crypto_put_u32(&w, versions[i]);
 	if (w.err)
 		return QUIC_ERR_BUFFER;
-	*out_len = quic_writer_len(&w);
+	*out_len = crypto_wr_len(&w);
 	return 0;
 }
 

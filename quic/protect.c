@@ -242,7 +242,7 @@ quic_retry_write(struct crypto_ctx *ctx, const struct quic_retry_params *p, uint
 		 size_t cap, size_t *out_len)
 {
 	uint8_t pseudo[RETRY_PSEUDO_MAX];
-	struct quic_writer w;
+	struct crypto_wr w;
 	size_t len, plen;
 	int rc;
 
@@ -251,17 +251,17 @@ quic_retry_write(struct crypto_ctx *ctx, const struct quic_retry_params *p, uint
 		return rc;
 	if (7 + p->dcid_len + p->scid_len + p->token_len + CRYPTO_TAG_LEN > QUIC_RETRY_MAX_LEN)
 		return QUIC_ERR_INVAL;
-	quic_writer_init(&w, buf, cap);
-	quic_put_u8(&w, (uint8_t)(0xc0 | quic_packet_type_bits(p->version, QUIC_PKT_RETRY) << 4 |
+	crypto_wr_init(&w, buf, cap);
+	crypto_put_u8(&w, (uint8_t)(0xc0 | quic_packet_type_bits(p->version, QUIC_PKT_RETRY) << 4 |
 				  (p->unused & 0x0f)));
-	quic_put_u32(&w, p->version);
-	quic_put_u8(&w, (uint8_t)p->dcid_len);
-	quic_put_bytes(&w, p->dcid, p->dcid_len);
-	quic_put_u8(&w, (uint8_t)p->scid_len);
-	quic_put_bytes(&w, p->scid, p->scid_len);
-	quic_put_bytes(&w, p->token, p->token_len);
-	len = quic_writer_len(&w);
-	if (w.err || quic_writer_left(&w) < CRYPTO_TAG_LEN)
+	crypto_put_u32(&w, p->version);
+	crypto_put_u8(&w, (uint8_t)p->dcid_len);
+	crypto_put_bytes(&w, p->dcid, p->dcid_len);
+	crypto_put_u8(&w, (uint8_t)p->scid_len);
+	crypto_put_bytes(&w, p->scid, p->scid_len);
+	crypto_put_bytes(&w, p->token, p->token_len);
+	len = crypto_wr_len(&w);
+	if (w.err || crypto_wr_left(&w) < CRYPTO_TAG_LEN)
 		return QUIC_ERR_BUFFER;
 	plen = retry_pseudo(pseudo, p->odcid, p->odcid_len, buf, len);
 	if (crypto_retry_tag(ctx, p->version, pseudo, plen, buf + len) != 0)

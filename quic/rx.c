@@ -513,9 +513,9 @@ handler_of(uint64_t type)
 
 /* Frame type at the reader's position, for CONNECTION_CLOSE's Frame Type (0 if unreadable). */
 static uint64_t
-peek_type(const struct quic_reader *r)
+peek_type(const struct crypto_rd *r)
 {
-	struct quic_reader copy = *r;
+	struct crypto_rd copy = *r;
 	uint64_t t = 0;
 
 	return quic_get_varint(&copy, &t) ? t : 0;
@@ -530,7 +530,7 @@ rx_frames(struct quic_conn *c, struct rx_ctx *x)
 {
 	const struct quic_packet_rx *rx = &x->p->rx;
 	enum quic_pkt_type pt = x->p->hdr.type;
-	struct quic_reader r;
+	struct crypto_rd r;
 	struct quic_frame f;
 	uint64_t type;
 	bool filler = true; /* only PING and PADDING so far */
@@ -540,8 +540,8 @@ rx_frames(struct quic_conn *c, struct rx_ctx *x)
 		quic_conn_close_err(c, QUIC_ERR_PROTOCOL, 0); /* no frames: RFC 9000 §12.4, C1 */
 		return QUIC_ERR_PROTOCOL;
 	}
-	quic_reader_init(&r, rx->payload, rx->payload_len);
-	while (quic_reader_left(&r) > 0) {
+	crypto_rd_init(&r, rx->payload, rx->payload_len);
+	while (crypto_rd_left(&r) > 0) {
 		type = peek_type(&r);
 		rc = quic_frame_decode(&r, &f);
 		if (rc == 0 && !quic_frame_allowed_in(f.type, pt))

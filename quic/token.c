@@ -958,18 +958,18 @@ write_body(const struct quic_token_worker *w, const struct seal_args *a, uint8_t
 		a->kind == QUIC_TOKEN_RETRY ? w->cfg.retry_lifetime_s : w->cfg.new_token_lifetime_s;
 	/* now_ns / 10^9 < 2^35 and life <= QUIC_TOKEN_LIFETIME_MAX_S: no wrap. */
 	uint64_t expiry = a->now_ns / NS_PER_S + life;
-	struct quic_writer wr;
+	struct crypto_wr wr;
 
-	quic_writer_init(&wr, out, BODY_MAX);
-	quic_put_u32(&wr, (uint32_t)(expiry >> 32));
-	quic_put_u32(&wr, (uint32_t)expiry);
+	crypto_wr_init(&wr, out, BODY_MAX);
+	crypto_put_u32(&wr, (uint32_t)(expiry >> 32));
+	crypto_put_u32(&wr, (uint32_t)expiry);
 	if (a->kind == QUIC_TOKEN_RETRY) {
-		quic_put_u8(&wr, (uint8_t)a->odcid_len);
-		quic_put_bytes(&wr, a->odcid, a->odcid_len);
-		quic_put_u16(&wr, a->peer->port);
+		crypto_put_u8(&wr, (uint8_t)a->odcid_len);
+		crypto_put_bytes(&wr, a->odcid, a->odcid_len);
+		crypto_put_u16(&wr, a->peer->port);
 	}
-	quic_put_u8(&wr, (uint8_t)a->kind);
-	return quic_writer_len(&wr);
+	crypto_put_u8(&wr, (uint8_t)a->kind);
+	return crypto_wr_len(&wr);
 }
 
 static int
@@ -980,7 +980,7 @@ seal(struct quic_token_worker *w, const struct seal_args *a, uint8_t *out, size_
 	const size_t hdr = 1 + QUIC_TOKEN_UTN_LEN;
 	const struct wkey *k;
 	size_t body_len, aad_len;
-	struct quic_writer wr;
+	struct crypto_wr wr;
 	int rc = 0;
 
 	if (w->n_keys == 0)
@@ -991,11 +991,11 @@ seal(struct quic_token_worker *w, const struct seal_args *a, uint8_t *out, size_
 	body_len = write_body(w, a, body);
 	if (cap < hdr + body_len + CRYPTO_TAG_LEN)
 		return QUIC_ERR_BUFFER;
-	quic_writer_init(&wr, out, hdr);
-	quic_put_u8(&wr, (uint8_t)((a->kind == QUIC_TOKEN_NEW_TOKEN ? 0x80 : 0) | k->seq));
-	quic_put_u32(&wr, w->cfg.worker_id);
-	quic_put_u32(&wr, (uint32_t)(w->counter >> 32));
-	quic_put_u32(&wr, (uint32_t)w->counter);
+	crypto_wr_init(&wr, out, hdr);
+	crypto_put_u8(&wr, (uint8_t)((a->kind == QUIC_TOKEN_NEW_TOKEN ? 0x80 : 0) | k->seq));
+	crypto_put_u32(&wr, w->cfg.worker_id);
+	crypto_put_u32(&wr, (uint32_t)(w->counter >> 32));
+	crypto_put_u32(&wr, (uint32_t)w->counter);
 	/* Spent even if the seal below fails: a number is never offered twice. */
 	w->counter++;
 	memcpy(out + hdr, body, body_len);
@@ -1079,25 +1079,25 @@ precheck(const struct quic_token_worker *w, enum quic_token_kind kind, const uin
 static enum quic_token_status
 parse_body(const uint8_t *body, size_t len, struct token_view *v)
 {
-	struct quic_reader r;
+	struct crypto_rd r;
 	uint32_t hi, lo;
 	uint8_t opaque;
 
-	quic_reader_init(&r, body, len);
-	quic_get_u32(&r, &hi);
-	quic_get_u32(&r, &lo);
+	crypto_rd_init(&r, body, len);
+	crypto_get_u32(&r, &hi);
+	crypto_get_u32(&r, &lo);
 	v->expiry_s = (uint64_t)hi << 32 | lo;
 	if (v->kind == QUIC_TOKEN_RETRY) {
-		if (!quic_get_u8(&r, &v->odcid_len) || v->odcid_len < ODCID_MIN ||
+		if (!crypto_get_u8(&r, &v->odcid_len) || v->odcid_len < ODCID_MIN ||
 		    v->odcid_len > QUIC_CID_LEN_MAX)
 			return QUIC_TOKEN_MALFORMED;
-		quic_get_bytes(&r, v->odcid_len, &v->odcid);
-		quic_get_u16(&r, &v->port);
+		crypto_get_bytes(&r, v->odcid_len, &v->odcid);
+		crypto_get_u16(&r, &v->port);
 	}
 	if (r.err)
 		return QUIC_TOKEN_MALFORMED;
 	/* Opaque data: ours starts with the kind; a Retry Offload's is empty (accepted). */
-	if (quic_reader_left(&r) > 0 && (!quic_get_u8(&r, &opaque) || opaque != v->kind))
+	if (crypto_rd_left(&r) > 0 && (!crypto_get_u8(&r, &opaque) || opaque != v->kind))
 		return QUIC_TOKEN_MALFORMED;
 	return QUIC_TOKEN_OK;
 }

@@ -17,12 +17,12 @@ struct tp_desc;
 
 struct tp_kind {
 	/* Decode a value from r (exactly the value's bytes; the caller checks all are used). */
-	bool (*decode)(struct quic_tparams *tp, const struct tp_desc *d, struct quic_reader *r,
+	bool (*decode)(struct quic_tparams *tp, const struct tp_desc *d, struct crypto_rd *r,
 		       enum quic_tp_sender sender);
 	/* Encoded value length, or LEN_BAD when the value cannot be sent. */
 	size_t (*len)(const struct quic_tparams *tp, const struct tp_desc *d,
 		      enum quic_tp_sender sender);
-	void (*write)(struct quic_writer *w, const struct quic_tparams *tp,
+	void (*write)(struct crypto_wr *w, const struct quic_tparams *tp,
 		      const struct tp_desc *d);
 	bool (*equal)(const struct quic_tparams *a, const struct quic_tparams *b,
 		      const struct tp_desc *d);
@@ -53,7 +53,7 @@ int_value(const struct quic_tparams *tp, const struct tp_desc *d)
 }
 
 static bool
-decode_int(struct quic_tparams *tp, const struct tp_desc *d, struct quic_reader *r,
+decode_int(struct quic_tparams *tp, const struct tp_desc *d, struct crypto_rd *r,
 	   enum quic_tp_sender sender)
 {
 	uint64_t v;
@@ -78,7 +78,7 @@ len_int(const struct quic_tparams *tp, const struct tp_desc *d, enum quic_tp_sen
 }
 
 static void
-write_int(struct quic_writer *w, const struct quic_tparams *tp, const struct tp_desc *d)
+write_int(struct crypto_wr *w, const struct quic_tparams *tp, const struct tp_desc *d)
 {
 	quic_put_varint(w, int_value(tp, d));
 }
@@ -104,11 +104,11 @@ cid_value(const struct quic_tparams *tp, const struct tp_desc *d)
 }
 
 static bool
-decode_cid(struct quic_tparams *tp, const struct tp_desc *d, struct quic_reader *r,
+decode_cid(struct quic_tparams *tp, const struct tp_desc *d, struct crypto_rd *r,
 	   enum quic_tp_sender sender)
 {
 	struct quic_tp_cid *cid = cid_field(tp, d);
-	size_t n = quic_reader_left(r);
+	size_t n = crypto_rd_left(r);
 
 	(void)sender;
 	if (n > QUIC_TP_CID_MAX)
@@ -127,11 +127,11 @@ len_cid(const struct quic_tparams *tp, const struct tp_desc *d, enum quic_tp_sen
 }
 
 static void
-write_cid(struct quic_writer *w, const struct quic_tparams *tp, const struct tp_desc *d)
+write_cid(struct crypto_wr *w, const struct quic_tparams *tp, const struct tp_desc *d)
 {
 	const struct quic_tp_cid *cid = cid_value(tp, d);
 
-	quic_put_bytes(w, cid->id, cid->len);
+	crypto_put_bytes(w, cid->id, cid->len);
 }
 
 static bool
@@ -149,12 +149,12 @@ equal_cid(const struct quic_tparams *a, const struct quic_tparams *b, const stru
 /* ---- stateless_reset_token: 16 bytes ---- */
 
 static bool
-decode_token(struct quic_tparams *tp, const struct tp_desc *d, struct quic_reader *r,
+decode_token(struct quic_tparams *tp, const struct tp_desc *d, struct crypto_rd *r,
 	     enum quic_tp_sender sender)
 {
 	(void)d;
 	(void)sender;
-	return quic_reader_left(r) == QUIC_TP_RESET_TOKEN_LEN &&
+	return crypto_rd_left(r) == QUIC_TP_RESET_TOKEN_LEN &&
 	       quic_get_copy(r, tp->stateless_reset_token, QUIC_TP_RESET_TOKEN_LEN);
 }
 
@@ -168,10 +168,10 @@ len_token(const struct quic_tparams *tp, const struct tp_desc *d, enum quic_tp_s
 }
 
 static void
-write_token(struct quic_writer *w, const struct quic_tparams *tp, const struct tp_desc *d)
+write_token(struct crypto_wr *w, const struct quic_tparams *tp, const struct tp_desc *d)
 {
 	(void)d;
-	quic_put_bytes(w, tp->stateless_reset_token, QUIC_TP_RESET_TOKEN_LEN);
+	crypto_put_bytes(w, tp->stateless_reset_token, QUIC_TP_RESET_TOKEN_LEN);
 }
 
 static bool
@@ -185,13 +185,13 @@ equal_token(const struct quic_tparams *a, const struct quic_tparams *b, const st
 /* ---- disable_active_migration: zero-length value ---- */
 
 static bool
-decode_flag(struct quic_tparams *tp, const struct tp_desc *d, struct quic_reader *r,
+decode_flag(struct quic_tparams *tp, const struct tp_desc *d, struct crypto_rd *r,
 	    enum quic_tp_sender sender)
 {
 	(void)tp;
 	(void)d;
 	(void)sender;
-	return quic_reader_left(r) == 0;
+	return crypto_rd_left(r) == 0;
 }
 
 static size_t
@@ -204,7 +204,7 @@ len_flag(const struct quic_tparams *tp, const struct tp_desc *d, enum quic_tp_se
 }
 
 static void
-write_flag(struct quic_writer *w, const struct quic_tparams *tp, const struct tp_desc *d)
+write_flag(struct crypto_wr *w, const struct quic_tparams *tp, const struct tp_desc *d)
 {
 	(void)w;
 	(void)tp;
@@ -225,7 +225,7 @@ equal_flag(const struct quic_tparams *a, const struct quic_tparams *b, const str
 #define PREF_ADDR_FIXED (4 + 2 + 16 + 2 + 1 + QUIC_TP_RESET_TOKEN_LEN)
 
 static bool
-decode_pref_addr(struct quic_tparams *tp, const struct tp_desc *d, struct quic_reader *r,
+decode_pref_addr(struct quic_tparams *tp, const struct tp_desc *d, struct crypto_rd *r,
 		 enum quic_tp_sender sender)
 {
 	struct quic_tp_preferred_address *pa = &tp->preferred_address;
@@ -233,10 +233,10 @@ decode_pref_addr(struct quic_tparams *tp, const struct tp_desc *d, struct quic_r
 	(void)d;
 	(void)sender;
 	quic_get_copy(r, pa->ipv4, sizeof(pa->ipv4));
-	quic_get_u16(r, &pa->ipv4_port);
+	crypto_get_u16(r, &pa->ipv4_port);
 	quic_get_copy(r, pa->ipv6, sizeof(pa->ipv6));
-	quic_get_u16(r, &pa->ipv6_port);
-	if (!quic_get_u8(r, &pa->cid.len))
+	crypto_get_u16(r, &pa->ipv6_port);
+	if (!crypto_get_u8(r, &pa->cid.len))
 		return false;
 	/* §18.2: a zero-length connection ID here is a TRANSPORT_PARAMETER_ERROR. */
 	if (pa->cid.len == 0 || pa->cid.len > QUIC_TP_CID_MAX)
@@ -258,18 +258,18 @@ len_pref_addr(const struct quic_tparams *tp, const struct tp_desc *d, enum quic_
 }
 
 static void
-write_pref_addr(struct quic_writer *w, const struct quic_tparams *tp, const struct tp_desc *d)
+write_pref_addr(struct crypto_wr *w, const struct quic_tparams *tp, const struct tp_desc *d)
 {
 	const struct quic_tp_preferred_address *pa = &tp->preferred_address;
 
 	(void)d;
-	quic_put_bytes(w, pa->ipv4, sizeof(pa->ipv4));
-	quic_put_u16(w, pa->ipv4_port);
-	quic_put_bytes(w, pa->ipv6, sizeof(pa->ipv6));
-	quic_put_u16(w, pa->ipv6_port);
-	quic_put_u8(w, pa->cid.len);
-	quic_put_bytes(w, pa->cid.id, pa->cid.len);
-	quic_put_bytes(w, pa->reset_token, sizeof(pa->reset_token));
+	crypto_put_bytes(w, pa->ipv4, sizeof(pa->ipv4));
+	crypto_put_u16(w, pa->ipv4_port);
+	crypto_put_bytes(w, pa->ipv6, sizeof(pa->ipv6));
+	crypto_put_u16(w, pa->ipv6_port);
+	crypto_put_u8(w, pa->cid.len);
+	crypto_put_bytes(w, pa->cid.id, pa->cid.len);
+	crypto_put_bytes(w, pa->reset_token, sizeof(pa->reset_token));
 }
 
 static bool
@@ -288,7 +288,7 @@ equal_pref_addr(const struct quic_tparams *a, const struct quic_tparams *b, cons
 /* ---- version_information (RFC 9368 §3, §4) ---- */
 
 static bool
-decode_version_info(struct quic_tparams *tp, const struct tp_desc *d, struct quic_reader *r,
+decode_version_info(struct quic_tparams *tp, const struct tp_desc *d, struct crypto_rd *r,
 		    enum quic_tp_sender sender)
 {
 	struct quic_tp_version_info *vi = &tp->version_info;
@@ -297,12 +297,12 @@ decode_version_info(struct quic_tparams *tp, const struct tp_desc *d, struct qui
 
 	(void)d;
 	/* RFC 9368 §4: too short, a length not a multiple of 4, or a zero version fail parsing. */
-	if (quic_reader_left(r) % 4 != 0 || !quic_get_u32(r, &vi->chosen) || vi->chosen == 0)
+	if (crypto_rd_left(r) % 4 != 0 || !crypto_get_u32(r, &vi->chosen) || vi->chosen == 0)
 		return false;
 	vi->n_available = 0;
 	vi->n_skipped = 0;
-	while (quic_reader_left(r) > 0) {
-		if (!quic_get_u32(r, &v) || v == 0)
+	while (crypto_rd_left(r) > 0) {
+		if (!crypto_get_u32(r, &v) || v == 0)
 			return false;
 		chosen_listed |= v == vi->chosen;
 		if (vi->n_available < QUIC_TP_MAX_VERSIONS)
@@ -335,15 +335,15 @@ len_version_info(const struct quic_tparams *tp, const struct tp_desc *d, enum qu
 }
 
 static void
-write_version_info(struct quic_writer *w, const struct quic_tparams *tp, const struct tp_desc *d)
+write_version_info(struct crypto_wr *w, const struct quic_tparams *tp, const struct tp_desc *d)
 {
 	const struct quic_tp_version_info *vi = &tp->version_info;
 	size_t i;
 
 	(void)d;
-	quic_put_u32(w, vi->chosen);
+	crypto_put_u32(w, vi->chosen);
 	for (i = 0; i < vi->n_available; i++)
-		quic_put_u32(w, vi->available[i]);
+		crypto_put_u32(w, vi->available[i]);
 }
 
 static bool
@@ -465,7 +465,7 @@ quic_tparams_set_cid(struct quic_tparams *tp, enum quic_tp_id id, const uint8_t 
 
 /* Write one present parameter: ID, length, value. */
 static int
-encode_one(struct quic_writer *w, const struct quic_tparams *tp, size_t id,
+encode_one(struct crypto_wr *w, const struct quic_tparams *tp, size_t id,
 	   enum quic_tp_sender sender)
 {
 	const struct tp_desc *d = &tp_descs[id];
@@ -480,10 +480,10 @@ encode_one(struct quic_writer *w, const struct quic_tparams *tp, size_t id,
 }
 
 int
-quic_tparams_encode(struct quic_writer *w, const struct quic_tparams *tp,
+quic_tparams_encode(struct crypto_wr *w, const struct quic_tparams *tp,
 		    enum quic_tp_sender sender)
 {
-	struct quic_writer saved = *w;
+	struct crypto_wr saved = *w;
 	size_t id;
 	int err;
 
@@ -508,16 +508,16 @@ decode_one(struct quic_tparams *tp, uint64_t id, const uint8_t *val, size_t len,
 	   enum quic_tp_sender sender)
 {
 	const struct tp_desc *d = desc_of(id);
-	struct quic_reader r;
+	struct crypto_rd r;
 
 	if (d == NULL)
 		return 0;
 	/* §7.4: duplicates; §18.2: server-only parameters from a client. */
 	if ((tp->present & QUIC_TP_BIT(id)) || (d->server_only && sender == QUIC_TP_FROM_CLIENT))
 		return QUIC_ERR_TRANSPORT_PARAM;
-	quic_reader_init(&r, val, len);
+	crypto_rd_init(&r, val, len);
 	/* The value must fill its declared length exactly. */
-	if (!d->kind->decode(tp, d, &r, sender) || r.err || quic_reader_left(&r) != 0)
+	if (!d->kind->decode(tp, d, &r, sender) || r.err || crypto_rd_left(&r) != 0)
 		return QUIC_ERR_TRANSPORT_PARAM;
 	tp->present |= QUIC_TP_BIT(id);
 	return 0;
@@ -527,7 +527,7 @@ int
 quic_tparams_decode(struct quic_tparams *tp, const uint8_t *buf, size_t len,
 		    enum quic_tp_sender sender)
 {
-	struct quic_reader r;
+	struct crypto_rd r;
 	const uint8_t *val;
 	uint64_t id, n;
 	int err;
@@ -535,11 +535,11 @@ quic_tparams_decode(struct quic_tparams *tp, const uint8_t *buf, size_t len,
 	quic_tparams_init_default(tp);
 	if (len == 0)
 		return 0;
-	quic_reader_init(&r, buf, len);
+	crypto_rd_init(&r, buf, len);
 	/* Each parameter takes two bytes or more, so the loop is bounded by len. */
-	while (quic_reader_left(&r) > 0) {
+	while (crypto_rd_left(&r) > 0) {
 		if (!quic_get_varint(&r, &id) || !quic_get_varint(&r, &n) ||
-		    n > quic_reader_left(&r) || !quic_get_bytes(&r, (size_t)n, &val))
+		    n > crypto_rd_left(&r) || !crypto_get_bytes(&r, (size_t)n, &val))
 			return QUIC_ERR_TRANSPORT_PARAM;
 		err = decode_one(tp, id, val, (size_t)n, sender);
 		if (err != 0)

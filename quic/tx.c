@@ -38,7 +38,7 @@ struct tx_pkt {
 	uint8_t *start;
 	size_t cap; /* room for the whole packet, tag included */
 	struct quic_packet_layout lay;
-	struct quic_writer w; /* the payload; its end leaves room for the tag */
+	struct crypto_wr w; /* the payload; its end leaves room for the tag */
 	uint32_t slot;
 	bool ack_eliciting;
 	bool padded;
@@ -678,9 +678,9 @@ phase_streams(struct quic_conn *c, struct tx_pkt *p)
 	size_t written;
 	bool fin;
 
-	while (frame_room(c) && quic_writer_left(&p->w) > 8 &&
+	while (frame_room(c) && crypto_wr_left(&p->w) > 8 &&
 	       (s = quic_streams_next_send(ss)) != NULL) {
-		if (!quic_stream_send_peek(ss, s, quic_writer_left(&p->w), &piece))
+		if (!quic_stream_send_peek(ss, s, crypto_wr_left(&p->w), &piece))
 			break;
 		if (quic_frame_encode_stream_fit(&p->w, s->id, piece.offset, piece.data, piece.len,
 						 piece.fin, false, &written) != 0)
@@ -765,7 +765,7 @@ pkt_begin(struct quic_conn *c, struct tx_dgram *d, struct tx_pkt *p, enum conn_l
 	p->ack_eliciting = p->padded = p->path_frame = false;
 	if (quic_packet_write_header(p->start, p->cap - CRYPTO_TAG_LEN, &o, &p->lay) != 0)
 		return false;
-	quic_writer_init(&p->w, p->start + p->lay.hdr_len,
+	crypto_wr_init(&p->w, p->start + p->lay.hdr_len,
 			 p->cap - p->lay.hdr_len - CRYPTO_TAG_LEN);
 	return true;
 }
@@ -773,7 +773,7 @@ pkt_begin(struct quic_conn *c, struct tx_dgram *d, struct tx_pkt *p, enum conn_l
 static void
 put_padding(struct tx_pkt *p, size_t n)
 {
-	n = n < quic_writer_left(&p->w) ? n : quic_writer_left(&p->w);
+	n = n < crypto_wr_left(&p->w) ? n : crypto_wr_left(&p->w);
 	memset(p->w.p, 0, n);
 	p->w.p += n;
 	if (n > 0)
@@ -783,7 +783,7 @@ put_padding(struct tx_pkt *p, size_t n)
 static size_t
 pkt_size(const struct tx_pkt *p)
 {
-	return p->lay.hdr_len + quic_writer_len(&p->w) + CRYPTO_TAG_LEN;
+	return p->lay.hdr_len + crypto_wr_len(&p->w) + CRYPTO_TAG_LEN;
 }
 
 /* The frames of a CONNECTION_CLOSE packet (RFC 9000 §10.2.3 for app errors before 1-RTT). */
@@ -867,13 +867,13 @@ pkt_fill(struct quic_conn *c, struct tx_dgram *d, struct tx_pkt *p, bool data, b
 		return true;
 	}
 	if (d->inject) {
-		quic_put_bytes(&p->w, c->inject, c->inject_len);
+		crypto_put_bytes(&p->w, c->inject, c->inject_len);
 		p->ack_eliciting = true;
 		return true;
 	}
 	if (d->resp != NULL) {
 		phase_path_resp(c, p, d->resp);
-		return quic_writer_len(&p->w) > 0;
+		return crypto_wr_len(&p->w) > 0;
 	}
 	if (ack && !p->zero_rtt)
 		phase_ack(c, p, now);
@@ -895,13 +895,13 @@ pkt_fill(struct quic_conn *c, struct tx_dgram *d, struct tx_pkt *p, bool data, b
 		p->w.end = end;
 	}
 	if ((probe || c->ack_only_run[p->level] >= TX_ACK_ONLY_RUN) && !p->ack_eliciting &&
-	    quic_put_u8(&p->w, QUIC_FRAME_PING))
+	    crypto_put_u8(&p->w, QUIC_FRAME_PING))
 		p->ack_eliciting = true;
 	if (!d->close)
 		c->ack_only_run[p->level] = p->ack_eliciting ? 0 : c->ack_only_run[p->level] + 1;
 	if (probe && p->ack_eliciting)
 		c->probes[p->level]--;
-	return quic_writer_len(&p->w) > 0;
+	return crypto_wr_len(&p->w) > 0;
 }
 
 static void
@@ -922,8 +922,8 @@ pkt_build(struct quic_conn *c, struct tx_dgram *d, struct tx_batch *b, enum conn
 		slot_release(c, p->slot);
 		return;
 	}
-	put_padding(p, quic_packet_min_payload(p->lay.pn_len) > quic_writer_len(&p->w)
-			       ? quic_packet_min_payload(p->lay.pn_len) - quic_writer_len(&p->w)
+	put_padding(p, quic_packet_min_payload(p->lay.pn_len) > crypto_wr_len(&p->w)
+			       ? quic_packet_min_payload(p->lay.pn_len) - crypto_wr_len(&p->w)
 			       : 0);
 	if ((level == LVL_INITIAL && (!c->is_server || p->ack_eliciting)) || p->path_frame)
 		d->pad = true;
@@ -980,7 +980,7 @@ dgram_finish(struct quic_conn *c, struct tx_dgram *d, struct tx_batch *b, uint64
 		struct tx_pkt *p = &d->pkts[i];
 		unsigned k = b->n++;
 
-		rc = quic_packet_seal_prepare(p->start, p->cap, &p->lay, quic_writer_len(&p->w),
+		rc = quic_packet_seal_prepare(p->start, p->cap, &p->lay, crypto_wr_len(&p->w),
 					      tx_aead(c, p), &b->aops[k], &b->len[k]);
 		if (rc != 0)
 			return rc;
@@ -993,7 +993,7 @@ dgram_finish(struct quic_conn *c, struct tx_dgram *d, struct tx_batch *b, uint64
 			quic_conn_qlog_packet(c, QUIC_QLOG_PACKET_SENT,
 					      p->zero_rtt ? QUIC_PKT_0RTT : pkt_type(p->level),
 					      p->lay.pn, b->len[k], p->start + p->lay.hdr_len,
-					      quic_writer_len(&p->w));
+					      crypto_wr_len(&p->w));
 		if (p->zero_rtt)
 			c->stats.pkts_0rtt_tx++;
 		if (d->close)

@@ -351,7 +351,7 @@ write_close_packet(struct crypto_aead *aead, struct crypto_hp *hp, const struct 
 		.pn_len = 1,
 	};
 	struct quic_packet_layout lay;
-	struct quic_writer w;
+	struct crypto_wr w;
 	size_t payload;
 	int rc;
 
@@ -359,15 +359,15 @@ write_close_packet(struct crypto_aead *aead, struct crypto_hp *hp, const struct 
 	rc = quic_packet_write_header(buf, cap, &p, &lay);
 	if (rc != 0)
 		return rc;
-	quic_writer_init(&w, buf + lay.hdr_len, cap - lay.hdr_len);
+	crypto_wr_init(&w, buf + lay.hdr_len, cap - lay.hdr_len);
 	rc = quic_frame_encode(&w, &f);
 	if (rc != 0)
 		return rc;
-	while (quic_writer_len(&w) < quic_packet_min_payload(lay.pn_len))
-		quic_put_u8(&w, 0); /* PADDING */
+	while (crypto_wr_len(&w) < quic_packet_min_payload(lay.pn_len))
+		crypto_put_u8(&w, 0); /* PADDING */
 	if (w.err)
 		return QUIC_ERR_BUFFER;
-	payload = quic_writer_len(&w);
+	payload = crypto_wr_len(&w);
 	return quic_packet_protect(buf, cap, &lay, payload, aead, hp, len);
 }
 

@@ -60,41 +60,41 @@ quic_conn_vneg_local(struct quic_conn *c)
 
 /* Skip a vector with a length prefix of n bytes. */
 static bool
-skip_vec(struct quic_reader *r, size_t n)
+skip_vec(struct crypto_rd *r, size_t n)
 {
 	uint8_t l8;
 	uint16_t l16;
 
 	if (n == 1)
-		return quic_get_u8(r, &l8) && quic_skip(r, l8);
-	return quic_get_u16(r, &l16) && quic_skip(r, l16);
+		return crypto_get_u8(r, &l8) && quic_skip(r, l8);
+	return crypto_get_u16(r, &l16) && quic_skip(r, l16);
 }
 
 /* The body of the quic_transport_parameters extension of a whole ClientHello. */
 static bool
-client_hello_tparams(const uint8_t *msg, size_t len, struct quic_reader *out)
+client_hello_tparams(const uint8_t *msg, size_t len, struct crypto_rd *out)
 {
-	struct quic_reader r, exts;
+	struct crypto_rd r, exts;
 	const uint8_t *body;
 	uint32_t mlen;
 	uint16_t type, elen;
 	uint8_t mt;
 
-	quic_reader_init(&r, msg, len);
-	if (!quic_get_u8(&r, &mt) || mt != TLS_HS_CLIENT_HELLO || !quic_get_u24(&r, &mlen) ||
-	    mlen > quic_reader_left(&r))
+	crypto_rd_init(&r, msg, len);
+	if (!crypto_get_u8(&r, &mt) || mt != TLS_HS_CLIENT_HELLO || !crypto_get_u24(&r, &mlen) ||
+	    mlen > crypto_rd_left(&r))
 		return false;
-	quic_reader_init(&r, r.p, mlen);
+	crypto_rd_init(&r, r.p, mlen);
 	/* legacy_version, random, legacy_session_id, cipher_suites, compression (RFC 9846 §4.1.2)
 	 */
 	if (!quic_skip(&r, 2 + TLS_RANDOM_LEN) || !skip_vec(&r, 1) || !skip_vec(&r, 2) ||
-	    !skip_vec(&r, 1) || !quic_get_u16(&r, &elen) || !quic_get_bytes(&r, elen, &body))
+	    !skip_vec(&r, 1) || !crypto_get_u16(&r, &elen) || !crypto_get_bytes(&r, elen, &body))
 		return false;
-	quic_reader_init(&exts, body, elen);
-	while (quic_get_u16(&exts, &type) && quic_get_u16(&exts, &elen) &&
-	       quic_get_bytes(&exts, elen, &body)) {
+	crypto_rd_init(&exts, body, elen);
+	while (crypto_get_u16(&exts, &type) && crypto_get_u16(&exts, &elen) &&
+	       crypto_get_bytes(&exts, elen, &body)) {
 		if (type == TLS_EXT_QUIC_TP) {
-			quic_reader_init(out, body, elen);
+			crypto_rd_init(out, body, elen);
 			return true;
 		}
 	}
@@ -105,22 +105,22 @@ client_hello_tparams(const uint8_t *msg, size_t len, struct quic_reader *out)
 static bool
 client_available(const uint8_t *msg, size_t len, struct quic_tp_version_info *vi)
 {
-	struct quic_reader r, v;
+	struct crypto_rd r, v;
 	const uint8_t *val;
 	uint64_t id, l;
 	uint32_t x;
 
 	if (!client_hello_tparams(msg, len, &r))
 		return false;
-	while (quic_get_varint(&r, &id) && quic_get_varint(&r, &l) && l <= quic_reader_left(&r) &&
-	       quic_get_bytes(&r, (size_t)l, &val)) {
+	while (quic_get_varint(&r, &id) && quic_get_varint(&r, &l) && l <= crypto_rd_left(&r) &&
+	       crypto_get_bytes(&r, (size_t)l, &val)) {
 		if (id != QUIC_TP_VERSION_INFORMATION)
 			continue;
-		quic_reader_init(&v, val, (size_t)l);
-		if (!quic_get_u32(&v, &vi->chosen))
+		crypto_rd_init(&v, val, (size_t)l);
+		if (!crypto_get_u32(&v, &vi->chosen))
 			return false;
 		vi->n_available = 0;
-		while (vi->n_available < QUIC_TP_MAX_VERSIONS && quic_get_u32(&v, &x))
+		while (vi->n_available < QUIC_TP_MAX_VERSIONS && crypto_get_u32(&v, &x))
 			vi->available[vi->n_available++] = x;
 		return true;
 	}

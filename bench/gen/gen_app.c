@@ -31,7 +31,7 @@ enum {
 #define GEN_MAX_FIELD_SECTION 16384
 
 static bool
-put_field(struct quic_writer *w, const char *name, const char *value)
+put_field(struct crypto_wr *w, const char *name, const char *value)
 {
 	return quic_qpack_put_field(w, name, strlen(name), value, strlen(value)) == 0;
 }
@@ -41,20 +41,20 @@ static size_t
 h3_request(uint8_t *buf, size_t cap, const char *path, const char *authority)
 {
 	uint8_t fs[1200];
-	struct quic_writer w;
+	struct crypto_wr w;
 	size_t n;
 
-	quic_writer_init(&w, fs, sizeof(fs));
+	crypto_wr_init(&w, fs, sizeof(fs));
 	if (quic_qpack_put_prefix(&w) != 0 || !put_field(&w, ":method", "GET") ||
 	    !put_field(&w, ":scheme", "https") || !put_field(&w, ":authority", authority) ||
 	    !put_field(&w, ":path", path) || !put_field(&w, "user-agent", "hayabusa-bench"))
 		return 0;
-	n = quic_writer_len(&w);
-	quic_writer_init(&w, buf, cap);
+	n = crypto_wr_len(&w);
+	crypto_wr_init(&w, buf, cap);
 	if (quic_h3_frame_header_put(&w, QUIC_H3_FRAME_HEADERS, n) != 0 ||
-	    !quic_put_bytes(&w, fs, n) || w.err)
+	    !crypto_put_bytes(&w, fs, n) || w.err)
 		return 0;
-	return quic_writer_len(&w);
+	return crypto_wr_len(&w);
 }
 
 size_t
@@ -88,7 +88,7 @@ size_t
 bench_gen_app_h3_control(uint8_t *buf, size_t cap)
 {
 	struct quic_h3_settings set;
-	struct quic_writer w;
+	struct crypto_wr w;
 
 	/* Capacity 0 and 0 blocked streams are the defaults (RFC 9204 §5): sent explicitly. */
 	quic_h3_settings_init(&set);
@@ -98,10 +98,10 @@ bench_gen_app_h3_control(uint8_t *buf, size_t cap)
 	set.present = 1u << QUIC_H3_SETTING_QPACK_MAX_TABLE_CAPACITY |
 		      1u << QUIC_H3_SETTING_MAX_FIELD_SECTION_SIZE |
 		      1u << QUIC_H3_SETTING_QPACK_BLOCKED_STREAMS;
-	quic_writer_init(&w, buf, cap);
+	crypto_wr_init(&w, buf, cap);
 	if (!quic_put_varint(&w, QUIC_H3_STREAM_CONTROL) || quic_h3_settings_put(&w, &set, 0) != 0)
 		return 0;
-	return quic_writer_len(&w);
+	return crypto_wr_len(&w);
 }
 
 static bool

@@ -66,7 +66,7 @@ tls_scheme_fits_key(EVP_PKEY *key, uint16_t scheme)
 }
 
 uint16_t
-tls_server_cert_scheme(const struct tls_server_cert *sc, struct tls_rd sigalgs)
+tls_server_cert_scheme(const struct tls_server_cert *sc, struct crypto_rd sigalgs)
 {
 	switch (sc->type) {
 	case TLS_KEY_ECDSA_P256:

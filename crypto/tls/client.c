@@ -96,26 +96,26 @@ tls_conn_set_session(struct tls_conn *c, const uint8_t *blob, size_t len, uint64
 /* ---- ClientHello ---- */
 
 static void
-put_ext_u16_list(struct tls_wr *w, uint16_t type, const uint16_t *v, size_t n)
+put_ext_u16_list(struct crypto_wr *w, uint16_t type, const uint16_t *v, size_t n)
 {
 	size_t e, l, i;
 
-	tls_put_u16(w, type);
+	crypto_put_u16(w, type);
 	e = tls_wr_open(w, 2);
 	l = tls_wr_open(w, 2);
 	for (i = 0; i < n; i++)
-		tls_put_u16(w, v[i]);
+		crypto_put_u16(w, v[i]);
 	tls_wr_close(w, l, 2);
 	tls_wr_close(w, e, 2);
 }
 
 static void
-put_key_shares(struct tls_conn *c, struct tls_wr *w)
+put_key_shares(struct tls_conn *c, struct crypto_wr *w)
 {
 	uint8_t pub[CRYPTO_KEX_MAX_PUB];
 	size_t e, l, i, n;
 
-	tls_put_u16(w, TLS_EXT_KEY_SHARE);
+	crypto_put_u16(w, TLS_EXT_KEY_SHARE);
 	e = tls_wr_open(w, 2);
 	l = tls_wr_open(w, 2);
 	for (i = 0; i < TLS_MAX_SHARES; i++) {
@@ -125,7 +125,7 @@ put_key_shares(struct tls_conn *c, struct tls_wr *w)
 			w->err = true;
 			return;
 		}
-		tls_put_u16(w, c->kex_group[i]);
+		crypto_put_u16(w, c->kex_group[i]);
 		tls_put_vec(w, 2, pub, n);
 	}
 	tls_wr_close(w, l, 2);
@@ -133,17 +133,17 @@ put_key_shares(struct tls_conn *c, struct tls_wr *w)
 }
 
 static void
-put_basic_exts(struct tls_conn *c, struct tls_wr *w)
+put_basic_exts(struct tls_conn *c, struct crypto_wr *w)
 {
 	uint16_t groups[2];
 	size_t e, l, i;
 
 	/* Literal IPv4/IPv6 addresses are not permitted in server_name (RFC 6066 §3). */
 	if (c->have_server_name && !c->server_name_is_ip) {
-		tls_put_u16(w, TLS_EXT_SERVER_NAME);
+		crypto_put_u16(w, TLS_EXT_SERVER_NAME);
 		e = tls_wr_open(w, 2);
 		l = tls_wr_open(w, 2);
-		tls_put_u8(w, 0); /* host_name */
+		crypto_put_u8(w, 0); /* host_name */
 		tls_put_vec(w, 2, c->server_name, strlen(c->server_name));
 		tls_wr_close(w, l, 2);
 		tls_wr_close(w, e, 2);
@@ -152,46 +152,46 @@ put_basic_exts(struct tls_conn *c, struct tls_wr *w)
 		groups[i] = (uint16_t)c->cc->groups[i];
 	put_ext_u16_list(w, TLS_EXT_SUPPORTED_GROUPS, groups, c->cc->n_groups);
 	put_ext_u16_list(w, TLS_EXT_SIGNATURE_ALGORITHMS, sig_schemes, N_SCHEMES);
-	tls_put_u16(w, TLS_EXT_ALPN);
+	crypto_put_u16(w, TLS_EXT_ALPN);
 	e = tls_wr_open(w, 2);
 	tls_put_vec(w, 2, c->cc->alpn_wire, c->cc->alpn_len);
 	tls_wr_close(w, e, 2);
-	tls_put_u16(w, TLS_EXT_SUPPORTED_VERSIONS);
-	tls_put_u16(w, 3);
-	tls_put_u8(w, 2);
-	tls_put_u16(w, TLS_VERSION_13);
+	crypto_put_u16(w, TLS_EXT_SUPPORTED_VERSIONS);
+	crypto_put_u16(w, 3);
+	crypto_put_u8(w, 2);
+	crypto_put_u16(w, TLS_VERSION_13);
 	put_key_shares(c, w);
 	if (c->hrr_cookie != NULL) {
-		tls_put_u16(w, TLS_EXT_COOKIE);
+		crypto_put_u16(w, TLS_EXT_COOKIE);
 		e = tls_wr_open(w, 2);
 		tls_put_vec(w, 2, c->hrr_cookie, c->hrr_cookie_len);
 		tls_wr_close(w, e, 2);
 	}
-	tls_put_u16(w, TLS_EXT_QUIC_TRANSPORT_PARAMETERS);
+	crypto_put_u16(w, TLS_EXT_QUIC_TRANSPORT_PARAMETERS);
 	tls_put_vec(w, 2, c->local_tp, c->local_tp_len);
 }
 
 /* psk_key_exchange_modes, early_data, then pre_shared_key, which must come last. */
 static void
-put_psk_exts(struct tls_conn *c, struct tls_wr *w, size_t hlen)
+put_psk_exts(struct tls_conn *c, struct crypto_wr *w, size_t hlen)
 {
 	uint32_t age = (uint32_t)(c->now_ms - c->sess->received_ms) + c->sess->age_add;
 	size_t e, l;
 	uint8_t zero[TLS_MAX_HASH];
 
-	tls_put_u16(w, TLS_EXT_PSK_KEY_EXCHANGE_MODES);
-	tls_put_u16(w, 2);
-	tls_put_u8(w, 1);
-	tls_put_u8(w, TLS_PSK_DHE_KE);
+	crypto_put_u16(w, TLS_EXT_PSK_KEY_EXCHANGE_MODES);
+	crypto_put_u16(w, 2);
+	crypto_put_u8(w, 1);
+	crypto_put_u8(w, TLS_PSK_DHE_KE);
 	if (c->early_offered && !c->hrr) {
-		tls_put_u16(w, TLS_EXT_EARLY_DATA);
-		tls_put_u16(w, 0);
+		crypto_put_u16(w, TLS_EXT_EARLY_DATA);
+		crypto_put_u16(w, 0);
 	}
-	tls_put_u16(w, TLS_EXT_PRE_SHARED_KEY);
+	crypto_put_u16(w, TLS_EXT_PRE_SHARED_KEY);
 	e = tls_wr_open(w, 2);
 	l = tls_wr_open(w, 2);
 	tls_put_vec(w, 2, c->sess->ticket, c->sess->ticket_len);
-	tls_put_u32(w, age); /* obfuscated_ticket_age (RFC 9846 §4.3.11.1) */
+	crypto_put_u32(w, age); /* obfuscated_ticket_age (RFC 9846 §4.3.11.1) */
 	tls_wr_close(w, l, 2);
 	memset(zero, 0, sizeof(zero));
 	l = tls_wr_open(w, 2);
@@ -228,7 +228,7 @@ tls_client_hello_write(struct tls_conn *c)
 	bool psk = c->sess_used && h != NULL;
 	uint8_t random[TLS_RANDOM_LEN];
 	size_t off, ext, body, i, cap;
-	struct tls_wr w;
+	struct crypto_wr w;
 	int rc;
 
 	cap = 512 + c->cc->alpn_len + c->local_tp_len + c->hrr_cookie_len +
@@ -240,15 +240,15 @@ tls_client_hello_write(struct tls_conn *c)
 	if (rc != 0)
 		return rc;
 	w.start[off] = TLS_HS_CLIENT_HELLO;
-	tls_put_u16(&w, TLS_VERSION_12);
-	tls_put_bytes(&w, random, TLS_RANDOM_LEN);
+	crypto_put_u16(&w, TLS_VERSION_12);
+	crypto_put_bytes(&w, random, TLS_RANDOM_LEN);
 	memcpy(c->client_random, random, TLS_RANDOM_LEN);
-	tls_put_u8(&w, 0); /* legacy_session_id: empty in QUIC (RFC 9001 §8.4) */
+	crypto_put_u8(&w, 0); /* legacy_session_id: empty in QUIC (RFC 9001 §8.4) */
 	ext = tls_wr_open(&w, 2);
 	for (i = 0; i < c->cc->n_suites; i++)
-		tls_put_u16(&w, crypto_suite_tls_id(c->cc->suites[i]));
+		crypto_put_u16(&w, crypto_suite_tls_id(c->cc->suites[i]));
 	tls_wr_close(&w, ext, 2);
-	tls_put_u16(&w, 0x0100); /* legacy_compression_methods = {null} */
+	crypto_put_u16(&w, 0x0100); /* legacy_compression_methods = {null} */
 	ext = tls_wr_open(&w, 2);
 	put_basic_exts(c, &w);
 	if (psk)
@@ -256,23 +256,23 @@ tls_client_hello_write(struct tls_conn *c)
 	tls_wr_close(&w, ext, 2);
 	if (w.err)
 		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
-	body = tls_wr_len(&w) - TLS_HS_HDR_LEN;
+	body = crypto_wr_len(&w) - TLS_HS_HDR_LEN;
 	/* The binder covers the header with the final length, so write it first. */
 	w.start[off + 1] = (uint8_t)(body >> 16);
 	w.start[off + 2] = (uint8_t)(body >> 8);
 	w.start[off + 3] = (uint8_t)body;
 	if (psk) {
-		rc = fill_binder(c, h, w.start, tls_wr_len(&w));
+		rc = fill_binder(c, h, w.start, crypto_wr_len(&w));
 		if (rc != 0)
 			return rc;
 	}
 	if (!c->hrr) {
 		/* No hash is chosen yet: keep ClientHello1 for the transcript. */
-		c->ch = malloc(tls_wr_len(&w));
+		c->ch = malloc(crypto_wr_len(&w));
 		if (c->ch == NULL)
 			return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
-		memcpy(c->ch, w.start, tls_wr_len(&w));
-		c->ch_len = tls_wr_len(&w);
+		memcpy(c->ch, w.start, crypto_wr_len(&w));
+		c->ch_len = crypto_wr_len(&w);
 	}
 	return tls_out_end(c, TLS_LEVEL_INITIAL, &w, off, c->hrr);
 }

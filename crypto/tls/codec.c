@@ -18,80 +18,10 @@ const uint8_t tls_hrr_random[TLS_RANDOM_LEN] = {
 
 /* ---- Reader ---- */
 
-/* Reserve n readable bytes or poison the reader. */
-static const uint8_t *
-take(struct tls_rd *r, size_t n)
-{
-	const uint8_t *p;
-
-	if (r->err || (size_t)(r->end - r->p) < n) {
-		r->err = true;
-		return NULL;
-	}
-	p = r->p;
-	r->p += n;
-	return p;
-}
-
 bool
-tls_get_u8(struct tls_rd *r, uint8_t *v)
+tls_get_vec(struct crypto_rd *r, size_t n, size_t min, size_t max, struct crypto_rd *sub)
 {
-	const uint8_t *p = take(r, 1);
-
-	if (p == NULL)
-		return false;
-	*v = p[0];
-	return true;
-}
-
-bool
-tls_get_u16(struct tls_rd *r, uint16_t *v)
-{
-	const uint8_t *p = take(r, 2);
-
-	if (p == NULL)
-		return false;
-	*v = (uint16_t)((p[0] << 8) | p[1]);
-	return true;
-}
-
-bool
-tls_get_u24(struct tls_rd *r, uint32_t *v)
-{
-	const uint8_t *p = take(r, 3);
-
-	if (p == NULL)
-		return false;
-	*v = ((uint32_t)p[0] << 16) | ((uint32_t)p[1] << 8) | p[2];
-	return true;
-}
-
-bool
-tls_get_u32(struct tls_rd *r, uint32_t *v)
-{
-	const uint8_t *p = take(r, 4);
-
-	if (p == NULL)
-		return false;
-	*v = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-	return true;
-}
-
-bool
-tls_get_bytes(struct tls_rd *r, size_t n, const uint8_t **out)
-{
-	const uint8_t *p = take(r, n);
-
-	if (p == NULL)
-		return false;
-	*out = p;
-	return true;
-}
-
-bool
-tls_get_vec(struct tls_rd *r, size_t n, size_t min, size_t max, struct tls_rd *sub)
-{
-	const uint8_t *p = take(r, n);
+	const uint8_t *p = crypto_rd_take(r, n);
 	size_t len = 0, i;
 
 	sub->p = sub->end = NULL;
@@ -104,128 +34,46 @@ tls_get_vec(struct tls_rd *r, size_t n, size_t min, size_t max, struct tls_rd *s
 		r->err = true;
 		return false;
 	}
-	p = take(r, len);
+	p = crypto_rd_take(r, len);
 	if (p == NULL)
 		return false;
-	tls_rd_init(sub, p, len);
+	crypto_rd_init(sub, p, len);
 	return true;
 }
 
 /* ---- Writer ---- */
 
-/* Reserve n writable bytes or poison the writer. */
-static uint8_t *
-room(struct tls_wr *w, size_t n)
-{
-	uint8_t *p;
-
-	if (w->err || (size_t)(w->end - w->p) < n) {
-		w->err = true;
-		return NULL;
-	}
-	p = w->p;
-	w->p += n;
-	return p;
-}
-
-static void
-put_be(uint8_t *p, uint32_t v, size_t n)
-{
-	size_t i;
-
-	for (i = n; i > 0; i--) {
-		p[i - 1] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-bool
-tls_put_u8(struct tls_wr *w, uint8_t v)
-{
-	uint8_t *p = room(w, 1);
-
-	if (p == NULL)
-		return false;
-	p[0] = v;
-	return true;
-}
-
-bool
-tls_put_u16(struct tls_wr *w, uint16_t v)
-{
-	uint8_t *p = room(w, 2);
-
-	if (p == NULL)
-		return false;
-	put_be(p, v, 2);
-	return true;
-}
-
-bool
-tls_put_u24(struct tls_wr *w, uint32_t v)
-{
-	uint8_t *p = room(w, 3);
-
-	if (p == NULL)
-		return false;
-	put_be(p, v, 3);
-	return true;
-}
-
-bool
-tls_put_u32(struct tls_wr *w, uint32_t v)
-{
-	uint8_t *p = room(w, 4);
-
-	if (p == NULL)
-		return false;
-	put_be(p, v, 4);
-	return true;
-}
-
-bool
-tls_put_bytes(struct tls_wr *w, const void *src, size_t n)
-{
-	uint8_t *p = room(w, n);
-
-	if (p == NULL)
-		return false;
-	if (n > 0)
-		memcpy(p, src, n);
-	return true;
-}
-
 size_t
-tls_wr_open(struct tls_wr *w, size_t n)
+tls_wr_open(struct crypto_wr *w, size_t n)
 {
-	size_t off = tls_wr_len(w);
+	size_t off = crypto_wr_len(w);
 
-	room(w, n);
+	crypto_wr_room(w, n);
 	return off;
 }
 
 void
-tls_wr_close(struct tls_wr *w, size_t off, size_t n)
+tls_wr_close(struct crypto_wr *w, size_t off, size_t n)
 {
 	size_t body;
 
 	if (w->err)
 		return;
-	body = tls_wr_len(w) - off - n;
+	body = crypto_wr_len(w) - off - n;
 	/* A body too long for its prefix is a bug in the caller's bound, caught here. */
 	if (n < 4 && body >= ((size_t)1 << (8 * n))) {
 		w->err = true;
 		return;
 	}
-	put_be(w->start + off, (uint32_t)body, n);
+	crypto_store_be(w->start + off, (uint32_t)body, n);
 }
 
 bool
-tls_put_vec(struct tls_wr *w, size_t n, const void *src, size_t len)
+tls_put_vec(struct crypto_wr *w, size_t n, const void *src, size_t len)
 {
 	size_t off = tls_wr_open(w, n);
 
-	tls_put_bytes(w, src, len);
+	crypto_put_bytes(w, src, len);
 	tls_wr_close(w, off, n);
 	return !w->err;
 }
@@ -233,11 +81,11 @@ tls_put_vec(struct tls_wr *w, size_t n, const void *src, size_t len)
 /* ---- Lists ---- */
 
 bool
-tls_list_has_u16(struct tls_rd list, uint16_t v)
+tls_list_has_u16(struct crypto_rd list, uint16_t v)
 {
 	uint16_t x;
 
-	while (tls_get_u16(&list, &x))
+	while (crypto_get_u16(&list, &x))
 		if (x == v)
 			return true;
 	return false;
@@ -245,9 +93,9 @@ tls_list_has_u16(struct tls_rd list, uint16_t v)
 
 /* A u16 list body: non-empty, even length. */
 static bool
-u16_list_ok(const struct tls_rd *l)
+u16_list_ok(const struct crypto_rd *l)
 {
-	size_t n = tls_rd_left(l);
+	size_t n = crypto_rd_left(l);
 
 	return !l->err && n >= 2 && n % 2 == 0;
 }
@@ -288,7 +136,7 @@ ext_bit(uint16_t type)
 }
 
 /* Handler for one extension: data is its body; last says it closes the block. */
-typedef int (*ext_fn)(void *obj, uint16_t type, struct tls_rd *data, bool last);
+typedef int (*ext_fn)(void *obj, uint16_t type, struct crypto_rd *data, bool last);
 
 /*
  * Walk an extension block, rejecting any type that appears twice (RFC 9846 §4.3:
@@ -296,27 +144,27 @@ typedef int (*ext_fn)(void *obj, uint16_t type, struct tls_rd *data, bool last);
  * too at a fixed cost. Each known extension's body must be consumed exactly (decode_error).
  */
 static int
-walk_exts(struct tls_rd exts, ext_fn fn, void *obj, uint32_t *seen)
+walk_exts(struct crypto_rd exts, ext_fn fn, void *obj, uint32_t *seen)
 {
 	uint8_t dup[65536 / 8];
 	int rc;
 
 	memset(dup, 0, sizeof(dup));
 	*seen = 0;
-	while (tls_rd_left(&exts) > 0) {
-		struct tls_rd data;
+	while (crypto_rd_left(&exts) > 0) {
+		struct crypto_rd data;
 		uint16_t type;
 
-		if (!tls_get_u16(&exts, &type) || !tls_get_vec(&exts, 2, 0, 65535, &data))
+		if (!crypto_get_u16(&exts, &type) || !tls_get_vec(&exts, 2, 0, 65535, &data))
 			return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
 		if (dup[type >> 3] & (1u << (type & 7)))
 			return TLS_FAIL(TLS_ALERT_ILLEGAL_PARAMETER);
 		dup[type >> 3] |= (uint8_t)(1u << (type & 7));
 		*seen |= ext_bit(type);
-		rc = fn(obj, type, &data, tls_rd_left(&exts) == 0);
+		rc = fn(obj, type, &data, crypto_rd_left(&exts) == 0);
 		if (rc != 0)
 			return rc;
-		if (ext_bit(type) != 0 && !tls_rd_done(&data))
+		if (ext_bit(type) != 0 && !crypto_rd_done(&data))
 			return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
 	}
 	return exts.err ? TLS_FAIL(TLS_ALERT_DECODE_ERROR) : 0;
@@ -326,57 +174,57 @@ walk_exts(struct tls_rd exts, ext_fn fn, void *obj, uint32_t *seen)
 
 /* server_name (RFC 6066 §3): keep the first host_name; other name types are skipped. */
 static void
-ch_server_name(struct tls_ch *ch, struct tls_rd *d)
+ch_server_name(struct tls_ch *ch, struct crypto_rd *d)
 {
-	struct tls_rd list, name;
+	struct crypto_rd list, name;
 
 	if (!tls_get_vec(d, 2, 1, 65535, &list))
 		return;
-	while (tls_rd_left(&list) > 0) {
+	while (crypto_rd_left(&list) > 0) {
 		uint8_t type;
 
-		if (!tls_get_u8(&list, &type) || !tls_get_vec(&list, 2, 1, 65535, &name)) {
+		if (!crypto_get_u8(&list, &type) || !tls_get_vec(&list, 2, 1, 65535, &name)) {
 			d->err = true;
 			return;
 		}
 		if (type == 0 && ch->host == NULL) {
 			ch->host = name.p;
-			ch->host_len = tls_rd_left(&name);
+			ch->host_len = crypto_rd_left(&name);
 		}
 	}
 }
 
 /* Validate a protocol_name_list body (RFC 7301 §3.1): entries of 1..255 bytes. */
 static bool
-alpn_list_ok(struct tls_rd l)
+alpn_list_ok(struct crypto_rd l)
 {
-	struct tls_rd e;
+	struct crypto_rd e;
 
-	if (tls_rd_left(&l) < 2)
+	if (crypto_rd_left(&l) < 2)
 		return false;
-	while (tls_rd_left(&l) > 0)
+	while (crypto_rd_left(&l) > 0)
 		if (!tls_get_vec(&l, 1, 1, 255, &e))
 			return false;
 	return true;
 }
 
 static bool
-shares_ok(struct tls_rd l)
+shares_ok(struct crypto_rd l)
 {
-	struct tls_rd key;
+	struct crypto_rd key;
 	uint16_t g;
 
-	while (tls_rd_left(&l) > 0)
-		if (!tls_get_u16(&l, &g) || !tls_get_vec(&l, 2, 1, 65535, &key))
+	while (crypto_rd_left(&l) > 0)
+		if (!crypto_get_u16(&l, &g) || !tls_get_vec(&l, 2, 1, 65535, &key))
 			return false;
 	return !l.err;
 }
 
 /* pre_shared_key (RFC 9846 §4.3.11): as many binders as identities, each 32..255 bytes. */
 static int
-ch_psk(struct tls_ch *ch, struct tls_rd *d)
+ch_psk(struct tls_ch *ch, struct crypto_rd *d)
 {
-	struct tls_rd ids, binders, x;
+	struct crypto_rd ids, binders, x;
 	size_t n_ids = 0, n_binders = 0;
 	uint32_t age;
 
@@ -385,13 +233,13 @@ ch_psk(struct tls_ch *ch, struct tls_rd *d)
 	ch->identities = ids;
 	if (!tls_get_vec(d, 2, 33, 65535, &binders))
 		return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
-	while (tls_rd_left(&ids) > 0) {
-		if (!tls_get_vec(&ids, 2, 1, 65535, &x) || !tls_get_u32(&ids, &age))
+	while (crypto_rd_left(&ids) > 0) {
+		if (!tls_get_vec(&ids, 2, 1, 65535, &x) || !crypto_get_u32(&ids, &age))
 			return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
 		n_ids++;
 	}
 	ch->binders = binders;
-	while (tls_rd_left(&binders) > 0) {
+	while (crypto_rd_left(&binders) > 0) {
 		if (!tls_get_vec(&binders, 1, 32, 255, &x))
 			return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
 		n_binders++;
@@ -404,11 +252,11 @@ ch_psk(struct tls_ch *ch, struct tls_rd *d)
 }
 
 static void
-ch_versions(struct tls_ch *ch, struct tls_rd *d)
+ch_versions(struct tls_ch *ch, struct crypto_rd *d)
 {
-	struct tls_rd l;
+	struct crypto_rd l;
 
-	if (!tls_get_vec(d, 1, 2, 254, &l) || tls_rd_left(&l) % 2 != 0) {
+	if (!tls_get_vec(d, 1, 2, 254, &l) || crypto_rd_left(&l) % 2 != 0) {
 		d->err = true;
 		return;
 	}
@@ -416,23 +264,23 @@ ch_versions(struct tls_ch *ch, struct tls_rd *d)
 }
 
 static void
-ch_psk_modes(struct tls_ch *ch, struct tls_rd *d)
+ch_psk_modes(struct tls_ch *ch, struct crypto_rd *d)
 {
-	struct tls_rd l;
+	struct crypto_rd l;
 	uint8_t m;
 
 	if (!tls_get_vec(d, 1, 1, 255, &l))
 		return;
-	while (tls_get_u8(&l, &m))
+	while (crypto_get_u8(&l, &m))
 		if (m < 8)
 			ch->psk_modes |= (uint8_t)(1u << m);
 }
 
 /* A u16-list extension (supported_groups, signature_algorithms[_cert]). */
 static void
-ch_u16_list(struct tls_rd *d, struct tls_rd *out)
+ch_u16_list(struct crypto_rd *d, struct crypto_rd *out)
 {
-	struct tls_rd l;
+	struct crypto_rd l;
 
 	if (!tls_get_vec(d, 2, 2, 65534, &l) || !u16_list_ok(&l)) {
 		d->err = true;
@@ -443,10 +291,10 @@ ch_u16_list(struct tls_rd *d, struct tls_rd *out)
 }
 
 static int
-ch_ext(void *obj, uint16_t type, struct tls_rd *d, bool last)
+ch_ext(void *obj, uint16_t type, struct crypto_rd *d, bool last)
 {
 	struct tls_ch *ch = obj;
-	struct tls_rd l;
+	struct crypto_rd l;
 
 	switch (type) {
 	case TLS_EXT_SERVER_NAME:
@@ -480,7 +328,7 @@ ch_ext(void *obj, uint16_t type, struct tls_rd *d, bool last)
 	case TLS_EXT_COOKIE:
 		if (tls_get_vec(d, 2, 1, 65535, &l)) {
 			ch->cookie = l.p;
-			ch->cookie_len = tls_rd_left(&l);
+			ch->cookie_len = crypto_rd_left(&l);
 		}
 		break;
 	case TLS_EXT_PSK_KEY_EXCHANGE_MODES:
@@ -494,7 +342,7 @@ ch_ext(void *obj, uint16_t type, struct tls_rd *d, bool last)
 		break;
 	case TLS_EXT_QUIC_TRANSPORT_PARAMETERS:
 		ch->tparams = d->p;
-		ch->tparams_len = tls_rd_left(d);
+		ch->tparams_len = crypto_rd_left(d);
 		d->p = d->end;
 		break;
 	default:
@@ -506,7 +354,7 @@ ch_ext(void *obj, uint16_t type, struct tls_rd *d, bool last)
 int
 tls_ch_decode(struct tls_ch *ch, const uint8_t *msg, size_t msg_len)
 {
-	struct tls_rd r, sid, comp, exts;
+	struct crypto_rd r, sid, comp, exts;
 	uint16_t version = 0;
 	uint8_t method = 0;
 	int rc;
@@ -514,22 +362,22 @@ tls_ch_decode(struct tls_ch *ch, const uint8_t *msg, size_t msg_len)
 	memset(ch, 0, sizeof(*ch));
 	if (msg_len < TLS_HS_HDR_LEN)
 		return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
-	tls_rd_init(&r, msg + TLS_HS_HDR_LEN, msg_len - TLS_HS_HDR_LEN);
-	tls_get_u16(&r, &version);
-	tls_get_bytes(&r, TLS_RANDOM_LEN, &ch->random);
+	crypto_rd_init(&r, msg + TLS_HS_HDR_LEN, msg_len - TLS_HS_HDR_LEN);
+	crypto_get_u16(&r, &version);
+	crypto_get_bytes(&r, TLS_RANDOM_LEN, &ch->random);
 	tls_get_vec(&r, 1, 0, 32, &sid);
 	tls_get_vec(&r, 2, 2, 65534, &ch->suites);
 	tls_get_vec(&r, 1, 1, 255, &comp);
-	if (r.err || tls_rd_left(&ch->suites) % 2 != 0)
+	if (r.err || crypto_rd_left(&ch->suites) % 2 != 0)
 		return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
-	ch->session_id_len = tls_rd_left(&sid);
+	ch->session_id_len = crypto_rd_left(&sid);
 	/* No extension block at all is a TLS 1.2-or-older client (RFC 9846 §4.2.2). */
-	if (tls_rd_left(&r) == 0)
+	if (crypto_rd_left(&r) == 0)
 		return TLS_FAIL(TLS_ALERT_PROTOCOL_VERSION);
-	if (!tls_get_vec(&r, 2, 0, 65535, &exts) || !tls_rd_done(&r))
+	if (!tls_get_vec(&r, 2, 0, 65535, &exts) || !crypto_rd_done(&r))
 		return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
 	/* legacy_compression_methods must be exactly {null} in TLS 1.3 (RFC 9846 §4.2.2). */
-	if (tls_rd_left(&comp) != 1 || !tls_get_u8(&comp, &method) || method != 0)
+	if (crypto_rd_left(&comp) != 1 || !crypto_get_u8(&comp, &method) || method != 0)
 		return TLS_FAIL(TLS_ALERT_ILLEGAL_PARAMETER);
 	rc = walk_exts(exts, ch_ext, ch, &ch->seen);
 	if (rc != 0)
@@ -544,15 +392,15 @@ tls_ch_decode(struct tls_ch *ch, const uint8_t *msg, size_t msg_len)
 int
 tls_ch_find_share(const struct tls_ch *ch, uint16_t group, const uint8_t **pub, size_t *len)
 {
-	struct tls_rd l = ch->shares, key;
+	struct crypto_rd l = ch->shares, key;
 	uint16_t g;
 
-	while (tls_rd_left(&l) > 0) {
-		if (!tls_get_u16(&l, &g) || !tls_get_vec(&l, 2, 1, 65535, &key))
+	while (crypto_rd_left(&l) > 0) {
+		if (!crypto_get_u16(&l, &g) || !tls_get_vec(&l, 2, 1, 65535, &key))
 			return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
 		if (g == group) {
 			*pub = key.p;
-			*len = tls_rd_left(&key);
+			*len = crypto_rd_left(&key);
 			return 0;
 		}
 	}
@@ -562,34 +410,34 @@ tls_ch_find_share(const struct tls_ch *ch, uint16_t group, const uint8_t **pub, 
 /* ---- ServerHello / HelloRetryRequest ---- */
 
 static int
-sh_ext(void *obj, uint16_t type, struct tls_rd *d, bool last)
+sh_ext(void *obj, uint16_t type, struct crypto_rd *d, bool last)
 {
 	struct tls_sh *sh = obj;
-	struct tls_rd l;
+	struct crypto_rd l;
 
 	(void)last;
 	switch (type) {
 	case TLS_EXT_SUPPORTED_VERSIONS:
-		tls_get_u16(d, &sh->version);
+		crypto_get_u16(d, &sh->version);
 		break;
 	case TLS_EXT_KEY_SHARE:
-		tls_get_u16(d, &sh->group);
+		crypto_get_u16(d, &sh->group);
 		if (!sh->hrr && tls_get_vec(d, 2, 1, 65535, &l)) {
 			sh->share = l.p;
-			sh->share_len = tls_rd_left(&l);
+			sh->share_len = crypto_rd_left(&l);
 		}
 		break;
 	case TLS_EXT_PRE_SHARED_KEY:
 		if (sh->hrr)
 			return TLS_FAIL(TLS_ALERT_ILLEGAL_PARAMETER);
-		tls_get_u16(d, &sh->psk_identity);
+		crypto_get_u16(d, &sh->psk_identity);
 		break;
 	case TLS_EXT_COOKIE:
 		if (!sh->hrr)
 			return TLS_FAIL(TLS_ALERT_ILLEGAL_PARAMETER);
 		if (tls_get_vec(d, 2, 1, 65535, &l)) {
 			sh->cookie = l.p;
-			sh->cookie_len = tls_rd_left(&l);
+			sh->cookie_len = crypto_rd_left(&l);
 		}
 		break;
 	default:
@@ -603,24 +451,24 @@ sh_ext(void *obj, uint16_t type, struct tls_rd *d, bool last)
 int
 tls_sh_decode(struct tls_sh *sh, const uint8_t *body, size_t len)
 {
-	struct tls_rd r, sid, exts;
+	struct crypto_rd r, sid, exts;
 	uint16_t version = 0;
 	uint8_t comp = 0;
 
 	memset(sh, 0, sizeof(*sh));
-	tls_rd_init(&r, body, len);
-	tls_get_u16(&r, &version);
-	tls_get_bytes(&r, TLS_RANDOM_LEN, &sh->random);
+	crypto_rd_init(&r, body, len);
+	crypto_get_u16(&r, &version);
+	crypto_get_bytes(&r, TLS_RANDOM_LEN, &sh->random);
 	tls_get_vec(&r, 1, 0, 32, &sid);
-	tls_get_u16(&r, &sh->suite);
-	tls_get_u8(&r, &comp);
+	crypto_get_u16(&r, &sh->suite);
+	crypto_get_u8(&r, &comp);
 	if (r.err)
 		return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
-	if (tls_rd_left(&r) == 0)
+	if (crypto_rd_left(&r) == 0)
 		return TLS_FAIL(TLS_ALERT_PROTOCOL_VERSION);
-	if (!tls_get_vec(&r, 2, 0, 65535, &exts) || !tls_rd_done(&r))
+	if (!tls_get_vec(&r, 2, 0, 65535, &exts) || !crypto_rd_done(&r))
 		return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
-	sh->session_id_len = tls_rd_left(&sid);
+	sh->session_id_len = crypto_rd_left(&sid);
 	sh->hrr = memcmp(sh->random, tls_hrr_random, TLS_RANDOM_LEN) == 0;
 	if (comp != 0)
 		return TLS_FAIL(TLS_ALERT_ILLEGAL_PARAMETER);
@@ -630,10 +478,10 @@ tls_sh_decode(struct tls_sh *sh, const uint8_t *body, size_t len)
 /* ---- EncryptedExtensions ---- */
 
 static int
-ee_ext(void *obj, uint16_t type, struct tls_rd *d, bool last)
+ee_ext(void *obj, uint16_t type, struct crypto_rd *d, bool last)
 {
 	struct tls_ee *ee = obj;
-	struct tls_rd l, p;
+	struct crypto_rd l, p;
 
 	(void)last;
 	switch (type) {
@@ -646,16 +494,16 @@ ee_ext(void *obj, uint16_t type, struct tls_rd *d, bool last)
 	case TLS_EXT_ALPN:
 		/* Exactly one protocol in the server's reply (RFC 7301 §3.1). */
 		if (tls_get_vec(d, 2, 2, 65535, &l) && tls_get_vec(&l, 1, 1, 255, &p) &&
-		    tls_rd_done(&l)) {
+		    crypto_rd_done(&l)) {
 			ee->alpn = p.p;
-			ee->alpn_len = tls_rd_left(&p);
+			ee->alpn_len = crypto_rd_left(&p);
 		} else {
 			d->err = true;
 		}
 		break;
 	case TLS_EXT_QUIC_TRANSPORT_PARAMETERS:
 		ee->tparams = d->p;
-		ee->tparams_len = tls_rd_left(d);
+		ee->tparams_len = crypto_rd_left(d);
 		d->p = d->end;
 		break;
 	default:
@@ -668,11 +516,11 @@ ee_ext(void *obj, uint16_t type, struct tls_rd *d, bool last)
 int
 tls_ee_decode(struct tls_ee *ee, const uint8_t *body, size_t len)
 {
-	struct tls_rd r, exts;
+	struct crypto_rd r, exts;
 
 	memset(ee, 0, sizeof(*ee));
-	tls_rd_init(&r, body, len);
-	if (!tls_get_vec(&r, 2, 0, 65535, &exts) || !tls_rd_done(&r))
+	crypto_rd_init(&r, body, len);
+	if (!tls_get_vec(&r, 2, 0, 65535, &exts) || !crypto_rd_done(&r))
 		return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
 	return walk_exts(exts, ee_ext, ee, &ee->seen);
 }
@@ -682,28 +530,28 @@ tls_ee_decode(struct tls_ee *ee, const uint8_t *body, size_t len)
 int
 tls_cert_decode(struct tls_certmsg *cm, const uint8_t *body, size_t len)
 {
-	struct tls_rd r, ctx, list, der, exts;
+	struct crypto_rd r, ctx, list, der, exts;
 
 	memset(cm, 0, sizeof(*cm));
-	tls_rd_init(&r, body, len);
+	crypto_rd_init(&r, body, len);
 	tls_get_vec(&r, 1, 0, 255, &ctx);
-	if (!tls_get_vec(&r, 3, 0, 0xffffff, &list) || !tls_rd_done(&r))
+	if (!tls_get_vec(&r, 3, 0, 0xffffff, &list) || !crypto_rd_done(&r))
 		return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
-	while (tls_rd_left(&list) > 0) {
+	while (crypto_rd_left(&list) > 0) {
 		if (!tls_get_vec(&list, 3, 1, 0xffffff, &der) ||
 		    !tls_get_vec(&list, 2, 0, 65535, &exts))
 			return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
 		if (cm->n == TLS_MAX_CHAIN)
 			return TLS_FAIL(TLS_ALERT_BAD_CERTIFICATE);
 		/* We request neither OCSP nor SCT, so any entry extension is unsolicited. */
-		if (tls_rd_left(&exts) > 0)
+		if (crypto_rd_left(&exts) > 0)
 			return TLS_FAIL(TLS_ALERT_UNSUPPORTED_EXTENSION);
 		cm->der[cm->n] = der.p;
-		cm->der_len[cm->n] = tls_rd_left(&der);
+		cm->der_len[cm->n] = crypto_rd_left(&der);
 		cm->n++;
 	}
 	/* A server certificate answers no CertificateRequest: its context is empty. */
-	if (tls_rd_left(&ctx) != 0)
+	if (crypto_rd_left(&ctx) != 0)
 		return TLS_FAIL(TLS_ALERT_ILLEGAL_PARAMETER);
 	/* An empty server Certificate message: decode_error (RFC 9846 §4.5.1.3). */
 	if (cm->n == 0)
@@ -715,28 +563,28 @@ int
 tls_cv_decode(uint16_t *scheme, const uint8_t **sig, size_t *sig_len, const uint8_t *body,
 	      size_t len)
 {
-	struct tls_rd r, s;
+	struct crypto_rd r, s;
 
-	tls_rd_init(&r, body, len);
-	tls_get_u16(&r, scheme);
-	if (!tls_get_vec(&r, 2, 1, 65535, &s) || !tls_rd_done(&r))
+	crypto_rd_init(&r, body, len);
+	crypto_get_u16(&r, scheme);
+	if (!tls_get_vec(&r, 2, 1, 65535, &s) || !crypto_rd_done(&r))
 		return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
 	*sig = s.p;
-	*sig_len = tls_rd_left(&s);
+	*sig_len = crypto_rd_left(&s);
 	return 0;
 }
 
 /* ---- NewSessionTicket ---- */
 
 static int
-nst_ext(void *obj, uint16_t type, struct tls_rd *d, bool last)
+nst_ext(void *obj, uint16_t type, struct crypto_rd *d, bool last)
 {
 	struct tls_nst *nst = obj;
 
 	(void)last;
 	if (type == TLS_EXT_EARLY_DATA) {
 		nst->early_data = true;
-		tls_get_u32(d, &nst->max_early_data);
+		crypto_get_u32(d, &nst->max_early_data);
 	} else {
 		/* Clients ignore the rest here (RFC 9846 §4.7.1); skip the body. */
 		d->p = d->end;
@@ -747,20 +595,20 @@ nst_ext(void *obj, uint16_t type, struct tls_rd *d, bool last)
 int
 tls_nst_decode(struct tls_nst *nst, const uint8_t *body, size_t len)
 {
-	struct tls_rd r, nonce, ticket, exts;
+	struct crypto_rd r, nonce, ticket, exts;
 	uint32_t seen;
 
 	memset(nst, 0, sizeof(*nst));
-	tls_rd_init(&r, body, len);
-	tls_get_u32(&r, &nst->lifetime);
-	tls_get_u32(&r, &nst->age_add);
+	crypto_rd_init(&r, body, len);
+	crypto_get_u32(&r, &nst->lifetime);
+	crypto_get_u32(&r, &nst->age_add);
 	tls_get_vec(&r, 1, 0, 255, &nonce);
 	tls_get_vec(&r, 2, 1, 65535, &ticket);
-	if (!tls_get_vec(&r, 2, 0, 65534, &exts) || !tls_rd_done(&r))
+	if (!tls_get_vec(&r, 2, 0, 65534, &exts) || !crypto_rd_done(&r))
 		return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
 	nst->nonce = nonce.p;
-	nst->nonce_len = tls_rd_left(&nonce);
+	nst->nonce_len = crypto_rd_left(&nonce);
 	nst->ticket = ticket.p;
-	nst->ticket_len = tls_rd_left(&ticket);
+	nst->ticket_len = crypto_rd_left(&ticket);
 	return walk_exts(exts, nst_ext, nst, &seen);
 }

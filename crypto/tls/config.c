@@ -18,12 +18,12 @@ static const char *const default_alpn[] = {"h3", "hq-interop", "perf"};
 int
 tls_set_alpn(struct tls_common_config *c, const char *const *protos, size_t n)
 {
-	struct tls_wr w;
+	struct crypto_wr w;
 	size_t i;
 
 	if (protos == NULL || n == 0 || n > TLS_MAX_ALPN)
 		return TLS_ERR_INVAL;
-	tls_wr_init(&w, c->alpn_wire, sizeof(c->alpn_wire));
+	crypto_wr_init(&w, c->alpn_wire, sizeof(c->alpn_wire));
 	for (i = 0; i < n; i++) {
 		size_t len = protos[i] != NULL ? strlen(protos[i]) : 0;
 
@@ -33,7 +33,7 @@ tls_set_alpn(struct tls_common_config *c, const char *const *protos, size_t n)
 	}
 	if (w.err)
 		return TLS_ERR_INVAL;
-	c->alpn_len = tls_wr_len(&w);
+	c->alpn_len = crypto_wr_len(&w);
 	return 0;
 }
 

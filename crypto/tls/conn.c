@@ -206,7 +206,7 @@ tls_fail(struct tls_conn *c, int rc)
 /* ---- Output ---- */
 
 int
-tls_out_begin(struct tls_conn *c, enum tls_level level, size_t cap, struct tls_wr *w,
+tls_out_begin(struct tls_conn *c, enum tls_level level, size_t cap, struct crypto_wr *w,
 	      size_t *hdr_off)
 {
 	struct tls_buf *b = &c->out[level];
@@ -228,28 +228,28 @@ tls_out_begin(struct tls_conn *c, enum tls_level level, size_t cap, struct tls_w
 		b->data = p;
 		b->cap = ncap;
 	}
-	tls_wr_init(w, b->data + b->len, cap);
+	crypto_wr_init(w, b->data + b->len, cap);
 	*hdr_off = 0;
 	tls_wr_open(w, TLS_HS_HDR_LEN);
 	return 0;
 }
 
 int
-tls_out_end(struct tls_conn *c, enum tls_level level, struct tls_wr *w, size_t hdr_off, bool add_th)
+tls_out_end(struct tls_conn *c, enum tls_level level, struct crypto_wr *w, size_t hdr_off, bool add_th)
 {
 	struct tls_buf *b = &c->out[level];
 	size_t body;
 
 	if (w->err)
 		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
-	body = tls_wr_len(w) - hdr_off - TLS_HS_HDR_LEN;
+	body = crypto_wr_len(w) - hdr_off - TLS_HS_HDR_LEN;
 	/* The type byte was written by the caller right after tls_out_begin(): keep it. */
 	w->start[hdr_off + 1] = (uint8_t)(body >> 16);
 	w->start[hdr_off + 2] = (uint8_t)(body >> 8);
 	w->start[hdr_off + 3] = (uint8_t)body;
-	if (add_th && tls_transcript_add(&c->th, w->start, tls_wr_len(w)) != 0)
+	if (add_th && tls_transcript_add(&c->th, w->start, crypto_wr_len(w)) != 0)
 		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
-	b->len += tls_wr_len(w);
+	b->len += crypto_wr_len(w);
 	return 0;
 }
 
@@ -344,26 +344,26 @@ tls_copy_tparams(struct tls_conn *c, const uint8_t *tp, size_t len)
 bool
 tls_alpn_contains(const uint8_t *list, size_t list_len, const uint8_t *p, size_t len)
 {
-	struct tls_rd r, e;
+	struct crypto_rd r, e;
 
-	tls_rd_init(&r, list, list_len);
+	crypto_rd_init(&r, list, list_len);
 	while (tls_get_vec(&r, 1, 1, 255, &e))
-		if (tls_rd_left(&e) == len && memcmp(e.p, p, len) == 0)
+		if (crypto_rd_left(&e) == len && memcmp(e.p, p, len) == 0)
 			return true;
 	return false;
 }
 
 int
-tls_alpn_select(const uint8_t *pref, size_t pref_len, struct tls_rd offer, const uint8_t **sel,
+tls_alpn_select(const uint8_t *pref, size_t pref_len, struct crypto_rd offer, const uint8_t **sel,
 		size_t *sel_len)
 {
-	struct tls_rd r, e;
+	struct crypto_rd r, e;
 
-	tls_rd_init(&r, pref, pref_len);
+	crypto_rd_init(&r, pref, pref_len);
 	while (tls_get_vec(&r, 1, 1, 255, &e)) {
-		if (tls_alpn_contains(offer.p, tls_rd_left(&offer), e.p, tls_rd_left(&e))) {
+		if (tls_alpn_contains(offer.p, crypto_rd_left(&offer), e.p, crypto_rd_left(&e))) {
 			*sel = e.p;
-			*sel_len = tls_rd_left(&e);
+			*sel_len = crypto_rd_left(&e);
 			return 0;
 		}
 	}
@@ -420,7 +420,7 @@ int
 tls_finished_write(struct tls_conn *c, bool server)
 {
 	uint8_t th[TLS_MAX_HASH], mac[TLS_MAX_HASH];
-	struct tls_wr w;
+	struct crypto_wr w;
 	size_t off;
 	int rc;
 
@@ -431,7 +431,7 @@ tls_finished_write(struct tls_conn *c, bool server)
 	if (rc != 0)
 		return rc;
 	w.start[off] = TLS_HS_FINISHED;
-	tls_put_bytes(&w, mac, c->h->len);
+	crypto_put_bytes(&w, mac, c->h->len);
 	return tls_out_end(c, TLS_LEVEL_HANDSHAKE, &w, off, true);
 }
 

@@ -33,11 +33,11 @@ struct srv_hello {
 static int
 check_shares(const struct tls_ch *ch)
 {
-	struct tls_rd l = ch->shares, key;
+	struct crypto_rd l = ch->shares, key;
 	unsigned x25519 = 0, p256 = 0;
 	uint16_t g;
 
-	while (tls_get_u16(&l, &g) && tls_get_vec(&l, 2, 1, 65535, &key)) {
+	while (crypto_get_u16(&l, &g) && tls_get_vec(&l, 2, 1, 65535, &key)) {
 		x25519 += g == CRYPTO_GROUP_X25519;
 		p256 += g == CRYPTO_GROUP_SECP256R1;
 	}
@@ -48,15 +48,15 @@ check_shares(const struct tls_ch *ch)
 static int
 check_ch2(const struct tls_conn *c, const struct tls_ch *ch)
 {
-	struct tls_rd l = ch->shares, key;
+	struct crypto_rd l = ch->shares, key;
 	uint16_t g;
 
 	if (c->cookie_sent && (ch->cookie == NULL || ch->cookie_len != TLS_COOKIE_LEN ||
 			       memcmp(ch->cookie, c->cookie, TLS_COOKIE_LEN) != 0))
 		return TLS_FAIL(TLS_ALERT_ILLEGAL_PARAMETER);
 	/* Exactly one share, for the group we asked for; no early data after HRR (§4.3.10). */
-	if (!tls_get_u16(&l, &g) || g != c->group || !tls_get_vec(&l, 2, 1, 65535, &key) ||
-	    tls_rd_left(&l) != 0 || (ch->seen & TLS_SEEN_EARLY_DATA))
+	if (!crypto_get_u16(&l, &g) || g != c->group || !tls_get_vec(&l, 2, 1, 65535, &key) ||
+	    crypto_rd_left(&l) != 0 || (ch->seen & TLS_SEEN_EARLY_DATA))
 		return TLS_FAIL(TLS_ALERT_ILLEGAL_PARAMETER);
 	return 0;
 }
@@ -178,7 +178,7 @@ static int
 check_binder(struct tls_conn *c, struct srv_hello *s)
 {
 	uint8_t th[TLS_MAX_HASH], mac[TLS_MAX_HASH], early[TLS_MAX_HASH];
-	struct tls_rd b = s->ch.binders, v;
+	struct crypto_rd b = s->ch.binders, v;
 	int i, rc = 0;
 
 	for (i = 0; i <= s->psk_idx; i++)
@@ -191,7 +191,7 @@ check_binder(struct tls_conn *c, struct srv_hello *s)
 	if (rc != 0 || tls_ks_extract(c->ctx, c->h, NULL, s->tst.psk, s->tst.psk_len, early) != 0 ||
 	    tls_ks_binder(c->ctx, c->h, early, th, mac) != 0)
 		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
-	if (tls_rd_left(&v) != c->h->len || crypto_memcmp_ct(mac, v.p, c->h->len) != 0) {
+	if (crypto_rd_left(&v) != c->h->len || crypto_memcmp_ct(mac, v.p, c->h->len) != 0) {
 		crypto_wipe(early, sizeof(early));
 		return TLS_FAIL(TLS_ALERT_DECRYPT_ERROR);
 	}
@@ -204,7 +204,7 @@ check_binder(struct tls_conn *c, struct srv_hello *s)
 static int
 server_psk(struct tls_conn *c, struct srv_hello *s)
 {
-	struct tls_rd ids = s->ch.identities, id;
+	struct crypto_rd ids = s->ch.identities, id;
 	uint32_t age;
 	int idx;
 
@@ -214,10 +214,10 @@ server_psk(struct tls_conn *c, struct srv_hello *s)
 	if (!(s->ch.seen & TLS_SEEN_PSK) || !(s->ch.psk_modes & (1u << TLS_PSK_DHE_KE)) ||
 	    !c->scfg->tkeys[0].live)
 		return 0;
-	for (idx = 0; tls_rd_left(&ids) > 0; idx++) {
-		if (!tls_get_vec(&ids, 2, 1, 65535, &id) || !tls_get_u32(&ids, &age))
+	for (idx = 0; crypto_rd_left(&ids) > 0; idx++) {
+		if (!tls_get_vec(&ids, 2, 1, 65535, &id) || !crypto_get_u32(&ids, &age))
 			return TLS_FAIL(TLS_ALERT_DECODE_ERROR);
-		if (ticket_usable(c, s, id.p, tls_rd_left(&id))) {
+		if (ticket_usable(c, s, id.p, crypto_rd_left(&id))) {
 			s->psk_idx = idx;
 			s->obf_age = age;
 			return check_binder(c, s);
@@ -254,7 +254,7 @@ early_ok(struct tls_conn *c, const struct srv_hello *s)
 static int
 write_hrr(struct tls_conn *c, struct srv_hello *s)
 {
-	struct tls_wr w;
+	struct crypto_wr w;
 	size_t off, ext;
 	int rc;
 
@@ -271,21 +271,21 @@ write_hrr(struct tls_conn *c, struct srv_hello *s)
 	if (rc != 0)
 		return rc;
 	w.start[off] = TLS_HS_SERVER_HELLO;
-	tls_put_u16(&w, TLS_VERSION_12);
-	tls_put_bytes(&w, tls_hrr_random, TLS_RANDOM_LEN);
-	tls_put_u8(&w, 0);
-	tls_put_u16(&w, crypto_suite_tls_id(c->suite));
-	tls_put_u8(&w, 0);
+	crypto_put_u16(&w, TLS_VERSION_12);
+	crypto_put_bytes(&w, tls_hrr_random, TLS_RANDOM_LEN);
+	crypto_put_u8(&w, 0);
+	crypto_put_u16(&w, crypto_suite_tls_id(c->suite));
+	crypto_put_u8(&w, 0);
 	ext = tls_wr_open(&w, 2);
-	tls_put_u16(&w, TLS_EXT_SUPPORTED_VERSIONS);
-	tls_put_u16(&w, 2);
-	tls_put_u16(&w, TLS_VERSION_13);
-	tls_put_u16(&w, TLS_EXT_KEY_SHARE);
-	tls_put_u16(&w, 2);
-	tls_put_u16(&w, s->hrr_group);
+	crypto_put_u16(&w, TLS_EXT_SUPPORTED_VERSIONS);
+	crypto_put_u16(&w, 2);
+	crypto_put_u16(&w, TLS_VERSION_13);
+	crypto_put_u16(&w, TLS_EXT_KEY_SHARE);
+	crypto_put_u16(&w, 2);
+	crypto_put_u16(&w, s->hrr_group);
 	if (c->cookie_sent) {
-		tls_put_u16(&w, TLS_EXT_COOKIE);
-		tls_put_u16(&w, 2 + TLS_COOKIE_LEN);
+		crypto_put_u16(&w, TLS_EXT_COOKIE);
+		crypto_put_u16(&w, 2 + TLS_COOKIE_LEN);
 		tls_put_vec(&w, 2, c->cookie, TLS_COOKIE_LEN);
 	}
 	tls_wr_close(&w, ext, 2);
@@ -299,7 +299,7 @@ static int
 write_sh(struct tls_conn *c, struct srv_hello *s, const uint8_t *pub, size_t pub_len)
 {
 	uint8_t random[TLS_RANDOM_LEN];
-	struct tls_wr w;
+	struct crypto_wr w;
 	size_t off, ext, ks;
 	int rc;
 
@@ -309,24 +309,24 @@ write_sh(struct tls_conn *c, struct srv_hello *s, const uint8_t *pub, size_t pub
 	if (rc != 0)
 		return rc;
 	w.start[off] = TLS_HS_SERVER_HELLO;
-	tls_put_u16(&w, TLS_VERSION_12);
-	tls_put_bytes(&w, random, TLS_RANDOM_LEN);
-	tls_put_u8(&w, 0);
-	tls_put_u16(&w, crypto_suite_tls_id(c->suite));
-	tls_put_u8(&w, 0);
+	crypto_put_u16(&w, TLS_VERSION_12);
+	crypto_put_bytes(&w, random, TLS_RANDOM_LEN);
+	crypto_put_u8(&w, 0);
+	crypto_put_u16(&w, crypto_suite_tls_id(c->suite));
+	crypto_put_u8(&w, 0);
 	ext = tls_wr_open(&w, 2);
-	tls_put_u16(&w, TLS_EXT_SUPPORTED_VERSIONS);
-	tls_put_u16(&w, 2);
-	tls_put_u16(&w, TLS_VERSION_13);
-	tls_put_u16(&w, TLS_EXT_KEY_SHARE);
+	crypto_put_u16(&w, TLS_EXT_SUPPORTED_VERSIONS);
+	crypto_put_u16(&w, 2);
+	crypto_put_u16(&w, TLS_VERSION_13);
+	crypto_put_u16(&w, TLS_EXT_KEY_SHARE);
 	ks = tls_wr_open(&w, 2);
-	tls_put_u16(&w, c->group);
+	crypto_put_u16(&w, c->group);
 	tls_put_vec(&w, 2, pub, pub_len);
 	tls_wr_close(&w, ks, 2);
 	if (c->resumed) {
-		tls_put_u16(&w, TLS_EXT_PRE_SHARED_KEY);
-		tls_put_u16(&w, 2);
-		tls_put_u16(&w, (uint16_t)s->psk_idx);
+		crypto_put_u16(&w, TLS_EXT_PRE_SHARED_KEY);
+		crypto_put_u16(&w, 2);
+		crypto_put_u16(&w, (uint16_t)s->psk_idx);
 	}
 	tls_wr_close(&w, ext, 2);
 	return tls_out_end(c, TLS_LEVEL_INITIAL, &w, off, true);
@@ -335,7 +335,7 @@ write_sh(struct tls_conn *c, struct srv_hello *s, const uint8_t *pub, size_t pub
 static int
 write_ee(struct tls_conn *c)
 {
-	struct tls_wr w;
+	struct crypto_wr w;
 	size_t off, ext, a, l;
 	int rc;
 
@@ -344,17 +344,17 @@ write_ee(struct tls_conn *c)
 		return rc;
 	w.start[off] = TLS_HS_ENCRYPTED_EXTENSIONS;
 	ext = tls_wr_open(&w, 2);
-	tls_put_u16(&w, TLS_EXT_ALPN);
+	crypto_put_u16(&w, TLS_EXT_ALPN);
 	a = tls_wr_open(&w, 2);
 	l = tls_wr_open(&w, 2);
 	tls_put_vec(&w, 1, c->alpn, strlen(c->alpn));
 	tls_wr_close(&w, l, 2);
 	tls_wr_close(&w, a, 2);
-	tls_put_u16(&w, TLS_EXT_QUIC_TRANSPORT_PARAMETERS);
+	crypto_put_u16(&w, TLS_EXT_QUIC_TRANSPORT_PARAMETERS);
 	tls_put_vec(&w, 2, c->local_tp, c->local_tp_len);
 	if (c->early == TLS_EARLY_ACCEPTED) {
-		tls_put_u16(&w, TLS_EXT_EARLY_DATA);
-		tls_put_u16(&w, 0);
+		crypto_put_u16(&w, TLS_EXT_EARLY_DATA);
+		crypto_put_u16(&w, 0);
 	}
 	tls_wr_close(&w, ext, 2);
 	return tls_out_end(c, TLS_LEVEL_HANDSHAKE, &w, off, true);
@@ -364,7 +364,7 @@ static int
 write_cert(struct tls_conn *c)
 {
 	const struct tls_server_cert *sc = &c->scfg->cert;
-	struct tls_wr w;
+	struct crypto_wr w;
 	size_t off, list, i;
 	int rc;
 
@@ -373,11 +373,11 @@ write_cert(struct tls_conn *c)
 	if (rc != 0)
 		return rc;
 	w.start[off] = TLS_HS_CERTIFICATE;
-	tls_put_u8(&w, 0); /* certificate_request_context */
+	crypto_put_u8(&w, 0); /* certificate_request_context */
 	list = tls_wr_open(&w, 3);
 	for (i = 0; i < sc->n; i++) {
 		tls_put_vec(&w, 3, sc->chain_der + sc->off[i], sc->len[i]);
-		tls_put_u16(&w, 0); /* no entry extensions */
+		crypto_put_u16(&w, 0); /* no entry extensions */
 	}
 	tls_wr_close(&w, list, 3);
 	return tls_out_end(c, TLS_LEVEL_HANDSHAKE, &w, off, true);
@@ -388,7 +388,7 @@ write_cv(struct tls_conn *c, uint16_t scheme)
 {
 	uint8_t th[TLS_MAX_HASH], content[64 + 34 + TLS_MAX_HASH], sig[1024];
 	size_t n, sig_len = 0, off;
-	struct tls_wr w;
+	struct crypto_wr w;
 	int rc;
 
 	if (tls_transcript_hash(&c->th, th) != 0)
@@ -401,7 +401,7 @@ write_cv(struct tls_conn *c, uint16_t scheme)
 	if (rc != 0)
 		return rc;
 	w.start[off] = TLS_HS_CERTIFICATE_VERIFY;
-	tls_put_u16(&w, scheme);
+	crypto_put_u16(&w, scheme);
 	tls_put_vec(&w, 2, sig, sig_len);
 	return tls_out_end(c, TLS_LEVEL_HANDSHAKE, &w, off, true);
 }
@@ -598,7 +598,7 @@ static int
 send_ticket(struct tls_conn *c, uint8_t nonce, uint8_t *tbuf, size_t tcap)
 {
 	struct tls_ticket_state st;
-	struct tls_wr w;
+	struct crypto_wr w;
 	size_t off, ext, tlen = 0;
 	uint8_t age_add[4];
 	int rc;
@@ -627,15 +627,15 @@ send_ticket(struct tls_conn *c, uint8_t nonce, uint8_t *tbuf, size_t tcap)
 	if (rc != 0)
 		return rc;
 	w.start[off] = TLS_HS_NEW_SESSION_TICKET;
-	tls_put_u32(&w, c->scfg->ticket_lifetime_s);
-	tls_put_bytes(&w, age_add, sizeof(age_add));
+	crypto_put_u32(&w, c->scfg->ticket_lifetime_s);
+	crypto_put_bytes(&w, age_add, sizeof(age_add));
 	tls_put_vec(&w, 1, &nonce, 1);
 	tls_put_vec(&w, 2, tbuf, tlen);
 	ext = tls_wr_open(&w, 2);
 	if (c->scfg->early_data) {
-		tls_put_u16(&w, TLS_EXT_EARLY_DATA);
-		tls_put_u16(&w, 4);
-		tls_put_u32(&w, TLS_EARLY_DATA_QUIC);
+		crypto_put_u16(&w, TLS_EXT_EARLY_DATA);
+		crypto_put_u16(&w, 4);
+		crypto_put_u32(&w, TLS_EARLY_DATA_QUIC);
 	}
 	tls_wr_close(&w, ext, 2);
 	/* Post-handshake messages are not part of the transcript. */

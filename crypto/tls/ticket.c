@@ -25,38 +25,38 @@
 #define SESSION_MAGIC	 0x48425331u /* "HBS1" */
 
 static bool
-put_u64(struct tls_wr *w, uint64_t v)
+put_u64(struct crypto_wr *w, uint64_t v)
 {
-	return tls_put_u32(w, (uint32_t)(v >> 32)) && tls_put_u32(w, (uint32_t)v);
+	return crypto_put_u32(w, (uint32_t)(v >> 32)) && crypto_put_u32(w, (uint32_t)v);
 }
 
 static bool
-get_u64(struct tls_rd *r, uint64_t *v)
+get_u64(struct crypto_rd *r, uint64_t *v)
 {
 	uint32_t hi = 0, lo = 0;
 
-	if (!tls_get_u32(r, &hi) || !tls_get_u32(r, &lo))
+	if (!crypto_get_u32(r, &hi) || !crypto_get_u32(r, &lo))
 		return false;
 	*v = ((uint64_t)hi << 32) | lo;
 	return true;
 }
 
 static void
-put_str(struct tls_wr *w, const char *s)
+put_str(struct crypto_wr *w, const char *s)
 {
 	tls_put_vec(w, 1, s, strlen(s));
 }
 
 /* A vec<0..255> into a NUL-terminated string (NUL bytes inside refused). */
 static bool
-get_str(struct tls_rd *r, char out[256])
+get_str(struct crypto_rd *r, char out[256])
 {
-	struct tls_rd v;
+	struct crypto_rd v;
 	size_t n;
 
 	if (!tls_get_vec(r, 1, 0, 255, &v))
 		return false;
-	n = tls_rd_left(&v);
+	n = crypto_rd_left(&v);
 	if (n > 0 && memchr(v.p, 0, n) != NULL)
 		return false;
 	memcpy(out, v.p, n);
@@ -153,25 +153,25 @@ tls_ticket_seal(const struct tls_server_config *cfg, const struct tls_ticket_sta
 		size_t *out_len)
 {
 	const struct tls_ticket_key *k = &cfg->tkeys[0];
-	struct tls_wr w;
+	struct crypto_wr w;
 	size_t plen;
 
 	if (!k->live || cap < TICKET_OVERHEAD)
 		return TLS_ERR_INVAL;
-	tls_wr_init(&w, out + 8 + TICKET_NONCE_LEN, cap - TICKET_OVERHEAD);
-	tls_put_u8(&w, TICKET_VERSION);
-	tls_put_u16(&w, st->suite_id);
+	crypto_wr_init(&w, out + 8 + TICKET_NONCE_LEN, cap - TICKET_OVERHEAD);
+	crypto_put_u8(&w, TICKET_VERSION);
+	crypto_put_u16(&w, st->suite_id);
 	put_u64(&w, st->issued_ms);
-	tls_put_u32(&w, st->lifetime_s);
-	tls_put_u32(&w, st->age_add);
-	tls_put_u8(&w, st->early_data ? 1 : 0);
+	crypto_put_u32(&w, st->lifetime_s);
+	crypto_put_u32(&w, st->age_add);
+	crypto_put_u8(&w, st->early_data ? 1 : 0);
 	tls_put_vec(&w, 1, st->psk, st->psk_len);
 	put_str(&w, st->alpn);
 	put_str(&w, st->sni);
 	tls_put_vec(&w, 2, tparams, tparams_len);
 	if (w.err)
 		return TLS_ERR_INVAL;
-	plen = tls_wr_len(&w);
+	plen = crypto_wr_len(&w);
 	memcpy(out, k->id, 8);
 	if (crypto_rand_bytes(&cfg->c.rand, out + 8, TICKET_NONCE_LEN) != 0)
 		return TLS_ERR_LIB;
@@ -186,25 +186,25 @@ tls_ticket_seal(const struct tls_server_config *cfg, const struct tls_ticket_sta
 static int
 parse_state(struct tls_ticket_state *st, const uint8_t *p, size_t len)
 {
-	struct tls_rd r, psk, tp;
+	struct crypto_rd r, psk, tp;
 	uint8_t version = 0, early = 0;
 
-	tls_rd_init(&r, p, len);
-	tls_get_u8(&r, &version);
-	tls_get_u16(&r, &st->suite_id);
+	crypto_rd_init(&r, p, len);
+	crypto_get_u8(&r, &version);
+	crypto_get_u16(&r, &st->suite_id);
 	get_u64(&r, &st->issued_ms);
-	tls_get_u32(&r, &st->lifetime_s);
-	tls_get_u32(&r, &st->age_add);
-	tls_get_u8(&r, &early);
+	crypto_get_u32(&r, &st->lifetime_s);
+	crypto_get_u32(&r, &st->age_add);
+	crypto_get_u8(&r, &early);
 	tls_get_vec(&r, 1, 32, TLS_MAX_HASH, &psk);
 	if (r.err || version != TICKET_VERSION || !get_str(&r, st->alpn) || !get_str(&r, st->sni) ||
-	    !tls_get_vec(&r, 2, 0, 65535, &tp) || !tls_rd_done(&r))
+	    !tls_get_vec(&r, 2, 0, 65535, &tp) || !crypto_rd_done(&r))
 		return 1;
 	st->early_data = early != 0;
-	st->psk_len = tls_rd_left(&psk);
+	st->psk_len = crypto_rd_left(&psk);
 	memcpy(st->psk, psk.p, st->psk_len);
 	st->tparams = tp.p;
-	st->tparams_len = tls_rd_left(&tp);
+	st->tparams_len = crypto_rd_left(&tp);
 	return 0;
 }
 
@@ -237,18 +237,18 @@ int
 tls_session_encode(const struct tls_session *s, uint8_t **blob, size_t *len)
 {
 	size_t cap = 64 + TLS_MAX_HASH + s->ticket_len + 512 + s->tparams_len;
-	struct tls_wr w;
+	struct crypto_wr w;
 	uint8_t *buf = malloc(cap);
 
 	if (buf == NULL)
 		return TLS_ERR_NOMEM;
-	tls_wr_init(&w, buf, cap);
-	tls_put_u32(&w, SESSION_MAGIC);
-	tls_put_u16(&w, crypto_suite_tls_id(s->suite));
+	crypto_wr_init(&w, buf, cap);
+	crypto_put_u32(&w, SESSION_MAGIC);
+	crypto_put_u16(&w, crypto_suite_tls_id(s->suite));
 	put_u64(&w, s->received_ms);
-	tls_put_u32(&w, s->lifetime_s);
-	tls_put_u32(&w, s->age_add);
-	tls_put_u32(&w, s->max_early_data);
+	crypto_put_u32(&w, s->lifetime_s);
+	crypto_put_u32(&w, s->age_add);
+	crypto_put_u32(&w, s->max_early_data);
 	tls_put_vec(&w, 1, s->psk, s->psk_len);
 	tls_put_vec(&w, 2, s->ticket, s->ticket_len);
 	put_str(&w, s->alpn);
@@ -259,7 +259,7 @@ tls_session_encode(const struct tls_session *s, uint8_t **blob, size_t *len)
 		return TLS_ERR_INVAL;
 	}
 	*blob = buf;
-	*len = tls_wr_len(&w);
+	*len = crypto_wr_len(&w);
 	return 0;
 }
 
@@ -280,30 +280,30 @@ tls_suite_from_id(uint16_t id, enum crypto_suite *out)
 int
 tls_session_decode(struct tls_session *s, const uint8_t *blob, size_t len)
 {
-	struct tls_rd r, psk, ticket, tp;
+	struct crypto_rd r, psk, ticket, tp;
 	uint32_t magic = 0;
 	uint16_t suite = 0;
 
 	memset(s, 0, sizeof(*s));
-	tls_rd_init(&r, blob, len);
-	tls_get_u32(&r, &magic);
-	tls_get_u16(&r, &suite);
+	crypto_rd_init(&r, blob, len);
+	crypto_get_u32(&r, &magic);
+	crypto_get_u16(&r, &suite);
 	get_u64(&r, &s->received_ms);
-	tls_get_u32(&r, &s->lifetime_s);
-	tls_get_u32(&r, &s->age_add);
-	tls_get_u32(&r, &s->max_early_data);
+	crypto_get_u32(&r, &s->lifetime_s);
+	crypto_get_u32(&r, &s->age_add);
+	crypto_get_u32(&r, &s->max_early_data);
 	tls_get_vec(&r, 1, 32, TLS_MAX_HASH, &psk);
 	tls_get_vec(&r, 2, 1, 65535, &ticket);
 	if (r.err || magic != SESSION_MAGIC || !tls_suite_from_id(suite, &s->suite) ||
 	    !get_str(&r, s->alpn) || !get_str(&r, s->sni) || !tls_get_vec(&r, 2, 0, 65535, &tp) ||
-	    !tls_rd_done(&r))
+	    !crypto_rd_done(&r))
 		return TLS_ERR_INVAL;
-	if (tls_rd_left(&psk) != crypto_suite_secret_len(s->suite))
+	if (crypto_rd_left(&psk) != crypto_suite_secret_len(s->suite))
 		return TLS_ERR_INVAL;
-	s->psk_len = tls_rd_left(&psk);
+	s->psk_len = crypto_rd_left(&psk);
 	memcpy(s->psk, psk.p, s->psk_len);
-	s->ticket_len = tls_rd_left(&ticket);
-	s->tparams_len = tls_rd_left(&tp);
+	s->ticket_len = crypto_rd_left(&ticket);
+	s->tparams_len = crypto_rd_left(&tp);
 	s->mem = malloc(s->ticket_len + s->tparams_len + 1);
 	if (s->mem == NULL) {
 		tls_session_clear(s);

@@ -21,6 +21,7 @@
 
 #include <crypto/asym.h>
 #include <crypto/crypto.h>
+#include <crypto/bytes.h>
 #include <crypto/tls.h>
 
 /* crypto/'s raw SHA-2 state for the transcript (crypto/tls is part of crypto/). */
@@ -78,79 +79,18 @@ extern const uint8_t tls_hrr_random[TLS_RANDOM_LEN];
 
 /* ---- Cursors: every decoder reads through these, so none reads past its input ---- */
 
-/* Reader: once a read would pass the end, err is set and every later read fails. */
-struct tls_rd {
-	const uint8_t *p;
-	const uint8_t *end;
-	bool err;
-};
-
-static inline void
-tls_rd_init(struct tls_rd *r, const uint8_t *buf, size_t len)
-{
-	r->p = buf;
-	r->end = buf + len;
-	r->err = false;
-}
-
-static inline size_t
-tls_rd_left(const struct tls_rd *r)
-{
-	return r->err ? 0 : (size_t)(r->end - r->p);
-}
-
-/* True when every read succeeded and the input was consumed exactly. */
-static inline bool
-tls_rd_done(const struct tls_rd *r)
-{
-	return !r->err && r->p == r->end;
-}
-
-bool tls_get_u8(struct tls_rd *r, uint8_t *v);
-bool tls_get_u16(struct tls_rd *r, uint16_t *v);
-bool tls_get_u24(struct tls_rd *r, uint32_t *v);
-bool tls_get_u32(struct tls_rd *r, uint32_t *v);
-bool tls_get_bytes(struct tls_rd *r, size_t n, const uint8_t **out);
 /*
  * A vector with an n-byte length prefix (n = 1, 2, 3) whose length lies in [min, max]: sub
  * covers its body. A length out of range poisons r.
  */
-bool tls_get_vec(struct tls_rd *r, size_t n, size_t min, size_t max, struct tls_rd *sub);
+bool tls_get_vec(struct crypto_rd *r, size_t n, size_t min, size_t max, struct crypto_rd *sub);
 
-/* Writer over a caller buffer; once full, err is set and nothing more is written. */
-struct tls_wr {
-	uint8_t *p;
-	uint8_t *start;
-	uint8_t *end;
-	bool err;
-};
-
-static inline void
-tls_wr_init(struct tls_wr *w, uint8_t *buf, size_t cap)
-{
-	w->p = buf;
-	w->start = buf;
-	w->end = buf + cap;
-	w->err = false;
-}
-
-static inline size_t
-tls_wr_len(const struct tls_wr *w)
-{
-	return (size_t)(w->p - w->start);
-}
-
-bool tls_put_u8(struct tls_wr *w, uint8_t v);
-bool tls_put_u16(struct tls_wr *w, uint16_t v);
-bool tls_put_u24(struct tls_wr *w, uint32_t v);
-bool tls_put_u32(struct tls_wr *w, uint32_t v);
-bool tls_put_bytes(struct tls_wr *w, const void *src, size_t n);
 /* Open a vector with an n-byte length prefix; returns its offset for tls_wr_close(). */
-size_t tls_wr_open(struct tls_wr *w, size_t n);
+size_t tls_wr_open(struct crypto_wr *w, size_t n);
 /* Close the vector opened at off: writes the body length into the prefix. */
-void tls_wr_close(struct tls_wr *w, size_t off, size_t n);
+void tls_wr_close(struct crypto_wr *w, size_t off, size_t n);
 /* Put an n-byte length prefix and body in one go. */
-bool tls_put_vec(struct tls_wr *w, size_t n, const void *src, size_t len);
+bool tls_put_vec(struct crypto_wr *w, size_t n, const void *src, size_t len);
 
 /* ---- Message codecs (codec.c) ---- */
 
@@ -158,10 +98,10 @@ bool tls_put_vec(struct tls_wr *w, size_t n, const void *src, size_t len);
 struct tls_ch {
 	const uint8_t *random;
 	size_t session_id_len;
-	struct tls_rd suites; /* CipherSuite list */
-	uint32_t seen;	      /* TLS_SEEN_* of the known extensions present */
-	bool tls13;	      /* supported_versions lists 0x0304 */
-	struct tls_rd groups, sigalgs, shares, alpn;
+	struct crypto_rd suites; /* CipherSuite list */
+	uint32_t seen;		 /* TLS_SEEN_* of the known extensions present */
+	bool tls13;		 /* supported_versions lists 0x0304 */
+	struct crypto_rd groups, sigalgs, shares, alpn;
 	const uint8_t *host; /* first host_name of server_name, NULL if none */
 	size_t host_len;
 	const uint8_t *tparams;
@@ -169,7 +109,7 @@ struct tls_ch {
 	uint8_t psk_modes; /* bit (1 << mode) per offered psk_key_exchange_mode < 8 */
 	const uint8_t *cookie;
 	size_t cookie_len;
-	struct tls_rd identities, binders; /* pre_shared_key */
+	struct crypto_rd identities, binders; /* pre_shared_key */
 	size_t binders_off; /* offset of the binders vector in the whole message (4-byte header
 			     * included): the truncated ClientHello is msg[0..binders_off) */
 };
@@ -243,7 +183,7 @@ int tls_cv_decode(uint16_t *scheme, const uint8_t **sig, size_t *sig_len, const 
 		  size_t len);
 int tls_nst_decode(struct tls_nst *nst, const uint8_t *body, size_t len);
 /* Whether a u16 list (CipherSuite, NamedGroup, SignatureScheme) contains v. */
-bool tls_list_has_u16(struct tls_rd list, uint16_t v);
+bool tls_list_has_u16(struct crypto_rd list, uint16_t v);
 /* Find a key share for group in a ClientHello; @return 0 found, 1 absent, -alert */
 int tls_ch_find_share(const struct tls_ch *ch, uint16_t group, const uint8_t **pub, size_t *len);
 
@@ -339,7 +279,7 @@ struct tls_server_cert {
 	EVP_PKEY *key;
 	enum tls_key_type type;
 	struct tls_signer *signers; /* TLS_SIGNERS of them; mutable under a const config */
-	uint8_t *chain_der; /* concatenated DER certificates */
+	uint8_t *chain_der;	    /* concatenated DER certificates */
 	size_t n;
 	size_t off[TLS_MAX_CHAIN], len[TLS_MAX_CHAIN];
 };
@@ -348,7 +288,7 @@ int tls_server_cert_load(struct tls_server_cert *sc, const char *chain_pem, size
 			 const char *key_pem, size_t key_len, size_t max_msg);
 void tls_server_cert_clear(struct tls_server_cert *sc);
 /* Pick the scheme to sign with among the client's signature_algorithms; 0 if none fits. */
-uint16_t tls_server_cert_scheme(const struct tls_server_cert *sc, struct tls_rd sigalgs);
+uint16_t tls_server_cert_scheme(const struct tls_server_cert *sc, struct crypto_rd sigalgs);
 /* The content signed in CertificateVerify (RFC 9846 §4.5.2); returns its length. */
 size_t tls_cv_content(uint8_t *buf, bool server, const uint8_t *th, size_t th_len);
 /* Sign / verify CertificateVerify content. verify @return 0 or -alert */
@@ -571,10 +511,10 @@ struct tls_conn {
 /* conn.c helpers for client.c and server.c */
 int tls_fail(struct tls_conn *c, int rc);
 /* Reserve room for a message of at most cap bytes in out[level]; the writer covers it. */
-int tls_out_begin(struct tls_conn *c, enum tls_level level, size_t cap, struct tls_wr *w,
+int tls_out_begin(struct tls_conn *c, enum tls_level level, size_t cap, struct crypto_wr *w,
 		  size_t *hdr_off);
 /* Finish the message begun at hdr_off: length, transcript (when add_th), commit. */
-int tls_out_end(struct tls_conn *c, enum tls_level level, struct tls_wr *w, size_t hdr_off,
+int tls_out_end(struct tls_conn *c, enum tls_level level, struct crypto_wr *w, size_t hdr_off,
 		bool add_th);
 int tls_emit_secret(struct tls_conn *c, enum tls_level level, enum tls_dir dir,
 		    const uint8_t *secret);
@@ -584,8 +524,8 @@ void tls_keylog_secret(struct tls_conn *c, enum tls_level level, bool from_serve
 		       const uint8_t *secret, size_t len);
 int tls_copy_tparams(struct tls_conn *c, const uint8_t *tp, size_t len);
 /* Negotiate ALPN: first entry of pref also in offer (protocol_name_list bodies). */
-int tls_alpn_select(const uint8_t *pref, size_t pref_len, struct tls_rd offer, const uint8_t **sel,
-		    size_t *sel_len);
+int tls_alpn_select(const uint8_t *pref, size_t pref_len, struct crypto_rd offer,
+		    const uint8_t **sel, size_t *sel_len);
 bool tls_alpn_contains(const uint8_t *list, size_t list_len, const uint8_t *p, size_t len);
 int tls_set_alpn_result(struct tls_conn *c, const uint8_t *p, size_t len);
 /* Derive the handshake secrets from the transcript so far and hand them over. */

@@ -486,14 +486,14 @@ frame_json(struct srv_json *j, const struct quic_frame *f)
 static void
 frames_json(struct srv_json *j, const uint8_t *p, size_t len)
 {
-	struct quic_reader r;
+	struct crypto_rd r;
 	struct quic_frame f;
 	unsigned n = 0;
 
 	srv_json_key(j, "frames");
 	srv_json_open(j, '[');
-	quic_reader_init(&r, p, len);
-	while (quic_reader_left(&r) > 0 && n++ < SRV_QLOG_MAX_FRAMES) {
+	crypto_rd_init(&r, p, len);
+	while (crypto_rd_left(&r) > 0 && n++ < SRV_QLOG_MAX_FRAMES) {
 		if (quic_frame_decode(&r, &f) != 0) {
 			srv_json_open(j, '{');
 			kv_str(j, "frame_type", "unknown");

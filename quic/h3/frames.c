@@ -81,16 +81,16 @@ quic_h3_settings_init(struct quic_h3_settings *s)
 int
 quic_h3_frame_header_decode(const uint8_t *buf, size_t len, uint64_t *type, uint64_t *length)
 {
-	struct quic_reader r;
+	struct crypto_rd r;
 
-	quic_reader_init(&r, buf, len);
+	crypto_rd_init(&r, buf, len);
 	if (!quic_get_varint(&r, type) || !quic_get_varint(&r, length))
 		return QUIC_ERR_TRUNCATED;
-	return (int)(len - quic_reader_left(&r));
+	return (int)(len - crypto_rd_left(&r));
 }
 
 int
-quic_h3_frame_header_put(struct quic_writer *w, uint64_t type, uint64_t length)
+quic_h3_frame_header_put(struct crypto_wr *w, uint64_t type, uint64_t length)
 {
 	if (type > QUIC_VARINT_MAX || length > QUIC_VARINT_MAX)
 		return QUIC_ERR_INVAL;
@@ -132,14 +132,14 @@ quic_h3_settings_decode(const uint8_t *payload, size_t len, struct quic_h3_setti
 {
 	/* Each setting takes at least 2 bytes: this holds every identifier of a payload. */
 	uint64_t ids[QUIC_H3_MAX_SETTINGS_PAYLOAD / 2];
-	struct quic_reader r;
+	struct crypto_rd r;
 	size_t n = 0;
 
 	quic_h3_settings_init(s);
 	if (len > QUIC_H3_MAX_SETTINGS_PAYLOAD)
 		return QUIC_H3_ERR_EXCESSIVE_LOAD;
-	quic_reader_init(&r, payload, len);
-	while (quic_reader_left(&r) > 0) {
+	crypto_rd_init(&r, payload, len);
+	while (crypto_rd_left(&r) > 0) {
 		uint64_t id, value;
 
 		/* §7.1: a payload that ends inside its fields is H3_FRAME_ERROR. */
@@ -167,7 +167,7 @@ setting_len(uint64_t id, uint64_t value)
 }
 
 int
-quic_h3_settings_put(struct quic_writer *w, const struct quic_h3_settings *s, uint64_t grease_id)
+quic_h3_settings_put(struct crypto_wr *w, const struct quic_h3_settings *s, uint64_t grease_id)
 {
 	static const uint64_t ids[] = {QUIC_H3_SETTING_QPACK_MAX_TABLE_CAPACITY,
 				       QUIC_H3_SETTING_MAX_FIELD_SECTION_SIZE,
@@ -216,7 +216,7 @@ quic_h3_varint_frame_decode(const uint8_t *payload, size_t len, uint64_t *v)
 }
 
 int
-quic_h3_varint_frame_put(struct quic_writer *w, uint64_t type, uint64_t v)
+quic_h3_varint_frame_put(struct crypto_wr *w, uint64_t type, uint64_t v)
 {
 	size_t n = quic_varint_len(v);
 	int rc;

@@ -23,14 +23,14 @@ quic_h3_goaway(struct quic_app *app)
 {
 	struct app_stream *s = app->uni_opened > 0 ? quic_app_find(app, app->own_control_id) : NULL;
 	uint8_t buf[16];
-	struct quic_writer w;
+	struct crypto_wr w;
 
 	/* Without a control stream yet, quic_h3_open_own() sends it after SETTINGS. */
 	if (s == NULL)
 		return;
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	if (quic_h3_varint_frame_put(&w, QUIC_H3_FRAME_GOAWAY, app->goaway_id) != 0 ||
-	    !quic_app_prefix_append(s, buf, quic_writer_len(&w)))
+	    !quic_app_prefix_append(s, buf, crypto_wr_len(&w)))
 		quic_app_fail(app, QUIC_H3_ERR_INTERNAL);
 }
 
@@ -46,14 +46,14 @@ quic_h3_open_own(struct quic_app *app, struct app_stream *s)
 			   1u << QUIC_H3_SETTING_MAX_FIELD_SECTION_SIZE,
 	};
 	uint8_t buf[64];
-	struct quic_writer w;
+	struct crypto_wr w;
 
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	/* §6.2.1: SETTINGS is the first frame of the control stream. */
 	quic_put_varint(&w, QUIC_H3_STREAM_CONTROL);
 	quic_h3_settings_put(&w, &set, H3_GREASE_SETTING);
 	app->own_control_id = s->id;
-	if (w.err || !quic_app_prefix_append(s, buf, quic_writer_len(&w)))
+	if (w.err || !quic_app_prefix_append(s, buf, crypto_wr_len(&w)))
 		return quic_app_fail(app, QUIC_H3_ERR_INTERNAL);
 	if (app->shutdown)
 		quic_h3_goaway(app);
@@ -518,13 +518,13 @@ h3_respond(struct quic_app *app, struct app_stream *s, unsigned status, struct q
 {
 	uint8_t fields[96], frame[APP_PREFIX_CAP];
 	uint64_t body = obj != NULL && !head ? obj->size : 0;
-	struct quic_writer fw, w;
+	struct crypto_wr fw, w;
 	char st[3], num[20];
 
 	st[0] = (char)('0' + status / 100);
 	st[1] = (char)('0' + status / 10 % 10);
 	st[2] = (char)('0' + status % 10);
-	quic_writer_init(&fw, fields, sizeof(fields));
+	crypto_wr_init(&fw, fields, sizeof(fields));
 	quic_qpack_put_prefix(&fw);
 	quic_qpack_put_field(&fw, ":status", 7, st, 3);
 	quic_qpack_put_field(&fw, "content-length", 14, num,
@@ -532,14 +532,14 @@ h3_respond(struct quic_app *app, struct app_stream *s, unsigned status, struct q
 	/* RFC 9110 §15.5.6: a 405 lists the methods the resource supports. */
 	if (status == 405)
 		quic_qpack_put_field(&fw, "allow", 5, "GET, HEAD", 9);
-	quic_writer_init(&w, frame, sizeof(frame));
-	quic_h3_frame_header_put(&w, QUIC_H3_FRAME_HEADERS, quic_writer_len(&fw));
-	quic_put_bytes(&w, fields, quic_writer_len(&fw));
+	crypto_wr_init(&w, frame, sizeof(frame));
+	quic_h3_frame_header_put(&w, QUIC_H3_FRAME_HEADERS, crypto_wr_len(&fw));
+	crypto_put_bytes(&w, fields, crypto_wr_len(&fw));
 	if (body > 0)
 		quic_h3_frame_header_put(&w, QUIC_H3_FRAME_DATA, body);
 	if (obj != NULL && body == 0)
 		quic_app_release(app, obj);
-	if (fw.err || w.err || !quic_app_prefix_append(s, frame, quic_writer_len(&w))) {
+	if (fw.err || w.err || !quic_app_prefix_append(s, frame, crypto_wr_len(&w))) {
 		if (body > 0)
 			quic_app_release(app, obj);
 		quic_app_stream_error(app, s, QUIC_H3_INTERNAL_ERROR, false);

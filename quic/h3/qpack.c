@@ -141,7 +141,7 @@ quic_qpack_static_get(uint64_t index, const char **name, size_t *name_len, const
 }
 
 int
-quic_qpack_int_get(struct quic_reader *r, unsigned n, uint64_t *v)
+quic_qpack_int_get(struct crypto_rd *r, unsigned n, uint64_t *v)
 {
 	uint64_t max_prefix, x;
 	unsigned shift = 0;
@@ -149,7 +149,7 @@ quic_qpack_int_get(struct quic_reader *r, unsigned n, uint64_t *v)
 
 	if (n < 1 || n > 8)
 		return QUIC_ERR_INVAL;
-	if (!quic_get_u8(r, &b))
+	if (!crypto_get_u8(r, &b))
 		return QUIC_ERR_TRUNCATED;
 	max_prefix = (UINT64_C(1) << n) - 1;
 	x = b & max_prefix;
@@ -158,7 +158,7 @@ quic_qpack_int_get(struct quic_reader *r, unsigned n, uint64_t *v)
 		return 0;
 	}
 	do {
-		if (!quic_get_u8(r, &b))
+		if (!crypto_get_u8(r, &b))
 			return QUIC_ERR_TRUNCATED;
 		/*
 		 * Nine continuation bytes carry 63 bits, more than 62-bit values need: a tenth
@@ -176,7 +176,7 @@ quic_qpack_int_get(struct quic_reader *r, unsigned n, uint64_t *v)
 }
 
 int
-quic_qpack_int_put(struct quic_writer *w, unsigned n, uint8_t flags, uint64_t v)
+quic_qpack_int_put(struct crypto_wr *w, unsigned n, uint8_t flags, uint64_t v)
 {
 	uint8_t max_prefix;
 
@@ -185,19 +185,19 @@ quic_qpack_int_put(struct quic_writer *w, unsigned n, uint8_t flags, uint64_t v)
 	max_prefix = (uint8_t)((1u << n) - 1);
 	flags &= (uint8_t)~max_prefix;
 	if (v < max_prefix)
-		return quic_put_u8(w, flags | (uint8_t)v) ? 0 : QUIC_ERR_BUFFER;
-	quic_put_u8(w, flags | max_prefix);
+		return crypto_put_u8(w, flags | (uint8_t)v) ? 0 : QUIC_ERR_BUFFER;
+	crypto_put_u8(w, flags | max_prefix);
 	v -= max_prefix;
 	while (v >= 0x80) {
-		quic_put_u8(w, (uint8_t)(0x80 | (v & 0x7f)));
+		crypto_put_u8(w, (uint8_t)(0x80 | (v & 0x7f)));
 		v >>= 7;
 	}
-	quic_put_u8(w, (uint8_t)v);
+	crypto_put_u8(w, (uint8_t)v);
 	return w->err ? QUIC_ERR_BUFFER : 0;
 }
 
 int
-quic_qpack_string_get(struct quic_reader *r, unsigned n, uint8_t *scratch, size_t scratch_cap,
+quic_qpack_string_get(struct crypto_rd *r, unsigned n, uint8_t *scratch, size_t scratch_cap,
 		      const uint8_t **out, size_t *out_len)
 {
 	const uint8_t *p;
@@ -207,13 +207,13 @@ quic_qpack_string_get(struct quic_reader *r, unsigned n, uint8_t *scratch, size_
 
 	if (n < 2 || n > 8)
 		return QUIC_ERR_INVAL;
-	if (quic_reader_left(r) == 0)
+	if (crypto_rd_left(r) == 0)
 		return QUIC_ERR_TRUNCATED;
 	huffman = (r->p[0] >> (n - 1)) & 1;
 	rc = quic_qpack_int_get(r, n - 1, &len);
 	if (rc != 0)
 		return rc;
-	if (len > quic_reader_left(r) || !quic_get_bytes(r, (size_t)len, &p))
+	if (len > crypto_rd_left(r) || !crypto_get_bytes(r, (size_t)len, &p))
 		return QUIC_ERR_TRUNCATED;
 	if (!huffman) {
 		*out = p;
@@ -230,7 +230,7 @@ quic_qpack_string_get(struct quic_reader *r, unsigned n, uint8_t *scratch, size_
 
 /* State of one field section decode. */
 struct section {
-	struct quic_reader r;
+	struct crypto_rd r;
 	uint64_t max_size;
 	uint64_t size; /* decoded size so far, RFC 9114 §4.2.2 */
 	uint8_t *scratch;
@@ -325,7 +325,7 @@ section_prefix(struct section *s)
 
 	if (quic_qpack_int_get(&s->r, 8, &ric) != 0 || ric != 0)
 		return QUIC_H3_ERR_QPACK_DECOMPRESSION;
-	if (quic_reader_left(&s->r) == 0)
+	if (crypto_rd_left(&s->r) == 0)
 		return QUIC_H3_ERR_QPACK_DECOMPRESSION;
 	sign = (s->r.p[0] & 0x80) != 0;
 	if (quic_qpack_int_get(&s->r, 7, &delta) != 0 || sign)
@@ -344,9 +344,9 @@ quic_qpack_decode_section(const uint8_t *in, size_t len, uint64_t max_size, uint
 			    .ctx = ctx};
 	int rc;
 
-	quic_reader_init(&s.r, in, len);
+	crypto_rd_init(&s.r, in, len);
 	rc = section_prefix(&s);
-	while (rc == 0 && quic_reader_left(&s.r) > 0) {
+	while (rc == 0 && crypto_rd_left(&s.r) > 0) {
 		uint8_t first = s.r.p[0];
 
 		if (first & 0x80)
@@ -362,10 +362,10 @@ quic_qpack_decode_section(const uint8_t *in, size_t len, uint64_t max_size, uint
 }
 
 int
-quic_qpack_put_prefix(struct quic_writer *w)
+quic_qpack_put_prefix(struct crypto_wr *w)
 {
-	quic_put_u8(w, 0);
-	quic_put_u8(w, 0);
+	crypto_put_u8(w, 0);
+	crypto_put_u8(w, 0);
 	return w->err ? QUIC_ERR_BUFFER : 0;
 }
 
@@ -393,17 +393,17 @@ static_find(const char *name, size_t nl, const char *value, size_t vl, bool *ful
 
 /* A plain (not Huffman) string literal with an n-bit prefix. */
 static int
-put_string(struct quic_writer *w, unsigned n, uint8_t flags, const char *s, size_t len)
+put_string(struct crypto_wr *w, unsigned n, uint8_t flags, const char *s, size_t len)
 {
 	int rc = quic_qpack_int_put(w, n - 1, flags, len);
 
 	if (rc != 0)
 		return rc == QUIC_ERR_INVAL ? QUIC_ERR_BUFFER : rc;
-	return quic_put_bytes(w, s, len) ? 0 : QUIC_ERR_BUFFER;
+	return crypto_put_bytes(w, s, len) ? 0 : QUIC_ERR_BUFFER;
 }
 
 int
-quic_qpack_put_field(struct quic_writer *w, const char *name, size_t name_len, const char *value,
+quic_qpack_put_field(struct crypto_wr *w, const char *name, size_t name_len, const char *value,
 		     size_t value_len)
 {
 	bool full;

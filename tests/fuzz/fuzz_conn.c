@@ -105,11 +105,11 @@ static uint64_t frames_decoded;
 static uint8_t wbuf[FC_BURST * FC_MDS];
 
 /* The counting hook: -Wl,--wrap=quic_frame_decode (tests/fuzz/meson.build). */
-int __real_quic_frame_decode(struct quic_reader *r, struct quic_frame *f);
-int __wrap_quic_frame_decode(struct quic_reader *r, struct quic_frame *f);
+int __real_quic_frame_decode(struct crypto_rd *r, struct quic_frame *f);
+int __wrap_quic_frame_decode(struct crypto_rd *r, struct quic_frame *f);
 
 int
-__wrap_quic_frame_decode(struct quic_reader *r, struct quic_frame *f)
+__wrap_quic_frame_decode(struct crypto_rd *r, struct quic_frame *f)
 {
 	frames_decoded++;
 	return __real_quic_frame_decode(r, f);

@@ -68,8 +68,8 @@ static void
 check_reencode(const struct quic_frame *f, size_t used)
 {
 	size_t n = quic_frame_encoded_len(f);
-	struct quic_writer w;
-	struct quic_reader r;
+	struct crypto_wr w;
+	struct crypto_rd r;
 	struct quic_frame g;
 	uint8_t *buf, *again;
 
@@ -77,14 +77,14 @@ check_reencode(const struct quic_frame *f, size_t used)
 	buf = malloc(n);
 	again = malloc(n);
 	check(buf != NULL && again != NULL);
-	quic_writer_init(&w, buf, n);
-	check(quic_frame_encode(&w, f) == 0 && quic_writer_len(&w) == n);
-	quic_reader_init(&r, buf, n);
+	crypto_wr_init(&w, buf, n);
+	check(quic_frame_encode(&w, f) == 0 && crypto_wr_len(&w) == n);
+	crypto_rd_init(&r, buf, n);
 	check(quic_frame_decode(&r, &g) == 0);
-	check(quic_reader_left(&r) == 0);
+	check(crypto_rd_left(&r) == 0);
 	check(quic_frame_equal(f, &g) && quic_frame_equal(&g, f));
-	quic_writer_init(&w, again, n);
-	check(quic_frame_encode(&w, &g) == 0 && quic_writer_len(&w) == n);
+	crypto_wr_init(&w, again, n);
+	check(quic_frame_encode(&w, &g) == 0 && crypto_wr_len(&w) == n);
 	check(memcmp(buf, again, n) == 0);
 	free(again);
 	free(buf);
@@ -93,11 +93,11 @@ check_reencode(const struct quic_frame *f, size_t used)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct quic_reader r;
+	struct crypto_rd r;
 	size_t frames = 0;
 
-	quic_reader_init(&r, data, size);
-	while (quic_reader_left(&r) > 0) {
+	crypto_rd_init(&r, data, size);
+	while (crypto_rd_left(&r) > 0) {
 		const uint8_t *start = r.p;
 		struct quic_frame f;
 		int err = quic_frame_decode(&r, &f);
@@ -138,11 +138,11 @@ static void
 seed_frame(const char *dir, const char *name, const struct quic_frame *f)
 {
 	uint8_t buf[256];
-	struct quic_writer w;
+	struct crypto_wr w;
 
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	check(quic_frame_encode(&w, f) == 0);
-	write_seed(dir, name, buf, quic_writer_len(&w));
+	write_seed(dir, name, buf, crypto_wr_len(&w));
 }
 
 static void
@@ -153,26 +153,26 @@ seed_payloads(const char *dir)
 	static const uint8_t hello[] = "client hello bytes";
 	static const uint8_t zeros[40];
 	uint8_t buf[256];
-	struct quic_writer w;
+	struct crypto_wr w;
 	size_t n;
 
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	check(quic_frame_encode_ack(&w, ranges, 4, 25, NULL, &n) == 0);
-	write_seed(dir, "ack_ranges", buf, quic_writer_len(&w));
-	quic_writer_init(&w, buf, sizeof(buf));
+	write_seed(dir, "ack_ranges", buf, crypto_wr_len(&w));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	check(quic_frame_encode_ack(&w, ranges, 2, 3, &ecn, &n) == 0);
-	write_seed(dir, "ack_ecn", buf, quic_writer_len(&w));
+	write_seed(dir, "ack_ecn", buf, crypto_wr_len(&w));
 	/* An Initial-like payload: ACK, CRYPTO, PADDING run. */
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	check(quic_frame_encode_ack(&w, ranges, 1, 0, NULL, &n) == 0);
 	check(quic_frame_encode_crypto_fit(&w, 0, hello, sizeof(hello), &n) == 0);
-	check(quic_put_bytes(&w, zeros, sizeof(zeros)));
-	write_seed(dir, "initial_payload", buf, quic_writer_len(&w));
+	check(crypto_put_bytes(&w, zeros, sizeof(zeros)));
+	write_seed(dir, "initial_payload", buf, crypto_wr_len(&w));
 	/* A 1-RTT-like payload ending in a STREAM frame without Length. */
-	quic_writer_init(&w, buf, 64);
-	check(quic_put_u8(&w, QUIC_FRAME_PING));
+	crypto_wr_init(&w, buf, 64);
+	check(crypto_put_u8(&w, QUIC_FRAME_PING));
 	check(quic_frame_encode_stream_fit(&w, 4, 1000, hello, sizeof(hello), true, true, &n) == 0);
-	write_seed(dir, "ping_stream_last", buf, quic_writer_len(&w));
+	write_seed(dir, "ping_stream_last", buf, crypto_wr_len(&w));
 }
 
 static void
@@ -228,11 +228,11 @@ static void
 seed_flow_control(const char *dir)
 {
 	uint8_t buf[128];
-	struct quic_writer w;
+	struct crypto_wr w;
 	struct quic_frame f;
 
 	memset(&f, 0, sizeof(f));
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	f.type = QUIC_FRAME_MAX_DATA;
 	f.max_data.max = 1u << 20;
 	check(quic_frame_encode(&w, &f) == 0);
@@ -256,8 +256,8 @@ seed_flow_control(const char *dir)
 	f.type = QUIC_FRAME_RETIRE_CONNECTION_ID;
 	f.retire_connection_id.seq = 2;
 	check(quic_frame_encode(&w, &f) == 0);
-	check(quic_put_u8(&w, QUIC_FRAME_HANDSHAKE_DONE));
-	write_seed(dir, "flow_control", buf, quic_writer_len(&w));
+	check(crypto_put_u8(&w, QUIC_FRAME_HANDSHAKE_DONE));
+	write_seed(dir, "flow_control", buf, crypto_wr_len(&w));
 }
 
 int
@@ -265,7 +265,7 @@ main(int argc, char **argv)
 {
 	static const uint8_t data[] = "GET /index.html\r\n";
 	uint8_t buf[64];
-	struct quic_writer w;
+	struct crypto_wr w;
 	size_t n;
 
 	if (argc != 2)
@@ -273,10 +273,10 @@ main(int argc, char **argv)
 	seed_payloads(argv[1]);
 	seed_control(argv[1]);
 	seed_flow_control(argv[1]);
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	check(quic_frame_encode_stream_fit(&w, 0, 0, data, sizeof(data) - 1, true, false, &n) == 0);
-	check(quic_put_u8(&w, QUIC_FRAME_PADDING));
-	write_seed(argv[1], "stream_len_fin", buf, quic_writer_len(&w));
+	check(crypto_put_u8(&w, QUIC_FRAME_PADDING));
+	write_seed(argv[1], "stream_len_fin", buf, crypto_wr_len(&w));
 	return 0;
 }
 #endif /* HB_FUZZ_FRAME_SEEDS */

@@ -50,7 +50,7 @@ check_settings(const uint8_t *p, size_t len)
 {
 	struct quic_h3_settings s, back;
 	uint8_t buf[128];
-	struct quic_writer w;
+	struct crypto_wr w;
 	uint64_t type, flen;
 	int rc = quic_h3_settings_decode(p, len, &s);
 
@@ -58,10 +58,10 @@ check_settings(const uint8_t *p, size_t len)
 	      rc == QUIC_H3_ERR_EXCESSIVE_LOAD);
 	if (rc != 0)
 		return;
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	check(quic_h3_settings_put(&w, &s, 0x21) == 0);
-	rc = quic_h3_frame_header_decode(buf, quic_writer_len(&w), &type, &flen);
-	check(rc > 0 && type == QUIC_H3_FRAME_SETTINGS && flen == quic_writer_len(&w) - (size_t)rc);
+	rc = quic_h3_frame_header_decode(buf, crypto_wr_len(&w), &type, &flen);
+	check(rc > 0 && type == QUIC_H3_FRAME_SETTINGS && flen == crypto_wr_len(&w) - (size_t)rc);
 	check(quic_h3_settings_decode(buf + rc, (size_t)flen, &back) == 0);
 	check(back.present == s.present &&
 	      back.qpack_max_table_capacity == s.qpack_max_table_capacity &&
@@ -73,15 +73,15 @@ static void
 check_varint_frame(uint64_t type, const uint8_t *p, size_t len)
 {
 	uint8_t buf[32];
-	struct quic_writer w;
+	struct crypto_wr w;
 	uint64_t v, back, t, flen;
 	int rc;
 
 	if (quic_h3_varint_frame_decode(p, len, &v) != 0)
 		return;
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	check(quic_h3_varint_frame_put(&w, type, v) == 0);
-	rc = quic_h3_frame_header_decode(buf, quic_writer_len(&w), &t, &flen);
+	rc = quic_h3_frame_header_decode(buf, crypto_wr_len(&w), &t, &flen);
 	check(rc > 0 && t == type);
 	check(quic_h3_varint_frame_decode(buf + rc, (size_t)flen, &back) == 0 && back == v);
 }
@@ -91,7 +91,7 @@ fuzz_codec(const uint8_t *p, size_t len)
 {
 	while (len > 0) {
 		uint8_t hdr[16];
-		struct quic_writer w;
+		struct crypto_wr w;
 		uint64_t type, flen, t2, l2;
 		int n = quic_h3_frame_header_decode(p, len, &type, &flen);
 
@@ -99,9 +99,9 @@ fuzz_codec(const uint8_t *p, size_t len)
 			check(n == QUIC_ERR_TRUNCATED);
 			return;
 		}
-		quic_writer_init(&w, hdr, sizeof(hdr));
+		crypto_wr_init(&w, hdr, sizeof(hdr));
 		check(quic_h3_frame_header_put(&w, type, flen) == 0);
-		check(quic_h3_frame_header_decode(hdr, quic_writer_len(&w), &t2, &l2) > 0 &&
+		check(quic_h3_frame_header_decode(hdr, crypto_wr_len(&w), &t2, &l2) > 0 &&
 		      t2 == type && l2 == flen);
 		p += n;
 		len -= (size_t)n;
@@ -307,14 +307,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 struct seed {
 	uint8_t buf[2048];
-	struct quic_writer w;
+	struct crypto_wr w;
 };
 
 static void
 seed_init(struct seed *s, uint8_t mode)
 {
-	quic_writer_init(&s->w, s->buf, sizeof(s->buf));
-	quic_put_u8(&s->w, mode);
+	crypto_wr_init(&s->w, s->buf, sizeof(s->buf));
+	crypto_put_u8(&s->w, mode);
 }
 
 /* A data op: stream selector, FIN flag, chunk. */
@@ -322,9 +322,9 @@ static void
 seed_data(struct seed *s, uint8_t sel, bool fin, const uint8_t *p, size_t len)
 {
 	check(len < 256);
-	quic_put_u8(&s->w, (uint8_t)((fin ? 0x10 : 0x00) | sel));
-	quic_put_u8(&s->w, (uint8_t)len);
-	quic_put_bytes(&s->w, p, len);
+	crypto_put_u8(&s->w, (uint8_t)((fin ? 0x10 : 0x00) | sel));
+	crypto_put_u8(&s->w, (uint8_t)len);
+	crypto_put_bytes(&s->w, p, len);
 }
 
 static void
@@ -336,7 +336,7 @@ seed_write(struct seed *s, const char *dir, const char *name)
 	check(!s->w.err);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "wb");
-	check(f != NULL && fwrite(s->buf, 1, quic_writer_len(&s->w), f) == quic_writer_len(&s->w) &&
+	check(f != NULL && fwrite(s->buf, 1, crypto_wr_len(&s->w), f) == crypto_wr_len(&s->w) &&
 	      fclose(f) == 0);
 }
 
@@ -345,17 +345,17 @@ static void
 seed_preamble(struct seed *s)
 {
 	uint8_t ctl[32];
-	struct quic_writer w;
+	struct crypto_wr w;
 	struct quic_h3_settings set;
 	static const uint8_t enc[] = {0x02, 0x20}, dec[] = {0x03};
 
 	quic_h3_settings_init(&set);
 	set.max_field_section_size = 4096;
 	set.present = 1u << QUIC_H3_SETTING_MAX_FIELD_SECTION_SIZE;
-	quic_writer_init(&w, ctl, sizeof(ctl));
-	quic_put_u8(&w, 0x00);
+	crypto_wr_init(&w, ctl, sizeof(ctl));
+	crypto_put_u8(&w, 0x00);
 	check(quic_h3_settings_put(&w, &set, 0x40) == 0);
-	seed_data(s, 5, false, ctl, quic_writer_len(&w));
+	seed_data(s, 5, false, ctl, crypto_wr_len(&w));
 	seed_data(s, 6, false, enc, sizeof(enc));
 	seed_data(s, 7, false, dec, sizeof(dec));
 }
@@ -365,18 +365,18 @@ static void
 seed_request(struct seed *s, uint8_t sel, const char *method, const char *path)
 {
 	uint8_t fields[256], frame[300];
-	struct quic_writer fw, w;
+	struct crypto_wr fw, w;
 
-	quic_writer_init(&fw, fields, sizeof(fields));
+	crypto_wr_init(&fw, fields, sizeof(fields));
 	quic_qpack_put_prefix(&fw);
 	quic_qpack_put_field(&fw, ":method", 7, method, strlen(method));
 	quic_qpack_put_field(&fw, ":scheme", 7, "https", 5);
 	quic_qpack_put_field(&fw, ":authority", 10, "localhost", 9);
 	quic_qpack_put_field(&fw, ":path", 5, path, strlen(path));
-	quic_writer_init(&w, frame, sizeof(frame));
-	quic_h3_frame_header_put(&w, QUIC_H3_FRAME_HEADERS, quic_writer_len(&fw));
-	quic_put_bytes(&w, fields, quic_writer_len(&fw));
-	seed_data(s, sel, true, frame, quic_writer_len(&w));
+	crypto_wr_init(&w, frame, sizeof(frame));
+	quic_h3_frame_header_put(&w, QUIC_H3_FRAME_HEADERS, crypto_wr_len(&fw));
+	crypto_put_bytes(&w, fields, crypto_wr_len(&fw));
+	seed_data(s, sel, true, frame, crypto_wr_len(&w));
 }
 
 static void
@@ -393,10 +393,10 @@ seeds_codec(const char *dir)
 	struct seed s;
 
 	seed_init(&s, 0);
-	quic_put_bytes(&s.w, frames, sizeof(frames));
+	crypto_put_bytes(&s.w, frames, sizeof(frames));
 	seed_write(&s, dir, "codec_frames");
 	seed_init(&s, 0);
-	quic_put_bytes(&s.w, dup, sizeof(dup));
+	crypto_put_bytes(&s.w, dup, sizeof(dup));
 	seed_write(&s, dir, "codec_settings_dup");
 }
 
@@ -415,7 +415,7 @@ seeds_h3(const char *dir)
 	seed_request(&s, 1, "HEAD", "/b");
 	seed_request(&s, 2, "GET", "/../etc/passwd");
 	seed_request(&s, 3, "POST", "/a");
-	quic_put_bytes(&s.w, drain_op, sizeof(drain_op));
+	crypto_put_bytes(&s.w, drain_op, sizeof(drain_op));
 	seed_write(&s, dir, "h3_requests");
 	seed_init(&s, 1);
 	seed_preamble(&s);
@@ -431,7 +431,7 @@ seeds_h3(const char *dir)
 	seed_init(&s, 1);
 	seed_preamble(&s);
 	seed_request(&s, 0, "GET", "/bad");
-	quic_put_u8(&s.w, 0xe0); /* shutdown */
+	crypto_put_u8(&s.w, 0xe0); /* shutdown */
 	seed_request(&s, 1, "GET", "/b");
 	seed_write(&s, dir, "h3_shutdown");
 }

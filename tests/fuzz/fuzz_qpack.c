@@ -44,7 +44,7 @@ check(bool ok)
 struct fields {
 	uint8_t flat[2 * LIMIT];
 	size_t flat_len;
-	struct quic_writer *reenc; /* NULL on the second pass */
+	struct crypto_wr *reenc; /* NULL on the second pass */
 	uint64_t size;
 };
 
@@ -72,10 +72,10 @@ check_section(const uint8_t *data, size_t size, uint8_t *scratch)
 {
 	static uint8_t reenc[REENC_CAP];
 	static struct fields first, second;
-	struct quic_writer w;
+	struct crypto_wr w;
 	int rc;
 
-	quic_writer_init(&w, reenc, sizeof(reenc));
+	crypto_wr_init(&w, reenc, sizeof(reenc));
 	check(quic_qpack_put_prefix(&w) == 0);
 	first.flat_len = 0;
 	first.size = 0;
@@ -87,7 +87,7 @@ check_section(const uint8_t *data, size_t size, uint8_t *scratch)
 	second.flat_len = 0;
 	second.size = 0;
 	second.reenc = NULL;
-	rc = quic_qpack_decode_section(reenc, quic_writer_len(&w), LIMIT, scratch, LIMIT, on_field,
+	rc = quic_qpack_decode_section(reenc, crypto_wr_len(&w), LIMIT, scratch, LIMIT, on_field,
 				       &second);
 	check(rc == 0 && second.flat_len == first.flat_len &&
 	      memcmp(second.flat, first.flat, first.flat_len) == 0);
@@ -142,23 +142,23 @@ static void
 check_ints(const uint8_t *data, size_t size)
 {
 	for (unsigned n = 1; n <= 8; n++) {
-		struct quic_reader r;
-		struct quic_writer w;
+		struct crypto_rd r;
+		struct crypto_wr w;
 		uint8_t buf[16];
 		uint64_t v, back;
 		int rc;
 
-		quic_reader_init(&r, data, size);
+		crypto_rd_init(&r, data, size);
 		rc = quic_qpack_int_get(&r, n, &v);
 		check(rc == 0 || rc == QUIC_ERR_TRUNCATED || rc == QUIC_ERR_MALFORMED);
 		if (rc != 0)
 			continue;
 		check(v <= QUIC_QPACK_INT_MAX);
-		quic_writer_init(&w, buf, sizeof(buf));
+		crypto_wr_init(&w, buf, sizeof(buf));
 		check(quic_qpack_int_put(&w, n, 0, v) == 0);
-		quic_reader_init(&r, buf, quic_writer_len(&w));
+		crypto_rd_init(&r, buf, crypto_wr_len(&w));
 		check(quic_qpack_int_get(&r, n, &back) == 0 && back == v &&
-		      quic_reader_left(&r) == 0);
+		      crypto_rd_left(&r) == 0);
 	}
 }
 
@@ -192,14 +192,14 @@ static void
 write_fields(const char *dir, const char *name, const char *const *kv, size_t n)
 {
 	uint8_t buf[1024];
-	struct quic_writer w;
+	struct crypto_wr w;
 
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	check(quic_qpack_put_prefix(&w) == 0);
 	for (size_t i = 0; i < n; i += 2)
 		check(quic_qpack_put_field(&w, kv[i], strlen(kv[i]), kv[i + 1],
 					   strlen(kv[i + 1])) == 0);
-	write_seed(dir, name, buf, quic_writer_len(&w));
+	write_seed(dir, name, buf, crypto_wr_len(&w));
 }
 
 int

@@ -37,12 +37,12 @@ check(bool ok)
 static size_t
 encode(const struct quic_tparams *tp, enum quic_tp_sender sender, uint8_t *buf, size_t cap)
 {
-	struct quic_writer w;
+	struct crypto_wr w;
 
-	quic_writer_init(&w, buf, cap);
+	crypto_wr_init(&w, buf, cap);
 	if (quic_tparams_encode(&w, tp, sender) != 0)
 		return SIZE_MAX;
-	return quic_writer_len(&w);
+	return crypto_wr_len(&w);
 }
 
 /* Decode, re-encode for the same sender, decode again, compare; then the fixpoint. */
@@ -120,15 +120,15 @@ write_seed(const char *dir, const char *name, const struct quic_tparams *tp,
 {
 	uint8_t buf[512];
 	char path[512];
-	struct quic_writer w;
+	struct crypto_wr w;
 	FILE *f;
 
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	check(quic_tparams_encode(&w, tp, sender) == 0);
-	check(quic_put_bytes(&w, extra, extra_len));
+	check(crypto_put_bytes(&w, extra, extra_len));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "wb");
-	check(f != NULL && fwrite(buf, 1, quic_writer_len(&w), f) == quic_writer_len(&w) &&
+	check(f != NULL && fwrite(buf, 1, crypto_wr_len(&w), f) == crypto_wr_len(&w) &&
 	      fclose(f) == 0);
 }
 

@@ -827,11 +827,11 @@ rtt_log_open(void *arg, const struct quic_cid *odcid, bool server, uint64_t now_
 static unsigned
 count_path_responses(const uint8_t *frames, size_t len)
 {
-	struct quic_reader r;
+	struct crypto_rd r;
 	struct quic_frame f;
 	unsigned n = 0;
 
-	quic_reader_init(&r, frames, len);
+	crypto_rd_init(&r, frames, len);
 	while (r.p < r.end && quic_frame_decode(&r, &f) == 0)
 		n += f.type == QUIC_FRAME_PATH_RESPONSE;
 	return n;
@@ -929,7 +929,7 @@ selective_ack(struct pair *p, const struct keylog_cap *k, struct rtt_log *l, uin
 	const struct side_log *s = &l->side[1];
 	struct quic_ack_range r[32];
 	uint8_t f[256];
-	struct quic_writer w;
+	struct crypto_wr w;
 	struct payload pl = {f, 0, 0};
 	size_t n = 0, i = s->n, written;
 
@@ -946,7 +946,7 @@ selective_ack(struct pair *p, const struct keylog_cap *k, struct rtt_log *l, uin
 	}
 	if (n == 0)
 		return 0;
-	quic_writer_init(&w, f, sizeof(f));
+	crypto_wr_init(&w, f, sizeof(f));
 	cr_assert(eq(int, quic_frame_encode_ack(&w, r, n, delay, NULL, &written), 0));
 	cr_assert(eq(sz, written, n));
 	pl.len = (size_t)(w.p - w.start);

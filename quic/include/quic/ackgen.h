@@ -138,7 +138,7 @@ uint64_t quic_ackgen_largest(const struct quic_ackgen *ag, enum quic_pn_space sp
  * @return 0, QUIC_ERR_BUFFER (not even one range fits; nothing written) or QUIC_ERR_INVAL
  *         (nothing to acknowledge, space discarded)
  */
-int quic_ackgen_write(struct quic_ackgen *ag, enum quic_pn_space space, struct quic_writer *w,
+int quic_ackgen_write(struct quic_ackgen *ag, enum quic_pn_space space, struct crypto_wr *w,
 		      uint64_t now, uint64_t *largest_acked);
 
 /*

@@ -223,7 +223,7 @@ quic_frame_is_stream(uint64_t type)
  *   The caller closes with quic_err_to_transport(err) (FRAME_ENCODING_ERROR or
  *   PROTOCOL_VIOLATION) and stops parsing the packet; the reader position is then undefined.
  */
-int quic_frame_decode(struct quic_reader *r, struct quic_frame *f);
+int quic_frame_decode(struct crypto_rd *r, struct quic_frame *f);
 
 /*
  * Encoded size of f, exactly as quic_frame_encode() writes it (shortest varints; for STREAM
@@ -237,7 +237,7 @@ size_t quic_frame_encoded_len(const struct quic_frame *f);
  * @return 0, QUIC_ERR_BUFFER (less room than quic_frame_encoded_len(f)) or QUIC_ERR_INVAL
  *         (f cannot be encoded: unknown type, value out of range, invalid ACK ranges)
  */
-int quic_frame_encode(struct quic_writer *w, const struct quic_frame *f);
+int quic_frame_encode(struct crypto_wr *w, const struct quic_frame *f);
 
 /*
  * Semantic equality: same type and fields, borrowed bytes compared by value, ACK ranges
@@ -261,7 +261,7 @@ struct quic_ack_ecn {
 
 /* Walks the ranges of a decoded (hence validated) ACK frame, highest first. */
 struct quic_ack_iter {
-	struct quic_reader r;
+	struct crypto_rd r;
 	uint64_t left;	   /* ranges not yet returned, after the first */
 	uint64_t smallest; /* smallest of the range returned last */
 	uint64_t largest;
@@ -288,7 +288,7 @@ bool quic_ack_range_next(struct quic_ack_iter *it, struct quic_ack_range *out);
  * @return 0, QUIC_ERR_BUFFER (not even the first range fits; nothing written) or
  *         QUIC_ERR_INVAL (ranges not as above, a value above 2^62-1)
  */
-int quic_frame_encode_ack(struct quic_writer *w, const struct quic_ack_range *ranges, size_t n,
+int quic_frame_encode_ack(struct crypto_wr *w, const struct quic_ack_range *ranges, size_t n,
 			  uint64_t ack_delay, const struct quic_ack_ecn *ecn, size_t *written);
 
 /* ---- STREAM and CRYPTO sized to the room left ---- */
@@ -325,12 +325,12 @@ int quic_crypto_frame_fit(size_t room, uint64_t offset, size_t data_len,
  * @param written  data bytes written
  * @return as quic_stream_frame_fit(); nothing is written on failure
  */
-int quic_frame_encode_stream_fit(struct quic_writer *w, uint64_t stream_id, uint64_t offset,
+int quic_frame_encode_stream_fit(struct crypto_wr *w, uint64_t stream_id, uint64_t offset,
 				 const uint8_t *data, size_t data_len, bool fin, bool last,
 				 size_t *written);
 
 /* Write a CRYPTO frame carrying as much of data as fits; as quic_frame_encode_stream_fit(). */
-int quic_frame_encode_crypto_fit(struct quic_writer *w, uint64_t offset, const uint8_t *data,
+int quic_frame_encode_crypto_fit(struct crypto_wr *w, uint64_t offset, const uint8_t *data,
 				 size_t data_len, size_t *written);
 
 /* ---- Per-type rules, RFC 9000 §12.4 Table 3, §12.5, §13.2; RFC 9221 §4-§5 ---- */

@@ -164,7 +164,7 @@ void quic_h3_settings_init(struct quic_h3_settings *s);
 int quic_h3_frame_header_decode(const uint8_t *buf, size_t len, uint64_t *type, uint64_t *length);
 
 /* Write a frame's Type and Length. @return 0, QUIC_ERR_BUFFER, QUIC_ERR_INVAL (value > 2^62-1) */
-int quic_h3_frame_header_put(struct quic_writer *w, uint64_t type, uint64_t length);
+int quic_h3_frame_header_put(struct crypto_wr *w, uint64_t type, uint64_t length);
 
 /*
  * Decode a SETTINGS frame payload (§7.2.4) into s (initialised to the defaults first). Unknown
@@ -180,7 +180,7 @@ int quic_h3_settings_decode(const uint8_t *payload, size_t len, struct quic_h3_s
  * (grease_id, which must satisfy quic_h3_is_reserved(), or 0 for none), as §7.2.4.1 suggests.
  * @return 0, QUIC_ERR_BUFFER, QUIC_ERR_INVAL
  */
-int quic_h3_settings_put(struct quic_writer *w, const struct quic_h3_settings *s,
+int quic_h3_settings_put(struct crypto_wr *w, const struct quic_h3_settings *s,
 			 uint64_t grease_id);
 
 /*
@@ -190,7 +190,7 @@ int quic_h3_settings_put(struct quic_writer *w, const struct quic_h3_settings *s
 int quic_h3_varint_frame_decode(const uint8_t *payload, size_t len, uint64_t *v);
 
 /* Write a whole one-varint frame (GOAWAY, MAX_PUSH_ID, CANCEL_PUSH). @return 0, QUIC_ERR_BUFFER */
-int quic_h3_varint_frame_put(struct quic_writer *w, uint64_t type, uint64_t v);
+int quic_h3_varint_frame_put(struct crypto_wr *w, uint64_t type, uint64_t v);
 
 /* ---- Request paths ---- */
 

@@ -50,13 +50,13 @@ bool quic_qpack_static_get(uint64_t index, const char **name, size_t *name_len, 
  * @return 0; QUIC_ERR_TRUNCATED (input ended); QUIC_ERR_MALFORMED (value above 2^62-1, or a
  *         continuation longer than any such value needs); QUIC_ERR_INVAL (bad n)
  */
-int quic_qpack_int_get(struct quic_reader *r, unsigned n, uint64_t *v);
+int quic_qpack_int_get(struct crypto_rd *r, unsigned n, uint64_t *v);
 
 /*
  * Encode v with an n-bit prefix; flags are the bits above the prefix in the first byte.
  * @return 0, QUIC_ERR_BUFFER (writer full), QUIC_ERR_INVAL (bad n, or v above 2^62-1)
  */
-int quic_qpack_int_put(struct quic_writer *w, unsigned n, uint8_t flags, uint64_t v);
+int quic_qpack_int_put(struct crypto_wr *w, unsigned n, uint8_t flags, uint64_t v);
 
 /* ---- Huffman code, RFC 7541 Appendix B ---- */
 
@@ -82,7 +82,7 @@ bool quic_huffman_code(unsigned sym, uint32_t *code, unsigned *bits);
  * @return 0; QUIC_ERR_TRUNCATED; QUIC_ERR_MALFORMED (bad integer or Huffman code);
  *         QUIC_ERR_BUFFER (decoded string longer than scratch_cap); QUIC_ERR_INVAL (bad n)
  */
-int quic_qpack_string_get(struct quic_reader *r, unsigned n, uint8_t *scratch, size_t scratch_cap,
+int quic_qpack_string_get(struct crypto_rd *r, unsigned n, uint8_t *scratch, size_t scratch_cap,
 			  const uint8_t **out, size_t *out_len);
 
 /* ---- Field sections, RFC 9204 §4.5 ---- */
@@ -110,7 +110,7 @@ int quic_qpack_decode_section(const uint8_t *in, size_t len, uint64_t max_size, 
 			      size_t scratch_cap, quic_qpack_field_fn fn, void *ctx);
 
 /* Encoded Field Section Prefix with Required Insert Count 0 and Base 0 (§4.5.1). */
-int quic_qpack_put_prefix(struct quic_writer *w);
+int quic_qpack_put_prefix(struct crypto_wr *w);
 
 /*
  * Encode one field line without the dynamic table and without Huffman: an Indexed Field Line
@@ -119,7 +119,7 @@ int quic_qpack_put_prefix(struct quic_writer *w);
  * Names must be lowercase, as HTTP/3 requires (RFC 9114 §4.2).
  * @return 0, QUIC_ERR_BUFFER (writer full)
  */
-int quic_qpack_put_field(struct quic_writer *w, const char *name, size_t name_len,
+int quic_qpack_put_field(struct crypto_wr *w, const char *name, size_t name_len,
 			 const char *value, size_t value_len);
 
 #ifdef __cplusplus

@@ -149,7 +149,7 @@ int quic_tparams_set_cid(struct quic_tparams *tp, enum quic_tp_id id, const uint
  * @return 0, QUIC_ERR_BUFFER (writer too small) or QUIC_ERR_INVAL (a present value out of its
  *         range); on failure the writer is left as it was on entry
  */
-int quic_tparams_encode(struct quic_writer *w, const struct quic_tparams *tp,
+int quic_tparams_encode(struct crypto_wr *w, const struct quic_tparams *tp,
 			enum quic_tp_sender sender);
 
 /*

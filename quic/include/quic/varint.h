@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <crypto/bytes.h>
 #include <quic/error.h>
 
 #ifdef __cplusplus
@@ -42,76 +43,16 @@ static inline int quic_varint_encode(uint8_t *buf, size_t cap, uint64_t v);
 static inline int quic_varint_encode_n(uint8_t *buf, size_t cap, uint64_t v, size_t n);
 
 /*
- * Reader: a cursor over borrowed bytes. Every get_* returns false (and sets err) once any read
- * would pass the end, and from then on every read fails, so a decoder may check once at the end.
+ * Reader: struct crypto_rd (crypto/bytes.h, shared with the TLS codec) and its fixed-width gets;
+ * the QUIC-only reads below follow its rule: once a read would pass the end, every read fails.
  */
-struct quic_reader {
-	const uint8_t *p;
-	const uint8_t *end;
-	bool err;
-};
-
-static inline void
-quic_reader_init(struct quic_reader *r, const uint8_t *buf, size_t len)
-{
-	r->p = buf;
-	/* An empty input may come without a buffer (NULL): NULL + 0 is undefined in C. */
-	r->end = len != 0 ? buf + len : buf;
-	r->err = false;
-}
-
-static inline size_t
-quic_reader_left(const struct quic_reader *r)
-{
-	return r->err ? 0 : (size_t)(r->end - r->p);
-}
-
-static inline bool quic_get_u8(struct quic_reader *r, uint8_t *v);
-static inline bool quic_get_u16(struct quic_reader *r, uint16_t *v);
-static inline bool quic_get_u24(struct quic_reader *r, uint32_t *v);
-static inline bool quic_get_u32(struct quic_reader *r, uint32_t *v);
-static inline bool quic_get_varint(struct quic_reader *r, uint64_t *v);
-/* Borrow n bytes: *out points into the input. */
-static inline bool quic_get_bytes(struct quic_reader *r, size_t n, const uint8_t **out);
+static inline bool quic_get_varint(struct crypto_rd *r, uint64_t *v);
 /* Copy n bytes into dst. */
-static inline bool quic_get_copy(struct quic_reader *r, void *dst, size_t n);
-static inline bool quic_skip(struct quic_reader *r, size_t n);
+static inline bool quic_get_copy(struct crypto_rd *r, void *dst, size_t n);
+static inline bool quic_skip(struct crypto_rd *r, size_t n);
 
-/* Writer: a cursor over a caller buffer; once full, err is set and nothing more is written. */
-struct quic_writer {
-	uint8_t *p;
-	uint8_t *start;
-	uint8_t *end;
-	bool err;
-};
-
-static inline void
-quic_writer_init(struct quic_writer *w, uint8_t *buf, size_t cap)
-{
-	w->p = buf;
-	w->start = buf;
-	w->end = cap != 0 ? buf + cap : buf; /* NULL + 0 is undefined */
-	w->err = false;
-}
-
-static inline size_t
-quic_writer_len(const struct quic_writer *w)
-{
-	return (size_t)(w->p - w->start);
-}
-
-static inline size_t
-quic_writer_left(const struct quic_writer *w)
-{
-	return w->err ? 0 : (size_t)(w->end - w->p);
-}
-
-static inline bool quic_put_u8(struct quic_writer *w, uint8_t v);
-static inline bool quic_put_u16(struct quic_writer *w, uint16_t v);
-static inline bool quic_put_u24(struct quic_writer *w, uint32_t v);
-static inline bool quic_put_u32(struct quic_writer *w, uint32_t v);
-static inline bool quic_put_varint(struct quic_writer *w, uint64_t v);
-static inline bool quic_put_bytes(struct quic_writer *w, const void *src, size_t n);
+/* Writer: struct crypto_wr (crypto/bytes.h); the varint put follows its rule. */
+static inline bool quic_put_varint(struct crypto_wr *w, uint64_t v);
 
 /*
  * Definitions, inline: packet parsers and builders call these for every field, and an
@@ -178,67 +119,8 @@ quic_varint_encode(uint8_t *buf, size_t cap, uint64_t v)
 	return quic_varint_encode_n(buf, cap, v, n);
 }
 
-/* Reserve n readable bytes or poison the reader. */
-static inline const uint8_t *
-quic_reader_take_(struct quic_reader *r, size_t n)
-{
-	const uint8_t *p;
-
-	if (r->err || (size_t)(r->end - r->p) < n) {
-		r->err = true;
-		return NULL;
-	}
-	p = r->p;
-	r->p += n;
-	return p;
-}
-
 static inline bool
-quic_get_u8(struct quic_reader *r, uint8_t *v)
-{
-	const uint8_t *p = quic_reader_take_(r, 1);
-
-	if (p == NULL)
-		return false;
-	*v = p[0];
-	return true;
-}
-
-static inline bool
-quic_get_u16(struct quic_reader *r, uint16_t *v)
-{
-	const uint8_t *p = quic_reader_take_(r, 2);
-
-	if (p == NULL)
-		return false;
-	*v = (uint16_t)((p[0] << 8) | p[1]);
-	return true;
-}
-
-static inline bool
-quic_get_u24(struct quic_reader *r, uint32_t *v)
-{
-	const uint8_t *p = quic_reader_take_(r, 3);
-
-	if (p == NULL)
-		return false;
-	*v = ((uint32_t)p[0] << 16) | ((uint32_t)p[1] << 8) | p[2];
-	return true;
-}
-
-static inline bool
-quic_get_u32(struct quic_reader *r, uint32_t *v)
-{
-	const uint8_t *p = quic_reader_take_(r, 4);
-
-	if (p == NULL)
-		return false;
-	*v = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-	return true;
-}
-
-static inline bool
-quic_get_varint(struct quic_reader *r, uint64_t *v)
+quic_get_varint(struct crypto_rd *r, uint64_t *v)
 {
 	int n;
 
@@ -254,20 +136,9 @@ quic_get_varint(struct quic_reader *r, uint64_t *v)
 }
 
 static inline bool
-quic_get_bytes(struct quic_reader *r, size_t n, const uint8_t **out)
+quic_get_copy(struct crypto_rd *r, void *dst, size_t n)
 {
-	const uint8_t *p = quic_reader_take_(r, n);
-
-	if (p == NULL)
-		return false;
-	*out = p;
-	return true;
-}
-
-static inline bool
-quic_get_copy(struct quic_reader *r, void *dst, size_t n)
-{
-	const uint8_t *p = quic_reader_take_(r, n);
+	const uint8_t *p = crypto_rd_take(r, n);
 
 	if (p == NULL)
 		return false;
@@ -277,78 +148,13 @@ quic_get_copy(struct quic_reader *r, void *dst, size_t n)
 }
 
 static inline bool
-quic_skip(struct quic_reader *r, size_t n)
+quic_skip(struct crypto_rd *r, size_t n)
 {
-	return quic_reader_take_(r, n) != NULL;
-}
-
-/* Reserve n writable bytes or poison the writer. */
-static inline uint8_t *
-quic_writer_room_(struct quic_writer *w, size_t n)
-{
-	uint8_t *p;
-
-	if (w->err || (size_t)(w->end - w->p) < n) {
-		w->err = true;
-		return NULL;
-	}
-	p = w->p;
-	w->p += n;
-	return p;
+	return crypto_rd_take(r, n) != NULL;
 }
 
 static inline bool
-quic_put_u8(struct quic_writer *w, uint8_t v)
-{
-	uint8_t *p = quic_writer_room_(w, 1);
-
-	if (p == NULL)
-		return false;
-	p[0] = v;
-	return true;
-}
-
-static inline bool
-quic_put_u16(struct quic_writer *w, uint16_t v)
-{
-	uint8_t *p = quic_writer_room_(w, 2);
-
-	if (p == NULL)
-		return false;
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-	return true;
-}
-
-static inline bool
-quic_put_u24(struct quic_writer *w, uint32_t v)
-{
-	uint8_t *p = quic_writer_room_(w, 3);
-
-	if (p == NULL)
-		return false;
-	p[0] = (uint8_t)(v >> 16);
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)v;
-	return true;
-}
-
-static inline bool
-quic_put_u32(struct quic_writer *w, uint32_t v)
-{
-	uint8_t *p = quic_writer_room_(w, 4);
-
-	if (p == NULL)
-		return false;
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-	return true;
-}
-
-static inline bool
-quic_put_varint(struct quic_writer *w, uint64_t v)
+quic_put_varint(struct crypto_wr *w, uint64_t v)
 {
 	size_t n = quic_varint_len(v);
 	uint8_t *p;
@@ -357,22 +163,10 @@ quic_put_varint(struct quic_writer *w, uint64_t v)
 		w->err = true;
 		return false;
 	}
-	p = quic_writer_room_(w, n);
+	p = crypto_wr_room(w, n);
 	if (p == NULL)
 		return false;
 	quic_varint_encode_n(p, n, v, n);
-	return true;
-}
-
-static inline bool
-quic_put_bytes(struct quic_writer *w, const void *src, size_t n)
-{
-	uint8_t *p = quic_writer_room_(w, n);
-
-	if (p == NULL)
-		return false;
-	if (n > 0)
-		memcpy(p, src, n);
 	return true;
 }
 

@@ -237,20 +237,20 @@ static inline size_t
 c_headers(uint8_t *out, size_t cap, const struct field *f, size_t n)
 {
 	uint8_t sec[4096];
-	struct quic_writer w, fw;
+	struct crypto_wr w, fw;
 
-	quic_writer_init(&fw, sec, sizeof(sec));
+	crypto_wr_init(&fw, sec, sizeof(sec));
 	cr_assert(eq(int, quic_qpack_put_prefix(&fw), 0));
 	for (size_t i = 0; i < n; i++)
 		cr_assert(eq(int,
 			     quic_qpack_put_field(&fw, f[i].name, strlen(f[i].name), f[i].value,
 						  strlen(f[i].value)),
 			     0));
-	quic_writer_init(&w, out, cap);
-	cr_assert(eq(int, quic_h3_frame_header_put(&w, QUIC_H3_FRAME_HEADERS, quic_writer_len(&fw)),
+	crypto_wr_init(&w, out, cap);
+	cr_assert(eq(int, quic_h3_frame_header_put(&w, QUIC_H3_FRAME_HEADERS, crypto_wr_len(&fw)),
 		     0));
-	cr_assert(quic_put_bytes(&w, sec, quic_writer_len(&fw)));
-	return quic_writer_len(&w);
+	cr_assert(crypto_put_bytes(&w, sec, crypto_wr_len(&fw)));
+	return crypto_wr_len(&w);
 }
 
 /* A GET-like request's HEADERS frame: method and path, scheme https, authority localhost. */
@@ -270,15 +270,15 @@ static inline size_t
 c_control(uint8_t *out, size_t cap)
 {
 	struct quic_h3_settings s;
-	struct quic_writer w;
+	struct crypto_wr w;
 
 	quic_h3_settings_init(&s);
 	s.max_field_section_size = 65536;
 	s.present = 1u << QUIC_H3_SETTING_MAX_FIELD_SECTION_SIZE;
-	quic_writer_init(&w, out, cap);
+	crypto_wr_init(&w, out, cap);
 	cr_assert(quic_put_varint(&w, QUIC_H3_STREAM_CONTROL));
 	cr_assert(eq(int, quic_h3_settings_put(&w, &s, 0x21), 0));
-	return quic_writer_len(&w);
+	return crypto_wr_len(&w);
 }
 
 /*

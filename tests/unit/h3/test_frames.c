@@ -22,13 +22,13 @@ HB_TEST(h3_frames, header_round_trip)
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
 			uint8_t buf[16];
-			struct quic_writer w;
+			struct crypto_wr w;
 			uint64_t t, l;
 			size_t n;
 
-			quic_writer_init(&w, buf, sizeof(buf));
+			crypto_wr_init(&w, buf, sizeof(buf));
 			cr_assert(eq(int, quic_h3_frame_header_put(&w, types[i], lens[j]), 0));
-			n = quic_writer_len(&w);
+			n = crypto_wr_len(&w);
 			cr_assert(eq(int, quic_h3_frame_header_decode(buf, n, &t, &l), (int)n));
 			cr_assert(eq(u64, t, types[i]));
 			cr_assert(eq(u64, l, lens[j]));
@@ -42,9 +42,9 @@ HB_TEST(h3_frames, header_round_trip)
 HB_TEST(h3_frames, header_put_errors)
 {
 	uint8_t buf[2];
-	struct quic_writer w;
+	struct crypto_wr w;
 
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	cr_assert(eq(int, quic_h3_frame_header_put(&w, QUIC_VARINT_MAX + 1, 0), QUIC_ERR_INVAL));
 	cr_assert(eq(int, quic_h3_frame_header_put(&w, 0x01, 1000), QUIC_ERR_BUFFER));
 }
@@ -53,7 +53,7 @@ HB_TEST(h3_frames, settings_round_trip)
 {
 	struct quic_h3_settings s, back;
 	uint8_t buf[64];
-	struct quic_writer w;
+	struct crypto_wr w;
 	uint64_t type, len;
 	int n;
 
@@ -64,13 +64,13 @@ HB_TEST(h3_frames, settings_round_trip)
 	s.present = 1u << QUIC_H3_SETTING_QPACK_MAX_TABLE_CAPACITY |
 		    1u << QUIC_H3_SETTING_QPACK_BLOCKED_STREAMS |
 		    1u << QUIC_H3_SETTING_MAX_FIELD_SECTION_SIZE;
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	cr_assert(eq(int, quic_h3_settings_put(&w, &s, 0x1f * 3 + 0x21), 0));
-	n = quic_h3_frame_header_decode(buf, quic_writer_len(&w), &type, &len);
+	n = quic_h3_frame_header_decode(buf, crypto_wr_len(&w), &type, &len);
 	cr_assert(eq(int, n, 2));
 	cr_assert(eq(u64, type, QUIC_H3_FRAME_SETTINGS));
 	/* 01 00, 06 44 00 (16384 in 4 bytes: 80 00 40 00), 07 00, 40 7e 00 */
-	cr_assert(eq(u64, len, quic_writer_len(&w) - 2));
+	cr_assert(eq(u64, len, crypto_wr_len(&w) - 2));
 	cr_assert(eq(int, quic_h3_settings_decode(buf + n, (size_t)len, &back), 0));
 	cr_assert(eq(u32, back.present, s.present));
 	cr_assert(eq(u64, back.max_field_section_size, 16384));
@@ -85,7 +85,7 @@ HB_TEST(h3_frames, settings_round_trip)
 			cr_assert(eq(int, rc, QUIC_H3_ERR_FRAME));
 	}
 	/* An invalid grease identifier is refused. */
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	cr_assert(eq(int, quic_h3_settings_put(&w, &s, 0x22), QUIC_ERR_INVAL));
 }
 
@@ -149,13 +149,13 @@ HB_TEST(h3_frames, varint_frames)
 	for (size_t i = 0; i < 3; i++) {
 		for (size_t j = 0; j < sizeof(values) / sizeof(values[0]); j++) {
 			uint8_t buf[24];
-			struct quic_writer w;
+			struct crypto_wr w;
 			uint64_t t, l, v;
 			int n;
 
-			quic_writer_init(&w, buf, sizeof(buf));
+			crypto_wr_init(&w, buf, sizeof(buf));
 			cr_assert(eq(int, quic_h3_varint_frame_put(&w, types[i], values[j]), 0));
-			n = quic_h3_frame_header_decode(buf, quic_writer_len(&w), &t, &l);
+			n = quic_h3_frame_header_decode(buf, crypto_wr_len(&w), &t, &l);
 			cr_assert(gt(int, n, 0));
 			cr_assert(eq(u64, t, types[i]));
 			cr_assert(eq(int, quic_h3_varint_frame_decode(buf + n, (size_t)l, &v), 0));

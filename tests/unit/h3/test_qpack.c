@@ -76,12 +76,12 @@ HB_TEST(qpack, rfc9204_b1_encode)
 {
 	uint8_t want[32], got[32];
 	size_t n = hb_hex(b1_hex, want, sizeof(want));
-	struct quic_writer w;
+	struct crypto_wr w;
 
-	quic_writer_init(&w, got, sizeof(got));
+	crypto_wr_init(&w, got, sizeof(got));
 	cr_assert(eq(int, quic_qpack_put_prefix(&w), 0));
 	cr_assert(eq(int, quic_qpack_put_field(&w, ":path", 5, "/index.html", 11), 0));
-	cr_assert(eq(sz, quic_writer_len(&w), n));
+	cr_assert(eq(sz, crypto_wr_len(&w), n));
 	cr_assert(eq(int, memcmp(got, want, n), 0));
 }
 
@@ -166,17 +166,17 @@ HB_TEST(qpack, int_decode)
 	for (size_t i = 0; i < sizeof(int_cases) / sizeof(int_cases[0]); i++) {
 		uint8_t in[16];
 		size_t n = hb_hex(int_cases[i].hex, in, sizeof(in));
-		struct quic_reader r;
+		struct crypto_rd r;
 		uint64_t v;
 
-		quic_reader_init(&r, in, n);
+		crypto_rd_init(&r, in, n);
 		cr_assert(eq(int, quic_qpack_int_get(&r, int_cases[i].prefix, &v), 0), "case %zu",
 			  i);
 		cr_assert(eq(u64, v, int_cases[i].value));
-		cr_assert(eq(sz, quic_reader_left(&r), 0));
+		cr_assert(eq(sz, crypto_rd_left(&r), 0));
 		/* Every strict prefix is a clean truncation. */
 		for (size_t k = 0; k < n; k++) {
-			quic_reader_init(&r, in, k);
+			crypto_rd_init(&r, in, k);
 			cr_assert(eq(int, quic_qpack_int_get(&r, int_cases[i].prefix, &v),
 				     QUIC_ERR_TRUNCATED));
 		}
@@ -188,16 +188,16 @@ HB_TEST(qpack, int_encode)
 	for (size_t i = 0; i < sizeof(int_cases) / sizeof(int_cases[0]); i++) {
 		uint8_t want[16], got[16];
 		size_t n = hb_hex(int_cases[i].hex, want, sizeof(want));
-		struct quic_writer w;
+		struct crypto_wr w;
 
-		quic_writer_init(&w, got, sizeof(got));
+		crypto_wr_init(&w, got, sizeof(got));
 		cr_assert(eq(int,
 			     quic_qpack_int_put(&w, int_cases[i].prefix, 0, int_cases[i].value),
 			     0));
-		cr_assert(eq(sz, quic_writer_len(&w), n));
+		cr_assert(eq(sz, crypto_wr_len(&w), n));
 		cr_assert(eq(int, memcmp(got, want, n), 0));
 		/* One byte short is refused. */
-		quic_writer_init(&w, got, n - 1);
+		crypto_wr_init(&w, got, n - 1);
 		cr_assert(eq(int,
 			     quic_qpack_int_put(&w, int_cases[i].prefix, 0, int_cases[i].value),
 			     QUIC_ERR_BUFFER));
@@ -214,19 +214,19 @@ HB_TEST(qpack, int_overflow)
 	static const char overlong[] = "ff80808080808080808000";
 	const char *bad[] = {too_big, wraps, overlong};
 	uint8_t buf[16];
-	struct quic_writer w;
+	struct crypto_wr w;
 
 	for (size_t i = 0; i < 3; i++) {
 		uint8_t in[16];
 		size_t n = hb_hex(bad[i], in, sizeof(in));
-		struct quic_reader r;
+		struct crypto_rd r;
 		uint64_t v;
 
-		quic_reader_init(&r, in, n);
+		crypto_rd_init(&r, in, n);
 		cr_assert(eq(int, quic_qpack_int_get(&r, 8, &v), QUIC_ERR_MALFORMED), "case %zu",
 			  i);
 	}
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	cr_assert(eq(int, quic_qpack_int_put(&w, 8, 0, UINT64_C(1) << 62), QUIC_ERR_INVAL));
 	cr_assert(eq(int, quic_qpack_int_put(&w, 0, 0, 1), QUIC_ERR_INVAL));
 	cr_assert(eq(int, quic_qpack_int_put(&w, 9, 0, 1), QUIC_ERR_INVAL));
@@ -242,17 +242,17 @@ HB_TEST(qpack, int_round_trip_all_prefixes)
 	for (unsigned p = 1; p <= 8; p++) {
 		for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 			uint8_t buf[16];
-			struct quic_writer w;
-			struct quic_reader r;
+			struct crypto_wr w;
+			struct crypto_rd r;
 			uint64_t v;
 
-			quic_writer_init(&w, buf, sizeof(buf));
+			crypto_wr_init(&w, buf, sizeof(buf));
 			/* Flags above the prefix are kept and do not disturb the value. */
 			cr_assert(eq(int, quic_qpack_int_put(&w, p, 0xff, values[i]), 0));
-			quic_reader_init(&r, buf, quic_writer_len(&w));
+			crypto_rd_init(&r, buf, crypto_wr_len(&w));
 			cr_assert(eq(int, quic_qpack_int_get(&r, p, &v), 0));
 			cr_assert(eq(u64, v, values[i]));
-			cr_assert(eq(sz, quic_reader_left(&r), 0));
+			cr_assert(eq(sz, crypto_rd_left(&r), 0));
 			if (p < 8)
 				cr_assert(eq(u8, buf[0] >> p, 0xffu >> p));
 		}
@@ -268,25 +268,25 @@ HB_TEST(qpack, string_literals)
 	size_t hn = hb_hex("86 a8eb 1064 9cbf", huff, sizeof(huff));
 	const uint8_t *out;
 	size_t len;
-	struct quic_reader r;
+	struct crypto_rd r;
 
-	quic_reader_init(&r, plain, sizeof(plain));
+	crypto_rd_init(&r, plain, sizeof(plain));
 	cr_assert(eq(int, quic_qpack_string_get(&r, 8, scratch, sizeof(scratch), &out, &len), 0));
 	cr_assert(eq(sz, len, 3));
 	cr_assert(eq(sz, (size_t)(out - plain), 1), "plain strings are not copied");
-	quic_reader_init(&r, huff, hn);
+	crypto_rd_init(&r, huff, hn);
 	cr_assert(eq(int, quic_qpack_string_get(&r, 8, scratch, sizeof(scratch), &out, &len), 0));
 	cr_assert(eq(sz, len, 8));
 	cr_assert(eq(int, memcmp(out, "no-cache", 8), 0));
 	/* Strict prefixes: truncated. */
 	for (size_t k = 0; k < hn; k++) {
-		quic_reader_init(&r, huff, k);
+		crypto_rd_init(&r, huff, k);
 		cr_assert(eq(int,
 			     quic_qpack_string_get(&r, 8, scratch, sizeof(scratch), &out, &len),
 			     QUIC_ERR_TRUNCATED));
 	}
 	/* Scratch too small for the decoded string. */
-	quic_reader_init(&r, huff, hn);
+	crypto_rd_init(&r, huff, hn);
 	cr_assert(eq(int, quic_qpack_string_get(&r, 8, scratch, 7, &out, &len), QUIC_ERR_BUFFER));
 }
 
@@ -394,15 +394,15 @@ HB_TEST(qpack, section_scratch_and_callback)
 HB_TEST(qpack, encoder_representations)
 {
 	uint8_t buf[128];
-	struct quic_writer w;
+	struct crypto_wr w;
 	struct fields f;
 	static uint8_t scratch[256];
 
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	cr_assert(eq(int, quic_qpack_put_prefix(&w), 0));
 	/* Name and value in the static table: one byte, 0xc0 | 25 (§4.5.2). */
 	cr_assert(eq(int, quic_qpack_put_field(&w, ":status", 7, "200", 3), 0));
-	cr_assert(eq(sz, quic_writer_len(&w), 3));
+	cr_assert(eq(sz, crypto_wr_len(&w), 3));
 	cr_assert(eq(u8, buf[2], 0xd9));
 	/* Name only: literal with name reference 4 (§4.5.4). */
 	cr_assert(eq(int, quic_qpack_put_field(&w, "content-length", 14, "1000", 4), 0));
@@ -413,7 +413,7 @@ HB_TEST(qpack, encoder_representations)
 	cr_assert(eq(u8, buf[9], 0x25));
 	memset(&f, 0, sizeof(f));
 	cr_assert(eq(int,
-		     quic_qpack_decode_section(buf, quic_writer_len(&w), 4096, scratch,
+		     quic_qpack_decode_section(buf, crypto_wr_len(&w), 4096, scratch,
 					       sizeof(scratch), collect, &f),
 		     0));
 	cr_assert(eq(sz, f.n, 3));
@@ -423,6 +423,6 @@ HB_TEST(qpack, encoder_representations)
 	cr_assert(eq(int, strcmp(f.name[2], "allow"), 0));
 	cr_assert(eq(int, strcmp(f.value[2], "GET, HEAD"), 0));
 	/* A writer without room is refused. */
-	quic_writer_init(&w, buf, 4);
+	crypto_wr_init(&w, buf, 4);
 	cr_assert(eq(int, quic_qpack_put_field(&w, "allow", 5, "GET, HEAD", 9), QUIC_ERR_BUFFER));
 }

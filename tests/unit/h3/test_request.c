@@ -410,15 +410,15 @@ HB_TEST(h3_request, headers_frame_too_large_not_buffered)
 	struct quic_app_config cfg = {.proto = QUIC_APP_H3, .max_field_section_size = 1024};
 	struct harness h;
 	uint8_t hdr[16], junk[4096];
-	struct quic_writer w;
+	struct crypto_wr w;
 	struct response r;
 
 	h_init_cfg(&h, &cfg);
 	h3_setup(&h);
 	/* A HEADERS frame announcing 1 GiB: answered 431 at once, its payload skipped. */
-	quic_writer_init(&w, hdr, sizeof(hdr));
+	crypto_wr_init(&w, hdr, sizeof(hdr));
 	cr_assert(eq(int, quic_h3_frame_header_put(&w, QUIC_H3_FRAME_HEADERS, 1u << 30), 0));
-	h_data(&h, 0, hdr, quic_writer_len(&w), false);
+	h_data(&h, 0, hdr, crypto_wr_len(&w), false);
 	memset(junk, 0xd1, sizeof(junk));
 	for (int i = 0; i < 64; i++)
 		h_data(&h, 0, junk, sizeof(junk), false);
@@ -438,7 +438,7 @@ HB_TEST(h3_request, body_and_trailers_ignored)
 	struct harness h;
 	uint8_t req[256], more[256];
 	size_t n = 0;
-	struct quic_writer w;
+	struct crypto_wr w;
 	const struct field trailer[] = {{"x-checksum", "abc"}};
 	struct response r;
 
@@ -447,21 +447,21 @@ HB_TEST(h3_request, body_and_trailers_ignored)
 	n = c_request(req, sizeof(req), "GET", "/file");
 	h_data(&h, 0, req, n, false);
 	/* DATA, an unknown frame, trailers, then FIN: all accepted after the header section. */
-	quic_writer_init(&w, more, sizeof(more));
+	crypto_wr_init(&w, more, sizeof(more));
 	quic_h3_frame_header_put(&w, QUIC_H3_FRAME_DATA, 3);
-	quic_put_bytes(&w, "abc", 3);
+	crypto_put_bytes(&w, "abc", 3);
 	quic_h3_frame_header_put(&w, 0x21, 0);
-	n = c_headers(more + quic_writer_len(&w), sizeof(more) - quic_writer_len(&w), trailer, 1);
-	h_data(&h, 0, more, quic_writer_len(&w) + n, false);
+	n = c_headers(more + crypto_wr_len(&w), sizeof(more) - crypto_wr_len(&w), trailer, 1);
+	h_data(&h, 0, more, crypto_wr_len(&w) + n, false);
 	h_drain(&h);
 	c_parse_response(h_out(&h, 0), &r);
 	cr_assert(eq(int, r.status, 200));
 	free(r.body);
 	cr_assert(not(quic_app_idle(h.app)));
 	/* After trailers, DATA is H3_FRAME_UNEXPECTED (§4.1). */
-	quic_writer_init(&w, more, sizeof(more));
+	crypto_wr_init(&w, more, sizeof(more));
 	quic_h3_frame_header_put(&w, QUIC_H3_FRAME_DATA, 0);
-	cr_assert(eq(int, quic_app_on_stream_data(h.app, 0, more, quic_writer_len(&w), true),
+	cr_assert(eq(int, quic_app_on_stream_data(h.app, 0, more, crypto_wr_len(&w), true),
 		     QUIC_H3_ERR_FRAME_UNEXPECTED));
 	h_fini(&h);
 }

@@ -34,15 +34,15 @@ struct wack {
 static void
 write_ack(struct quic_ackgen *ag, enum quic_pn_space space, uint64_t now, struct wack *o)
 {
-	struct quic_writer w;
-	struct quic_reader r;
+	struct crypto_wr w;
+	struct crypto_rd r;
 	struct quic_ack_iter it;
 
-	quic_writer_init(&w, o->buf, sizeof(o->buf));
+	crypto_wr_init(&w, o->buf, sizeof(o->buf));
 	cr_assert(eq(int, quic_ackgen_write(ag, space, &w, now, &o->largest), 0));
-	quic_reader_init(&r, o->buf, quic_writer_len(&w));
+	crypto_rd_init(&r, o->buf, crypto_wr_len(&w));
 	cr_assert(eq(int, quic_frame_decode(&r, &o->f), 0));
-	cr_assert(eq(sz, quic_reader_left(&r), 0));
+	cr_assert(eq(sz, crypto_rd_left(&r), 0));
 	cr_assert(eq(u64, o->f.ack.largest, o->largest));
 	quic_ack_iter_init(&it, &o->f.ack);
 	o->n = 0;
@@ -338,9 +338,9 @@ HB_TEST(ackgen, forget_after_ack_of_ack)
 	cr_assert(eq(u64, quic_ackgen_deadline(&ag, APP), QUIC_TIMER_NONE));
 	{
 		uint8_t buf[64];
-		struct quic_writer w;
+		struct crypto_wr w;
 
-		quic_writer_init(&w, buf, sizeof(buf));
+		crypto_wr_init(&w, buf, sizeof(buf));
 		cr_assert(eq(int, quic_ackgen_write(&ag, APP, &w, 3 * MS, NULL), QUIC_ERR_INVAL));
 	}
 	/* The largest is kept for packet number decoding. */
@@ -353,13 +353,13 @@ HB_TEST(ackgen, write_needs_room)
 {
 	struct quic_ackgen ag;
 	uint8_t buf[2];
-	struct quic_writer w;
+	struct crypto_wr w;
 
 	ag_init(&ag);
 	recv_pkt(&ag, INIT, 1000, 0);
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	cr_assert(eq(int, quic_ackgen_write(&ag, INIT, &w, 0, NULL), QUIC_ERR_BUFFER));
-	cr_assert(eq(sz, quic_writer_len(&w), 0));
+	cr_assert(eq(sz, crypto_wr_len(&w), 0));
 	/* Still due. */
 	cr_assert(quic_ackgen_ack_due(&ag, INIT, 0));
 	cr_assert(quic_ackgen_has_new(&ag, INIT));
@@ -370,7 +370,7 @@ HB_TEST(ackgen, discarded_space)
 {
 	struct quic_ackgen ag;
 	uint8_t buf[64];
-	struct quic_writer w;
+	struct crypto_wr w;
 
 	ag_init(&ag);
 	recv_pkt(&ag, INIT, 0, 0);
@@ -381,7 +381,7 @@ HB_TEST(ackgen, discarded_space)
 	cr_assert(not(quic_ackgen_on_received(&ag, INIT, 1, true, QUIC_ECN_NOT_ECT, 0)));
 	cr_assert(quic_ackgen_is_duplicate(&ag, INIT, 1));
 	cr_assert(not(quic_ackgen_has_new(&ag, INIT)));
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	cr_assert(eq(int, quic_ackgen_write(&ag, INIT, &w, 0, NULL), QUIC_ERR_INVAL));
 	quic_ackgen_fini(&ag);
 }

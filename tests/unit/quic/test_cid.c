@@ -929,20 +929,20 @@ HB_TEST(cid, peer_stateless_reset)
 static void
 through_codec(const struct quic_frame *in, struct quic_frame *out, uint8_t *buf, size_t cap)
 {
-	struct quic_writer w;
-	struct quic_reader r;
+	struct crypto_wr w;
+	struct crypto_rd r;
 	size_t len;
 
-	quic_writer_init(&w, buf, cap);
+	crypto_wr_init(&w, buf, cap);
 	cr_assert(eq(int, quic_frame_encode(&w, in), 0));
-	len = quic_writer_len(&w);
+	len = crypto_wr_len(&w);
 	for (size_t k = 0; k < len; k++) {
-		quic_reader_init(&r, buf, k);
+		crypto_rd_init(&r, buf, k);
 		cr_assert(eq(int, quic_frame_decode(&r, out), QUIC_ERR_TRUNCATED), "prefix %zu", k);
 	}
-	quic_reader_init(&r, buf, len);
+	crypto_rd_init(&r, buf, len);
 	cr_assert(eq(int, quic_frame_decode(&r, out), 0));
-	cr_assert(eq(sz, quic_reader_left(&r), 0));
+	cr_assert(eq(sz, crypto_rd_left(&r), 0));
 }
 
 HB_TEST(cid, server_client_exchange)

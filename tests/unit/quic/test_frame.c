@@ -19,10 +19,10 @@ TestSuite(frame);
 static int
 decode_buf(const uint8_t *buf, size_t len, struct quic_frame *f, size_t *used)
 {
-	struct quic_reader r;
+	struct crypto_rd r;
 	int err;
 
-	quic_reader_init(&r, buf, len);
+	crypto_rd_init(&r, buf, len);
 	err = quic_frame_decode(&r, f);
 	*used = (size_t)(r.p - buf);
 	return err;
@@ -32,12 +32,12 @@ decode_buf(const uint8_t *buf, size_t len, struct quic_frame *f, size_t *used)
 static size_t
 encode_buf(const struct quic_frame *f, uint8_t *buf, size_t cap)
 {
-	struct quic_writer w;
+	struct crypto_wr w;
 
-	quic_writer_init(&w, buf, cap);
+	crypto_wr_init(&w, buf, cap);
 	cr_assert(eq(int, quic_frame_encode(&w, f), 0));
-	cr_assert(eq(sz, quic_writer_len(&w), quic_frame_encoded_len(f)));
-	return quic_writer_len(&w);
+	cr_assert(eq(sz, crypto_wr_len(&w), quic_frame_encoded_len(f)));
+	return crypto_wr_len(&w);
 }
 
 /* Every strict prefix shorter than hdr is a clean truncation. */
@@ -194,12 +194,12 @@ HB_TEST(frame, rfc9001_a3_server_initial_payload)
 		"020304";
 	uint8_t in[128], out[128];
 	size_t n = hb_hex(payload_hex, in, sizeof(in));
-	struct quic_writer w;
-	struct quic_reader r;
+	struct crypto_wr w;
+	struct crypto_rd r;
 	struct quic_frame ack, crypto;
 
 	cr_assert(eq(sz, n, 99));
-	quic_reader_init(&r, in, n);
+	crypto_rd_init(&r, in, n);
 	cr_assert(eq(int, quic_frame_decode(&r, &ack), 0));
 	cr_assert(eq(u64, ack.type, QUIC_FRAME_ACK));
 	cr_assert(eq(u64, ack.ack.largest, 0));
@@ -209,13 +209,13 @@ HB_TEST(frame, rfc9001_a3_server_initial_payload)
 	cr_assert(eq(u64, crypto.crypto.offset, 0));
 	cr_assert(eq(sz, crypto.crypto.len, 90));
 	cr_assert(eq(u8, crypto.crypto.data[0], 0x02)); /* ServerHello */
-	cr_assert(eq(sz, quic_reader_left(&r), 0));
+	cr_assert(eq(sz, crypto_rd_left(&r), 0));
 
 	/* Re-encoding gives the RFC's bytes back: its CRYPTO Length uses 2 bytes (0x405a). */
-	quic_writer_init(&w, out, sizeof(out));
+	crypto_wr_init(&w, out, sizeof(out));
 	cr_assert(eq(int, quic_frame_encode(&w, &ack), 0));
 	cr_assert(eq(int, quic_frame_encode(&w, &crypto), 0));
-	cr_assert(eq(sz, quic_writer_len(&w), n));
+	cr_assert(eq(sz, crypto_wr_len(&w), n));
 	cr_assert(eq(int, memcmp(out, in, n), 0));
 }
 
@@ -433,19 +433,19 @@ check_ack_ranges(const uint8_t *buf, size_t len, const struct quic_ack_range *wa
 HB_TEST(frame, ack_encode_ranges_round_trip)
 {
 	uint8_t buf[128];
-	struct quic_writer w;
+	struct crypto_wr w;
 	struct quic_frame f;
 	size_t written, used;
 
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	cr_assert(eq(int, quic_frame_encode_ack(&w, five_ranges, 5, 1000, NULL, &written), 0));
 	cr_assert(eq(sz, written, 5));
 	cr_assert(eq(u8, buf[0], QUIC_FRAME_ACK));
-	check_ack_ranges(buf, quic_writer_len(&w), five_ranges, 5);
-	check_prefixes_truncated(buf, quic_writer_len(&w));
+	check_ack_ranges(buf, crypto_wr_len(&w), five_ranges, 5);
+	check_prefixes_truncated(buf, crypto_wr_len(&w));
 
 	/* The generic encoder reproduces the same bytes from the decoded frame. */
-	cr_assert(eq(int, decode_buf(buf, quic_writer_len(&w), &f, &used), 0));
+	cr_assert(eq(int, decode_buf(buf, crypto_wr_len(&w), &f, &used), 0));
 	cr_assert(eq(u64, f.ack.ack_delay, 1000));
 	round_trip(&f);
 }
@@ -454,17 +454,17 @@ HB_TEST(frame, ack_ecn_round_trip)
 {
 	const struct quic_ack_ecn ecn = {.ect0 = 10, .ect1 = 1u << 20, .ce = QUIC_VARINT_MAX};
 	uint8_t buf[128];
-	struct quic_writer w;
+	struct crypto_wr w;
 	struct quic_frame f;
 	size_t written, used;
 
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	cr_assert(eq(int, quic_frame_encode_ack(&w, five_ranges, 3, 0, &ecn, &written), 0));
 	cr_assert(eq(sz, written, 3));
 	cr_assert(eq(u8, buf[0], QUIC_FRAME_ACK_ECN));
-	check_ack_ranges(buf, quic_writer_len(&w), five_ranges, 3);
-	check_prefixes_truncated(buf, quic_writer_len(&w));
-	cr_assert(eq(int, decode_buf(buf, quic_writer_len(&w), &f, &used), 0));
+	check_ack_ranges(buf, crypto_wr_len(&w), five_ranges, 3);
+	check_prefixes_truncated(buf, crypto_wr_len(&w));
+	cr_assert(eq(int, decode_buf(buf, crypto_wr_len(&w), &f, &used), 0));
 	cr_assert(eq(u64, f.ack.ect0, 10));
 	cr_assert(eq(u64, f.ack.ect1, 1u << 20));
 	cr_assert(eq(u64, f.ack.ce, QUIC_VARINT_MAX));
@@ -482,25 +482,25 @@ HB_TEST(frame, ack_encode_fits_room)
 	for (size_t i = 0; i < ARRAY_LEN(many); i++)
 		many[i].smallest = many[i].largest = 1000 - 2 * i;
 	for (size_t room = 0; room <= sizeof(buf); room++) {
-		struct quic_writer w;
+		struct crypto_wr w;
 		size_t written = 0;
 		int err;
 
-		quic_writer_init(&w, buf, room);
+		crypto_wr_init(&w, buf, room);
 		err = quic_frame_encode_ack(&w, many, ARRAY_LEN(many), 3, NULL, &written);
 		if (room < 6) {
 			/* type, largest (2), delay, count, first range */
 			cr_assert(eq(int, err, QUIC_ERR_BUFFER));
-			cr_assert(eq(sz, quic_writer_len(&w), 0));
+			cr_assert(eq(sz, crypto_wr_len(&w), 0));
 			continue;
 		}
 		cr_assert(eq(int, err, 0), "room %zu", room);
-		cr_assert(le(sz, quic_writer_len(&w), room));
+		cr_assert(le(sz, crypto_wr_len(&w), room));
 		cr_assert(ge(sz, written, last_written));
-		check_ack_ranges(buf, quic_writer_len(&w), many, written);
+		check_ack_ranges(buf, crypto_wr_len(&w), many, written);
 		last_written = written;
 		if (written == ARRAY_LEN(many) && full_len == 0)
-			full_len = quic_writer_len(&w);
+			full_len = crypto_wr_len(&w);
 	}
 	cr_assert(eq(sz, last_written, ARRAY_LEN(many)));
 	/* 6-byte head with a 2-byte count, then 99 two-byte pairs. */
@@ -516,10 +516,10 @@ HB_TEST(frame, ack_encode_rejects_bad_ranges)
 	static const struct quic_ack_range too_big[] = {{0, QUIC_VARINT_MAX + 1}};
 	static const struct quic_ack_range gap_one[] = {{10, 20}, {5, 8}};
 	uint8_t buf[64];
-	struct quic_writer w;
+	struct crypto_wr w;
 	size_t written;
 
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	cr_assert(
 		eq(int, quic_frame_encode_ack(&w, overlap, 2, 0, NULL, &written), QUIC_ERR_INVAL));
 	cr_assert(
@@ -532,11 +532,11 @@ HB_TEST(frame, ack_encode_rejects_bad_ranges)
 		eq(int, quic_frame_encode_ack(&w, too_big, 1, 0, NULL, &written), QUIC_ERR_INVAL));
 	cr_assert(
 		eq(int, quic_frame_encode_ack(&w, gap_one, 0, 0, NULL, &written), QUIC_ERR_INVAL));
-	cr_assert(eq(sz, quic_writer_len(&w), 0));
+	cr_assert(eq(sz, crypto_wr_len(&w), 0));
 	/* One missing packet (9) between ranges is a Gap of 0. */
 	cr_assert(eq(int, quic_frame_encode_ack(&w, gap_one, 2, 0, NULL, &written), 0));
 	cr_assert(eq(u8, buf[5], 0)); /* Gap */
-	check_ack_ranges(buf, quic_writer_len(&w), gap_one, 2);
+	check_ack_ranges(buf, crypto_wr_len(&w), gap_one, 2);
 }
 
 /*
@@ -551,21 +551,21 @@ HB_TEST(frame, ack_encode_rejects_unencodable_values)
 	static const struct quic_ack_range wrap_gap[] = {{10, 20},
 							 {UINT64_MAX - 1, UINT64_MAX - 1}};
 	uint8_t buf[64];
-	struct quic_writer w;
+	struct crypto_wr w;
 	size_t written = 0;
 
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	cr_assert(eq(int, quic_frame_encode_ack(&w, one, 1, QUIC_VARINT_MAX + 1, NULL, &written),
 		     QUIC_ERR_INVAL));
 	cr_assert(eq(int, quic_frame_encode_ack(&w, wrap_huge, 2, 0, NULL, &written),
 		     QUIC_ERR_INVAL));
 	cr_assert(
 		eq(int, quic_frame_encode_ack(&w, wrap_gap, 2, 0, NULL, &written), QUIC_ERR_INVAL));
-	cr_assert(eq(sz, quic_writer_len(&w), 0));
+	cr_assert(eq(sz, crypto_wr_len(&w), 0));
 	cr_assert(not(w.err));
 	/* The largest encodable ACK Delay is still accepted. */
 	cr_assert(eq(int, quic_frame_encode_ack(&w, one, 1, QUIC_VARINT_MAX, NULL, &written), 0));
-	check_ack_ranges(buf, quic_writer_len(&w), one, 1);
+	check_ack_ranges(buf, crypto_wr_len(&w), one, 1);
 }
 
 /* C5 (§19.3.1): a computed packet number below zero. */
@@ -685,12 +685,12 @@ HB_TEST(frame, errors_map_to_transport_codes)
 HB_TEST(frame, empty_and_poisoned_reader)
 {
 	static const uint8_t ping[] = {0x01};
-	struct quic_reader r;
+	struct crypto_rd r;
 	struct quic_frame f;
 
-	quic_reader_init(&r, ping, 0);
+	crypto_rd_init(&r, ping, 0);
 	cr_assert(eq(int, quic_frame_decode(&r, &f), QUIC_ERR_TRUNCATED));
-	quic_reader_init(&r, ping, 1);
+	crypto_rd_init(&r, ping, 1);
 	r.err = true;
 	cr_assert(eq(int, quic_frame_decode(&r, &f), QUIC_ERR_TRUNCATED));
 }
@@ -700,25 +700,25 @@ HB_TEST(frame, empty_and_poisoned_reader)
 HB_TEST(frame, padding_run_is_one_frame)
 {
 	uint8_t payload[1500];
-	struct quic_reader r;
+	struct crypto_rd r;
 	struct quic_frame f;
 
 	memset(payload, 0, sizeof(payload));
-	quic_reader_init(&r, payload, sizeof(payload));
+	crypto_rd_init(&r, payload, sizeof(payload));
 	cr_assert(eq(int, quic_frame_decode(&r, &f), 0));
 	cr_assert(eq(u64, f.type, QUIC_FRAME_PADDING));
 	cr_assert(eq(sz, f.padding.len, sizeof(payload)));
-	cr_assert(eq(sz, quic_reader_left(&r), 0));
+	cr_assert(eq(sz, crypto_rd_left(&r), 0));
 
 	/* Every alignment of a run ending in a PING: the run stops at the first non-zero. */
 	for (size_t run = 1; run < 40; run++) {
 		payload[run] = QUIC_FRAME_PING;
-		quic_reader_init(&r, payload, run + 1);
+		crypto_rd_init(&r, payload, run + 1);
 		cr_assert(eq(int, quic_frame_decode(&r, &f), 0));
 		cr_assert(eq(sz, f.padding.len, run));
 		cr_assert(eq(int, quic_frame_decode(&r, &f), 0));
 		cr_assert(eq(u64, f.type, QUIC_FRAME_PING));
-		cr_assert(eq(sz, quic_reader_left(&r), 0));
+		cr_assert(eq(sz, crypto_rd_left(&r), 0));
 		payload[run] = 0;
 	}
 }
@@ -729,11 +729,11 @@ HB_TEST(frame, payload_of_several_frames)
 					QUIC_FRAME_PADDING};
 	uint8_t in[64];
 	size_t n = hb_hex("02 05 00 00 01  06 00 02 abcd  01  00 00 00 00", in, sizeof(in));
-	struct quic_reader r;
+	struct crypto_rd r;
 	size_t count = 0;
 
-	quic_reader_init(&r, in, n);
-	while (quic_reader_left(&r) > 0) {
+	crypto_rd_init(&r, in, n);
+	while (crypto_rd_left(&r) > 0) {
 		struct quic_frame f;
 
 		cr_assert(eq(int, quic_frame_decode(&r, &f), 0));
@@ -745,7 +745,7 @@ HB_TEST(frame, payload_of_several_frames)
 
 	/* An unknown type after valid frames stops the walk with an error. */
 	n = hb_hex("01 21 01", in, sizeof(in));
-	quic_reader_init(&r, in, n);
+	crypto_rd_init(&r, in, n);
 	{
 		struct quic_frame f;
 
@@ -760,9 +760,9 @@ HB_TEST(frame, encoder_refuses_invalid_frames)
 {
 	struct quic_frame f;
 	uint8_t buf[64];
-	struct quic_writer w;
+	struct crypto_wr w;
 
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	memset(&f, 0, sizeof(f));
 	f.type = 0x20;
 	cr_assert(eq(int, quic_frame_encode(&w, &f), QUIC_ERR_INVAL));
@@ -810,7 +810,7 @@ HB_TEST(frame, encoder_refuses_invalid_frames)
 	f.type = QUIC_FRAME_PADDING;
 	f.padding.len = 0;
 	cr_assert(eq(int, quic_frame_encode(&w, &f), QUIC_ERR_INVAL));
-	cr_assert(eq(sz, quic_writer_len(&w), 0));
+	cr_assert(eq(sz, crypto_wr_len(&w), 0));
 	cr_assert(not(w.err));
 }
 
@@ -819,7 +819,7 @@ HB_TEST(frame, encoder_buffer_too_small)
 {
 	struct quic_frame f;
 	uint8_t buf[32];
-	struct quic_writer w;
+	struct crypto_wr w;
 	size_t n;
 
 	memset(&f, 0, sizeof(f));
@@ -829,14 +829,14 @@ HB_TEST(frame, encoder_buffer_too_small)
 	n = quic_frame_encoded_len(&f);
 	cr_assert(eq(sz, n, 1 + 1 + 1 + sizeof(data16)));
 	for (size_t room = 0; room < n; room++) {
-		quic_writer_init(&w, buf, room);
+		crypto_wr_init(&w, buf, room);
 		cr_assert(eq(int, quic_frame_encode(&w, &f), QUIC_ERR_BUFFER));
-		cr_assert(eq(sz, quic_writer_len(&w), 0));
+		cr_assert(eq(sz, crypto_wr_len(&w), 0));
 		cr_assert(not(w.err));
 	}
-	quic_writer_init(&w, buf, n);
+	crypto_wr_init(&w, buf, n);
 	cr_assert(eq(int, quic_frame_encode(&w, &f), 0));
-	cr_assert(eq(sz, quic_writer_left(&w), 0));
+	cr_assert(eq(sz, crypto_wr_left(&w), 0));
 }
 
 /* ---- STREAM and CRYPTO fitted to the room ---- */
@@ -945,26 +945,26 @@ check_stream_fit_rooms(uint64_t id, uint64_t off)
 		data[i] = (uint8_t)(i * 7 + 1);
 	for (int last = 0; last < 2; last++) {
 		for (size_t room = 0; room <= sizeof(buf); room++) {
-			struct quic_writer w, w2;
+			struct crypto_wr w, w2;
 			struct quic_frame f;
 			size_t written = 0, used;
 			int err;
 
-			quic_writer_init(&w, buf, room);
+			crypto_wr_init(&w, buf, room);
 			err = quic_frame_encode_stream_fit(&w, id, off, data, sizeof(data), true,
 							   last, &written);
 			if (err != 0) {
 				cr_assert(eq(int, err, QUIC_ERR_BUFFER));
 				cr_assert(lt(sz, room, hdr + (last ? 1 : 2)));
-				cr_assert(eq(sz, quic_writer_len(&w), 0));
+				cr_assert(eq(sz, crypto_wr_len(&w), 0));
 				continue;
 			}
-			cr_assert(le(sz, quic_writer_len(&w), room));
-			cr_assert(eq(int, decode_buf(buf, quic_writer_len(&w), &f, &used), 0));
-			cr_assert(eq(sz, used, quic_writer_len(&w)));
-			quic_writer_init(&w2, again, sizeof(again));
+			cr_assert(le(sz, crypto_wr_len(&w), room));
+			cr_assert(eq(int, decode_buf(buf, crypto_wr_len(&w), &f, &used), 0));
+			cr_assert(eq(sz, used, crypto_wr_len(&w)));
+			crypto_wr_init(&w2, again, sizeof(again));
 			cr_assert(eq(int, quic_frame_encode(&w2, &f), 0));
-			cr_assert(eq(sz, quic_writer_len(&w2), used));
+			cr_assert(eq(sz, crypto_wr_len(&w2), used));
 			cr_assert(eq(int, memcmp(again, buf, used), 0));
 			cr_assert(eq(u64, f.stream.stream_id, id));
 			cr_assert(eq(u64, f.stream.offset, off));
@@ -977,7 +977,7 @@ check_stream_fit_rooms(uint64_t id, uint64_t off)
 			cr_assert(eq(int, !!(f.type & QUIC_STREAM_BIT_LEN), !last));
 			/* A last frame fills the room when data remains. */
 			if (last && written < sizeof(data))
-				cr_assert(eq(sz, quic_writer_len(&w), room));
+				cr_assert(eq(sz, crypto_wr_len(&w), room));
 		}
 	}
 }
@@ -997,22 +997,22 @@ HB_TEST(frame, encode_crypto_fit_every_room)
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)i;
 	for (size_t room = 0; room <= sizeof(buf); room++) {
-		struct quic_writer w;
+		struct crypto_wr w;
 		struct quic_frame f;
 		size_t written = 0, used;
 		int err;
 
-		quic_writer_init(&w, buf, room);
+		crypto_wr_init(&w, buf, room);
 		err = quic_frame_encode_crypto_fit(&w, 1000, data, sizeof(data), &written);
 		if (room < 1 + 2 + 1 + 1) {
 			cr_assert(eq(int, err, QUIC_ERR_BUFFER));
 			continue;
 		}
 		cr_assert(eq(int, err, 0), "room %zu", room);
-		cr_assert(le(sz, quic_writer_len(&w), room));
+		cr_assert(le(sz, crypto_wr_len(&w), room));
 		/* At most one byte lost to a Length-width step. */
-		cr_assert(ge(sz, quic_writer_len(&w) + 1, room < 306 ? room : 305));
-		cr_assert(eq(int, decode_buf(buf, quic_writer_len(&w), &f, &used), 0));
+		cr_assert(ge(sz, crypto_wr_len(&w) + 1, room < 306 ? room : 305));
+		cr_assert(eq(int, decode_buf(buf, crypto_wr_len(&w), &f, &used), 0));
 		cr_assert(eq(u64, f.crypto.offset, 1000));
 		cr_assert(eq(sz, f.crypto.len, written));
 		cr_assert(eq(int, memcmp(f.crypto.data, data, written), 0));

@@ -97,14 +97,14 @@ static void
 ack_make(struct ackf *a, const struct quic_ack_range *ranges, size_t n, uint64_t delay,
 	 const struct quic_ack_ecn *ecn)
 {
-	struct quic_writer w;
-	struct quic_reader rd;
+	struct crypto_wr w;
+	struct crypto_rd rd;
 	size_t written;
 
-	quic_writer_init(&w, a->buf, sizeof(a->buf));
+	crypto_wr_init(&w, a->buf, sizeof(a->buf));
 	cr_assert(eq(int, quic_frame_encode_ack(&w, ranges, n, delay, ecn, &written), 0));
 	cr_assert(eq(sz, written, n));
-	quic_reader_init(&rd, a->buf, quic_writer_len(&w));
+	crypto_rd_init(&rd, a->buf, crypto_wr_len(&w));
 	cr_assert(eq(int, quic_frame_decode(&rd, &a->f), 0));
 }
 
@@ -682,8 +682,8 @@ HB_TEST(recovery, ack_with_10000_ranges)
 	struct quic_recovery *r;
 	struct quic_ack_range *ranges = malloc(NR * sizeof(*ranges));
 	uint8_t *buf = malloc(64 * 1024);
-	struct quic_writer w;
-	struct quic_reader rd;
+	struct crypto_wr w;
+	struct crypto_rd rd;
 	struct quic_frame f;
 	size_t written;
 	uint64_t now = 0;
@@ -703,10 +703,10 @@ HB_TEST(recovery, ack_with_10000_ranges)
 	/* Every even number from 20998 down to 1000: 10,000 single-packet ranges. */
 	for (int i = 0; i < NR; i++)
 		ranges[i] = (struct quic_ack_range){20998 - 2 * i, 20998 - 2 * i};
-	quic_writer_init(&w, buf, 64 * 1024);
+	crypto_wr_init(&w, buf, 64 * 1024);
 	cr_assert(eq(int, quic_frame_encode_ack(&w, ranges, NR, 0, NULL, &written), 0));
 	cr_assert(eq(sz, written, NR));
-	quic_reader_init(&rd, buf, quic_writer_len(&w));
+	crypto_rd_init(&rd, buf, crypto_wr_len(&w));
 	cr_assert(eq(int, quic_frame_decode(&rd, &f), 0));
 	cr_assert(eq(u64, f.ack.range_count, NR - 1));
 	memset(&log, 0, sizeof(log));

@@ -76,11 +76,11 @@ fill_all(struct quic_tparams *tp)
 static size_t
 encode(const struct quic_tparams *tp, enum quic_tp_sender sender, uint8_t *buf, size_t cap)
 {
-	struct quic_writer w;
+	struct crypto_wr w;
 
-	quic_writer_init(&w, buf, cap);
+	crypto_wr_init(&w, buf, cap);
 	cr_assert(eq(int, quic_tparams_encode(&w, tp, sender), 0));
-	return quic_writer_len(&w);
+	return crypto_wr_len(&w);
 }
 
 /*
@@ -92,12 +92,12 @@ static void
 check_prefixes(const uint8_t *buf, size_t n, enum quic_tp_sender sender, uint64_t full)
 {
 	bool boundary[1024] = {false};
-	struct quic_reader r;
+	struct crypto_rd r;
 
 	cr_assert(lt(sz, n, ARRAY_LEN(boundary)));
-	quic_reader_init(&r, buf, n);
+	crypto_rd_init(&r, buf, n);
 	boundary[0] = true;
-	while (quic_reader_left(&r) > 0) {
+	while (crypto_rd_left(&r) > 0) {
 		uint64_t id, len;
 
 		cr_assert(quic_get_varint(&r, &id));
@@ -394,16 +394,16 @@ HB_TEST(tparams, encoder_refusals)
 {
 	struct quic_tparams tp;
 	uint8_t buf[512];
-	struct quic_writer w;
+	struct crypto_wr w;
 	size_t full;
 
 	/* Out-of-range values set behind the setters' back. */
 	quic_tparams_init_default(&tp);
 	tp.ack_delay_exponent = 21;
 	tp.present |= QUIC_TP_BIT(QUIC_TP_ACK_DELAY_EXPONENT);
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	cr_assert(eq(int, quic_tparams_encode(&w, &tp, QUIC_TP_FROM_CLIENT), QUIC_ERR_INVAL));
-	cr_assert(eq(sz, quic_writer_len(&w), 0));
+	cr_assert(eq(sz, crypto_wr_len(&w), 0));
 
 	quic_tparams_init_default(&tp);
 	tp.initial_scid.len = 21;
@@ -415,7 +415,7 @@ HB_TEST(tparams, encoder_refusals)
 	cr_assert(eq(int, quic_tparams_encode(&w, &tp, QUIC_TP_FROM_SERVER), QUIC_ERR_INVAL));
 	/* ...but a client never writes it, so it is not looked at. */
 	cr_assert(eq(int, quic_tparams_encode(&w, &tp, QUIC_TP_FROM_CLIENT), 0));
-	cr_assert(eq(sz, quic_writer_len(&w), 0));
+	cr_assert(eq(sz, crypto_wr_len(&w), 0));
 
 	quic_tparams_init_default(&tp);
 	tp.version_info.chosen = 1;
@@ -427,14 +427,14 @@ HB_TEST(tparams, encoder_refusals)
 
 	/* Every buffer too small: QUIC_ERR_BUFFER and the writer as it was. */
 	fill_all(&tp);
-	quic_writer_init(&w, buf, sizeof(buf));
+	crypto_wr_init(&w, buf, sizeof(buf));
 	cr_assert(eq(int, quic_tparams_encode(&w, &tp, QUIC_TP_FROM_SERVER), 0));
-	full = quic_writer_len(&w);
+	full = crypto_wr_len(&w);
 	for (size_t cap = 0; cap < full; cap++) {
-		quic_writer_init(&w, buf, cap);
+		crypto_wr_init(&w, buf, cap);
 		cr_assert(eq(int, quic_tparams_encode(&w, &tp, QUIC_TP_FROM_SERVER),
 			     QUIC_ERR_BUFFER));
-		cr_assert(eq(sz, quic_writer_len(&w), 0));
+		cr_assert(eq(sz, crypto_wr_len(&w), 0));
 		cr_assert(not(w.err));
 	}
 }

@@ -237,7 +237,7 @@ check_close(struct vfix *f, const struct quic_vresult *r, uint32_t version, cons
 	struct crypto_hp *hp = NULL;
 	struct quic_packet_hdr h;
 	struct quic_packet_rx rx;
-	struct quic_reader rd;
+	struct crypto_rd rd;
 	struct quic_frame fr;
 
 	cr_assert(eq(int, (int)r->action, (int)QUIC_VA_SEND_CLOSE));
@@ -256,7 +256,7 @@ check_close(struct vfix *f, const struct quic_vresult *r, uint32_t version, cons
 	cr_assert(eq(int, crypto_aead_new(&aead, f->ctx, k.suite, k.key, k.iv), 0));
 	cr_assert(eq(int, crypto_hp_new(&hp, f->ctx, k.suite, k.hp), 0));
 	cr_assert(eq(int, quic_packet_unprotect(pkt, &h, hp, aead, QUIC_PN_NONE, &rx), 0));
-	quic_reader_init(&rd, rx.payload, rx.payload_len);
+	crypto_rd_init(&rd, rx.payload, rx.payload_len);
 	cr_assert(eq(int, quic_frame_decode(&rd, &fr), 0));
 	cr_assert(eq(u64, fr.type, QUIC_FRAME_CONNECTION_CLOSE));
 	cr_assert(eq(u64, fr.connection_close.error_code, QUIC_INVALID_TOKEN));

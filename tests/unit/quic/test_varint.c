@@ -96,33 +96,33 @@ HB_TEST(varint, encode_n_fixed_width)
 HB_TEST(varint, reader_poisons_after_overrun)
 {
 	static const uint8_t in[] = {0x01, 0x02, 0x40};
-	struct quic_reader r;
+	struct crypto_rd r;
 	uint16_t u16;
 	uint64_t v;
 	uint8_t u8;
 
-	quic_reader_init(&r, in, sizeof(in));
-	cr_assert(quic_get_u16(&r, &u16));
+	crypto_rd_init(&r, in, sizeof(in));
+	cr_assert(crypto_get_u16(&r, &u16));
 	cr_assert(eq(u16, u16, 0x0102));
 	/* 0x40 announces a 2-byte varint with one byte left. */
 	cr_assert(not(quic_get_varint(&r, &v)));
 	cr_assert(r.err);
-	cr_assert(eq(sz, quic_reader_left(&r), 0));
+	cr_assert(eq(sz, crypto_rd_left(&r), 0));
 	/* Once poisoned, every read fails. */
-	cr_assert(not(quic_get_u8(&r, &u8)));
+	cr_assert(not(crypto_get_u8(&r, &u8)));
 }
 
 HB_TEST(varint, writer_stops_at_capacity)
 {
 	uint8_t buf[3];
-	struct quic_writer w;
+	struct crypto_wr w;
 
-	quic_writer_init(&w, buf, sizeof(buf));
-	cr_assert(quic_put_u16(&w, 0xabcd));
-	cr_assert(not(quic_put_u16(&w, 0x1234)));
+	crypto_wr_init(&w, buf, sizeof(buf));
+	cr_assert(crypto_put_u16(&w, 0xabcd));
+	cr_assert(not(crypto_put_u16(&w, 0x1234)));
 	cr_assert(w.err);
-	cr_assert(eq(sz, quic_writer_len(&w), 2));
-	cr_assert(not(quic_put_u8(&w, 1)));
+	cr_assert(eq(sz, crypto_wr_len(&w), 2));
+	cr_assert(not(crypto_put_u8(&w, 1)));
 	cr_assert(eq(u8, buf[0], 0xab));
 	cr_assert(eq(u8, buf[1], 0xcd));
 }
@@ -131,15 +131,15 @@ HB_TEST(varint, writer_stops_at_capacity)
  * cursors are set up without NULL + 0 (undefined; UBSan builds check it) and read nothing. */
 HB_TEST(varint, empty_input_without_buffer)
 {
-	struct quic_reader r;
-	struct quic_writer w;
+	struct crypto_rd r;
+	struct crypto_wr w;
 	uint64_t v = 7;
 
-	quic_reader_init(&r, NULL, 0);
-	cr_assert(eq(sz, quic_reader_left(&r), 0));
+	crypto_rd_init(&r, NULL, 0);
+	cr_assert(eq(sz, crypto_rd_left(&r), 0));
 	cr_assert(not(quic_get_varint(&r, &v)));
 	cr_assert(eq(u64, v, 7));
-	quic_writer_init(&w, NULL, 0);
+	crypto_wr_init(&w, NULL, 0);
 	cr_assert(not(quic_put_varint(&w, 1)));
 	cr_assert(w.err);
 }

@@ -13,30 +13,30 @@ TestSuite(tls_codec);
 HB_TEST(tls_codec, cursor_vectors)
 {
 	const uint8_t buf[] = {0x00, 0x03, 'a', 'b', 'c', 0x02, 'x'};
-	struct tls_rd r, v;
+	struct crypto_rd r, v;
 	uint8_t out[16];
-	struct tls_wr w;
+	struct crypto_wr w;
 	size_t off;
 
-	tls_rd_init(&r, buf, sizeof(buf));
+	crypto_rd_init(&r, buf, sizeof(buf));
 	cr_assert(tls_get_vec(&r, 2, 1, 3, &v));
-	cr_assert(eq(sz, tls_rd_left(&v), 3));
+	cr_assert(eq(sz, crypto_rd_left(&v), 3));
 	/* A length past the end poisons the reader, and it stays poisoned. */
 	cr_assert(not(tls_get_vec(&r, 1, 0, 255, &v)));
 	cr_assert(r.err);
-	cr_assert(eq(sz, tls_rd_left(&r), 0));
+	cr_assert(eq(sz, crypto_rd_left(&r), 0));
 	/* A length outside [min, max] is refused even when the bytes are there. */
-	tls_rd_init(&r, buf, sizeof(buf));
+	crypto_rd_init(&r, buf, sizeof(buf));
 	cr_assert(not(tls_get_vec(&r, 2, 4, 10, &v)));
-	tls_wr_init(&w, out, sizeof(out));
+	crypto_wr_init(&w, out, sizeof(out));
 	off = tls_wr_open(&w, 2);
-	tls_put_bytes(&w, "abc", 3);
+	crypto_put_bytes(&w, "abc", 3);
 	tls_wr_close(&w, off, 2);
 	cr_assert(not(w.err));
 	cr_assert(eq(int, memcmp(out, buf, 5), 0));
 	/* A writer that runs out of room stops and says so. */
-	tls_wr_init(&w, out, 2);
-	cr_assert(not(tls_put_u24(&w, 1)));
+	crypto_wr_init(&w, out, 2);
+	cr_assert(not(crypto_put_u24(&w, 1)));
 	cr_assert(w.err);
 }
 
@@ -187,24 +187,24 @@ HB_TEST(tls_codec, server_hello_fields_and_prefixes)
 HB_TEST(tls_codec, hello_retry_request_recognised)
 {
 	uint8_t buf[128];
-	struct tls_wr w;
+	struct crypto_wr w;
 	struct tls_sh sh;
 
-	tls_wr_init(&w, buf, sizeof(buf));
-	tls_put_u16(&w, 0x0303);
-	tls_put_bytes(&w, tls_hrr_random, 32);
-	tls_put_u8(&w, 0);
-	tls_put_u16(&w, 0x1301);
-	tls_put_u8(&w, 0);
-	tls_put_u16(&w, 12);
-	tls_put_u16(&w, 0x002b);
-	tls_put_u16(&w, 2);
-	tls_put_u16(&w, 0x0304);
-	tls_put_u16(&w, 0x0033);
-	tls_put_u16(&w, 2);
-	tls_put_u16(&w, 0x0017);
+	crypto_wr_init(&w, buf, sizeof(buf));
+	crypto_put_u16(&w, 0x0303);
+	crypto_put_bytes(&w, tls_hrr_random, 32);
+	crypto_put_u8(&w, 0);
+	crypto_put_u16(&w, 0x1301);
+	crypto_put_u8(&w, 0);
+	crypto_put_u16(&w, 12);
+	crypto_put_u16(&w, 0x002b);
+	crypto_put_u16(&w, 2);
+	crypto_put_u16(&w, 0x0304);
+	crypto_put_u16(&w, 0x0033);
+	crypto_put_u16(&w, 2);
+	crypto_put_u16(&w, 0x0017);
 	cr_assert(not(w.err));
-	cr_assert(eq(int, tls_sh_decode(&sh, buf, tls_wr_len(&w)), 0));
+	cr_assert(eq(int, tls_sh_decode(&sh, buf, crypto_wr_len(&w)), 0));
 	cr_assert(sh.hrr);
 	cr_assert(eq(u16, sh.group, 0x0017));
 	cr_assert(eq(sz, sh.share_len, 0));
