@@ -510,6 +510,17 @@ parse_ipv6(const struct dp_iface *ifc, const uint8_t *p, size_t n, unsigned csum
 	}
 }
 
+size_t
+dp_echo_len(const uint8_t *payload, size_t len)
+{
+	size_t want;
+
+	if (len < 3)
+		return 0;
+	want = (size_t)payload[1] << 8 | payload[2];
+	return want < len ? want : len;
+}
+
 /* ---- Ethernet ---- */
 
 int

@@ -187,14 +187,14 @@ csum_flags(const struct dp_port *p, const struct rte_mbuf *m, bool from_ring)
 static void
 echo(struct dp_worker *w, const struct dp_port *p, const uint8_t *payload, struct dp_rx_info *in)
 {
-	size_t want = in->payload_len >= 3 ? (size_t)payload[1] << 8 | payload[2] : 0;
+	size_t n = dp_echo_len(payload, in->payload_len);
 
-	if (want == 0) {
+	if (n == 0) {
 		dp_cnt_inc(&w->cnt, DP_CNT_DROP_ECHO);
 		return;
 	}
 	in->path.port_id = p->port_id;
-	if (dp_tx_copy(w, &in->path, payload, RTE_MIN(want, (size_t)in->payload_len)) == 0)
+	if (dp_tx_copy(w, &in->path, payload, n) == 0)
 		dp_cnt_inc(&w->cnt, DP_CNT_ECHOED);
 }
 

@@ -126,6 +126,27 @@ HB_TEST(dp_pkt, siphash24_reference_vectors)
 	cr_assert(eq(u64, dp_siphash24(key, msg, 15), UINT64_C(0xa129ca6149be45e5)));
 }
 
+/*
+ * The link-floor reflector's answer length (dp_echo_len, --echo-port): bytes 1..2 of the payload,
+ * capped at the payload; a request of 0 and every payload too short to hold a request (each
+ * truncation of a 3-byte one) answer nothing.
+ */
+HB_TEST(dp_pkt, echo_len_truncation_and_cap)
+{
+	static const uint8_t req[8] = {0xaa, 0x00, 0x05, 1, 2, 3, 4, 5};
+	static const uint8_t big[4] = {0xaa, 0xff, 0xff, 0};
+	static const uint8_t zero[4] = {0xaa, 0x00, 0x00, 0};
+
+	for (size_t n = 0; n < 3; n++)
+		cr_assert(eq(sz, dp_echo_len(req, n), 0));
+	cr_assert(eq(sz, dp_echo_len(req, 3), 3));
+	cr_assert(eq(sz, dp_echo_len(req, 4), 4));
+	cr_assert(eq(sz, dp_echo_len(req, 5), 5));
+	cr_assert(eq(sz, dp_echo_len(req, 8), 5));
+	cr_assert(eq(sz, dp_echo_len(big, 4), 4));
+	cr_assert(eq(sz, dp_echo_len(zero, 4), 0));
+}
+
 /* ---- Valid frames ---- */
 
 HB_TEST(dp_pkt, udp4_datagram)

@@ -2,7 +2,8 @@
 /*
  * Dataplane frame parser (dp_rx_parse): arbitrary bytes as an Ethernet frame on an interface
  * with IPv4 and IPv6 addresses, with and without the NIC's checksum verdicts. A frame is either
- * a counted drop or a kind whose payload lies inside the frame.
+ * a counted drop or a kind whose payload lies inside the frame; the link-floor reflector's
+ * answer to a UDP payload (dp_echo_len) never reaches past it.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +50,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kind = dp_rx_parse(&ifc, data, size, verdicts[v], &out, &cnt);
 		if (kind == DP_PKT_UDP && (size_t)out.payload_off + out.payload_len > size)
 			abort(); /* the payload must lie inside the frame */
+		/* The reflector's answer (--echo-port) never reaches past the payload. */
+		if (kind == DP_PKT_UDP &&
+		    dp_echo_len(data + out.payload_off, out.payload_len) > out.payload_len)
+			abort();
 	}
 	return 0;
 }

@@ -125,6 +125,14 @@ int dp_rx_parse(const struct dp_iface *ifc, const uint8_t *frame, size_t len, un
 		struct dp_rx_info *out, struct dp_counters *cnt);
 
 /*
+ * The answer the link-floor reflector (dp_opts.echo_port) gives a UDP payload of len bytes: as
+ * many of its first bytes as its bytes 1..2 ask (big-endian), never more than it carried.
+ * @return the answer's length; 0 (a counted drop for the caller) for a request of 0 bytes or a
+ *         payload too short to hold one
+ */
+size_t dp_echo_len(const uint8_t *payload, size_t len);
+
+/*
  * Internet checksum (RFC 1071) of buf, complemented, as a host-order number (store it with
  * htons or a big-endian write). Over data that holds a correct checksum the result is 0.
  */
