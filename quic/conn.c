@@ -256,6 +256,43 @@ conn_hs_free(struct quic_conn *c)
 	c->hs = NULL;
 }
 
+/*
+ * A zeroed struct quic_conn, from the worker's pool when it has one: the struct is over the
+ * heap's per-thread cache sizes, so malloc and free of it took the heap's slow paths (bin
+ * searches, consolidation) at every handshake.
+ */
+static struct quic_conn *
+conn_obj_get(const struct quic_conn_config *cfg)
+{
+	struct quic_conn *c = cfg->conn_pool != NULL ? quic_pool_get(cfg->conn_pool) : NULL;
+
+	if (c == NULL)
+		return calloc(1, sizeof(*c));
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg; /* conn_obj_put() finds the pool there */
+	c->pooled = true;
+	return c;
+}
+
+/* Wipe c (it held secrets and peer data) and give it back where conn_obj_get() took it. */
+static void
+conn_obj_put(struct quic_conn *c)
+{
+	struct quic_pool *pool = c->pooled ? c->cfg->conn_pool : NULL;
+
+	crypto_wipe(c, sizeof(*c));
+	if (pool != NULL)
+		quic_pool_put(pool, c);
+	else
+		free(c);
+}
+
+size_t
+quic_conn_obj_size(void)
+{
+	return sizeof(struct quic_conn);
+}
+
 static int
 conn_alloc(struct quic_conn **out, const struct quic_conn_config *cfg, uint32_t version,
 	   const struct quic_path *path, uint64_t now)
@@ -265,9 +302,9 @@ conn_alloc(struct quic_conn **out, const struct quic_conn_config *cfg, uint32_t 
 
 	if (cfg->crypto == NULL || cfg->n_versions == 0 || cfg->n_versions > QUIC_CONN_MAX_VERSIONS)
 		return QUIC_ERR_INVAL;
-	c = calloc(1, sizeof(*c));
+	c = conn_obj_get(cfg);
 	if (c != NULL && (c->tp = calloc(1, sizeof(*c->tp))) == NULL) {
-		free(c);
+		conn_obj_put(c);
 		c = NULL;
 	}
 	if (c == NULL)
@@ -599,8 +636,7 @@ quic_conn_free(struct quic_conn *c)
 	free(c->token);
 	free(c->new_token);
 	session_free(c);
-	crypto_wipe(c, sizeof(*c));
-	free(c);
+	conn_obj_put(c);
 }
 
 /* ---- receiving ---- */

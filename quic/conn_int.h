@@ -120,6 +120,7 @@ struct conn_crypto_tx {
 	uint8_t *buf; /* bytes [done, len) */
 	size_t len;   /* bytes from offset 0 */
 	size_t cap;
+	bool pooled;		    /* buf is a chunk of c->chunk_pool (QUIC_CHUNK_SIZE bytes) */
 	uint64_t done;		    /* bytes below are acknowledged and no longer buffered */
 	uint64_t next;		    /* first offset never sent */
 	struct quic_rangeset lost;  /* sent ranges to send again */
@@ -325,6 +326,7 @@ struct quic_conn {
 	struct quic_pool *chunk_pool;
 	bool streams_ready;
 	bool crypto_ready;
+	bool pooled; /* this struct is an object of cfg->conn_pool */
 
 	/* Transport parameters: NULL once released (cfg->release_tparams). */
 	struct conn_tparams *tp;

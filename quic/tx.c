@@ -246,29 +246,68 @@ track(struct quic_conn *c, const struct tx_pkt *p, uint64_t type, uint64_t a, ui
 
 /* ---- CRYPTO send streams ---- */
 
+/*
+ * Room for need bytes in ct. A handshake level's first buffer is a chunk of the worker's pool
+ * when its flight fits one (a server's Handshake flight with an ECDSA or RSA-2048 certificate
+ * does): the heap's allocation and free of a 1-2 KiB block was over 1 % of a server
+ * handshake, and the chunk comes back to the pool as soon as the flight is acknowledged.
+ * 1-RTT (a NewSessionTicket) keeps a heap buffer of its size: an idle connection may hold it.
+ */
+static int
+crypto_tx_room(struct quic_conn *c, enum conn_level level, struct conn_crypto_tx *ct, size_t held,
+	       size_t need)
+{
+	/* From 256 bytes: a level that only ever carries a NewSessionTicket (1-RTT) needs a
+	 * buffer its size until it is acknowledged, not 4 KiB. */
+	size_t cap = ct->cap == 0 ? 256 : ct->cap;
+	uint8_t *nb;
+
+	if (ct->buf == NULL && level != LVL_APP && need <= QUIC_CHUNK_SIZE &&
+	    c->chunk_pool != NULL && (ct->buf = quic_pool_get(c->chunk_pool)) != NULL) {
+		ct->cap = QUIC_CHUNK_SIZE;
+		ct->pooled = true;
+		return 0;
+	}
+	while (cap < need)
+		cap *= 2;
+	nb = ct->pooled ? malloc(cap) : realloc(ct->buf, cap);
+	if (nb == NULL)
+		return QUIC_ERR_NOMEM;
+	if (ct->pooled) {
+		memcpy(nb, ct->buf, held);
+		quic_pool_put(c->chunk_pool, ct->buf);
+		ct->pooled = false;
+	}
+	ct->buf = nb;
+	ct->cap = cap;
+	return 0;
+}
+
+/* Give ct's buffer back, to the pool it came from or to the heap. */
+static void
+crypto_tx_buf_free(struct quic_conn *c, struct conn_crypto_tx *ct)
+{
+	if (ct->pooled)
+		quic_pool_put(c->chunk_pool, ct->buf);
+	else
+		free(ct->buf);
+	ct->buf = NULL;
+	ct->cap = 0;
+	ct->pooled = false;
+}
+
 int
 quic_conn_crypto_tx_append(struct quic_conn *c, enum conn_level level, const uint8_t *data,
 			   size_t len)
 {
 	struct conn_crypto_tx *ct = quic_conn_crypto_tx(c, level);
 	size_t held = (size_t)(ct->len - ct->done);
+	int rc;
 
 	if (len > CONN_CRYPTO_TX_MAX - ct->len)
 		return QUIC_ERR_CRYPTO_BUFFER;
-	if (held + len > ct->cap) {
-		/* From 256 bytes: a level that only ever carries a NewSessionTicket (1-RTT) needs
-		 * a buffer its size until it is acknowledged, not 4 KiB. */
-		size_t cap = ct->cap == 0 ? 256 : ct->cap;
-		uint8_t *nb;
-
-		while (cap < held + len)
-			cap *= 2;
-		nb = realloc(ct->buf, cap);
-		if (nb == NULL)
-			return QUIC_ERR_NOMEM;
-		ct->buf = nb;
-		ct->cap = cap;
-	}
+	if (held + len > ct->cap && (rc = crypto_tx_room(c, level, ct, held, held + len)) != 0)
+		return rc;
 	memcpy(ct->buf + held, data, len);
 	ct->len += len;
 	return 0;
@@ -281,9 +320,8 @@ quic_conn_crypto_tx_fini(struct quic_conn *c, enum conn_level level)
 
 	quic_rangeset_fini(&ct->lost, c->chunk_pool);
 	quic_rangeset_fini(&ct->acked, c->chunk_pool);
-	free(ct->buf);
-	ct->buf = NULL;
-	ct->len = ct->cap = 0;
+	crypto_tx_buf_free(c, ct);
+	ct->len = 0;
 	ct->next = ct->done = 0;
 }
 
@@ -301,9 +339,7 @@ crypto_tx_release_acked(struct quic_conn *c, struct conn_crypto_tx *ct)
 		return;
 	quic_rangeset_fini(&ct->lost, c->chunk_pool);
 	quic_rangeset_fini(&ct->acked, c->chunk_pool);
-	free(ct->buf);
-	ct->buf = NULL;
-	ct->cap = 0;
+	crypto_tx_buf_free(c, ct);
 	ct->done = ct->len;
 }
 

@@ -87,6 +87,7 @@ struct srv_worker {
 	 * pools would hold a 64 KiB slab of each even when idle. */
 	struct quic_pool stream_pool;
 	struct quic_pool chunk_pool;
+	struct quic_pool conn_pool; /* the struct quic_conn of each connection */
 	/* Random bytes for this worker's Retry CIDs, resets and connections, one RAND_bytes()
 	 * per kilobyte (a call per Retry was a tenth of the flood path's time). */
 	struct crypto_rand_pool rand_pool;
@@ -1083,10 +1084,12 @@ worker_config(struct srv_worker *sw)
 		chunks = (uint32_t)(o->worker_mem / QUIC_CHUNK_SIZE);
 	if (quic_stream_pool_init(&sw->stream_pool, pool_cap(o->max_conns, WORKER_STREAMS_PER_CONN),
 				  0) != 0 ||
-	    quic_chunk_pool_init(&sw->chunk_pool, chunks, 0) != 0)
+	    quic_chunk_pool_init(&sw->chunk_pool, chunks, 0) != 0 ||
+	    quic_pool_init(&sw->conn_pool, quic_conn_obj_size(), o->max_conns, 0) != 0)
 		return QUIC_ERR_NOMEM;
 	q->stream_pool = &sw->stream_pool;
 	q->chunk_pool = &sw->chunk_pool;
+	q->conn_pool = &sw->conn_pool;
 	if (srv_tls_new(sw->s, &sw->tls) != 0)
 		return QUIC_ERR_CRYPTO;
 	/* Hello randoms, cookies and ticket age adds from the worker's cache, not RAND_bytes(). */
@@ -1269,6 +1272,7 @@ srv_worker_free(struct srv_worker *sw)
 	quic_token_worker_free(sw->tw);
 	quic_pool_fini(&sw->chunk_pool);
 	quic_pool_fini(&sw->stream_pool);
+	quic_pool_fini(&sw->conn_pool);
 	free(sw->slots);
 	free(sw->bucket);
 	quic_lb_free(sw->lb);

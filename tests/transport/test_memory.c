@@ -361,3 +361,102 @@ HB_TEST(transport_memory, handshake_state_freed_at_confirmation)
 	cr_assert(eq(int, quic_conn_state(p.srv), QUIC_CONN_ESTABLISHED));
 	pair_free(&p);
 }
+
+/* Every pool a server worker has, connection objects included, for each side. */
+struct conn_pools {
+	struct pools w;
+	struct quic_pool conns[2];
+};
+
+static void
+use_conn_pools(void *arg, struct quic_conn_config *cli, struct quic_conn_config *srv)
+{
+	struct conn_pools *cp = arg;
+
+	use_pools(&cp->w, cli, srv);
+	cli->conn_pool = &cp->conns[0];
+	srv->conn_pool = &cp->conns[1];
+}
+
+/* The connection objects on loan from each side's pool, at every step. */
+static void
+watch_conn_pools(struct pair *p, void *arg)
+{
+	struct conn_pools *cp = arg;
+
+	cr_assert(eq(u32, cp->conns[0].in_use, 1));
+	cr_assert(eq(u32, cp->conns[1].in_use, p->srv != NULL ? 1 : 0));
+}
+
+/*
+ * Connections made from a conn_pool (issue #6: the heap's slow paths for the connection
+ * struct and the handshake's CRYPTO send buffers, which come from the chunk pool): each side
+ * holds exactly one object while it lives, the handshake and a transfer complete, and once
+ * freed every object and chunk is back (a CRYPTO buffer kept on loan would show here).
+ */
+HB_TEST(transport_memory, connections_from_worker_pools)
+{
+	struct conn_pools cp;
+	struct pair_opts o;
+	struct xfer x;
+	struct pair p;
+
+	pools_init(&cp.w);
+	for (int i = 0; i < 2; i++)
+		cr_assert(eq(int, quic_pool_init(&cp.conns[i], quic_conn_obj_size(), 4, 0), 0));
+	pair_opts_default(&o, 10);
+	o.tweak = use_conn_pools;
+	o.tweak_arg = &cp;
+	pair_init(&p, &o);
+	p.on_step = watch_conn_pools;
+	p.step_arg = &cp;
+	cr_assert(pair_run(&p, both_confirmed, NULL, 5000 * PAIR_MS));
+	cr_assert(gt(u32, cp.w.chunks[1].high_water, 0));
+	xfer_init(&x, 2, 64 * KB, 64 * KB, false);
+	p.on_step = xfer_step;
+	p.step_arg = &x;
+	cr_assert(pair_run(&p, xfer_done, &x, 60000 * PAIR_MS));
+	cr_assert(eq(u64, x.mismatches, 0));
+	cr_assert(eq(u32, cp.conns[0].in_use, 1));
+	cr_assert(eq(u32, cp.conns[1].in_use, 1));
+	xfer_free(&x);
+	pair_free(&p);
+	for (int i = 0; i < 2; i++) {
+		cr_assert(eq(u32, cp.conns[i].in_use, 0));
+		cr_assert(eq(u32, cp.w.chunks[i].in_use, 0));
+		quic_pool_fini(&cp.conns[i]);
+	}
+	pools_fini(&cp.w);
+}
+
+static void
+share_one_conn(void *arg, struct quic_conn_config *cli, struct quic_conn_config *srv)
+{
+	struct quic_pool *one = arg;
+
+	cli->conn_pool = srv->conn_pool = one;
+}
+
+/*
+ * A conn_pool at its cap is no refusal: the client takes the pool's only object, the server
+ * falls back to the heap, the handshake completes, and freeing each puts it back where it
+ * came from (ASan sees a heap object put in the pool, or a pool object freed, as an error).
+ */
+HB_TEST(transport_memory, conn_pool_at_cap_falls_back_to_heap)
+{
+	struct quic_pool one;
+	struct pair_opts o;
+	struct pair p;
+
+	cr_assert(eq(int, quic_pool_init(&one, quic_conn_obj_size(), 1, 0), 0));
+	pair_opts_default(&o, 10);
+	o.tweak = share_one_conn;
+	o.tweak_arg = &one;
+	pair_init(&p, &o);
+	cr_assert(pair_run(&p, both_confirmed, NULL, 5000 * PAIR_MS));
+	cr_assert(eq(u32, one.in_use, 1));
+	cr_assert(eq(u32, one.high_water, 1));
+	pair_free(&p);
+	cr_assert(eq(u32, one.in_use, 0));
+	quic_pool_fini(&one);
+}

@@ -225,6 +225,9 @@ struct quic_conn_config {
 	/* Per-worker pools; NULL: the connection builds private ones (tests, clients). */
 	struct quic_pool *stream_pool;
 	struct quic_pool *chunk_pool;
+	/* Objects of quic_conn_obj_size() bytes for the connections themselves; NULL (or a pool
+	 * at its cap): the heap. */
+	struct quic_pool *conn_pool;
 
 	/* Server: the token service (NULL: none). */
 	const struct quic_token_ops *tokens;
@@ -453,6 +456,9 @@ struct quic_conn_stats {
 };
 
 void quic_conn_stats(const struct quic_conn *c, struct quic_conn_stats *out);
+
+/* Bytes of one connection object: the object size of a quic_conn_config.conn_pool. */
+size_t quic_conn_obj_size(void);
 
 /*
  * Bytes of memory this connection holds now, stream data buffers excluded: the connection
