@@ -573,5 +573,6 @@ crypto_ctx_free(struct crypto_ctx *ctx)
 	crypto_imb_free(ctx->imb);
 #endif
 	slabs_free(ctx);
+	crypto_wipe(&ctx->fixed_salt, sizeof(ctx->fixed_salt)); /* a reset key and its state */
 	free(ctx);
 }

@@ -49,6 +49,16 @@ struct crypto_slab {
 	size_t n_slabs;
 };
 
+/* Longest salt crypto_hkdf_extract_fixed_salt() keeps keyed: a SHA-256 block. */
+#define CRYPTO_FIXED_SALT_MAX 64
+
+struct crypto_fixed_salt {
+	struct crypto_hmac h;
+	uint8_t salt[CRYPTO_FIXED_SALT_MAX];
+	size_t salt_len;
+	bool valid;
+};
+
 struct crypto_ctx {
 	enum crypto_engine engine;
 
@@ -66,6 +76,8 @@ struct crypto_ctx {
 	/* HMAC-SHA256 keyed with the v1 and v2 Initial salts (RFC 9001 §5.2, RFC 9369 §3.3.1). */
 	struct crypto_hmac initial_v1;
 	struct crypto_hmac initial_v2;
+	/* The last salt of crypto_hkdf_extract_fixed_salt() (a reset key), keyed (hkdf.c). */
+	struct crypto_fixed_salt fixed_salt;
 
 	/* Retry integrity AEADs with the fixed keys (RFC 9001 §5.8, RFC 9369 §3.3.3). */
 	struct crypto_aead *retry_v1;

@@ -7,6 +7,8 @@
  */
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include <crypto/crypto.h>
 
 #include "crypto_internal.h"
@@ -110,6 +112,35 @@ crypto_hkdf_extract(struct crypto_ctx *ctx, enum crypto_hash hash, const uint8_t
 		crypto_hmac_oneshot(&h, ikm, ikm_len, prk);
 	crypto_wipe(&h, sizeof(h));
 	return rc;
+}
+
+int
+crypto_hkdf_extract_fixed_salt(struct crypto_ctx *ctx, enum crypto_hash hash, const uint8_t *salt,
+			       size_t salt_len, const uint8_t *ikm, size_t ikm_len, uint8_t *prk)
+{
+	struct crypto_fixed_salt *fs;
+	int rc;
+
+	if (ctx == NULL || salt_len > CRYPTO_FIXED_SALT_MAX)
+		return crypto_hkdf_extract(ctx, hash, salt, salt_len, ikm, ikm_len, prk);
+	if (!hash_ok(hash) || prk == NULL || (ikm == NULL && ikm_len > 0) ||
+	    (salt == NULL && salt_len > 0))
+		return CRYPTO_ERR_INVAL;
+	fs = &ctx->fixed_salt;
+	/* Constant-time compare: the salt is a secret key. */
+	if (!fs->valid || fs->h.hash != hash || fs->salt_len != salt_len ||
+	    (salt_len > 0 && CRYPTO_memcmp(fs->salt, salt, salt_len) != 0)) {
+		fs->valid = false;
+		rc = crypto_hmac_setkey(&fs->h, hash, salt, salt_len);
+		if (rc != 0)
+			return rc;
+		if (salt_len > 0)
+			memcpy(fs->salt, salt, salt_len);
+		fs->salt_len = salt_len;
+		fs->valid = true;
+	}
+	crypto_hmac_oneshot(&fs->h, ikm, ikm_len, prk);
+	return 0;
 }
 
 int

@@ -326,8 +326,10 @@ quic_reset_token(struct crypto_ctx *ctx, const uint8_t *key, size_t key_len, con
 	if (ctx == NULL || key == NULL || key_len < QUIC_RESET_KEY_MIN_LEN || cid == NULL ||
 	    cid_len == 0 || cid_len > QUIC_CID_LEN_MAX || token == NULL)
 		return QUIC_ERR_INVAL;
-	/* HKDF-Extract(salt = key, IKM = cid) is HMAC-SHA256(key, cid) (RFC 5869 §2.2). */
-	rc = crypto_hkdf_extract(ctx, CRYPTO_HASH_SHA256, key, key_len, cid, cid_len, mac);
+	/* HKDF-Extract(salt = key, IKM = cid) is HMAC-SHA256(key, cid) (RFC 5869 §2.2); the key
+	 * is the same for every CID, so it stays keyed in ctx. */
+	rc = crypto_hkdf_extract_fixed_salt(ctx, CRYPTO_HASH_SHA256, key, key_len, cid, cid_len,
+					    mac);
 	if (rc == 0)
 		memcpy(token, mac, QUIC_RESET_TOKEN_LEN);
 	crypto_wipe(mac, sizeof(mac));

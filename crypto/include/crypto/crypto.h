@@ -142,6 +142,16 @@ const char *crypto_engine_name(enum crypto_engine engine);
 /* prk receives the hash length (32 or 48 bytes). */
 int crypto_hkdf_extract(struct crypto_ctx *ctx, enum crypto_hash hash, const uint8_t *salt,
 			size_t salt_len, const uint8_t *ikm, size_t ikm_len, uint8_t *prk);
+/*
+ * crypto_hkdf_extract() for a salt used again and again, as a stateless reset key is with
+ * each CID (RFC 9000 §10.3.2): ctx keeps the keyed HMAC state of the last such salt (up to a
+ * hash block), so a repeat costs two hash compressions instead of four. Not for salts that
+ * change per call (it would only churn the cache): use crypto_hkdf_extract() for those.
+ * Errors as crypto_hkdf_extract(). One thread at a time, like ctx.
+ */
+int crypto_hkdf_extract_fixed_salt(struct crypto_ctx *ctx, enum crypto_hash hash,
+				   const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
+				   size_t ikm_len, uint8_t *prk);
 int crypto_hkdf_expand(struct crypto_ctx *ctx, enum crypto_hash hash, const uint8_t *prk,
 		       size_t prk_len, const uint8_t *info, size_t info_len, uint8_t *out,
 		       size_t out_len);

@@ -95,6 +95,51 @@ HB_TEST(crypto_hkdf, rfc5869_extract_expand)
 	crypto_ctx_free(ctx);
 }
 
+/*
+ * crypto_hkdf_extract_fixed_salt() gives RFC 5869's PRK whatever the cache holds: each case
+ * twice in a row (the second from the kept keyed state), then the cases in turn again, so that
+ * the same salt comes back under another hash (cases 1 and 3), after other salts, and a salt
+ * longer than a block (case 4, never kept) sits between kept ones.
+ */
+HB_TEST(crypto_hkdf, extract_fixed_salt_matches_rfc5869)
+{
+	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_EVP);
+	const size_t n = sizeof(cases) / sizeof(cases[0]);
+
+	for (size_t round = 0; round < 3 * n; round++) {
+		const struct hkdf_case *c = &cases[round < 2 * n ? round / 2 : round - 2 * n];
+		uint8_t ikm[128], salt[128], prk[48];
+		size_t ikm_len = hb_hex_vec(c->ikm, ikm, sizeof(ikm));
+		size_t salt_len = c->salt != NULL ? hb_hex_vec(c->salt, salt, sizeof(salt)) : 0;
+		size_t prk_len = c->hash == CRYPTO_HASH_SHA384 ? 48 : 32;
+
+		memset(prk, 0, sizeof(prk));
+		cr_assert(eq(int,
+			     crypto_hkdf_extract_fixed_salt(ctx, c->hash, salt_len ? salt : NULL,
+							    salt_len, ikm, ikm_len, prk),
+			     0));
+		hb_assert_hex(prk, prk_len, c->prk);
+	}
+	/* Bad arguments are refused as by crypto_hkdf_extract(), cache or not. */
+	{
+		uint8_t prk[32], salt[16] = {1};
+
+		cr_assert(eq(int,
+			     crypto_hkdf_extract_fixed_salt(ctx, (enum crypto_hash)99, salt,
+							    sizeof(salt), salt, 1, prk),
+			     CRYPTO_ERR_INVAL));
+		cr_assert(eq(int,
+			     crypto_hkdf_extract_fixed_salt(ctx, CRYPTO_HASH_SHA256, salt,
+							    sizeof(salt), salt, 1, NULL),
+			     CRYPTO_ERR_INVAL));
+		cr_assert(eq(int,
+			     crypto_hkdf_extract_fixed_salt(NULL, CRYPTO_HASH_SHA256, salt,
+							    sizeof(salt), salt, 1, prk),
+			     CRYPTO_ERR_INVAL));
+	}
+	crypto_ctx_free(ctx);
+}
+
 HB_TEST(crypto_hkdf, expand_limits)
 {
 	struct crypto_ctx *ctx = hb_ctx_new(CRYPTO_ENGINE_EVP);
