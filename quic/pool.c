@@ -6,6 +6,7 @@
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <quic/error.h>
 #include <quic/pool.h>
@@ -198,6 +199,40 @@ quic_parray_init(struct quic_parray *a, struct quic_pool *pool, size_t elem_size
 	return 0;
 }
 
+/*
+ * The block table, zeroed: an object of pool->tables when there is one and the table fits it.
+ * Connections take and drop their tables at every handshake; from the heap, with many
+ * connections doing so at once, that overflowed its per-thread caches and cost about 1 % of a
+ * server handshake in free() alone (issue #6).
+ */
+static int
+table_get(struct quic_parray *a)
+{
+	size_t bytes = ((size_t)a->n_blocks + 1) * sizeof(*a->blocks); /* + where it is from */
+
+	for (unsigned i = 0; a->pool != NULL && i < QUIC_POOL_TABLE_SIZES; i++) {
+		struct quic_pool *t = a->pool->tables[i];
+
+		if (t == NULL || bytes > t->obj_size)
+			continue;
+		a->blocks = quic_pool_get(t);
+		if (a->blocks == NULL)
+			continue; /* at its cap: a larger one, else the heap */
+		memset(a->blocks, 0, bytes);
+		a->blocks[a->n_blocks] = t;
+		return 0;
+	}
+	a->blocks = calloc((size_t)a->n_blocks + 1, sizeof(*a->blocks));
+	return a->blocks != NULL ? 0 : QUIC_ERR_NOMEM;
+}
+
+/* The pool the table came from, or NULL (the heap). */
+static struct quic_pool *
+table_origin(const struct quic_parray *a)
+{
+	return a->blocks[a->n_blocks];
+}
+
 void *
 quic_parray_get(struct quic_parray *a, uint32_t i)
 {
@@ -205,11 +240,8 @@ quic_parray_get(struct quic_parray *a, uint32_t i)
 
 	if (i >= a->cap)
 		return NULL;
-	if (a->blocks == NULL) {
-		a->blocks = calloc(a->n_blocks, sizeof(*a->blocks));
-		if (a->blocks == NULL)
-			return NULL;
-	}
+	if (a->blocks == NULL && table_get(a) != 0)
+		return NULL;
 	if (a->blocks[b] == NULL) {
 		a->blocks[b] = a->pool != NULL ? quic_pool_get(a->pool) : malloc(a->block_bytes);
 		if (a->blocks[b] == NULL) {
@@ -262,7 +294,10 @@ quic_parray_clear(struct quic_parray *a)
 	for (uint32_t b = 0; b < a->n_blocks && a->held > 0; b++)
 		if (a->blocks[b] != NULL)
 			block_put(a, b);
-	free(a->blocks);
+	if (table_origin(a) != NULL)
+		quic_pool_put(table_origin(a), a->blocks);
+	else
+		free(a->blocks);
 	a->blocks = NULL;
 	a->held = 0;
 }
@@ -272,5 +307,7 @@ quic_parray_bytes(const struct quic_parray *a)
 {
 	if (a->blocks == NULL)
 		return 0;
-	return (size_t)a->held * a->block_bytes + (size_t)a->n_blocks * sizeof(*a->blocks);
+	return (size_t)a->held * a->block_bytes +
+	       (table_origin(a) != NULL ? table_origin(a)->obj_size
+					: ((size_t)a->n_blocks + 1) * sizeof(*a->blocks));
 }

@@ -88,6 +88,8 @@ struct srv_worker {
 	struct quic_pool stream_pool;
 	struct quic_pool chunk_pool;
 	struct quic_pool conn_pool; /* the struct quic_conn of each connection */
+	/* Block tables of the sent-record arrays drawing on chunk_pool (quic_pool.tables). */
+	struct quic_pool table_pool[QUIC_POOL_TABLE_SIZES];
 	/* Random bytes for this worker's Retry CIDs, resets and connections, one RAND_bytes()
 	 * per kilobyte (a call per Retry was a tenth of the flood path's time). */
 	struct crypto_rand_pool rand_pool;
@@ -1066,6 +1068,27 @@ pool_cap(uint32_t max_conns, uint32_t per_conn)
 				     : (uint32_t)n;
 }
 
+/*
+ * Pools for the block tables of the connections' sent-record arrays, so that taking and
+ * dropping them at every handshake skips the heap: a connection has up to five, of 16 to
+ * 736 bytes with the default sent_cap (four up to 136); larger ones (a big sent_cap) use the
+ * heap.
+ */
+static int
+worker_tables(struct srv_worker *sw, uint32_t max_conns)
+{
+	static const size_t sizes[QUIC_POOL_TABLE_SIZES] = {160, 1024};
+	static const uint32_t per_conn[QUIC_POOL_TABLE_SIZES] = {4, 1};
+
+	for (unsigned i = 0; i < QUIC_POOL_TABLE_SIZES; i++) {
+		if (quic_pool_init(&sw->table_pool[i], sizes[i], pool_cap(max_conns, per_conn[i]),
+				   0) != 0)
+			return QUIC_ERR_NOMEM;
+		sw->chunk_pool.tables[i] = &sw->table_pool[i];
+	}
+	return 0;
+}
+
 static int
 worker_config(struct srv_worker *sw)
 {
@@ -1085,7 +1108,8 @@ worker_config(struct srv_worker *sw)
 	if (quic_stream_pool_init(&sw->stream_pool, pool_cap(o->max_conns, WORKER_STREAMS_PER_CONN),
 				  0) != 0 ||
 	    quic_chunk_pool_init(&sw->chunk_pool, chunks, 0) != 0 ||
-	    quic_pool_init(&sw->conn_pool, quic_conn_obj_size(), o->max_conns, 0) != 0)
+	    quic_pool_init(&sw->conn_pool, quic_conn_obj_size(), o->max_conns, 0) != 0 ||
+	    worker_tables(sw, o->max_conns) != 0)
 		return QUIC_ERR_NOMEM;
 	q->stream_pool = &sw->stream_pool;
 	q->chunk_pool = &sw->chunk_pool;
@@ -1273,6 +1297,8 @@ srv_worker_free(struct srv_worker *sw)
 	quic_pool_fini(&sw->chunk_pool);
 	quic_pool_fini(&sw->stream_pool);
 	quic_pool_fini(&sw->conn_pool);
+	for (unsigned i = 0; i < QUIC_POOL_TABLE_SIZES; i++)
+		quic_pool_fini(&sw->table_pool[i]);
 	free(sw->slots);
 	free(sw->bucket);
 	quic_lb_free(sw->lb);

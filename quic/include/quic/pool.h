@@ -31,6 +31,9 @@ extern "C" {
 
 struct quic_pool_slab;
 
+/* Object sizes of the pools that quic_parray block tables may come from (quic_pool.tables). */
+#define QUIC_POOL_TABLE_SIZES 2
+
 struct quic_pool {
 	size_t obj_size;	      /* rounded up to the alignment of max_align_t */
 	uint32_t cap;		      /* most objects in use at once */
@@ -41,6 +44,10 @@ struct quic_pool {
 	uint64_t fails;		      /* gets refused: cap reached or out of memory */
 	void *free_list;	      /* objects put back, linked through their first word */
 	struct quic_pool_slab *slabs; /* every slab allocated, freed by quic_pool_fini() */
+	/* Optional, set after quic_pool_init(): where the block tables of the quic_parray
+	 * arrays drawing on this pool come from, the first of these (smaller objects first)
+	 * whose objects fit the table; the heap when none fits or it refuses. */
+	struct quic_pool *tables[QUIC_POOL_TABLE_SIZES];
 };
 
 /*
@@ -77,7 +84,6 @@ quic_chunk_pool_init(struct quic_pool *p, uint32_t cap, uint32_t prealloc)
 	return quic_pool_init(p, QUIC_CHUNK_SIZE, cap, prealloc);
 }
 
-
 /*
  * A bounded array of up to cap fixed-size elements whose storage is taken from a pool in
  * blocks (one pool object each) when an element of the block is first needed, and given back
@@ -87,28 +93,30 @@ quic_chunk_pool_init(struct quic_pool *p, uint32_t cap, uint32_t prealloc)
  * and shrinks back when the connection goes idle, with cap as the hard limit.
  */
 struct quic_parray {
-	void **blocks;		 /* n_blocks entries, NULL when nothing is held */
-	struct quic_pool *pool;	 /* NULL: blocks of QUIC_CHUNK_SIZE bytes from malloc() */
-	uint32_t cap;		 /* elements */
-	uint32_t elem_size;	 /* bytes per element */
-	uint32_t per_block;	 /* elements per block */
-	uint32_t n_blocks;	 /* blocks to cover cap elements */
-	uint32_t held;		 /* blocks held now */
-	uint32_t block_bytes;	 /* bytes of one block */
+	/* n_blocks entries, NULL when nothing is held; entry n_blocks says where the table
+	 * came from: the struct quic_pool (one of pool->tables), or NULL for the heap */
+	void **blocks;
+	struct quic_pool *pool; /* NULL: blocks of QUIC_CHUNK_SIZE bytes from malloc() */
+	uint32_t cap;		/* elements */
+	uint32_t elem_size;	/* bytes per element */
+	uint32_t per_block;	/* elements per block */
+	uint32_t n_blocks;	/* blocks to cover cap elements */
+	uint32_t held;		/* blocks held now */
+	uint32_t block_bytes;	/* bytes of one block */
 };
 
 /*
  * @param pool       where blocks come from (object size >= elem_size), or NULL for malloc()
  * @return 0 or QUIC_ERR_INVAL (elem_size 0 or larger than a block, cap 0)
  */
-int quic_parray_init(struct quic_parray *a, struct quic_pool *pool, size_t elem_size,
-		     uint32_t cap);
+int quic_parray_init(struct quic_parray *a, struct quic_pool *pool, size_t elem_size, uint32_t cap);
 
 /* Element i, whose block is held (quic_parray_get() returned it once, not released since). */
 static inline void *
 quic_parray_at(const struct quic_parray *a, uint32_t i)
 {
-	return (unsigned char *)a->blocks[i / a->per_block] + (size_t)(i % a->per_block) * a->elem_size;
+	return (unsigned char *)a->blocks[i / a->per_block] +
+	       (size_t)(i % a->per_block) * a->elem_size;
 }
 
 /* Element i (< cap), taking its block if needed. @return NULL when the pool refuses */

@@ -200,3 +200,54 @@ HB_TEST(pool, parray_grows_and_shrinks)
 	cr_assert(eq(int, quic_parray_init(&a, &p, 512, 4), QUIC_ERR_INVAL)); /* > block */
 	quic_pool_fini(&p);
 }
+
+/*
+ * Block tables from the pool's table pools (issue #6): the smallest pool whose objects fit
+ * the table serves it, a table too large for all, or refused by a pool at its cap, comes from
+ * the heap, and each goes back where it came from when the last block does.
+ */
+HB_TEST(pool, parray_tables_from_table_pools)
+{
+	struct quic_pool p, small, large;
+	struct quic_parray a, b, c, d;
+
+	cr_assert(eq(int, quic_pool_init(&p, 64, 16, 0), 0));
+	/* A table holds a block pointer per block and where it came from. */
+	cr_assert(eq(int, quic_pool_init(&small, 24, 1, 0), 0)); /* two blocks (rounded: 32 B) */
+	cr_assert(eq(int, quic_pool_init(&large, 64, 4, 0), 0)); /* seven */
+	p.tables[0] = &small;
+	p.tables[1] = &large;
+	cr_assert(eq(int, quic_parray_init(&a, &p, 32, 4), 0));	 /* 2 blocks: small */
+	cr_assert(eq(int, quic_parray_init(&b, &p, 32, 12), 0)); /* 6 blocks: large */
+	cr_assert(eq(int, quic_parray_init(&c, &p, 32, 20), 0)); /* 10 blocks: heap */
+	cr_assert(eq(int, quic_parray_init(&d, &p, 32, 2), 0));	 /* small is full: large */
+	cr_assert(not(quic_parray_get(&a, 3) == NULL));
+	cr_assert(eq(u32, small.in_use, 1));
+	cr_assert(eq(sz, quic_parray_bytes(&a), 64 + small.obj_size));
+	cr_assert(not(quic_parray_get(&b, 11) == NULL));
+	cr_assert(eq(u32, large.in_use, 1));
+	cr_assert(not(quic_parray_get(&c, 19) == NULL));
+	cr_assert(eq(u32, large.in_use, 1));
+	cr_assert(eq(sz, quic_parray_bytes(&c), 64 + 11 * sizeof(void *)));
+	cr_assert(not(quic_parray_get(&d, 0) == NULL));
+	cr_assert(eq(u32, small.in_use, 1));
+	cr_assert(eq(u32, large.in_use, 2));
+	/* Tables come zeroed from a pool that had them before: the other blocks are not held. */
+	quic_parray_clear(&b);
+	cr_assert(eq(u32, large.in_use, 1));
+	cr_assert(not(quic_parray_get(&b, 0) == NULL));
+	cr_assert(eq(u32, b.held, 1));
+	quic_parray_clear(&b);
+	cr_assert(not(quic_parray_get(&b, 5) == NULL));
+	cr_assert(b.blocks[0] == NULL);
+	quic_parray_put_block(&a, 1); /* the last block: the table goes back to small */
+	cr_assert(eq(u32, small.in_use, 0));
+	quic_parray_clear(&b);
+	quic_parray_clear(&c);
+	quic_parray_clear(&d);
+	cr_assert(eq(u32, large.in_use, 0));
+	cr_assert(eq(u32, p.in_use, 0));
+	quic_pool_fini(&small);
+	quic_pool_fini(&large);
+	quic_pool_fini(&p);
+}
