@@ -235,6 +235,12 @@ key_remove(struct srv_worker *sw, struct conn_key *k)
 	k->used = false;
 }
 
+static bool
+key_holds(const struct conn_key *k, const struct quic_cid *cid)
+{
+	return k->used && k->cid.len == cid->len && memcmp(k->cid.data, cid->data, cid->len) == 0;
+}
+
 static void
 key_insert(struct srv_worker *sw, struct srv_conn *c, struct conn_key *k,
 	   const struct quic_cid *cid)
@@ -265,10 +271,13 @@ sync_cids(struct srv_worker *sw, struct srv_conn *c)
 	if (c->cids_synced && quic_conn_local_cids_gen(c->qc) == c->cid_gen)
 		return;
 	n = quic_conn_local_cids(c->qc, cids, CONN_KEYS - 1, &gen);
-	for (i = 1; i < CONN_KEYS; i++)
-		key_remove(sw, &c->key[i]);
+	/* A key that already holds its CID stays: the CIDs issued at the handshake come after
+	 * the first one, which a rehash and relink at every change would only move in place. */
 	for (i = 0; i < n; i++)
-		key_insert(sw, c, &c->key[1 + i], &cids[i]);
+		if (!key_holds(&c->key[1 + i], &cids[i]))
+			key_insert(sw, c, &c->key[1 + i], &cids[i]);
+	for (i = 1 + n; i < CONN_KEYS; i++)
+		key_remove(sw, &c->key[i]);
 	c->cid_gen = gen;
 	c->cids_synced = true;
 }
