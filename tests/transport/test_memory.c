@@ -440,7 +440,7 @@ share_one_conn(void *arg, struct quic_conn_config *cli, struct quic_conn_config 
 /*
  * A conn_pool at its cap is no refusal: the client takes the pool's only object, the server
  * falls back to the heap, the handshake completes, and freeing each puts it back where it
- * came from (ASan sees a heap object put in the pool, or a pool object freed, as an error).
+ * came from (the server's heap object put in the pool would leave in_use wrapped, not 0).
  */
 HB_TEST(transport_memory, conn_pool_at_cap_falls_back_to_heap)
 {
