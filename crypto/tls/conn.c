@@ -162,6 +162,18 @@ tls_conn_new_client(struct tls_conn **out, const struct tls_client_config *cfg,
 	return 0;
 }
 
+/* Give back b's buffer, to the slabs or the heap. */
+static void
+out_free(struct tls_conn *c, struct tls_buf *b)
+{
+	if (b->slab)
+		crypto_obj_free(c->ctx, b->data, 16, TLS_OUT_FIRST);
+	else
+		free(b->data);
+	b->data = NULL;
+	b->slab = false;
+}
+
 void
 tls_conn_free(struct tls_conn *c)
 {
@@ -173,7 +185,7 @@ tls_conn_free(struct tls_conn *c)
 	ctx = c->ctx;
 	for (i = 0; i < TLS_LEVEL_COUNT; i++) {
 		free(c->in[i].msg);
-		free(c->out[i].data);
+		out_free(c, &c->out[i]);
 	}
 	for (i = 0; i < TLS_MAX_SHARES; i++)
 		crypto_kex_free(c->kex[i]);
@@ -211,6 +223,41 @@ tls_fail(struct tls_conn *c, int rc)
 
 /* ---- Output ---- */
 
+/*
+ * Room for want bytes in b, doubling from TLS_OUT_FIRST: one allocation holds a whole flight
+ * at a level (EncryptedExtensions through Finished with a short chain) instead of one realloc
+ * per message. The first buffer is an object of the context's slabs: at 1 KiB it is just over
+ * the heap's per-thread cache sizes, and a server took and freed two or three per handshake
+ * on the heap's slow paths (issue #6). A flight that outgrows it moves to the heap.
+ */
+static int
+out_grow(struct tls_conn *c, struct tls_buf *b, size_t want)
+{
+	size_t ncap = b->cap > 0 ? 2 * b->cap : TLS_OUT_FIRST;
+	uint8_t *p;
+
+	ncap = ncap < want ? want : ncap;
+	ncap = ncap > MAX_OUT_PER_LEVEL ? MAX_OUT_PER_LEVEL : ncap; /* >= want, checked */
+	if (b->data == NULL && ncap == TLS_OUT_FIRST) {
+		b->data = crypto_obj_alloc(c->ctx, 16, TLS_OUT_FIRST);
+		b->slab = b->data != NULL;
+		b->cap = b->slab ? TLS_OUT_FIRST : 0;
+		if (b->slab)
+			return 0;
+	}
+	p = b->slab ? malloc(ncap) : realloc(b->data, ncap);
+	if (p == NULL)
+		return -1;
+	if (b->slab) {
+		memcpy(p, b->data, b->len);
+		crypto_obj_free(c->ctx, b->data, 16, TLS_OUT_FIRST);
+		b->slab = false;
+	}
+	b->data = p;
+	b->cap = ncap;
+	return 0;
+}
+
 int
 tls_out_begin(struct tls_conn *c, enum tls_level level, size_t cap, struct crypto_wr *w,
 	      size_t *hdr_off)
@@ -220,19 +267,8 @@ tls_out_begin(struct tls_conn *c, enum tls_level level, size_t cap, struct crypt
 	if (b->len + cap > MAX_OUT_PER_LEVEL)
 		return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
 	if (b->cap - b->len < cap) {
-		/* Doubling from TLS_OUT_FIRST: one allocation holds a whole flight at a level
-		 * (EncryptedExtensions through Finished with a short chain) instead of one
-		 * realloc per message. */
-		size_t want = b->len + cap, ncap = b->cap > 0 ? 2 * b->cap : TLS_OUT_FIRST;
-		uint8_t *p;
-
-		ncap = ncap < want ? want : ncap;
-		ncap = ncap > MAX_OUT_PER_LEVEL ? MAX_OUT_PER_LEVEL : ncap; /* >= want, checked */
-		p = realloc(b->data, ncap);
-		if (p == NULL)
+		if (out_grow(c, b, b->len + cap) != 0)
 			return TLS_FAIL(TLS_ALERT_INTERNAL_ERROR);
-		b->data = p;
-		b->cap = ncap;
 	}
 	crypto_wr_init(w, b->data + b->len, cap);
 	*hdr_off = 0;

@@ -419,6 +419,7 @@ struct tls_buf {
 	uint8_t *data;
 	size_t len;
 	size_t cap;
+	bool slab; /* data is a TLS_OUT_FIRST-byte object of the context's slabs (conn.c) */
 };
 
 /* A partial handshake message at one level: header, then its body once the length is known. */
