@@ -15,6 +15,7 @@
 
 #include "aead_internal.h"
 #include "crypto_internal.h"
+#include "gcm_short.h"
 
 /* The handle's own fields fill one 64-byte line before the engine state (see the struct). */
 _Static_assert(offsetof(struct crypto_aead, state) == 64, "crypto_aead header beyond 64 bytes");
@@ -41,11 +42,11 @@ floor_log2(uint64_t x)
 	return (uint8_t)(63 - __builtin_clzll(x));
 }
 
-int
-crypto_aead_new(struct crypto_aead **out, struct crypto_ctx *ctx, enum crypto_suite suite,
-		const uint8_t *key, const uint8_t iv[CRYPTO_IV_LEN])
+/* A handle on engine eng (engine_for(ctx), or gcm_short.c's for a token key). */
+static int
+aead_new(struct crypto_aead **out, struct crypto_ctx *ctx, const struct crypto_aead_engine *eng,
+	 enum crypto_suite suite, const uint8_t *key, const uint8_t iv[CRYPTO_IV_LEN])
 {
-	const struct crypto_aead_engine *eng;
 	struct crypto_aead *a;
 	size_t size;
 	int rc;
@@ -55,7 +56,8 @@ crypto_aead_new(struct crypto_aead **out, struct crypto_ctx *ctx, enum crypto_su
 	*out = NULL;
 	if (ctx == NULL || !crypto_suite_valid(suite) || key == NULL || iv == NULL)
 		return CRYPTO_ERR_INVAL;
-	eng = engine_for(ctx);
+	if (eng == NULL)
+		eng = engine_for(ctx);
 	size = sizeof(*a) + crypto_aead_state_size(eng, ctx);
 	a = crypto_obj_alloc(ctx, 64, size);
 	if (a == NULL)
@@ -74,6 +76,13 @@ crypto_aead_new(struct crypto_aead **out, struct crypto_ctx *ctx, enum crypto_su
 	}
 	*out = a;
 	return 0;
+}
+
+int
+crypto_aead_new(struct crypto_aead **out, struct crypto_ctx *ctx, enum crypto_suite suite,
+		const uint8_t *key, const uint8_t iv[CRYPTO_IV_LEN])
+{
+	return aead_new(out, ctx, NULL, suite, key, iv);
 }
 
 void
@@ -183,8 +192,35 @@ crypto_token_key_new(struct crypto_aead **out, struct crypto_ctx *ctx, const uin
 {
 	/* Token nonces are explicit (crypto_aead_*_nonce), so the handle's IV is never used. */
 	static const uint8_t zero_iv[CRYPTO_IV_LEN];
+	const struct crypto_aead_engine *eng = NULL;
 
-	return crypto_aead_new(out, ctx, CRYPTO_SUITE_AES_128_GCM_SHA256, key, zero_iv);
+#ifdef HB_HAVE_GCM_SHORT
+	/* Tokens are short messages: gcm_short.c's AES-128-GCM when the CPU runs it. */
+	if (ctx != NULL && ctx->gcm_short)
+		eng = &crypto_aead_engine_gcm_short;
+#endif
+	return aead_new(out, ctx, eng, CRYPTO_SUITE_AES_128_GCM_SHA256, key, zero_iv);
+}
+
+bool
+crypto_gcm_short_available(void)
+{
+#ifdef HB_HAVE_GCM_SHORT
+	return crypto_gcm_short_cpu_ok();
+#else
+	return false;
+#endif
+}
+
+int
+crypto_ctx_use_gcm_short(struct crypto_ctx *ctx, bool on)
+{
+	if (ctx == NULL)
+		return CRYPTO_ERR_INVAL;
+	if (on && !crypto_gcm_short_available())
+		return CRYPTO_ERR_UNSUPPORTED;
+	ctx->gcm_short = on;
+	return 0;
 }
 
 /* ---- Bursts ---- */

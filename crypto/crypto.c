@@ -530,6 +530,8 @@ crypto_ctx_new(struct crypto_ctx **out, enum crypto_engine engine)
 		rc = fetch_algorithms(ctx);
 	if (rc == 0)
 		rc = build_hmacs(ctx);
+	/* Not under the fuzz-only null engine, whose tokens are the null engine's too. */
+	ctx->gcm_short = ctx->engine != CRYPTO_ENGINE_NULL && crypto_gcm_short_available();
 	if (rc == 0)
 		rc = crypto_retry_init(ctx);
 	if (rc != 0) {

@@ -84,6 +84,8 @@ struct crypto_ctx {
 	struct crypto_aead *retry_v2;
 
 	struct crypto_imb *imb; /* NULL unless engine is CRYPTO_ENGINE_IPSEC_MB */
+	/* Token keys and Retry tags on gcm_short.c (crypto_ctx_use_gcm_short()). */
+	bool gcm_short;
 
 	/* P-256 key exchange (asym.c), made on first use: a keygen context, and the one peer
 	 * key whose public key each share replaces (held by a context made over it).

@@ -4,12 +4,14 @@
  * nonce, empty plaintext, the Retry pseudo-packet as AAD. The two AEADs are keyed once in
  * crypto_ctx_new(); a tag then costs one GMAC over the pseudo-packet.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <crypto/crypto.h>
 
 #include "aead_internal.h"
 #include "crypto_internal.h"
+#include "gcm_short.h"
 
 struct retry_keys {
 	uint8_t key[16];
@@ -30,9 +32,29 @@ static const struct retry_keys retry_v2 = {
 	{0xd8, 0x69, 0x69, 0xbc, 0x2d, 0x7c, 0x6d, 0x99, 0x90, 0xef, 0xb0, 0x4a},
 };
 
+#ifdef HB_HAVE_GCM_SHORT
+/*
+ * The two fixed keys expanded once per process for gcm_short.c, with E(K, nonce || 1) of
+ * their fixed nonces: a tag is then one GHASH of the pseudo-packet. Immutable once built.
+ */
+static struct crypto_gcm_short_key short_v1, short_v2;
+static pthread_once_t short_once = PTHREAD_ONCE_INIT;
+
+static void
+short_keys_init(void)
+{
+	crypto_gcm_short_init(&short_v1, retry_v1.key, retry_v1.nonce);
+	crypto_gcm_short_init(&short_v2, retry_v2.key, retry_v2.nonce);
+}
+#endif
+
 int
 crypto_retry_init(struct crypto_ctx *ctx)
 {
+#ifdef HB_HAVE_GCM_SHORT
+	if (crypto_gcm_short_available())
+		pthread_once(&short_once, short_keys_init);
+#endif
 	int rc = crypto_aead_new(&ctx->retry_v1, ctx, CRYPTO_SUITE_AES_128_GCM_SHA256, retry_v1.key,
 				 retry_v1.nonce);
 
@@ -60,6 +82,14 @@ crypto_retry_tag(struct crypto_ctx *ctx, uint32_t version, const uint8_t *pseudo
 	} else {
 		return CRYPTO_ERR_INVAL;
 	}
+#ifdef HB_HAVE_GCM_SHORT
+	/* ctx->gcm_short is only ever set where crypto_retry_init() built the keys. */
+	if (ctx->gcm_short) {
+		crypto_gcm_short_fixed_tag(version == CRYPTO_QUIC_V1 ? &short_v1 : &short_v2,
+					   pseudo, pseudo_len, tag);
+		return 0;
+	}
+#endif
 	/* Explicit nonce: Retry tags do not count toward a packet key's usage limits. With no
 	 * plaintext, the "ciphertext" is just the tag, written at tag[0..16). */
 	return crypto_aead_seal_nonce(a, k->nonce, pseudo, pseudo_len, tag, 0);

@@ -304,6 +304,15 @@ int crypto_retry_verify(struct crypto_ctx *ctx, uint32_t version, const uint8_t 
 /* A token key is an AES-128-GCM handle; seal/open with crypto_aead_*_nonce(). */
 int crypto_token_key_new(struct crypto_aead **out, struct crypto_ctx *ctx, const uint8_t key[16]);
 
+/*
+ * Token keys and Retry tags use a short-message AES-128-GCM (crypto/gcm_short.c) over the
+ * context's engine when this build and CPU can run it (the default then). Off: they use the
+ * context's engine. For benchmarks and tests comparing the two; applies to token keys made
+ * afterwards and to every Retry tag. @return 0, or CRYPTO_ERR_UNSUPPORTED (on, not available)
+ */
+bool crypto_gcm_short_available(void);
+int crypto_ctx_use_gcm_short(struct crypto_ctx *ctx, bool on);
+
 /* ---- Misc ---- */
 
 /* Constant-time comparison: 0 when equal. */
