@@ -3,6 +3,7 @@
  * The stateless front end: per-datagram decisions on a burst, before any connection state.
  * The order of the checks and the actions are in quic/validator.h.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -542,6 +543,29 @@ decide(struct vjob *j)
 		long_header(j, version);
 }
 
+/*
+ * A result with every field zero. Not memset(): over 80 bytes GCC makes that a `rep stos`,
+ * whose start-up cost showed in a flood's profile (one per Initial). The assertion catches a
+ * field added at the end without a line here.
+ */
+_Static_assert(offsetof(struct quic_vresult, resp_len) + sizeof(size_t) ==
+		       sizeof(struct quic_vresult),
+	       "clear_result() must set every field of struct quic_vresult");
+static inline void
+clear_result(struct quic_vresult *r)
+{
+	r->action = QUIC_VA_DROP;
+	r->drop = QUIC_VDROP_NONE;
+	r->has_token = false;
+	r->token = QUIC_TOKEN_OK;
+	r->validated = false;
+	memset(&r->info, 0, sizeof(r->info));
+	r->token_ptr = NULL;
+	r->token_len = 0;
+	r->resp_off = 0;
+	r->resp_len = 0;
+}
+
 size_t
 quic_validator_burst(struct quic_validator *v, const struct quic_dgram *dg, size_t n,
 		     const struct quic_validator_load *load, uint64_t now_ns, uint8_t *resp,
@@ -555,7 +579,7 @@ quic_validator_burst(struct quic_validator *v, const struct quic_dgram *dg, size
 	j.used = &used;
 	quic_token_worker_enter(v->tw);
 	for (size_t i = 0; i < n; i++) {
-		memset(&res[i], 0, sizeof(res[i]));
+		clear_result(&res[i]);
 		j.d = &dg[i];
 		j.res = &res[i];
 		decide(&j);
