@@ -29,7 +29,6 @@
 #define MAX_WORKERS	 1024
 #define REPLAY_WAYS	 4
 #define AAD_MAX		 (16 + 1 + QUIC_TOKEN_UTN_LEN + 1 + QUIC_CID_LEN_MAX)
-#define BODY_MAX	 (8 + 1 + QUIC_CID_LEN_MAX + 2 + 1)
 #define ODCID_MIN	 8 /* RFC 9000 §7.2; draft-ietf-quic-retry-offload: ODCIL 8..20 */
 
 struct quic_token_keyset {
@@ -950,8 +949,15 @@ struct seal_args {
 	uint64_t now_ns;
 };
 
-/* The body in clear: Timestamp, [ODCIL, ODCID, Port], our one opaque byte. */
+/* Bytes write_body() writes. */
 static size_t
+body_size(const struct seal_args *a)
+{
+	return 8 + (a->kind == QUIC_TOKEN_RETRY ? 1 + a->odcid_len + 2 : 0) + 1;
+}
+
+/* The body in clear, body_size(a) bytes: Timestamp, [ODCIL, ODCID, Port], our opaque byte. */
+static void
 write_body(const struct quic_token_worker *w, const struct seal_args *a, uint8_t *out)
 {
 	uint64_t life =
@@ -960,7 +966,7 @@ write_body(const struct quic_token_worker *w, const struct seal_args *a, uint8_t
 	uint64_t expiry = a->now_ns / NS_PER_S + life;
 	struct crypto_wr wr;
 
-	crypto_wr_init(&wr, out, BODY_MAX);
+	crypto_wr_init(&wr, out, body_size(a));
 	crypto_put_u32(&wr, (uint32_t)(expiry >> 32));
 	crypto_put_u32(&wr, (uint32_t)expiry);
 	if (a->kind == QUIC_TOKEN_RETRY) {
@@ -969,28 +975,25 @@ write_body(const struct quic_token_worker *w, const struct seal_args *a, uint8_t
 		crypto_put_u16(&wr, a->peer->port);
 	}
 	crypto_put_u8(&wr, (uint8_t)a->kind);
-	return crypto_wr_len(&wr);
 }
 
 static int
 seal(struct quic_token_worker *w, const struct seal_args *a, uint8_t *out, size_t cap,
      size_t *out_len)
 {
-	uint8_t aad[AAD_MAX], nonce[CRYPTO_IV_LEN], body[BODY_MAX];
+	uint8_t aad[AAD_MAX], nonce[CRYPTO_IV_LEN];
 	const size_t hdr = 1 + QUIC_TOKEN_UTN_LEN;
+	size_t body_len = body_size(a), aad_len;
 	const struct wkey *k;
-	size_t body_len, aad_len;
 	struct crypto_wr wr;
-	int rc = 0;
 
 	if (w->n_keys == 0)
 		return QUIC_ERR_CRYPTO;
 	if (w->counter == UINT64_MAX)
 		return QUIC_ERR_AEAD_LIMIT;
-	k = &w->keys[w->n_keys - 1];
-	body_len = write_body(w, a, body);
 	if (cap < hdr + body_len + CRYPTO_TAG_LEN)
 		return QUIC_ERR_BUFFER;
+	k = &w->keys[w->n_keys - 1];
 	crypto_wr_init(&wr, out, hdr);
 	crypto_put_u8(&wr, (uint8_t)((a->kind == QUIC_TOKEN_NEW_TOKEN ? 0x80 : 0) | k->seq));
 	crypto_put_u32(&wr, w->cfg.worker_id);
@@ -998,14 +1001,14 @@ seal(struct quic_token_worker *w, const struct seal_args *a, uint8_t *out, size_
 	crypto_put_u32(&wr, (uint32_t)w->counter);
 	/* Spent even if the seal below fails: a number is never offered twice. */
 	w->counter++;
-	memcpy(out + hdr, body, body_len);
+	/* The body in clear goes straight where it is sealed in place: no copy to wipe. */
+	write_body(w, a, out + hdr);
 	make_nonce(k->iv, out + 1, nonce);
 	aad_len = build_aad(aad, a->peer, out, a->rscid, a->rscid_len, a->kind);
-	if (crypto_aead_seal_nonce(k->aead, nonce, aad, aad_len, out + hdr, body_len) != 0)
-		rc = QUIC_ERR_CRYPTO;
-	crypto_wipe(body, sizeof(body));
-	if (rc != 0)
-		return rc;
+	if (crypto_aead_seal_nonce(k->aead, nonce, aad, aad_len, out + hdr, body_len) != 0) {
+		crypto_wipe(out + hdr, body_len);
+		return QUIC_ERR_CRYPTO;
+	}
 	w->stats.sealed[a->kind]++;
 	*out_len = hdr + body_len + CRYPTO_TAG_LEN;
 	return 0;
