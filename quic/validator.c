@@ -214,14 +214,15 @@ resp_room(const struct vjob *j, size_t *cap)
 	return j->resp != NULL ? j->resp + *j->used : NULL;
 }
 
-/* A response of len bytes was written at resp_room(): keep it. */
+/* A response of len bytes was written at resp_room() + skip (bytes before it are not
+ * sent): keep it. */
 static void
-respond(struct vjob *j, enum quic_vaction action, size_t len)
+respond(struct vjob *j, enum quic_vaction action, size_t skip, size_t len)
 {
 	j->res->action = action;
-	j->res->resp_off = *j->used;
+	j->res->resp_off = *j->used + skip;
 	j->res->resp_len = len;
-	*j->used += len;
+	*j->used += skip + len;
 }
 
 /* The QUIC_ERR_* of a response writer as a drop reason. */
@@ -266,7 +267,7 @@ unknown_version(struct vjob *j)
 		response_failed(j, rc);
 		return;
 	}
-	respond(j, QUIC_VA_SEND_VN, len);
+	respond(j, QUIC_VA_SEND_VN, 0, len);
 	j->v->stats.vn_sent++;
 }
 
@@ -295,39 +296,65 @@ retry_scid(struct quic_validator *v, struct quic_cid *scid, uint8_t *unused)
 	return 0;
 }
 
+/*
+ * The Retry's header after the pseudo-packet prefix (RFC 9001 §5.8: ODCID length, ODCID) at
+ * buf, its token sealed in place after it; returns the bytes of the pseudo-packet so far, or
+ * 0 when cap is short (checked before anything is sealed) or the seal fails (*rc says which).
+ */
+static size_t
+retry_body(struct vjob *j, const struct quic_packet_hdr *h, const struct quic_cid *scid,
+	   uint8_t unused, uint8_t *buf, size_t cap, int *rc)
+{
+	size_t pre = 1 + h->dcid_len, hdr = 7 + h->scid_len + scid->len, token_len = 0;
+	struct crypto_wr w;
+
+	if (cap < pre + hdr + QUIC_TOKEN_RETRY_MAX_LEN + CRYPTO_TAG_LEN) {
+		*rc = QUIC_ERR_BUFFER;
+		return 0;
+	}
+	crypto_wr_init(&w, buf, pre + hdr);
+	crypto_put_u8(&w, (uint8_t)h->dcid_len);
+	crypto_put_bytes(&w, h->dcid, h->dcid_len);
+	crypto_put_u8(&w, (uint8_t)(0xc0 | quic_packet_type_bits(h->version, QUIC_PKT_RETRY) << 4 |
+				    (unused & 0x0f)));
+	crypto_put_u32(&w, h->version);
+	crypto_put_u8(&w, (uint8_t)h->scid_len); /* DCID: the client's SCID */
+	crypto_put_bytes(&w, h->scid, h->scid_len);
+	crypto_put_u8(&w, (uint8_t)scid->len);
+	crypto_put_bytes(&w, scid->data, scid->len);
+	*rc = quic_token_seal_retry(j->v->tw, &j->d->peer, h->dcid, h->dcid_len, scid->data,
+				    scid->len, j->now_ns, buf + pre + hdr,
+				    cap - pre - hdr - CRYPTO_TAG_LEN, &token_len);
+	return *rc == 0 ? pre + hdr + token_len : 0;
+}
+
+/*
+ * A Retry (RFC 9000 §17.2.5) written where it is sent from: the pseudo-packet's prefix goes
+ * in front of it in the response area (resp_off skips it), the token is sealed in place and
+ * the Integrity Tag computed over the pseudo-packet where it lies. quic_retry_write() would
+ * copy the token into the packet and the packet into a pseudo-packet first; here nothing is
+ * copied.
+ */
 static void
 send_retry(struct vjob *j, const struct quic_packet_hdr *h)
 {
-	uint8_t token[QUIC_TOKEN_BUF_LEN], *buf;
-	struct quic_retry_params p;
+	size_t cap, plen = 0, pre = 1 + h->dcid_len;
 	struct quic_cid scid;
-	size_t cap, len, token_len;
-	int rc;
+	uint8_t unused, *buf = resp_room(j, &cap);
+	int rc = buf != NULL ? retry_scid(j->v, &scid, &unused) : QUIC_ERR_BUFFER;
 
-	rc = retry_scid(j->v, &scid, &p.unused);
+	/* RFC 9000 §17.2.5.1: the new SCID differs from the DCID the client chose. */
+	if (rc == 0 && scid.len == h->dcid_len && memcmp(scid.data, h->dcid, scid.len) == 0)
+		rc = QUIC_ERR_INVAL;
 	if (rc == 0)
-		rc = quic_token_seal_retry(j->v->tw, &j->d->peer, h->dcid, h->dcid_len, scid.data,
-					   scid.len, j->now_ns, token, sizeof(token), &token_len);
-	if (rc != 0) {
-		drop(j, QUIC_VDROP_INTERNAL);
-		return;
-	}
-	p.version = h->version;
-	p.dcid = h->scid;
-	p.dcid_len = h->scid_len;
-	p.scid = scid.data;
-	p.scid_len = scid.len;
-	p.odcid = h->dcid;
-	p.odcid_len = h->dcid_len;
-	p.token = token;
-	p.token_len = token_len;
-	buf = resp_room(j, &cap);
-	rc = buf != NULL ? quic_retry_write(j->v->ctx, &p, buf, cap, &len) : QUIC_ERR_BUFFER;
+		plen = retry_body(j, h, &scid, unused, buf, cap, &rc);
+	if (rc == 0 && crypto_retry_tag(j->v->ctx, h->version, buf, plen, buf + plen) != 0)
+		rc = QUIC_ERR_CRYPTO;
 	if (rc != 0) {
 		response_failed(j, rc);
 		return;
 	}
-	respond(j, QUIC_VA_SEND_RETRY, len);
+	respond(j, QUIC_VA_SEND_RETRY, pre, plen - pre + CRYPTO_TAG_LEN);
 	j->v->stats.retries_sent++;
 }
 
@@ -413,7 +440,7 @@ send_close(struct vjob *j, const struct quic_packet_hdr *h)
 		response_failed(j, rc);
 		return;
 	}
-	respond(j, QUIC_VA_SEND_CLOSE, len);
+	respond(j, QUIC_VA_SEND_CLOSE, 0, len);
 	j->v->stats.closes_sent++;
 }
 
