@@ -188,6 +188,24 @@ crypto_aead_open_nonce(struct crypto_aead *aead, const uint8_t nonce[CRYPTO_IV_L
 }
 
 int
+crypto_aead_open_nonce_copy(struct crypto_aead *aead, const uint8_t nonce[CRYPTO_IV_LEN],
+			    const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
+			    uint8_t *out)
+{
+	if (aead == NULL || nonce == NULL || in == NULL || out == NULL || len < CRYPTO_TAG_LEN ||
+	    len > CRYPTO_AEAD_MAX_LEN || aad_len > CRYPTO_AEAD_MAX_LEN ||
+	    (aad == NULL && aad_len > 0))
+		return CRYPTO_ERR_INVAL;
+#ifdef HB_HAVE_GCM_SHORT
+	if (aead->eng == &crypto_aead_engine_gcm_short)
+		return crypto_gcm_short_open_copy(aead, nonce, aad, aad_len, in, out,
+						  len - CRYPTO_TAG_LEN);
+#endif
+	memcpy(out, in, len);
+	return aead->eng->open(aead, nonce, aad, aad_len, out, len - CRYPTO_TAG_LEN);
+}
+
+int
 crypto_token_key_new(struct crypto_aead **out, struct crypto_ctx *ctx, const uint8_t key[16])
 {
 	/* Token nonces are explicit (crypto_aead_*_nonce), so the handle's IV is never used. */

@@ -306,35 +306,36 @@ ctr_batch(const struct crypto_gcm_short_key *k, __m128i base, uint32_t c, __m128
  * stored: a load spanning two earlier stores would stall on store forwarding.
  */
 GS_INLINE void
-crypt_block(const struct crypto_gcm_short_key *k, struct ghash *g, uint8_t *p, size_t n,
-	    __m128i tail, __m128i ks, bool enc)
+crypt_block(const struct crypto_gcm_short_key *k, struct ghash *g, const uint8_t *in, uint8_t *out,
+	    size_t n, __m128i tail, __m128i ks, bool enc)
 {
 	_Alignas(16) uint8_t b[16];
-	__m128i in, out;
+	__m128i x, y;
 
 	if (n == 16) {
-		in = ld(p);
-		out = _mm_xor_si128(in, ks);
-		st(p, out);
+		x = ld(in);
+		y = _mm_xor_si128(x, ks);
+		st(out, y);
 	} else {
-		in = tail;
-		/* Bytes n..15 of in are zero; those of out are keystream, cleared for GHASH. */
-		out = _mm_xor_si128(in, ks);
-		st(b, out);
-		memcpy(p, b, n);
-		out = _mm_and_si128(out, ld(keep_tbl + 16 - n));
+		x = tail;
+		/* Bytes n..15 of x are zero; those of y are keystream, cleared for GHASH. */
+		y = _mm_xor_si128(x, ks);
+		st(b, y);
+		memcpy(out, b, n);
+		y = _mm_and_si128(y, ld(keep_tbl + 16 - n));
 	}
-	ghash_block(k, g, enc ? out : in);
+	ghash_block(k, g, enc ? y : x);
 }
 
 /*
- * GCTR over data[0..len) in place and GHASH(H, A, C) alongside; returns the tag (SP 800-38D
- * §7.1/§7.2). The first batch of counter blocks starts with J0 itself, whose encryption masks
- * the tag, and is issued before the AAD is hashed so that the AES and the multiplies overlap.
+ * GCTR over in[0..len) into out (the same buffer, or apart) and GHASH(H, A, C) alongside;
+ * returns the tag (SP 800-38D §7.1/§7.2). The first batch of counter blocks starts with J0
+ * itself, whose encryption masks the tag, and is issued before the AAD is hashed so that the
+ * AES and the multiplies overlap.
  */
 GS_TARGET static __m128i
 gcm_crypt(const struct crypto_gcm_short_key *k, const uint8_t nonce[CRYPTO_IV_LEN],
-	  const uint8_t *aad, size_t aad_len, uint8_t *data, size_t len, bool enc)
+	  const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *out, size_t len, bool enc)
 {
 	struct ghash g = {{_mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128()},
 			  _mm_setzero_si128(),
@@ -349,7 +350,7 @@ gcm_crypt(const struct crypto_gcm_short_key *k, const uint8_t nonce[CRYPTO_IV_LE
 
 	/* Loaded first: in place, a load across the block written just before would stall. */
 	if (len % 16 != 0)
-		tail = ld_tail(data + len, len % 16, len);
+		tail = ld_tail(in + len, len % 16, len);
 	base = j0_base(nonce);
 	ctr_batch(k, base, c, ks);
 	ek0 = ks[0];
@@ -362,11 +363,18 @@ gcm_crypt(const struct crypto_gcm_short_key *k, const uint8_t nonce[CRYPTO_IV_LE
 		}
 		size_t n = len - off < 16 ? len - off : 16;
 
-		crypt_block(k, &g, data + off, n, tail, ks[j++], enc);
+		crypt_block(k, &g, in + off, out + off, n, tail, ks[j++], enc);
 		off += n;
 	}
 	ghash_block(k, &g, lens);
 	return _mm_xor_si128(bswap128(g.y), ek0);
+}
+
+/* All 16 bytes compared at once, no early exit: constant time. */
+GS_INLINE bool
+tag_ok(__m128i tag, const uint8_t *want)
+{
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(tag, ld(want))) == 0xffff;
 }
 
 /* ---- Key ---- */
@@ -435,7 +443,7 @@ GS_TARGET static int
 gs_seal(struct crypto_aead *a, const uint8_t nonce[CRYPTO_IV_LEN], const uint8_t *aad,
 	size_t aad_len, uint8_t *data, size_t len)
 {
-	st(data + len, gcm_crypt(key_of(a), nonce, aad, aad_len, data, len, true));
+	st(data + len, gcm_crypt(key_of(a), nonce, aad, aad_len, data, data, len, true));
 	return 0;
 }
 
@@ -443,10 +451,19 @@ GS_TARGET static int
 gs_open(struct crypto_aead *a, const uint8_t nonce[CRYPTO_IV_LEN], const uint8_t *aad,
 	size_t aad_len, uint8_t *data, size_t len)
 {
-	_Alignas(16) uint8_t tag[CRYPTO_TAG_LEN];
+	__m128i tag = gcm_crypt(key_of(a), nonce, aad, aad_len, data, data, len, false);
 
-	st(tag, gcm_crypt(key_of(a), nonce, aad, aad_len, data, len, false));
-	return crypto_memcmp_ct(tag, data + len, CRYPTO_TAG_LEN) == 0 ? 0 : CRYPTO_ERR_AUTH;
+	return tag_ok(tag, data + len) ? 0 : CRYPTO_ERR_AUTH;
+}
+
+GS_TARGET int
+crypto_gcm_short_open_copy(struct crypto_aead *a, const uint8_t nonce[CRYPTO_IV_LEN],
+			   const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *out,
+			   size_t len)
+{
+	__m128i tag = gcm_crypt(key_of(a), nonce, aad, aad_len, in, out, len, false);
+
+	return tag_ok(tag, in + len) ? 0 : CRYPTO_ERR_AUTH;
 }
 
 static unsigned

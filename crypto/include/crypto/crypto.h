@@ -231,6 +231,15 @@ int crypto_aead_seal_nonce(struct crypto_aead *aead, const uint8_t nonce[CRYPTO_
 			   const uint8_t *aad, size_t aad_len, uint8_t *data, size_t len);
 int crypto_aead_open_nonce(struct crypto_aead *aead, const uint8_t nonce[CRYPTO_IV_LEN],
 			   const uint8_t *aad, size_t aad_len, uint8_t *data, size_t len);
+/*
+ * crypto_aead_open_nonce() from in[0..len) (ciphertext, then the tag), which is left as it
+ * was (a token inside a received datagram), into out, which has room for len bytes: the
+ * plaintext is out[0..len-16). Cheaper than copying in first: the short-message GCM
+ * (crypto_gcm_short_available()) reads in and writes out in one pass.
+ */
+int crypto_aead_open_nonce_copy(struct crypto_aead *aead, const uint8_t nonce[CRYPTO_IV_LEN],
+				const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
+				uint8_t *out);
 
 /* Usage counters toward RFC 9001 §6.6 limits. */
 uint64_t crypto_aead_sealed(const struct crypto_aead *aead);

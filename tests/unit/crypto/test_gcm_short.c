@@ -2,9 +2,9 @@
 /*
  * crypto/gcm_short.c, the short-message AES-128-GCM of token keys and Retry tags, against
  * OpenSSL's EVP AES-128-GCM: every plaintext length 0..300 with every AAD length 0..300 under
- * random keys and nonces, refusal of every flipped bit of ciphertext, tag and AAD, and the
- * Retry Integrity Tag vectors of RFC 9001 Appendix A.4 and RFC 9369 Appendix A.4 with the
- * short GCM on and off.
+ * random keys and nonces, in place and out of place (crypto_aead_open_nonce_copy()), refusal
+ * of every flipped bit of ciphertext, tag and AAD, and the Retry Integrity Tag vectors of
+ * RFC 9001 Appendix A.4 and RFC 9369 Appendix A.4 with the short GCM on and off.
  */
 #include <string.h>
 
@@ -56,7 +56,7 @@ static void
 check_pair(struct crypto_ctx *ctx, size_t aad_len, size_t len)
 {
 	uint8_t key[16], nonce[12], aad[MAX_LEN + 1], pt[MAX_LEN + 1];
-	uint8_t want[MAX_LEN + 16], buf[MAX_LEN + 16 + 1];
+	uint8_t want[MAX_LEN + 16], buf[MAX_LEN + 16 + 1], out[MAX_LEN + 16];
 	struct crypto_aead *a = NULL;
 
 	cr_assert(eq(int, RAND_bytes(key, 16) & RAND_bytes(nonce, 12), 1));
@@ -69,6 +69,11 @@ check_pair(struct crypto_ctx *ctx, size_t aad_len, size_t len)
 	cr_assert(eq(int, memcmp(buf, want, len + 16), 0), "seal differs: aad %zu pt %zu", aad_len,
 		  len);
 	cr_assert(eq(u8, buf[len + 16], 0xa5));
+	/* Out of place: the sealed bytes stay as they were. */
+	cr_assert(eq(int, crypto_aead_open_nonce_copy(a, nonce, aad, aad_len, buf, len + 16, out),
+		     0));
+	cr_assert(eq(int, memcmp(out, pt, len), 0));
+	cr_assert(eq(int, memcmp(buf, want, len + 16), 0));
 	cr_assert(eq(int, crypto_aead_open_nonce(a, nonce, aad, aad_len, buf, len + 16), 0),
 		  "open refused: aad %zu pt %zu", aad_len, len);
 	cr_assert(eq(int, memcmp(buf, pt, len), 0));
@@ -89,13 +94,18 @@ HB_TEST(crypto_gcm_short, matches_openssl_all_lengths)
 static void
 check_forgeries(struct crypto_aead *a, size_t aad_len, size_t len)
 {
-	uint8_t nonce[12], aad[64], sealed[64 + 16], buf[64 + 16];
+	uint8_t nonce[12], aad[64], sealed[64 + 16], buf[64 + 16], out[64 + 16];
 
 	cr_assert(eq(int, RAND_bytes(nonce, 12) & RAND_bytes(aad, 64) & RAND_bytes(sealed, 64), 1));
 	cr_assert(eq(int, crypto_aead_seal_nonce(a, nonce, aad, aad_len, sealed, len), 0));
 	for (size_t bit = 0; bit < (len + 16) * 8; bit++) {
 		memcpy(buf, sealed, len + 16);
 		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		cr_assert(
+			eq(int,
+			   crypto_aead_open_nonce_copy(a, nonce, aad, aad_len, buf, len + 16, out),
+			   CRYPTO_ERR_AUTH),
+			"bit %zu of %zu-byte ciphertext accepted out of place", bit, len);
 		cr_assert(eq(int, crypto_aead_open_nonce(a, nonce, aad, aad_len, buf, len + 16),
 			     CRYPTO_ERR_AUTH),
 			  "bit %zu of %zu-byte ciphertext accepted", bit, len);
@@ -202,4 +212,31 @@ HB_TEST(crypto_gcm_short, selection)
 	cr_assert(eq(int, crypto_ctx_use_gcm_short(ctx, true), ok ? 0 : CRYPTO_ERR_UNSUPPORTED));
 	cr_assert(eq(int, crypto_ctx_use_gcm_short(ctx, false), 0));
 	crypto_ctx_free(ctx);
+}
+
+/* crypto_aead_open_nonce_copy() on the engines' own AES-128-GCM (the short GCM off). */
+HB_TEST(crypto_gcm_short, open_copy_on_engines)
+{
+	static const enum crypto_engine engines[] = {CRYPTO_ENGINE_EVP, CRYPTO_ENGINE_AUTO};
+	uint8_t key[16] = {1}, nonce[12] = {2}, aad[20] = {3}, pt[40] = {4}, buf[56], out[56];
+
+	for (size_t e = 0; e < 2; e++) {
+		struct crypto_ctx *ctx = NULL;
+		struct crypto_aead *a = NULL;
+
+		cr_assert(eq(int, crypto_ctx_new(&ctx, engines[e]), 0));
+		cr_assert(eq(int, crypto_ctx_use_gcm_short(ctx, false), 0));
+		cr_assert(eq(int, crypto_token_key_new(&a, ctx, key), 0));
+		memcpy(buf, pt, sizeof(pt));
+		cr_assert(eq(int, crypto_aead_seal_nonce(a, nonce, aad, sizeof(aad), buf, 40), 0));
+		cr_assert(eq(int, crypto_aead_open_nonce_copy(a, nonce, aad, 20, buf, 56, out), 0));
+		cr_assert(eq(int, memcmp(out, pt, sizeof(pt)), 0));
+		buf[55] ^= 0x80;
+		cr_assert(eq(int, crypto_aead_open_nonce_copy(a, nonce, aad, 20, buf, 56, out),
+			     CRYPTO_ERR_AUTH));
+		cr_assert(eq(int, crypto_aead_open_nonce_copy(a, nonce, aad, 20, buf, 15, out),
+			     CRYPTO_ERR_INVAL));
+		crypto_aead_free(a);
+		crypto_ctx_free(ctx);
+	}
 }
