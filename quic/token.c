@@ -13,6 +13,7 @@
  * handles belong to one thread) when it first sees it, so sealing and opening never touch
  * shared memory.
  */
+#include <endian.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -922,7 +923,10 @@ build_aad(uint8_t aad[AAD_MAX], const struct quic_addr *peer, const uint8_t *hdr
 	size_t n = 16 + 1 + QUIC_TOKEN_UTN_LEN;
 
 	canonical_ip(peer, aad);
-	memcpy(aad + 16, hdr, 1 + QUIC_TOKEN_UTN_LEN);
+	/* In the pieces seal() stores it in (1, 4, 8 bytes), each load forwarded from one store. */
+	aad[16] = hdr[0];
+	memcpy(aad + 17, hdr + 1, 4);
+	memcpy(aad + 21, hdr + 5, 8);
 	if (kind == QUIC_TOKEN_RETRY) {
 		aad[n++] = (uint8_t)rscid_len;
 		memcpy(aad + n, rscid, rscid_len);
@@ -956,25 +960,52 @@ body_size(const struct seal_args *a)
 	return 8 + (a->kind == QUIC_TOKEN_RETRY ? 1 + a->odcid_len + 2 : 0) + 1;
 }
 
+_Static_assert(QUIC_TOKEN_UTN_LEN == 4 + 8, "the Unique Token Number: worker id, counter");
+
+/*
+ * Big-endian stores of whole words. The token is read back right after it is written (nonce,
+ * AAD, the seal), and a wider load of bytes stored one by one cannot be forwarded from the
+ * store buffer: it waits for the stores to reach the cache.
+ */
+static inline void
+put_be16(uint8_t *p, uint16_t v)
+{
+	v = htobe16(v);
+	memcpy(p, &v, 2);
+}
+
+static inline void
+put_be32(uint8_t *p, uint32_t v)
+{
+	v = htobe32(v);
+	memcpy(p, &v, 4);
+}
+
+static inline void
+put_be64(uint8_t *p, uint64_t v)
+{
+	v = htobe64(v);
+	memcpy(p, &v, 8);
+}
+
 /* The body in clear, body_size(a) bytes: Timestamp, [ODCIL, ODCID, Port], our opaque byte. */
 static void
 write_body(const struct quic_token_worker *w, const struct seal_args *a, uint8_t *out)
 {
 	uint64_t life =
 		a->kind == QUIC_TOKEN_RETRY ? w->cfg.retry_lifetime_s : w->cfg.new_token_lifetime_s;
-	/* now_ns / 10^9 < 2^35 and life <= QUIC_TOKEN_LIFETIME_MAX_S: no wrap. */
-	uint64_t expiry = a->now_ns / NS_PER_S + life;
-	struct crypto_wr wr;
 
-	crypto_wr_init(&wr, out, body_size(a));
-	crypto_put_u32(&wr, (uint32_t)(expiry >> 32));
-	crypto_put_u32(&wr, (uint32_t)expiry);
+	/* now_ns / 10^9 < 2^35 and life <= QUIC_TOKEN_LIFETIME_MAX_S: no wrap. */
+	put_be64(out, a->now_ns / NS_PER_S + life);
+	out += 8;
 	if (a->kind == QUIC_TOKEN_RETRY) {
-		crypto_put_u8(&wr, (uint8_t)a->odcid_len);
-		crypto_put_bytes(&wr, a->odcid, a->odcid_len);
-		crypto_put_u16(&wr, a->peer->port);
+		*out++ = (uint8_t)a->odcid_len;
+		memcpy(out, a->odcid, a->odcid_len);
+		out += a->odcid_len;
+		put_be16(out, a->peer->port);
+		out += 2;
 	}
-	crypto_put_u8(&wr, (uint8_t)a->kind);
+	*out = (uint8_t)a->kind;
 }
 
 static int
@@ -985,7 +1016,6 @@ seal(struct quic_token_worker *w, const struct seal_args *a, uint8_t *out, size_
 	const size_t hdr = 1 + QUIC_TOKEN_UTN_LEN;
 	size_t body_len = body_size(a), aad_len;
 	const struct wkey *k;
-	struct crypto_wr wr;
 
 	if (w->n_keys == 0)
 		return QUIC_ERR_CRYPTO;
@@ -994,11 +1024,10 @@ seal(struct quic_token_worker *w, const struct seal_args *a, uint8_t *out, size_
 	if (cap < hdr + body_len + CRYPTO_TAG_LEN)
 		return QUIC_ERR_BUFFER;
 	k = &w->keys[w->n_keys - 1];
-	crypto_wr_init(&wr, out, hdr);
-	crypto_put_u8(&wr, (uint8_t)((a->kind == QUIC_TOKEN_NEW_TOKEN ? 0x80 : 0) | k->seq));
-	crypto_put_u32(&wr, w->cfg.worker_id);
-	crypto_put_u32(&wr, (uint32_t)(w->counter >> 32));
-	crypto_put_u32(&wr, (uint32_t)w->counter);
+	/* First byte, then the Unique Token Number: worker id and counter, big-endian. */
+	out[0] = (uint8_t)((a->kind == QUIC_TOKEN_NEW_TOKEN ? 0x80 : 0) | k->seq);
+	put_be32(out + 1, w->cfg.worker_id);
+	put_be64(out + 5, w->counter);
 	/* Spent even if the seal below fails: a number is never offered twice. */
 	w->counter++;
 	/* The body in clear goes straight where it is sealed in place: no copy to wipe. */
