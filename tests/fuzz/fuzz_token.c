@@ -136,8 +136,10 @@ fuzz_datagram(struct fuzz_state *st, uint8_t sel, const uint8_t *dg, size_t len)
 	if (r.has_token)
 		check(r.token_ptr >= dg && r.token_len <= len &&
 		      (size_t)(r.token_ptr - dg) <= len - r.token_len);
+	/* A Retry sits after its pseudo-packet prefix (RFC 9001 §5.8: ODCID length, ODCID). */
 	if (sent == 1)
-		check(r.resp_off == 0 && r.resp_len > 0 && r.resp_len <= sizeof(st->resp) &&
+		check(r.resp_off <= (r.action == QUIC_VA_SEND_RETRY ? 1 + QUIC_CID_LEN_MAX : 0) &&
+		      r.resp_len > 0 && r.resp_off + r.resp_len <= sizeof(st->resp) &&
 		      r.resp_len < len);
 }
 
