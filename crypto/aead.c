@@ -42,6 +42,22 @@ floor_log2(uint64_t x)
 	return (uint8_t)(63 - __builtin_clzll(x));
 }
 
+/*
+ * Whether handles of engine eng come from the context's slabs. Token keys on gcm_short.c are a
+ * few per worker for its whole life: a slab class of their own would hold 64 of them and take
+ * one of the CRYPTO_SLAB_CLASSES that the connections' handles need.
+ */
+static inline bool
+slab_handle(const struct crypto_aead_engine *eng)
+{
+#ifdef HB_HAVE_GCM_SHORT
+	return eng != &crypto_aead_engine_gcm_short;
+#else
+	(void)eng;
+	return true;
+#endif
+}
+
 /* A handle on engine eng (engine_for(ctx), or gcm_short.c's for a token key). */
 static int
 aead_new(struct crypto_aead **out, struct crypto_ctx *ctx, const struct crypto_aead_engine *eng,
@@ -59,7 +75,7 @@ aead_new(struct crypto_aead **out, struct crypto_ctx *ctx, const struct crypto_a
 	if (eng == NULL)
 		eng = engine_for(ctx);
 	size = sizeof(*a) + crypto_aead_state_size(eng, ctx);
-	a = crypto_obj_alloc(ctx, 64, size);
+	a = slab_handle(eng) ? crypto_obj_alloc(ctx, 64, size) : crypto_zalloc_aligned(64, size);
 	if (a == NULL)
 		return CRYPTO_ERR_NOMEM;
 	a->eng = eng;
@@ -89,16 +105,21 @@ void
 crypto_aead_free(struct crypto_aead *aead)
 {
 	struct crypto_ctx *ctx;
+	bool slab;
 	size_t size;
 
 	if (aead == NULL)
 		return;
 	ctx = aead->ctx;
 	size = sizeof(*aead) + crypto_aead_state_size(aead->eng, ctx);
+	slab = slab_handle(aead->eng); /* read before the wipe below clears it */
 	aead->eng->fini(aead);
 	/* The expanded key is as secret as the key. */
 	crypto_wipe(aead, size);
-	crypto_obj_free(ctx, aead, 64, size);
+	if (slab)
+		crypto_obj_free(ctx, aead, 64, size);
+	else
+		free(aead);
 }
 
 enum crypto_suite
