@@ -256,21 +256,26 @@ ghash_bytes(const struct crypto_gcm_short_key *k, struct ghash *g, const uint8_t
 		ghash_block(k, g, ld_tail(p + len, len - full, len));
 }
 
-/* GHASH(H, A, C) (SP 800-38D §7.1 step 5), not yet masked: byte order of the tag. */
-GS_TARGET static __m128i
-ghash(const struct crypto_gcm_short_key *k, const uint8_t *aad, size_t aad_len, const uint8_t *ct,
-      size_t ct_len)
+/* A GHASH over aad_len bytes of AAD and ct_len of ciphertext, and its last block: [len(A)]64
+ * || [len(C)]64 in bits, big-endian (loaded byte-swapped as every block). */
+GS_INLINE __m128i
+ghash_start(struct ghash *g, size_t aad_len, size_t ct_len)
 {
-	struct ghash g = {{_mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128()},
-			  _mm_setzero_si128(),
-			  (aad_len + 15) / 16 + (ct_len + 15) / 16 + 1,
-			  true};
-	/* [len(A)]64 || [len(C)]64 in bits, big-endian; loaded byte-swapped as every block. */
-	__m128i lens = _mm_set_epi64x((long long)__builtin_bswap64((uint64_t)ct_len * 8),
-				      (long long)__builtin_bswap64((uint64_t)aad_len * 8));
+	g->w.lo = g->w.mid = g->w.hi = g->y = _mm_setzero_si128();
+	g->left = (aad_len + 15) / 16 + (ct_len + 15) / 16 + 1;
+	g->fresh = true;
+	return _mm_set_epi64x((long long)__builtin_bswap64((uint64_t)ct_len * 8),
+			      (long long)__builtin_bswap64((uint64_t)aad_len * 8));
+}
+
+/* GHASH(H, A, {}) (SP 800-38D §7.1 step 5), not yet masked: byte order of the tag. */
+GS_TARGET static __m128i
+ghash_aad(const struct crypto_gcm_short_key *k, const uint8_t *aad, size_t aad_len)
+{
+	struct ghash g;
+	__m128i lens = ghash_start(&g, aad_len, 0);
 
 	ghash_bytes(k, &g, aad, aad_len);
-	ghash_bytes(k, &g, ct, ct_len);
 	ghash_block(k, &g, lens);
 	return bswap128(g.y);
 }
@@ -337,12 +342,8 @@ GS_TARGET static __m128i
 gcm_crypt(const struct crypto_gcm_short_key *k, const uint8_t nonce[CRYPTO_IV_LEN],
 	  const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *out, size_t len, bool enc)
 {
-	struct ghash g = {{_mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128()},
-			  _mm_setzero_si128(),
-			  (aad_len + 15) / 16 + (len + 15) / 16 + 1,
-			  true};
-	__m128i lens = _mm_set_epi64x((long long)__builtin_bswap64((uint64_t)len * 8),
-				      (long long)__builtin_bswap64((uint64_t)aad_len * 8));
+	struct ghash g;
+	__m128i lens = ghash_start(&g, aad_len, len);
 	__m128i base, ek0, ks[4], tail = _mm_setzero_si128();
 	uint32_t c = 1;
 	size_t off = 0;
@@ -412,7 +413,7 @@ GS_TARGET void
 crypto_gcm_short_fixed_tag(const struct crypto_gcm_short_key *k, const uint8_t *aad, size_t aad_len,
 			   uint8_t tag[CRYPTO_TAG_LEN])
 {
-	st(tag, _mm_xor_si128(ghash(k, aad, aad_len, NULL, 0), ld(k->ek_iv)));
+	st(tag, _mm_xor_si128(ghash_aad(k, aad, aad_len), ld(k->ek_iv)));
 }
 
 /* ---- The AEAD engine (token handles) ---- */
