@@ -110,6 +110,7 @@ dp_worker_poll(struct dp_worker *w, uint64_t now_ns)
 {
 	struct rte_mbuf *pkts[DP_BURST];
 	unsigned work = 0, n;
+	bool more = false;
 
 	dp_check_owner(w);
 	w->now_ns = now_ns;
@@ -120,11 +121,13 @@ dp_worker_poll(struct dp_worker *w, uint64_t now_ns)
 		}
 		n = rte_eth_rx_burst(w->ports[p].port_id, (uint16_t)w->id, pkts, DP_BURST);
 		dp_memif_leave(w, &w->ports[p]);
+		more |= n == DP_BURST;
 		if (n > 0)
 			work += dp_rx_burst(w, p, pkts, n, false);
 	}
 	/* Single consumer: only this worker dequeues its ring. */
 	n = rte_ring_sc_dequeue_burst(w->ring, (void **)pkts, DP_BURST, NULL);
+	more |= n == DP_BURST;
 	if (n > 0)
 		work += dp_rx_burst(w, 0, pkts, n, true);
 	dp_timer_wheel_run(&w->timers, now_ns);
@@ -134,7 +137,13 @@ dp_worker_poll(struct dp_worker *w, uint64_t now_ns)
 	}
 	if (w->h.collect_tx != NULL)
 		w->h.collect_tx(w->ctx, w, now_ns);
-	return work + dp_txq_drain(w, false);
+	/*
+	 * Partial bursts wait for more only while more input waits (a full RX burst): once the
+	 * queues are drained nothing adds to them before the drain timer, and holding them
+	 * would delay every ACK and response by up to tx_drain_us, an RTT that the peer's
+	 * congestion control and pacer (RFC 9002 §5, §7.7) then see as path delay.
+	 */
+	return work + dp_txq_drain(w, !more);
 }
 
 /* Nothing to do: pause a while, then sleep in growing steps, never past a due timer. */
