@@ -18,6 +18,7 @@ struct gen_conn {
 	struct bench_gen_worker *gw;
 	struct gen_conn *next; /* active list, or free list */
 	struct gen_conn **pprev;
+	struct gen_conn *dnext; /* dirty list: datagrams in, to service after the RX burst */
 	struct dp_timer timer;
 	struct bench_gen_stream *st; /* opts.streams slots */
 	uint64_t t_start;
@@ -31,6 +32,7 @@ struct gen_conn {
 	bool failed;	 /* its failure is counted */
 	bool capture;	 /* --token-out: save its next Initial (it followed a Retry) */
 	bool held;	 /* --hold: confirmed and kept */
+	bool dirty;	 /* on the dirty list (kept there if freed: skipped when inactive) */
 };
 
 /* A datagram held back by the reordering impairment. */
@@ -60,6 +62,7 @@ struct bench_gen_worker {
 	struct gen_conn *conns;
 	struct bench_gen_stream *streams;
 	struct gen_conn *active;
+	struct gen_conn *dirty; /* connections that received datagrams in this loop */
 	struct gen_conn *free_list;
 	uint32_t n_held;     /* --hold: connections confirmed and kept */
 	uint64_t t_all_held; /* --hold: when the last of --conns was confirmed */
