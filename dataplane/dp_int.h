@@ -121,6 +121,7 @@ struct dp_worker {
 	uint64_t next_tick_ns;
 	uint64_t drain_ns;
 	bool busy_poll;
+	bool live_clock;    /* driven by dp_worker_run(): dp_worker_clock() reads the TSC */
 	uint32_t memif_seq; /* odd inside a net_memif burst (memif_guard.c) */
 	/* Steering (dp_worker_set_steering()). */
 	struct quic_lb *lb;

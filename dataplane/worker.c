@@ -105,6 +105,17 @@ dp_now_ns(const struct dp *dp)
 	return (uint64_t)(((unsigned __int128)d * dp->ns_mult) >> 32);
 }
 
+uint64_t
+dp_worker_clock(const struct dp_worker *w)
+{
+	uint64_t t;
+
+	if (!w->live_clock)
+		return w->now_ns;
+	t = dp_now_ns(w->dp);
+	return t > w->now_ns ? t : w->now_ns;
+}
+
 unsigned
 dp_worker_poll(struct dp_worker *w, uint64_t now_ns)
 {
@@ -176,6 +187,7 @@ dp_worker_run(struct dp_worker *w)
 {
 	struct dp *dp = w->dp;
 
+	w->live_clock = true;
 	/* Acquire pairs with the release store in dp_stop(). */
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now = dp_now_ns(dp);

@@ -32,7 +32,7 @@
 #define SRV_REFILL_MIN	 (32u * 1024) /* stream refills in pieces of at least this (backlog) */
 #define DRAIN_NS	 (300ull * 1000 * 1000)
 #define SCRATCH_LEN	 (64u * 1024)
-#define SRV_REFILL_MAX	 (64u * 1024) /* bytes moved into one stream per pump at most */
+#define SRV_REFILL_MAX	 (128u * 1024) /* bytes moved into one stream per pump at most */
 /* Worker pools: caps per connection on average, and their bounds (worker_config()). */
 #define WORKER_STREAMS_PER_CONN 64u
 #define WORKER_CHUNKS_PER_CONN	1024u
@@ -689,6 +689,24 @@ conn_count_mem(struct srv_worker *sw, struct srv_conn *c)
  * Flush c: pump the app, write what it allows, re-arm, free it once closed. A connection that
  * used its whole TX budget, or found no buffer, goes on the dirty list for the next loop.
  */
+/*
+ * After a burst the pacer cut short (RFC 9002 §7.7: its bucket holds the initial window, about
+ * eight datagrams): whether it lets more go now. Writing and sealing that burst took real
+ * time, in which the bucket refilled at N * cwnd / srtt; *now_ns moves to a fresh clock
+ * reading so the pacer sees that time (in simulated time it stays, and the loop ends). Each
+ * loop iteration otherwise carried only one bucket, with its RX poll, timers and flush.
+ */
+static bool
+pacer_allows_more(struct srv_worker *sw, struct srv_conn *c, uint64_t *now_ns)
+{
+	uint64_t t = quic_conn_next_timeout(c->qc);
+
+	if (t >= *now_ns + SRV_NEAR_NS)
+		return false;
+	*now_ns = dp_worker_clock(sw->w);
+	return t <= *now_ns;
+}
+
 static void
 conn_service(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
 {
@@ -696,13 +714,14 @@ conn_service(struct srv_worker *sw, struct srv_conn *c, uint64_t now_ns)
 	int rc = 0;
 
 	conn_pump(sw, c, now_ns);
-	/* A burst short of what was asked: nothing more to send now (or no buffer: -1). */
+	/* A burst short of what was asked: nothing more to send now (or no buffer: -1), unless
+	 * the pacer alone held it and lets more go by now. */
 	for (done = 0; done < TX_PER_CONN;) {
 		want = TX_PER_CONN - done < SRV_TX_BURST ? TX_PER_CONN - done : SRV_TX_BURST;
 		rc = conn_write_burst(sw, c, want, now_ns);
 		if (rc > 0)
 			done += (unsigned)rc;
-		if (rc < (int)want)
+		if (rc < (int)want && (rc <= 0 || !pacer_allows_more(sw, c, &now_ns)))
 			break;
 	}
 	if (done >= TX_PER_CONN || rc < 0)

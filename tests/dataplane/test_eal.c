@@ -490,6 +490,22 @@ HB_TEST(dp_eal, tx_batches_until_full_or_drained)
 	teardown(&fx);
 }
 
+HB_TEST(dp_eal, worker_clock_is_the_injected_time_outside_the_run_loop)
+{
+	struct fixture fx;
+
+	/* Driven by dp_worker_poll() alone (simulated time), the clock a pacer reads inside an
+	 * iteration is that iteration's time, whatever the TSC says. */
+	setup(&fx, "clock", 256);
+	fx.now += 5 * T_MS;
+	dp_worker_poll(fx.w, fx.now);
+	cr_assert(eq(u64, dp_worker_clock(fx.w), fx.now));
+	fx.now += T_US;
+	dp_worker_poll(fx.w, fx.now);
+	cr_assert(eq(u64, dp_worker_clock(fx.w), fx.now));
+	teardown(&fx);
+}
+
 HB_TEST(dp_eal, tx_alloc_burst_commits_a_prefix)
 {
 	static const size_t lens[3] = {50, 41, 30};

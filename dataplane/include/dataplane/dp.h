@@ -138,6 +138,13 @@ const struct dp_counters *dp_worker_counters(const struct dp_worker *w);
 uint64_t dp_now_ns(const struct dp *dp);
 
 /*
+ * The time now, for work inside an iteration that waits on time (a pacer): in a loop run by
+ * dp_worker_run(), a fresh TSC reading (never before the iteration's now_ns); in iterations
+ * driven by dp_worker_poll() alone (tests, simulated time), that iteration's now_ns.
+ */
+uint64_t dp_worker_clock(const struct dp_worker *w);
+
+/*
  * One loop iteration at now_ns (tests pass simulated time; now_ns must not go backwards).
  * @return frames received plus frames sent in this iteration (0: idle)
  */
