@@ -1272,6 +1272,15 @@ quic_frame_encode_stream_fit(struct crypto_wr *w, uint64_t stream_id, uint64_t o
 			     const uint8_t *data, size_t data_len, bool fin, bool last,
 			     size_t *written)
 {
+	return quic_frame_encode_stream_fit2(w, stream_id, offset, data, data_len, NULL, data_len,
+					     fin, last, written);
+}
+
+int
+quic_frame_encode_stream_fit2(struct crypto_wr *w, uint64_t stream_id, uint64_t offset,
+			      const uint8_t *data, size_t len1, const uint8_t *data2,
+			      size_t data_len, bool fin, bool last, size_t *written)
+{
 	struct quic_frame_fit fit;
 	uint8_t type = QUIC_FRAME_STREAM;
 	int err;
@@ -1296,7 +1305,9 @@ quic_frame_encode_stream_fit(struct crypto_wr *w, uint64_t stream_id, uint64_t o
 		quic_put_varint(w, offset);
 	if (fit.has_len)
 		quic_put_varint(w, fit.data_len);
-	crypto_put_bytes(w, data, fit.data_len);
+	crypto_put_bytes(w, data, fit.data_len < len1 ? fit.data_len : len1);
+	if (fit.data_len > len1)
+		crypto_put_bytes(w, data2, fit.data_len - len1);
 	assert(!w->err);
 	*written = fit.data_len;
 	return 0;

@@ -1318,11 +1318,11 @@ sbuf_at(const struct quic_stream *s, uint64_t off, const uint8_t **data)
 	return (size_t)(CS - off % CS);
 }
 
-bool
-quic_stream_send_peek(const struct quic_streams *ss, const struct quic_stream *s, size_t max,
-		      struct quic_stream_send *out)
+static bool
+send_peek(const struct quic_streams *ss, const struct quic_stream *s, size_t max,
+	  struct quic_stream_send *out, bool span)
 {
-	uint64_t credit;
+	uint64_t credit, avail;
 	size_t n;
 
 	if (!sending(s))
@@ -1343,16 +1343,36 @@ quic_stream_send_peek(const struct quic_streams *ss, const struct quic_stream *s
 				 ss->tx_max > ss->tx_sent ? ss->tx_max - ss->tx_sent : 0);
 		out->offset = s->tx_next;
 		out->retransmit = false;
-		n = (size_t)min_u64(min_u64(s->tx_written - s->tx_next, credit),
-				    min_u64(sbuf_at(s, s->tx_next, &out->data), max));
+		avail = min_u64(min_u64(s->tx_written - s->tx_next, credit), max);
+		n = (size_t)min_u64(avail, sbuf_at(s, s->tx_next, &out->data));
+		out->len1 = n;
+		/* max <= CS: the rest, if any, is all in the next chunk. */
+		if (span && n > 0 && n < avail && sbuf_at(s, s->tx_next + n, &out->data2) > 0)
+			n = (size_t)avail;
 	}
 	if (n == 0)
 		return false;
+	if (out->data2 == NULL)
+		out->len1 = n;
 	out->len = n;
 	/* FIN rides on the piece that ends the stream, unless one is already out. */
 	out->fin = (s->flags & (QUIC_STREAM_F_FIN | QUIC_STREAM_F_FIN_SENT)) == QUIC_STREAM_F_FIN &&
 		   out->offset + n == s->tx_written;
 	return true;
+}
+
+bool
+quic_stream_send_peek(const struct quic_streams *ss, const struct quic_stream *s, size_t max,
+		      struct quic_stream_send *out)
+{
+	return send_peek(ss, s, max, out, false);
+}
+
+bool
+quic_stream_send_peek_span(const struct quic_streams *ss, const struct quic_stream *s, size_t max,
+			   struct quic_stream_send *out)
+{
+	return send_peek(ss, s, max > CS ? CS : max, out, true);
 }
 
 void

@@ -716,10 +716,12 @@ phase_streams(struct quic_conn *c, struct tx_pkt *p)
 
 	while (frame_room(c) && crypto_wr_left(&p->w) > 8 &&
 	       (s = quic_streams_next_send(ss)) != NULL) {
-		if (!quic_stream_send_peek(ss, s, crypto_wr_left(&p->w), &piece))
+		/* Across a send-buffer chunk boundary too: one frame fills the packet. */
+		if (!quic_stream_send_peek_span(ss, s, crypto_wr_left(&p->w), &piece))
 			break;
-		if (quic_frame_encode_stream_fit(&p->w, s->id, piece.offset, piece.data, piece.len,
-						 piece.fin, false, &written) != 0)
+		if (quic_frame_encode_stream_fit2(&p->w, s->id, piece.offset, piece.data,
+						  piece.len1, piece.data2, piece.len, piece.fin,
+						  false, &written) != 0)
 			break;
 		fin = piece.fin && written == piece.len;
 		quic_stream_send_commit(ss, s, &piece, written, fin);

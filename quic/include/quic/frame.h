@@ -329,6 +329,14 @@ int quic_frame_encode_stream_fit(struct crypto_wr *w, uint64_t stream_id, uint64
 				 const uint8_t *data, size_t data_len, bool fin, bool last,
 				 size_t *written);
 
+/*
+ * As quic_frame_encode_stream_fit() for data in two pieces: len1 bytes at data, then
+ * data_len - len1 at data2 (len1 <= data_len; data2 unused when they are equal).
+ */
+int quic_frame_encode_stream_fit2(struct crypto_wr *w, uint64_t stream_id, uint64_t offset,
+				  const uint8_t *data, size_t len1, const uint8_t *data2,
+				  size_t data_len, bool fin, bool last, size_t *written);
+
 /* Write a CRYPTO frame carrying as much of data as fits; as quic_frame_encode_stream_fit(). */
 int quic_frame_encode_crypto_fit(struct crypto_wr *w, uint64_t offset, const uint8_t *data,
 				 size_t data_len, size_t *written);

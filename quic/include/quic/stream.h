@@ -430,10 +430,12 @@ uint64_t quic_stream_send_unsent(const struct quic_stream *s);
 /* A piece of a stream to put in one STREAM frame. */
 struct quic_stream_send {
 	uint64_t offset;
-	const uint8_t *data; /* borrowed from the send buffer until the commit */
-	size_t len;	     /* 0 only for a FIN alone */
-	bool fin;	     /* the frame may carry FIN if all len bytes fit */
-	bool retransmit;     /* lost data (or a FIN alone): needs no flow credit */
+	const uint8_t *data;  /* borrowed from the send buffer until the commit */
+	size_t len;	      /* 0 only for a FIN alone */
+	size_t len1;	      /* bytes at data; the other len - len1 are at data2 */
+	const uint8_t *data2; /* quic_stream_send_peek_span(): the next chunk, or NULL */
+	bool fin;	      /* the frame may carry FIN if all len bytes fit */
+	bool retransmit;      /* lost data (or a FIN alone): needs no flow credit */
 };
 
 /*
@@ -451,6 +453,15 @@ struct quic_stream *quic_streams_next_send(struct quic_streams *ss);
  */
 bool quic_stream_send_peek(const struct quic_streams *ss, const struct quic_stream *s, size_t max,
 			   struct quic_stream_send *out);
+
+/*
+ * As quic_stream_send_peek(), but new data may go on into the next chunk of the send buffer
+ * (out->data2, after out->len1 bytes at out->data), so that one STREAM frame fills a packet
+ * where the chunk boundary would otherwise split it in two (two frame headers, two records to
+ * acknowledge). max must not exceed one chunk (QUIC_CHUNK_SIZE): at most two pieces.
+ */
+bool quic_stream_send_peek_span(const struct quic_streams *ss, const struct quic_stream *s,
+				size_t max, struct quic_stream_send *out);
 
 /*
  * Record that written bytes of a peeked piece went into a packet (fin: with the FIN bit), and

@@ -931,6 +931,39 @@ HB_TEST(frame, crypto_fit_boundaries)
 }
 
 /*
+ * Data in two pieces (the send buffer's chunks): at every room size and every split point the
+ * frame is the one-piece encoder's, byte for byte.
+ */
+HB_TEST(frame, stream_fit2_pieces_equal_one_piece)
+{
+	uint8_t data[64], first[64], second[64], one[96], two[96];
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13 + 5);
+	for (size_t split = 0; split <= sizeof(data); split++) {
+		memcpy(first, data, split);
+		memset(second, 0xee, sizeof(second));
+		memcpy(second, data + split, sizeof(data) - split);
+		for (size_t room = 0; room <= sizeof(one); room++) {
+			struct crypto_wr w1, w2;
+			size_t n1 = 0, n2 = 0;
+			int e1, e2;
+
+			crypto_wr_init(&w1, one, room);
+			crypto_wr_init(&w2, two, room);
+			e1 = quic_frame_encode_stream_fit(&w1, 4, 3000, data, sizeof(data), true,
+							  false, &n1);
+			e2 = quic_frame_encode_stream_fit2(&w2, 4, 3000, first, split, second,
+							   sizeof(data), true, false, &n2);
+			cr_assert(eq(int, e2, e1));
+			cr_assert(eq(sz, n2, n1));
+			cr_assert(eq(sz, crypto_wr_len(&w2), crypto_wr_len(&w1)));
+			cr_assert(eq(int, memcmp(two, one, crypto_wr_len(&w1)), 0));
+		}
+	}
+}
+
+/*
  * At every room size the fitted frame fits exactly within it, decodes to the data, and is
  * byte for byte what the generic encoder writes for the decoded frame; for offsets and IDs of
  * each varint width (offset 0: no Offset field).

@@ -776,6 +776,55 @@ HB_TEST(stream, write_in_place)
 	fx_teardown(&fx);
 }
 
+/*
+ * A span peek goes on into the next chunk where the plain peek stops at the boundary: the two
+ * pieces are the bytes written, FIN rides on the piece that ends the stream, and lost data
+ * (retransmissions) stays in one chunk.
+ */
+HB_TEST(stream, send_peek_span_crosses_one_chunk_boundary)
+{
+	struct fx fx;
+	struct quic_stream *s;
+	struct quic_stream_send p, q;
+	uint8_t pat[3000];
+	size_t first = QUIC_CHUNK_SIZE - 1000;
+
+	for (size_t i = 0; i < sizeof(pat); i++)
+		pat[i] = (uint8_t)(i * 31 + 7);
+	fx_setup(&fx, 64 * KB, 64 * KB);
+	cr_assert(eq(int, quic_streams_open(&fx.ss, true, &s), 0));
+	cr_assert(eq(int, quic_stream_write(&fx.ss, s, pat, sizeof(pat), true), (int)sizeof(pat)));
+	cr_assert(quic_stream_send_peek(&fx.ss, s, first, &p));
+	quic_stream_send_commit(&fx.ss, s, &p, p.len, false);
+	/* 1000 bytes to the boundary, then 400 in the next chunk. */
+	cr_assert(quic_stream_send_peek(&fx.ss, s, 1400, &p));
+	cr_assert(eq(sz, p.len, 1000));
+	cr_assert(quic_stream_send_peek_span(&fx.ss, s, 1400, &q));
+	cr_assert(eq(u64, q.offset, first));
+	cr_assert(eq(sz, q.len, 1400));
+	cr_assert(eq(sz, q.len1, 1000));
+	cr_assert(q.data2 != NULL);
+	cr_assert(eq(int, memcmp(q.data, pat + first, q.len1), 0));
+	cr_assert(eq(int, memcmp(q.data2, pat + first + q.len1, q.len - q.len1), 0));
+	cr_assert(not(q.fin));
+	quic_stream_send_commit(&fx.ss, s, &q, q.len, false);
+	/* The rest, in one chunk: no second piece, and it ends the stream. */
+	cr_assert(quic_stream_send_peek_span(&fx.ss, s, 1400, &q));
+	cr_assert(eq(sz, q.len, sizeof(pat) - first - 1400));
+	cr_assert(eq(sz, q.len1, q.len));
+	cr_assert(q.data2 == NULL);
+	cr_assert(q.fin);
+	quic_stream_send_commit(&fx.ss, s, &q, q.len, true);
+	/* Lost across the boundary: retransmitted up to the chunk's end only. */
+	cr_assert(eq(int, quic_streams_on_stream_lost(&fx.ss, s->id, first, 1400, false), 0));
+	cr_assert(quic_stream_send_peek_span(&fx.ss, s, 1400, &q));
+	cr_assert(q.retransmit);
+	cr_assert(eq(sz, q.len, 1000));
+	cr_assert(q.data2 == NULL);
+	cr_assert(eq(int, memcmp(q.data, pat + first, q.len), 0));
+	fx_teardown(&fx);
+}
+
 /* The room in place stops at the send buffer's limit; a full buffer gives none. */
 HB_TEST(stream, write_in_place_limit)
 {
