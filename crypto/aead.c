@@ -42,22 +42,6 @@ floor_log2(uint64_t x)
 	return (uint8_t)(63 - __builtin_clzll(x));
 }
 
-/*
- * Whether handles of engine eng come from the context's slabs. Token keys on gcm_short.c are a
- * few per worker for its whole life: a slab class of their own would hold 64 of them and take
- * one of the CRYPTO_SLAB_CLASSES that the connections' handles need.
- */
-static inline bool
-slab_handle(const struct crypto_aead_engine *eng)
-{
-#ifdef HB_HAVE_GCM_SHORT
-	return eng != &crypto_aead_engine_gcm_short;
-#else
-	(void)eng;
-	return true;
-#endif
-}
-
 /* A handle on engine eng (engine_for(ctx), or gcm_short.c's for a token key). */
 static int
 aead_new(struct crypto_aead **out, struct crypto_ctx *ctx, const struct crypto_aead_engine *eng,
@@ -75,7 +59,7 @@ aead_new(struct crypto_aead **out, struct crypto_ctx *ctx, const struct crypto_a
 	if (eng == NULL)
 		eng = engine_for(ctx);
 	size = sizeof(*a) + crypto_aead_state_size(eng, ctx);
-	a = slab_handle(eng) ? crypto_obj_alloc(ctx, 64, size) : crypto_zalloc_aligned(64, size);
+	a = eng->heap_handles ? crypto_zalloc_aligned(64, size) : crypto_obj_alloc(ctx, 64, size);
 	if (a == NULL)
 		return CRYPTO_ERR_NOMEM;
 	a->eng = eng;
@@ -105,21 +89,21 @@ void
 crypto_aead_free(struct crypto_aead *aead)
 {
 	struct crypto_ctx *ctx;
-	bool slab;
+	bool heap;
 	size_t size;
 
 	if (aead == NULL)
 		return;
 	ctx = aead->ctx;
 	size = sizeof(*aead) + crypto_aead_state_size(aead->eng, ctx);
-	slab = slab_handle(aead->eng); /* read before the wipe below clears it */
+	heap = aead->eng->heap_handles; /* read before the wipe below clears it */
 	aead->eng->fini(aead);
 	/* The expanded key is as secret as the key. */
 	crypto_wipe(aead, size);
-	if (slab)
-		crypto_obj_free(ctx, aead, 64, size);
-	else
+	if (heap)
 		free(aead);
+	else
+		crypto_obj_free(ctx, aead, 64, size);
 }
 
 enum crypto_suite
@@ -217,11 +201,9 @@ crypto_aead_open_nonce_copy(struct crypto_aead *aead, const uint8_t nonce[CRYPTO
 	    len > CRYPTO_AEAD_MAX_LEN || aad_len > CRYPTO_AEAD_MAX_LEN ||
 	    (aad == NULL && aad_len > 0))
 		return CRYPTO_ERR_INVAL;
-#ifdef HB_HAVE_GCM_SHORT
-	if (aead->eng == &crypto_aead_engine_gcm_short)
-		return crypto_gcm_short_open_copy(aead, nonce, aad, aad_len, in, out,
-						  len - CRYPTO_TAG_LEN);
-#endif
+	if (aead->eng->open_copy != NULL)
+		return aead->eng->open_copy(aead, nonce, aad, aad_len, in, out,
+					    len - CRYPTO_TAG_LEN);
 	memcpy(out, in, len);
 	return aead->eng->open(aead, nonce, aad, aad_len, out, len - CRYPTO_TAG_LEN);
 }

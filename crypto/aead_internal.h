@@ -63,6 +63,19 @@ struct crypto_aead_engine {
 	 * @return the number of ops whose status is 0
 	 */
 	unsigned (*run)(struct crypto_aead *a, struct crypto_aead_op *ops, unsigned n, bool seal);
+	/*
+	 * Optional: open from in[0..len + 16) (ciphertext, tag) into out[0..len), in left as it
+	 * was (NULL: the caller copies, then open()).
+	 */
+	int (*open_copy)(struct crypto_aead *a, const uint8_t nonce[CRYPTO_IV_LEN],
+			 const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *out,
+			 size_t len);
+	/*
+	 * Handles from the heap rather than the context's slabs: for engines with a few handles
+	 * per worker for its whole life (token keys), where a slab class of their own would hold
+	 * 64 and take one of the CRYPTO_SLAB_CLASSES that the connections' handles need.
+	 */
+	bool heap_handles;
 };
 
 /*

@@ -457,10 +457,9 @@ gs_open(struct crypto_aead *a, const uint8_t nonce[CRYPTO_IV_LEN], const uint8_t
 	return tag_ok(tag, data + len) ? 0 : CRYPTO_ERR_AUTH;
 }
 
-GS_TARGET int
-crypto_gcm_short_open_copy(struct crypto_aead *a, const uint8_t nonce[CRYPTO_IV_LEN],
-			   const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *out,
-			   size_t len)
+GS_TARGET static int
+gs_open_copy(struct crypto_aead *a, const uint8_t nonce[CRYPTO_IV_LEN], const uint8_t *aad,
+	     size_t aad_len, const uint8_t *in, uint8_t *out, size_t len)
 {
 	__m128i tag = gcm_crypt(key_of(a), nonce, aad, aad_len, in, out, len, false);
 
@@ -483,4 +482,6 @@ const struct crypto_aead_engine crypto_aead_engine_gcm_short = {
 	.open = gs_open,
 	.burst = crypto_aead_burst_loop,
 	.run = gs_run,
+	.open_copy = gs_open_copy,
+	.heap_handles = true,
 };

@@ -48,10 +48,6 @@ void crypto_gcm_short_fixed_tag(const struct crypto_gcm_short_key *k, const uint
 struct crypto_aead_engine;
 extern const struct crypto_aead_engine crypto_aead_engine_gcm_short;
 
-/* Its open from in[0..len + 16) (ciphertext, tag) into out[0..len); in is left as it was. */
-int crypto_gcm_short_open_copy(struct crypto_aead *a, const uint8_t nonce[CRYPTO_IV_LEN],
-			       const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *out,
-			       size_t len);
 #endif
 
 #endif /* HB_CRYPTO_GCM_SHORT_H */
