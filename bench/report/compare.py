@@ -4,6 +4,7 @@
 hayabusa-crypto-bench), computes floors and ratios, writes REPORT.md, the plots and --json.
 Run by compare.sh only; every input comes from the same invocation."""
 import argparse
+import copy
 import datetime
 import json
 import os
@@ -15,9 +16,9 @@ FIREDANCER_TOKENS = "5.5-5.9 M/s"
 PICOQUIC_BULK = "12.3-12.9 Gbit/s (ConnectX-5)"
 
 
-def load(tmp, name):
+def load(tmp, name, sfx=""):
     try:
-        with open(os.path.join(tmp, name + ".json")) as f:
+        with open(os.path.join(tmp, name + sfx + ".json")) as f:
             return json.load(f)
     except (OSError, ValueError):
         return None
@@ -72,11 +73,11 @@ def delivered_pps(j):
 def floors(a, cr, hay):
     """Each figure's crypto floor, link floor and floor (the lower), as the issue defines them."""
     f = {}
-    lf1200 = delivered_pps(load(a.tmp, "hay-floor-1200"))
-    lfbulk = delivered_pps(load(a.tmp, "hay-floor-bulk"))
+    lf1200 = delivered_pps(load(a.tmp, "hay-floor-1200", a.sfx))
+    lfbulk = delivered_pps(load(a.tmp, "hay-floor-bulk", a.sfx))
     # Initials in and Retries out (issue #7): the answers of the server's --echo-port that
     # came back, each the size of the flood's Retries.
-    echo = load(a.tmp, "hay-floor-echo")
+    echo = load(a.tmp, "hay-floor-echo", a.sfx)
     lfecho = get(echo, "rates", "pkts_rx_per_s")
     echo_size = get(echo, "config", "reply_size")
     seal1200, _ = cr.seal_ns(1200)
@@ -124,17 +125,17 @@ def side(a, prefix, flood):
     s = {"hs": {}, "bulk": {}, "rr": {}, "headroom": {}}
     best = None
     for n in a.hs:
-        j = load(a.tmp, "%s-hs-%s" % (prefix, n))
+        j = load(a.tmp, "%s-hs-%s" % (prefix, n), a.sfx)
         s["hs"][n] = j
         if j and (best is None or j["rates"]["handshakes_per_s"] > best["rates"]["handshakes_per_s"]):
             best = j
     for n in a.bulk:
-        s["bulk"][n] = load(a.tmp, "%s-bulk-%s" % (prefix, n))
+        s["bulk"][n] = load(a.tmp, "%s-bulk-%s" % (prefix, n), a.sfx)
     for r in a.rr:
-        s["rr"][r] = load(a.tmp, "%s-rr-%s" % (prefix, r))
+        s["rr"][r] = load(a.tmp, "%s-rr-%s" % (prefix, r), a.sfx)
     one = s["bulk"].get(a.bulk[0])
     rr0 = s["rr"].get(a.rr[0])
-    fl = load(a.tmp, flood)
+    fl = load(a.tmp, flood, a.sfx)
     s["_hs_run"] = best
     s["handshakes_per_s"] = get(best, "rates", "handshakes_per_s")
     s["bulk_gbit_per_s"] = get(one, "rates", "goodput_gbit_per_s")
@@ -176,8 +177,8 @@ def server_stats(tmp, name):
 
 def tokens(a):
     """Valid tokens validated/s: the server's tokens_valid over the bench's sending time."""
-    j = load(a.tmp, "hay-tokens")
-    st = server_stats(a.tmp, "tokens")
+    j = load(a.tmp, "hay-tokens", a.sfx)
+    st = server_stats(a.tmp, "tokens" + a.sfx)
     last = st[-1] if st else {}
     return {"token_validate_per_s": div(last.get("tokens_valid"), get(j, "measured_s")),
             "tokens_valid": last.get("tokens_valid"), "refused_full": last.get("refused_full"),
@@ -249,17 +250,55 @@ def legit(a):
             "flood_retry_per_s": get(load(a.tmp, "hay-flood-legit"), "rates", "retry_per_s")}
 
 
-def report_rows(hay, ng, lim):
+HEADLINE = ("handshakes_per_s", "bulk_gbit_per_s", "retry_per_s", "token_validate_per_s")
+
+
+def median(vs):
+    v = sorted(x for x in vs if x is not None)
+    if not v:
+        return None
+    m = len(v) // 2
+    return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2
+
+
+def rounds(a, first):
+    """Each round's headline figures, floors and ratios; round 1 is the main run, rounds 2..N
+    (compare.sh --rounds) measured the headline points again, each beside its floors and
+    gtlsserver's."""
+    out = []
+    for r in range(1, a.rounds + 1):
+        if r == 1:
+            hay, ng, lim = first
+        else:
+            b = copy.copy(a)
+            b.sfx = ".r%d" % r
+            hay, ng = side(b, "hay", "hay-flood"), side(b, "ng", "ng-flood")
+            lim = floors(b, Crypto(load(a.tmp, "crypto", b.sfx)), hay)
+        out.append({k: {"hayabusa": hay.get(k), "ngtcp2": ng.get(k), "floor": lim[k]["floor"],
+                        "pct_of_floor": pct(hay.get(k), lim[k]["floor"]),
+                        "x_ngtcp2": div(hay.get(k), ng.get(k)),
+                        "headroom": hay["headroom"].get(k),
+                        "ng_headroom": ng["headroom"].get(k)} for k in HEADLINE})
+    return out
+
+
+def medians(rnd):
+    """Per headline figure, the median of each quantity over the rounds; the ratios are the
+    medians of the rounds' own ratios (each against the floor and peer of its round)."""
+    return {k: {f: median([r[k][f] for r in rnd]) for f in rnd[0][k]} for k in HEADLINE}
+
+
+def report_rows(hay, ng, lim, med):
     """(figure, hayabusa, ngtcp2, floor, % of floor, x gtlsserver, target, ok, headrooms)."""
     rows = []
 
     def tput(key, name, tgt_pct, tgt_x, words):
-        h, n, fl = hay[key], ng[key], lim[key]["floor"]
-        p, x = pct(h, fl), div(h, n)
+        m = med[key]
+        p, x = m["pct_of_floor"], m["x_ngtcp2"]
         ok = None if p is None or (tgt_x and x is None) else \
             p >= tgt_pct and (not tgt_x or x >= tgt_x)
-        rows.append((name, h, n, fl, p, x, words, ok, hay["headroom"][key],
-                     ng["headroom"][key]))
+        rows.append((name, m["hayabusa"], m["ngtcp2"], m["floor"], p, x, words, ok,
+                     m["headroom"], m["ng_headroom"]))
 
     tput("handshakes_per_s", "handshakes/s (best of the conns sweep)", 85, 3,
          ">= 85 % of floor, >= 3x gtlsserver")
@@ -267,12 +306,8 @@ def report_rows(hay, ng, lim):
          ">= 60 % of floor, >= 5x gtlsserver")
     tput("retry_per_s", "Retries/s (retry-flood, spoofed ports)", 60, None,
          ">= 60 %% of floor (Firedancer %s)" % FIREDANCER_RETRY)
-    fl, tv = lim["token_validate_per_s"]["floor"], hay["token_validate_per_s"]
-    p = pct(tv, fl)
-    rows.append(("valid tokens validated/s (token-flood)", tv, None, fl, p, None,
-                 ">= 60 %% of floor (Firedancer %s)" % FIREDANCER_TOKENS,
-                 None if p is None else p >= 60, hay["headroom"].get("token_validate_per_s"),
-                 None))
+    tput("token_validate_per_s", "valid tokens validated/s (token-flood)", 60, None,
+         ">= 60 %% of floor (Firedancer %s)" % FIREDANCER_TOKENS)
     h, n = hay["rr_p99_us"], ng["rr_p99_us"]
     fl = lim["rr_p99_us"]["floor"]
     rows.append(("rr p99 latency, us (lowest offered load)", h, n, fl,
@@ -462,10 +497,40 @@ def mem_note(m):
             % n(m["conns"]))
 
 
-def write_report(a, hay, ng, lim, lg, bad, made, cpu):
-    rows = report_rows(hay, ng, lim)
+def rounds_section(a, rnd):
+    """Every round's headline figures and ratios, as the median in the headline came from."""
+    if len(rnd) < 2:
+        return []
+    names = {"handshakes_per_s": "handshakes/s", "bulk_gbit_per_s": "bulk Gbit/s",
+             "retry_per_s": "Retries/s", "token_validate_per_s": "tokens validated/s"}
+    L = ["## Rounds", "",
+         "The headline's throughput figures are medians over %d rounds: round 1 is the whole "
+         "run (sweeps included), %s measured each headline point again (the best hs "
+         "point of each side in round 1, bulk with 1 connection, the Retry and token floods), "
+         "each next to its floors (crypto and link) and gtlsserver's, back to back. A ratio in "
+         "the headline is the median of the rounds' own ratios, so it need not equal the "
+         "quotient of the medians beside it." % (
+             len(rnd), "round 2" if len(rnd) == 2 else "rounds 2-%d" % len(rnd)), "",
+         "| figure | round | hayabusa | gtlsserver | floor | hayabusa / floor | "
+         "hayabusa vs gtlsserver |", "|---|---|---|---|---|---|---|"]
+    for k in HEADLINE:
+        for i, r in enumerate(rnd):
+            v = r[k]
+            L.append("| %s | %d | %s | %s | %s | %s | %s |" % (
+                names[k], i + 1, fmt(v["hayabusa"]), fmt(v["ngtcp2"]) if v["ngtcp2"] else "-",
+                fmt(v["floor"]), fmt(v["pct_of_floor"], " %"),
+                fmt(v["x_ngtcp2"], "x") if v["x_ngtcp2"] else "-"))
+    return L + [""]
+
+
+def write_report(a, hay, ng, lim, lg, bad, made, cpu, rnd):
+    rows = report_rows(hay, ng, lim, medians(rnd))
     L = report_intro(a, cpu)
-    L += ["## Headline figures", "",
+    L += ["## Headline figures", ""]
+    if len(rnd) > 1:
+        L += ["Throughput figures: median of %d rounds (see Rounds); the rest from round 1."
+              % len(rnd), ""]
+    L += [
           "| figure | hayabusa | gtlsserver | floor | hayabusa / floor | hayabusa vs "
           "gtlsserver | target | result | gen. headroom (hay / ng) |",
           "|---|---|---|---|---|---|---|---|---|"]
@@ -509,7 +574,8 @@ def write_report(a, hay, ng, lim, lg, bad, made, cpu):
               m["conns_offered"], m.get("accounted_small_conns", m["conns"]), m["max_conns"],
               fmt(m["mib_at_max_conns"]))]
     L += report_notes(lg, hay["mem"])
-    L += ["## Floors (measured in this run)", "",
+    L += rounds_section(a, rnd)
+    L += ["## Floors (measured in this run%s)" % (", round 1" if len(rnd) > 1 else ""), "",
           "| figure | crypto floor | from | link floor | from | floor |", "|---|---|---|---|---|---|"]
     for k, v in lim.items():
         L.append("| %s | %s | %s | %s | %s | %s |" % (k, fmt(v["crypto"]), v["crypto_what"],
@@ -547,28 +613,38 @@ def main():
     p.add_argument("--max-conns", type=int, default=0)
     p.add_argument("--token-pool", type=int, default=0)
     p.add_argument("--token-conns", type=int, default=0)
+    p.add_argument("--rounds", type=int, default=1)
     a = p.parse_args()
+    a.sfx = ""
     a.hs, a.bulk, a.rr = a.hs.split(), a.bulk.split(), a.rr.split()
     cj = load(a.tmp, "crypto")
     cr = Crypto(cj)
     hay = side(a, "hay", "hay-flood")
     ng = side(a, "ng", "ng-flood")
     lim = floors(a, cr, hay)
+    rnd = rounds(a, (hay, ng, lim))
+    med = medians(rnd)
     lg = legit(a)
     bad = bulk_verified(a, (("hayabusa", hay), ("gtlsserver", ng)))
     made = plots(a, hay, ng)
-    write_report(a, hay, ng, lim, lg, bad, made, get(cj, "machine", "cpu") or "unknown CPU")
+    write_report(a, hay, ng, lim, lg, bad, made, get(cj, "machine", "cpu") or "unknown CPU",
+                 rnd)
     keys = ("handshakes_per_s", "bulk_gbit_per_s", "retry_per_s", "rr_p99_us")
+    # Throughput figures: the medians over the rounds, as in REPORT.md; rr from round 1.
+    pick = lambda who, d: {k: med[k][who] if k in HEADLINE else d[k] for k in keys}
+    hay_f, ng_f = pick("hayabusa", hay), pick("ngtcp2", ng)
+    lim_f = pick("floor", {k: lim[k]["floor"] for k in keys})
     if a.json:
         doc = {"tool": "bench/compare.sh", "schema": 1, "quick": a.quick == "1",
-               "hayabusa": {k: hay[k] for k in keys},
-               "ngtcp2": {k: ng[k] for k in keys},
-               "limits": {k: lim[k]["floor"] for k in keys},
+               "hayabusa": hay_f, "ngtcp2": ng_f, "limits": lim_f,
+               "rounds": rnd, "ratios": {k: {"pct_of_floor": med[k]["pct_of_floor"],
+                                             "x_ngtcp2": med[k]["x_ngtcp2"]}
+                                         for k in HEADLINE},
                "floors": lim,
                "headroom_pct": {"hayabusa": hay["headroom"], "ngtcp2": ng["headroom"]},
                "legit_during_flood": lg,
-               "token_validate_per_s": {"hayabusa": hay["token_validate_per_s"],
-                                        "limit": lim["token_validate_per_s"]["floor"],
+               "token_validate_per_s": {"hayabusa": med["token_validate_per_s"]["hayabusa"],
+                                        "limit": med["token_validate_per_s"]["floor"],
                                         "run": hay["tokens"]},
                "mem_per_idle_conn_bytes": {"hayabusa": hay["mem_per_idle_conn_bytes"],
                                            "target": 8192, "run": hay["mem"]},
@@ -578,8 +654,8 @@ def main():
         doc["hayabusa"]["legit_fraction"] = lg["fraction"]
         with open(a.json, "w") as f:
             json.dump(doc, f, indent=2)
-    missing = [(s, k) for s, d in (("hayabusa", hay), ("ngtcp2", ng), ("limits", None))
-               for k in keys if (lim[k]["floor"] if d is None else d[k]) is None]
+    missing = [(s, k) for s, d in (("hayabusa", hay_f), ("ngtcp2", ng_f), ("limits", lim_f))
+               for k in keys if d[k] is None]
     if lg["fraction"] is None:
         missing.append(("hayabusa", "legit_fraction"))
     for k in ("token_validate_per_s", "mem_per_idle_conn_bytes"):

@@ -6,7 +6,9 @@
 # that should exist is in the JSON (no nulls: handshakes/s, bulk goodput, Retries/s, rr p99 for
 # hayabusa, ngtcp2 and the limits; the fraction of legitimate handshakes during the flood;
 # hayabusa's valid tokens validated/s and memory per idle connection),
-# that bulk transfers verified, and that REPORT.md was written. No timing assertions. Exit 77
+# that bulk transfers verified, and that REPORT.md was written. It runs two rounds (--rounds 2):
+# each headline figure must be present in both, and the headline must be their median. No
+# timing assertions. Exit 77
 # (meson: skipped) when compare.sh says a prerequisite is missing.
 set -u
 
@@ -18,11 +20,12 @@ command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
 out=$(mktemp -d /tmp/hb-cmpq.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 rc=0
-HB_BENCH=$bench HB_SERVER=$server HB_CRYPTO_BENCH=$cbench timeout --kill-after=10 170 \
-	"$top/bench/compare.sh" --quick --out "$out" --json "$out/compare.json" || rc=$?
+HB_BENCH=$bench HB_SERVER=$server HB_CRYPTO_BENCH=$cbench timeout --kill-after=10 240 \
+	"$top/bench/compare.sh" --quick --rounds 2 --out "$out" --json "$out/compare.json" || rc=$?
 [ "$rc" -eq 77 ] && exit 77
 [ "$rc" -eq 0 ] || echo "FAIL: compare.sh exit status $rc"
 [ -s "$out/REPORT.md" ] || { echo "FAIL: no REPORT.md"; exit 1; }
+grep -q '^## Rounds' "$out/REPORT.md" || { echo "FAIL: REPORT.md has no Rounds section"; rc=1; }
 python3 - "$out/compare.json" <<'PY' || rc=1
 import json, numbers, sys
 j = json.load(open(sys.argv[1]))
@@ -47,6 +50,23 @@ if not isinstance(f, numbers.Real):
 print("   bulk_verified %s %s" % (j["checks"]["bulk_verified"], j["checks"]["bulk_failed"]))
 if j["checks"]["bulk_verified"] is not True:
     bad.append("bulk transfers not verified")
+# --rounds 2: every round has each headline figure, and the headline is their median.
+rounds = j.get("rounds") or []
+if len(rounds) != 2:
+    bad.append("rounds: %d, want 2" % len(rounds))
+for k, side, key in (("handshakes_per_s", "hayabusa", "hayabusa"),
+                     ("bulk_gbit_per_s", "hayabusa", "hayabusa"),
+                     ("retry_per_s", "hayabusa", "hayabusa"),
+                     ("handshakes_per_s", "limits", "floor"),
+                     ("bulk_gbit_per_s", "ngtcp2", "ngtcp2")):
+    vs = [(r.get(k) or {}).get(key) for r in rounds]
+    if len(vs) != 2 or not all(isinstance(v, numbers.Real) and v > 0 for v in vs):
+        bad.append("rounds %s.%s: %s" % (side, k, vs))
+        continue
+    want, got = sum(vs) / 2, j[side][k]
+    print("   rounds %-8s %-18s %s -> %s" % (side, k, vs, got))
+    if abs(got - want) > 1e-9 * max(1.0, abs(want)):
+        bad.append("%s.%s %s is not the median of %s" % (side, k, got, vs))
 for b in bad:
     print("FAIL: " + b)
 sys.exit(1 if bad else 0)
