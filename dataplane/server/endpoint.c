@@ -919,6 +919,13 @@ new_conn(struct srv_worker *sw, const struct quic_dgram *dg, const struct quic_v
 	key_insert(sw, c, &c->key[0], odcid);
 	sync_cids(sw, c);
 	conn_service(sw, c, now_ns);
+	/*
+	 * The first flight leaves now, not after the rest of the burst: each accept costs a full
+	 * TLS server handshake (~100-200 us), so a burst of Initials held every flight but the
+	 * last for milliseconds, in which the clients had nothing to answer and the worker then
+	 * ran out of work while they caught up (issue #6: handshakes/s).
+	 */
+	dp_tx_flush(sw->w);
 	return true;
 }
 
