@@ -97,6 +97,7 @@ struct srv_worker {
 	uint8_t hkey[DP_SIPHASH_KEY_LEN];
 	struct conn_key **bucket;
 	size_t mask;
+	size_t nkeys; /* keys in the table: none, no hash of a flood's DCIDs (table_find) */
 	struct srv_conn *slots;
 	uint32_t n_fresh; /* slots[n_fresh..max_conns) never used: never touched, not resident */
 	struct srv_conn *free_list;
@@ -213,6 +214,9 @@ table_find(struct srv_worker *sw, const uint8_t *cid, size_t len)
 {
 	struct conn_key *k;
 
+	/* A --retry always flood makes no connection: its Initials need no keyed hash. */
+	if (sw->nkeys == 0)
+		return NULL;
 	for (k = *bucket_of(sw, cid, len); k != NULL; k = k->next)
 		if (k->cid.len == len && memcmp(k->cid.data, cid, len) == 0)
 			return k->conn;
@@ -233,6 +237,7 @@ key_remove(struct srv_worker *sw, struct conn_key *k)
 		}
 	}
 	k->used = false;
+	sw->nkeys--;
 }
 
 static bool
@@ -254,6 +259,7 @@ key_insert(struct srv_worker *sw, struct srv_conn *c, struct conn_key *k,
 	k->next = *b;
 	*b = k;
 	k->used = true;
+	sw->nkeys++;
 }
 
 /*
