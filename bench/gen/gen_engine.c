@@ -771,13 +771,15 @@ check_finished(struct bench_gen_worker *gw, uint64_t now_ns)
  * CPU headroom of the generator (issue #6: the generator must not be what limits a figure).
  * collect_tx runs once per loop iteration, after that iteration's receive: the time from one
  * call to the next is one iteration, idle when it neither received nor sent a datagram.
+ * Only the load's own time counts: not the link's coming up, --start-delay or the drain after
+ * the load stops, idle by nature, which made a saturated generator look 10 % idle.
  */
 static void
 loop_begin(struct bench_gen_worker *gw, uint64_t now_ns)
 {
 	uint64_t dt = now_ns - gw->loop_last_ns;
 
-	if (gw->loop_last_ns != 0) {
+	if (gw->loop_last_ns != 0 && gw->measuring && !gw->stopping && now_ns >= gw->t_begin) {
 		gen_cnt_add(gw, GEN_CNT_LOOP_NS, dt);
 		if (gw->loop_idle)
 			gen_cnt_add(gw, GEN_CNT_IDLE_NS, dt);
