@@ -356,15 +356,62 @@ burst_flush_aside(struct crypto_aead_op *ops, struct crypto_aead_op *aside, cons
 	return ok;
 }
 
+static inline size_t
+src_total(const struct crypto_aead_src *src)
+{
+	return src->len[0] + src->len[1];
+}
+
+/* Whether op's pieces lie within data[0..len), none of them NULL. */
+static bool
+src_valid(const struct crypto_aead_op *op, const struct crypto_aead_src *src)
+{
+	size_t t = src_total(src);
+
+	return src->len[0] <= CRYPTO_AEAD_MAX_LEN && src->len[1] <= CRYPTO_AEAD_MAX_LEN &&
+	       (src->len[0] == 0 || src->src[0] != NULL) &&
+	       (src->len[1] == 0 || src->src[1] != NULL) && op->data != NULL && t <= op->len &&
+	       src->at <= op->len - t;
+}
+
+/* The pieces of ops[0..n) copied into their data, for engines that do not read them. */
+static void
+src_copy_in(struct crypto_aead_op *ops, const struct crypto_aead_src *src, unsigned n)
+{
+	for (unsigned i = 0; src != NULL && i < n; i++) {
+		const struct crypto_aead_src *s = &src[i];
+
+		if (src_total(s) == 0)
+			continue;
+		memcpy(ops[i].data + s->at, s->src[0], s->len[0]);
+		if (s->len[1] > 0)
+			memcpy(ops[i].data + s->at + s->len[0], s->src[1], s->len[1]);
+	}
+}
+
+/* A run of ops on one unbatched handle: its engine's run(), reading the pieces if it can. */
+static unsigned
+burst_handle_run(struct crypto_aead *a, struct crypto_aead_op *ops,
+		 const struct crypto_aead_src *src, unsigned n, bool seal)
+{
+	if (src != NULL && a->eng->seal_src != NULL)
+		return a->eng->seal_src(a, ops, src, n);
+	src_copy_in(ops, src, n);
+	if (a->eng->run != NULL)
+		return a->eng->run(a, ops, n, seal);
+	return burst_single(ops, seal) == 0;
+}
+
 /*
  * One pass over the ops, so a burst never costs more than the same packets sent one by one.
  * A run of consecutive ops on one handle whose engine loops itself (ipsec-mb GCM) goes to the
  * engine in one call; other unbatched ops take the single-call path; the ops an engine really
  * batches (ChaCha20-Poly1305 on ipsec-mb) are copied aside, run as one engine burst, and their
  * statuses copied back. Every op ends with the status its single call would have given.
+ * Seal ops with plaintext elsewhere (src) have had it checked by the caller.
  */
 static unsigned
-burst_run(struct crypto_aead_op *ops, unsigned n, bool seal)
+burst_run(struct crypto_aead_op *ops, const struct crypto_aead_src *src, unsigned n, bool seal)
 {
 	struct crypto_aead_op aside[CRYPTO_BURST_CHUNK];
 	unsigned where[CRYPTO_BURST_CHUNK];
@@ -377,13 +424,16 @@ burst_run(struct crypto_aead_op *ops, unsigned n, bool seal)
 		unsigned j = i + 1;
 
 		if (batched(a)) {
+			src_copy_in(&ops[i], src != NULL ? &src[i] : NULL, 1);
 			aside[k] = ops[i];
 			where[k++] = i;
 		} else if (a != NULL && a->eng->run != NULL) {
 			while (j < n && ops[j].aead == a)
 				j++;
-			ok += a->eng->run(a, &ops[i], j - i, seal);
+			ok += burst_handle_run(a, &ops[i], src != NULL ? &src[i] : NULL, j - i,
+					       seal);
 		} else {
+			src_copy_in(&ops[i], src != NULL ? &src[i] : NULL, 1);
 			ok += burst_single(&ops[i], seal) == 0;
 		}
 		if (k == CRYPTO_BURST_CHUNK || (j == n && k > 0)) {
@@ -398,11 +448,33 @@ burst_run(struct crypto_aead_op *ops, unsigned n, bool seal)
 unsigned
 crypto_aead_seal_burst(struct crypto_aead_op *ops, unsigned n)
 {
-	return burst_run(ops, n, true);
+	return burst_run(ops, NULL, n, true);
+}
+
+unsigned
+crypto_aead_seal_burst_src(struct crypto_aead_op *ops, const struct crypto_aead_src *src,
+			   unsigned n)
+{
+	unsigned bad = 0, ok = 0;
+
+	if (ops == NULL || src == NULL)
+		return burst_run(ops, NULL, n, true);
+	for (unsigned i = 0; i < n; i++)
+		bad += !src_valid(&ops[i], &src[i]);
+	if (bad == 0)
+		return burst_run(ops, src, n, true);
+	/* Rare (a caller's bug): op by op, the invalid ones refused. */
+	for (unsigned i = 0; i < n; i++) {
+		if (src_valid(&ops[i], &src[i]))
+			ok += burst_run(&ops[i], &src[i], 1, true);
+		else
+			ops[i].status = CRYPTO_ERR_INVAL;
+	}
+	return ok;
 }
 
 unsigned
 crypto_aead_open_burst(struct crypto_aead_op *ops, unsigned n)
 {
-	return burst_run(ops, n, false);
+	return burst_run(ops, NULL, n, false);
 }

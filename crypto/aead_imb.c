@@ -446,6 +446,68 @@ imb_run(struct crypto_aead *a, struct crypto_aead_op *ops, unsigned n, bool seal
 	return crypto_aead_run_loop(a, ops, n, seal, imb_seal, imb_open);
 }
 
+/* One update over len bytes from in to out, skipped when empty. */
+static inline void
+gcm_update(aes_gcm_enc_dec_update_t fn, const struct gcm_key_data *k, struct gcm_context_data *g,
+	   uint8_t *out, const uint8_t *in, size_t len)
+{
+	if (len > 0)
+		fn(k, g, out, in, len);
+}
+
+/*
+ * AES-GCM seal of data[0..len) whose bytes [at, at + src->len[0] + src->len[1]) are read from
+ * the pieces, written as ciphertext into data: the direct API's init / update / finalize,
+ * which carries a partial block from one update to the next, so the pieces may split
+ * anywhere. The same bytes as gcm_crypt() over the assembled plaintext, without assembling it.
+ */
+static void
+gcm_seal_src(struct crypto_aead *a, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
+	     uint8_t *data, size_t len, const struct crypto_aead_src *src)
+{
+	const struct imb_key *k = key_of(a);
+	const IMB_MGR *mgr = mgr_of(a);
+	bool aes128 = a->suite == CRYPTO_SUITE_AES_128_GCM_SHA256;
+	aes_gcm_enc_dec_update_t upd = aes128 ? mgr->gcm128_enc_update : mgr->gcm256_enc_update;
+	size_t mid = src->at + src->len[0], end = mid + src->len[1];
+	struct gcm_context_data g;
+
+	(aes128 ? mgr->gcm128_init : mgr->gcm256_init)(&k->gcm, &g, nonce,
+						       aad_len > 0 ? aad : empty, aad_len);
+	gcm_update(upd, &k->gcm, &g, data, data, src->at);
+	gcm_update(upd, &k->gcm, &g, data + src->at, src->src[0], src->len[0]);
+	gcm_update(upd, &k->gcm, &g, data + mid, src->src[1], src->len[1]);
+	gcm_update(upd, &k->gcm, &g, data + end, data + end, len - end);
+	(aes128 ? mgr->gcm128_enc_finalize : mgr->gcm256_enc_finalize)(&k->gcm, &g, data + len,
+									CRYPTO_TAG_LEN);
+}
+
+/* imb_run() for seals with plaintext elsewhere (GCM handles only: ChaCha20 is batched). */
+static unsigned
+imb_seal_src(struct crypto_aead *a, struct crypto_aead_op *ops, const struct crypto_aead_src *src,
+	     unsigned n)
+{
+	uint8_t nonce[CRYPTO_IV_LEN];
+	unsigned ok = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct crypto_aead_op *op = &ops[i];
+
+		op->status = seal_check(a, op->pn, op->aad, op->aad_len, op->data, op->len);
+		if (op->status != 0)
+			continue;
+		make_nonce(a, op->pn, nonce);
+		if (src[i].len[0] + src[i].len[1] == 0)
+			op->status = imb_seal(a, nonce, op->aad, op->aad_len, op->data, op->len);
+		else if (a->suite == CRYPTO_SUITE_CHACHA20_POLY1305_SHA256)
+			op->status = CRYPTO_ERR_INVAL; /* not reached: batched, copied in by aead.c */
+		else
+			gcm_seal_src(a, nonce, op->aad, op->aad_len, op->data, op->len, &src[i]);
+		ok += op->status == 0;
+	}
+	return ok;
+}
+
 /* Only ChaCha20-Poly1305 gains from a burst of jobs (GCM has no multi-buffer path in 1.3). */
 static bool
 imb_batches(const struct crypto_aead *a)
@@ -470,4 +532,5 @@ const struct crypto_aead_engine crypto_aead_engine_imb = {
 	.burst = imb_burst,
 	.batches = imb_batches,
 	.run = imb_run,
+	.seal_src = imb_seal_src,
 };

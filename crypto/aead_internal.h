@@ -64,6 +64,13 @@ struct crypto_aead_engine {
 	 */
 	unsigned (*run)(struct crypto_aead *a, struct crypto_aead_op *ops, unsigned n, bool seal);
 	/*
+	 * Optional: seal ops[0..n), all on handle a and not batched, as run() does, op i's
+	 * plaintext partly at src[i] (crypto_aead_seal_burst_src(), pieces already checked to
+	 * lie within the op). NULL: aead.c copies the pieces in, then run() or seal().
+	 */
+	unsigned (*seal_src)(struct crypto_aead *a, struct crypto_aead_op *ops,
+			     const struct crypto_aead_src *src, unsigned n);
+	/*
 	 * Optional: open from in[0..len + 16) (ciphertext, tag) into out[0..len), in left as it
 	 * was (NULL: the caller copies, then open()).
 	 */

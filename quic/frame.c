@@ -1277,9 +1277,9 @@ quic_frame_encode_stream_fit(struct crypto_wr *w, uint64_t stream_id, uint64_t o
 }
 
 int
-quic_frame_encode_stream_fit2(struct crypto_wr *w, uint64_t stream_id, uint64_t offset,
-			      const uint8_t *data, size_t len1, const uint8_t *data2,
-			      size_t data_len, bool fin, bool last, size_t *written)
+quic_frame_encode_stream_head(struct crypto_wr *w, uint64_t stream_id, uint64_t offset,
+			      size_t data_len, bool fin, bool last, size_t *data_at,
+			      size_t *written)
 {
 	struct quic_frame_fit fit;
 	uint8_t type = QUIC_FRAME_STREAM;
@@ -1305,11 +1305,29 @@ quic_frame_encode_stream_fit2(struct crypto_wr *w, uint64_t stream_id, uint64_t 
 		quic_put_varint(w, offset);
 	if (fit.has_len)
 		quic_put_varint(w, fit.data_len);
-	crypto_put_bytes(w, data, fit.data_len < len1 ? fit.data_len : len1);
-	if (fit.data_len > len1)
-		crypto_put_bytes(w, data2, fit.data_len - len1);
+	*data_at = crypto_wr_len(w);
+	(void)crypto_wr_room(w, fit.data_len);
 	assert(!w->err);
 	*written = fit.data_len;
+	return 0;
+}
+
+int
+quic_frame_encode_stream_fit2(struct crypto_wr *w, uint64_t stream_id, uint64_t offset,
+			      const uint8_t *data, size_t len1, const uint8_t *data2,
+			      size_t data_len, bool fin, bool last, size_t *written)
+{
+	size_t at, n;
+	int err;
+
+	err = quic_frame_encode_stream_head(w, stream_id, offset, data_len, fin, last, &at, &n);
+	if (err != 0)
+		return err;
+	if (n > 0)
+		memcpy(w->start + at, data, n < len1 ? n : len1);
+	if (n > len1)
+		memcpy(w->start + at + len1, data2, n - len1);
+	*written = n;
 	return 0;
 }
 

@@ -43,6 +43,11 @@ struct tx_pkt {
 	bool ack_eliciting;
 	bool padded;
 	bool path_frame; /* PATH_CHALLENGE or PATH_RESPONSE: 1200 bytes (RFC 9000 §8.2.1) */
+	/*
+	 * The payload bytes of one STREAM frame left unwritten, sealed straight from the send
+	 * buffer (src.at from the payload's start): one copy of the payload fewer per packet.
+	 */
+	struct crypto_aead_src src;
 };
 
 /* A datagram being written. */
@@ -67,6 +72,7 @@ struct tx_dgram {
 /* Packets of one call, sealed and masked together. */
 struct tx_batch {
 	struct crypto_aead_op aops[TX_BATCH_PKTS];
+	struct crypto_aead_src src[TX_BATCH_PKTS];
 	struct crypto_hp_op hops[TX_BATCH_PKTS];
 	uint8_t *pkt[TX_BATCH_PKTS];
 	size_t len[TX_BATCH_PKTS];
@@ -705,6 +711,35 @@ phase_control(struct quic_conn *c, struct tx_pkt *p, uint64_t now)
 	phase_stream_ctrl(c, p, now);
 }
 
+/*
+ * One STREAM frame of piece: its data left in the send buffer when the packet has no such
+ * frame yet (p->src), copied otherwise, and always when qlog reads the payload before the
+ * seal. The send buffer keeps the bytes until they are acknowledged (RFC 9000 §13.3), so
+ * they are still there when the batch is sealed. @return 0 or the encoder's error
+ */
+static int
+stream_frame(const struct quic_conn *c, struct tx_pkt *p, const struct quic_stream *s,
+	     const struct quic_stream_send *piece, size_t *written)
+{
+	size_t at;
+	int rc;
+
+	if (p->src.len[0] + p->src.len[1] > 0 || c->qlog.ctx != NULL)
+		return quic_frame_encode_stream_fit2(&p->w, s->id, piece->offset, piece->data,
+						     piece->len1, piece->data2, piece->len,
+						     piece->fin, false, written);
+	rc = quic_frame_encode_stream_head(&p->w, s->id, piece->offset, piece->len, piece->fin,
+					   false, &at, written);
+	if (rc != 0)
+		return rc;
+	p->src.at = at;
+	p->src.src[0] = piece->data;
+	p->src.len[0] = *written < piece->len1 ? *written : piece->len1;
+	p->src.src[1] = piece->data2;
+	p->src.len[1] = *written - p->src.len[0];
+	return 0;
+}
+
 static void
 phase_streams(struct quic_conn *c, struct tx_pkt *p)
 {
@@ -719,9 +754,7 @@ phase_streams(struct quic_conn *c, struct tx_pkt *p)
 		/* Across a send-buffer chunk boundary too: one frame fills the packet. */
 		if (!quic_stream_send_peek_span(ss, s, crypto_wr_left(&p->w), &piece))
 			break;
-		if (quic_frame_encode_stream_fit2(&p->w, s->id, piece.offset, piece.data,
-						  piece.len1, piece.data2, piece.len, piece.fin,
-						  false, &written) != 0)
+		if (stream_frame(c, p, s, &piece, &written) != 0)
 			break;
 		fin = piece.fin && written == piece.len;
 		quic_stream_send_commit(ss, s, &piece, written, fin);
@@ -801,6 +834,7 @@ pkt_begin(struct quic_conn *c, struct tx_dgram *d, struct tx_pkt *p, enum conn_l
 	p->lay = (struct quic_packet_layout){0};
 	p->slot = 0;
 	p->ack_eliciting = p->padded = p->path_frame = false;
+	p->src = (struct crypto_aead_src){0};
 	if (quic_packet_write_header(p->start, p->cap - CRYPTO_TAG_LEN, &o, &p->lay) != 0)
 		return false;
 	crypto_wr_init(&p->w, p->start + p->lay.hdr_len,
@@ -1022,6 +1056,7 @@ dgram_finish(struct quic_conn *c, struct tx_dgram *d, struct tx_batch *b, uint64
 					      tx_aead(c, p), &b->aops[k], &b->len[k]);
 		if (rc != 0)
 			return rc;
+		b->src[k] = p->src;
 		b->pkt[k] = p->start;
 		b->pn_offset[k] = p->lay.pn_offset;
 		b->pn_len[k] = p->lay.pn_len;
@@ -1097,7 +1132,7 @@ batch_seal(struct quic_conn *c, struct tx_batch *b)
 
 	if (b->n == 0)
 		return 0;
-	if (crypto_aead_seal_burst(b->aops, b->n) != b->n)
+	if (crypto_aead_seal_burst_src(b->aops, b->src, b->n) != b->n)
 		return QUIC_ERR_CRYPTO;
 	for (i = 0; i < b->n; i++) {
 		rc = quic_packet_hp_prepare(b->pkt[i], b->len[i], b->pn_offset[i], b->hp[i],

@@ -273,6 +273,27 @@ struct crypto_aead_op {
 unsigned crypto_aead_seal_burst(struct crypto_aead_op *ops, unsigned n);
 unsigned crypto_aead_open_burst(struct crypto_aead_op *ops, unsigned n);
 
+/*
+ * Plaintext of a seal op that is not in its data yet: data[at .. at + len[0] + len[1]) is
+ * to be read from src[0][0..len[0]) then src[1][0..len[1]) (a STREAM frame's bytes still in
+ * the stream's send buffer). len[0] + len[1] == 0: nothing of the op is elsewhere.
+ */
+struct crypto_aead_src {
+	const uint8_t *src[2];
+	size_t len[2];
+	size_t at;
+};
+
+/*
+ * crypto_aead_seal_burst() with src[i] describing op i's plaintext held elsewhere (src NULL:
+ * none anywhere). The ciphertext is what sealing data with the pieces copied in at at would
+ * give; an engine that can reads the pieces itself (ipsec-mb AES-GCM: one copy of the
+ * payload fewer), the others get them copied in first. An op whose pieces do not lie
+ * within data[0..len) gets CRYPTO_ERR_INVAL.
+ */
+unsigned crypto_aead_seal_burst_src(struct crypto_aead_op *ops, const struct crypto_aead_src *src,
+				    unsigned n);
+
 /* ---- Header protection (RFC 9001 §5.4) ---- */
 
 int crypto_hp_new(struct crypto_hp **out, struct crypto_ctx *ctx, enum crypto_suite suite,

@@ -337,6 +337,16 @@ int quic_frame_encode_stream_fit2(struct crypto_wr *w, uint64_t stream_id, uint6
 				  const uint8_t *data, size_t len1, const uint8_t *data2,
 				  size_t data_len, bool fin, bool last, size_t *written);
 
+/*
+ * As quic_frame_encode_stream_fit() without the data: the frame's header is written and the
+ * *written data bytes that follow it are reserved in w, left unwritten (the packet writer
+ * has them sealed straight from the send buffer, crypto_aead_seal_burst_src()).
+ * @param data_at  where in w (from its start) the data goes
+ */
+int quic_frame_encode_stream_head(struct crypto_wr *w, uint64_t stream_id, uint64_t offset,
+				  size_t data_len, bool fin, bool last, size_t *data_at,
+				  size_t *written);
+
 /* Write a CRYPTO frame carrying as much of data as fits; as quic_frame_encode_stream_fit(). */
 int quic_frame_encode_crypto_fit(struct crypto_wr *w, uint64_t offset, const uint8_t *data,
 				 size_t data_len, size_t *written);
