@@ -468,18 +468,19 @@ gcm_seal_src(struct crypto_aead *a, const uint8_t *nonce, const uint8_t *aad, si
 	const struct imb_key *k = key_of(a);
 	const IMB_MGR *mgr = mgr_of(a);
 	bool aes128 = a->suite == CRYPTO_SUITE_AES_128_GCM_SHA256;
+	aes_gcm_init_t init = aes128 ? mgr->gcm128_init : mgr->gcm256_init;
 	aes_gcm_enc_dec_update_t upd = aes128 ? mgr->gcm128_enc_update : mgr->gcm256_enc_update;
+	aes_gcm_enc_dec_finalize_t fin =
+		aes128 ? mgr->gcm128_enc_finalize : mgr->gcm256_enc_finalize;
 	size_t mid = src->at + src->len[0], end = mid + src->len[1];
 	struct gcm_context_data g;
 
-	(aes128 ? mgr->gcm128_init : mgr->gcm256_init)(&k->gcm, &g, nonce,
-						       aad_len > 0 ? aad : empty, aad_len);
+	init(&k->gcm, &g, nonce, aad_len > 0 ? aad : empty, aad_len);
 	gcm_update(upd, &k->gcm, &g, data, data, src->at);
 	gcm_update(upd, &k->gcm, &g, data + src->at, src->src[0], src->len[0]);
 	gcm_update(upd, &k->gcm, &g, data + mid, src->src[1], src->len[1]);
 	gcm_update(upd, &k->gcm, &g, data + end, data + end, len - end);
-	(aes128 ? mgr->gcm128_enc_finalize : mgr->gcm256_enc_finalize)(&k->gcm, &g, data + len,
-									CRYPTO_TAG_LEN);
+	fin(&k->gcm, &g, data + len, CRYPTO_TAG_LEN);
 }
 
 /* imb_run() for seals with plaintext elsewhere (GCM handles only: ChaCha20 is batched). */
@@ -499,8 +500,8 @@ imb_seal_src(struct crypto_aead *a, struct crypto_aead_op *ops, const struct cry
 		make_nonce(a, op->pn, nonce);
 		if (src[i].len[0] + src[i].len[1] == 0)
 			op->status = imb_seal(a, nonce, op->aad, op->aad_len, op->data, op->len);
-		else if (a->suite == CRYPTO_SUITE_CHACHA20_POLY1305_SHA256)
-			op->status = CRYPTO_ERR_INVAL; /* not reached: batched, copied in by aead.c */
+		else if (a->suite == CRYPTO_SUITE_CHACHA20_POLY1305_SHA256) /* batched: not here */
+			op->status = CRYPTO_ERR_INVAL;
 		else
 			gcm_seal_src(a, nonce, op->aad, op->aad_len, op->data, op->len, &src[i]);
 		ok += op->status == 0;

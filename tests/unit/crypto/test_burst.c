@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Burst APIs: crypto_aead_seal_burst/open_burst (and seal_burst_src) over mixed handles (suites, keys and engines
+ * Burst APIs: crypto_aead_seal_burst/open_burst over mixed handles (suites, keys and engines
  * in one call) must equal the single calls, packet by packet; crypto_hp_mask_burst must equal
- * crypto_hp_mask.
+ * crypto_hp_mask; crypto_aead_seal_burst_src must equal the seal of the assembled plaintext.
  */
 #include <string.h>
 
@@ -374,8 +374,8 @@ seal_one(struct src_pair *p, size_t len, size_t at, size_t l0, size_t l1)
 	memcpy(p->out, p->pt, len);
 	memset(p->out + at, 0xa5, l0 + l1); /* what the pieces must replace */
 	memcpy(p->ref, p->pt, len);
-	cr_assert(eq(int, crypto_aead_seal(p->ref_h, p->pn, p->aad, sizeof(p->aad), p->ref, len),
-		     0));
+	cr_assert(
+		eq(int, crypto_aead_seal(p->ref_h, p->pn, p->aad, sizeof(p->aad), p->ref, len), 0));
 	cr_assert(eq(u32, crypto_aead_seal_burst_src(&op, &src, 1), 1));
 	cr_assert(eq(int, op.status, 0));
 	p->pn++;
@@ -446,12 +446,16 @@ mixed_burst(struct crypto_ctx *ctx, enum crypto_suite unused)
 			size_t len = 1000 + 100 * j, at = 9 + j;
 
 			memcpy(refs[k], p[s].pt, len);
-			cr_assert(eq(int, crypto_aead_seal(p[s].ref_h, 50 + j, p[s].aad, 20,
-							  refs[k], len),
-				     0));
-			ops[k] = (struct crypto_aead_op){.aead = p[s].src_h, .pn = 50 + j,
-							 .aad = p[s].aad, .aad_len = 20,
-							 .data = j == 0 ? p[s].out : p[s].ref, .len = len};
+			cr_assert(
+				eq(int,
+				   crypto_aead_seal(p[s].ref_h, 50 + j, p[s].aad, 20, refs[k], len),
+				   0));
+			ops[k] = (struct crypto_aead_op){.aead = p[s].src_h,
+							 .pn = 50 + j,
+							 .aad = p[s].aad,
+							 .aad_len = 20,
+							 .data = j == 0 ? p[s].out : p[s].ref,
+							 .len = len};
 			memcpy(ops[k].data, p[s].pt, len);
 			src[k] = (struct crypto_aead_src){0};
 			if (j == 0) { /* pieces from pt itself; data garbage there */
