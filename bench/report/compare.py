@@ -282,10 +282,22 @@ def rounds(a, first):
     return out
 
 
+def floor_broken(v):
+    """A figure above its own round's floor: the floor, an upper bound by definition, was
+    measured while the machine slowed (its link runs minutes apart from the figure's)."""
+    return v["pct_of_floor"] is not None and v["pct_of_floor"] > 100
+
+
 def medians(rnd):
-    """Per headline figure, the median of each quantity over the rounds; the ratios are the
-    medians of the rounds' own ratios (each against the floor and peer of its round)."""
-    return {k: {f: median([r[k][f] for r in rnd]) for f in rnd[0][k]} for k in HEADLINE}
+    """Per headline figure, the median of each quantity over the rounds whose floor held (all
+    of them when none did); the ratios are the medians of the rounds' own ratios (each against
+    the floor and peer of its round)."""
+    out = {}
+    for k in HEADLINE:
+        ok = [r for r in rnd if not floor_broken(r[k])] or rnd
+        out[k] = {f: median([r[k][f] for r in ok]) for f in rnd[0][k]}
+        out[k]["rounds_counted"] = len(ok)
+    return out
 
 
 def report_rows(hay, ng, lim, med):
@@ -509,7 +521,9 @@ def rounds_section(a, rnd):
          "point of each side in round 1, bulk with 1 connection, the Retry and token floods), "
          "each next to its floors (crypto and link) and gtlsserver's, back to back. A ratio in "
          "the headline is the median of the rounds' own ratios, so it need not equal the "
-         "quotient of the medians beside it." % (
+         "quotient of the medians beside it. A round whose figure came out above its own floor "
+         "(an upper bound by definition: that floor was measured while the machine slowed) is "
+         "not counted for that figure." % (
              len(rnd), "round 2" if len(rnd) == 2 else "rounds 2-%d" % len(rnd)), "",
          "| figure | round | hayabusa | gtlsserver | floor | hayabusa / floor | "
          "hayabusa vs gtlsserver |", "|---|---|---|---|---|---|---|"]
@@ -518,18 +532,23 @@ def rounds_section(a, rnd):
             v = r[k]
             L.append("| %s | %d | %s | %s | %s | %s | %s |" % (
                 names[k], i + 1, fmt(v["hayabusa"]), fmt(v["ngtcp2"]) if v["ngtcp2"] else "-",
-                fmt(v["floor"]), fmt(v["pct_of_floor"], " %"),
+                fmt(v["floor"]), fmt(v["pct_of_floor"], " %") +
+                (" (floor below the figure: not counted)" if floor_broken(v) else ""),
                 fmt(v["x_ngtcp2"], "x") if v["x_ngtcp2"] else "-"))
     return L + [""]
 
 
 def write_report(a, hay, ng, lim, lg, bad, made, cpu, rnd):
-    rows = report_rows(hay, ng, lim, medians(rnd))
+    med = medians(rnd)
+    rows = report_rows(hay, ng, lim, med)
     L = report_intro(a, cpu)
     L += ["## Headline figures", ""]
     if len(rnd) > 1:
-        L += ["Throughput figures: median of %d rounds (see Rounds); the rest from round 1."
-              % len(rnd), ""]
+        few = ["%s: %d" % (k, med[k]["rounds_counted"]) for k in HEADLINE
+               if med[k]["rounds_counted"] < len(rnd)]
+        L += ["Throughput figures: median of %d rounds (see Rounds); the rest from round 1.%s"
+              % (len(rnd), " Rounds counted where a floor came out below its figure: %s."
+                 % ", ".join(few) if few else ""), ""]
     L += [
           "| figure | hayabusa | gtlsserver | floor | hayabusa / floor | hayabusa vs "
           "gtlsserver | target | result | gen. headroom (hay / ng) |",
