@@ -295,7 +295,9 @@ def medians(rnd):
     out = {}
     for k in HEADLINE:
         ok = [r for r in rnd if not floor_broken(r[k])] or rnd
-        out[k] = {f: median([r[k][f] for r in ok]) for f in rnd[0][k]}
+        # A quantity measured in round 1 only (gtlsserver's flood) comes from every round.
+        out[k] = {f: median([r[k][f] for r in ok]) if any(r[k][f] is not None for r in ok)
+                  else median([r[k][f] for r in rnd]) for f in rnd[0][k]}
         out[k]["rounds_counted"] = len(ok)
     return out
 
