@@ -368,16 +368,7 @@ stop_pid "$gpid"
 # best PREFIX: the hs point with the most handshakes/s in round 1 (each side its own).
 best()
 {
-	python3 -c 'import json, sys
-b, r = sys.argv[3], -1
-for n in sys.argv[3:]:
-    try:
-        v = json.load(open("%s/%s-hs-%s.json" % (sys.argv[1], sys.argv[2], n)))["rates"]["handshakes_per_s"]
-    except (OSError, ValueError, KeyError):
-        continue
-    if v > r:
-        b, r = n, v
-print(b)' "$tmp" "$1" "${hs_conns[@]}"
+	python3 "$top/bench/report/compare.py" --tmp "$tmp" --hs "${hs_conns[*]}" --best "$1"
 }
 for ((r = 2; r <= rounds; r++)); do
 	s=".r$r" hb=$(best hay) nb=$(best ng)

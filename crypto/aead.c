@@ -389,7 +389,7 @@ src_copy_in(struct crypto_aead_op *ops, const struct crypto_aead_src *src, unsig
 	}
 }
 
-/* A run of ops on one unbatched handle: its engine's run(), reading the pieces if it can. */
+/* A run of ops on one unbatched handle whose engine has run(): reading the pieces if it can. */
 static unsigned
 burst_handle_run(struct crypto_aead *a, struct crypto_aead_op *ops,
 		 const struct crypto_aead_src *src, unsigned n, bool seal)
@@ -397,9 +397,7 @@ burst_handle_run(struct crypto_aead *a, struct crypto_aead_op *ops,
 	if (src != NULL && a->eng->seal_src != NULL)
 		return a->eng->seal_src(a, ops, src, n);
 	src_copy_in(ops, src, n);
-	if (a->eng->run != NULL)
-		return a->eng->run(a, ops, n, seal);
-	return burst_single(ops, seal) == 0;
+	return a->eng->run(a, ops, n, seal);
 }
 
 /*

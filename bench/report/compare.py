@@ -120,15 +120,20 @@ def floors(a, cr, hay):
     return out
 
 
+def hs_runs(a, prefix):
+    """The handshake sweep's runs of one server, and the one with the most handshakes/s."""
+    runs, best = {}, None
+    for n in a.hs:
+        j = runs[n] = load(a.tmp, "%s-hs-%s" % (prefix, n), a.sfx)
+        if j and (best is None or j["rates"]["handshakes_per_s"] > best["rates"]["handshakes_per_s"]):
+            best = j
+    return runs, best
+
+
 def side(a, prefix, flood):
     """The figures of one server from its runs."""
     s = {"hs": {}, "bulk": {}, "rr": {}, "headroom": {}}
-    best = None
-    for n in a.hs:
-        j = load(a.tmp, "%s-hs-%s" % (prefix, n), a.sfx)
-        s["hs"][n] = j
-        if j and (best is None or j["rates"]["handshakes_per_s"] > best["rates"]["handshakes_per_s"]):
-            best = j
+    s["hs"], best = hs_runs(a, prefix)
     for n in a.bulk:
         s["bulk"][n] = load(a.tmp, "%s-bulk-%s" % (prefix, n), a.sfx)
     for r in a.rr:
@@ -627,7 +632,7 @@ def write_report(a, hay, ng, lim, lg, bad, made, cpu, rnd):
 def main():
     p = argparse.ArgumentParser()
     for o in ("tmp", "out", "json", "quick", "duration", "load", "load_end", "hs", "bulk",
-              "rr", "gnuplot", "started", "idle_conns"):
+              "rr", "gnuplot", "started", "idle_conns", "best"):
         p.add_argument("--" + o.replace("_", "-"), default="")
     p.add_argument("--bulk-file-size", type=int)
     p.add_argument("--packet-size", type=int)
@@ -638,6 +643,11 @@ def main():
     a = p.parse_args()
     a.sfx = ""
     a.hs, a.bulk, a.rr = a.hs.split(), a.bulk.split(), a.rr.split()
+    if a.best:
+        # compare.sh's rounds: the hs point each side measures again.
+        _, best = hs_runs(a, a.best)
+        print(get(best, "config", "conns") or a.hs[-1])
+        return 0
     cj = load(a.tmp, "crypto")
     cr = Crypto(cj)
     hay = side(a, "hay", "hay-flood")
